@@ -37,9 +37,9 @@ func randTensor(rng *rand.Rand, dims ...int) *tensors.Tensor {
 func TestDotGeneralVJPMatchesGoMLX(t *testing.T) {
 	backend := testBackend(t)
 	cases := []struct {
-		name                 string
-		lhsDims, rhsDims     []int
-		lc, lb, rc, rb       []int
+		name             string
+		lhsDims, rhsDims []int
+		lc, lb, rc, rb   []int
 	}{
 		{"matmul", []int{3, 4}, []int{4, 5}, []int{1}, nil, []int{0}, nil},
 		{"matmul-transposed-rhs", []int{3, 4}, []int{5, 4}, []int{1}, nil, []int{1}, nil},

@@ -1,0 +1,176 @@
+// Package corpora reads text corpora (one example per line, whitespace tokens), builds the word-level
+// vocabulary stored as a Hugging Face tokenizer.json, groups sentences into length buckets with a fixed
+// batch size, and generates the embedded corpus that lebm trains on when no data is given.
+package corpora
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"unicode/utf8"
+)
+
+// DefaultMaxLineBytes is the longest line accepted by ReadFile: longer lines are an error (a corpus with
+// such lines is usually not split into one example per line).
+const DefaultMaxLineBytes = 1 << 20
+
+// LineError locates a problem in a corpus file.
+type LineError struct {
+	File string
+	Line int // 1-based; 0 when the problem is with the whole file
+	Msg  string
+}
+
+func (e *LineError) Error() string {
+	if e.Line == 0 {
+		return fmt.Sprintf("%s: %s", e.File, e.Msg)
+	}
+	return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+}
+
+// ReadFile reads a corpus file: one example per line, tokens separated by whitespace. Blank lines are
+// skipped. It fails, naming the file and line, on a missing or empty file, invalid UTF-8, or a line
+// longer than maxLineBytes (DefaultMaxLineBytes when 0).
+func ReadFile(path string, maxLineBytes int) ([][]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, &LineError{File: path, Msg: "file not found (expected one example per line, whitespace-separated tokens)"}
+		}
+		return nil, &LineError{File: path, Msg: err.Error()}
+	}
+	defer f.Close()
+	return Read(f, path, maxLineBytes)
+}
+
+// Read is ReadFile on an io.Reader; name is used in errors.
+func Read(r io.Reader, name string, maxLineBytes int) ([][]string, error) {
+	if maxLineBytes <= 0 {
+		maxLineBytes = DefaultMaxLineBytes
+	}
+	br := bufio.NewReaderSize(r, 64*1024)
+	var out [][]string
+	lineNo := 0
+	for {
+		line, err := readLine(br, maxLineBytes)
+		if err == io.EOF {
+			break
+		}
+		lineNo++
+		if errors.Is(err, errLineTooLong) {
+			return nil, &LineError{File: name, Line: lineNo, Msg: fmt.Sprintf("line longer than %d bytes (expected one example per line)", maxLineBytes)}
+		}
+		if err != nil {
+			return nil, &LineError{File: name, Line: lineNo, Msg: err.Error()}
+		}
+		if !utf8.Valid(line) {
+			return nil, &LineError{File: name, Line: lineNo, Msg: fmt.Sprintf("invalid UTF-8 at byte %d", firstInvalid(line))}
+		}
+		toks := strings.Fields(string(line))
+		if len(toks) == 0 {
+			continue
+		}
+		out = append(out, toks)
+	}
+	if len(out) == 0 {
+		return nil, &LineError{File: name, Msg: "no examples (file is empty or blank; expected one example per line)"}
+	}
+	return out, nil
+}
+
+var errLineTooLong = errors.New("line too long")
+
+// readLine returns the next line without its terminator, or io.EOF when there is none.
+func readLine(br *bufio.Reader, max int) ([]byte, error) {
+	var buf []byte
+	for {
+		chunk, isPrefix, err := br.ReadLine()
+		if err != nil {
+			if err == io.EOF && buf != nil {
+				return buf, nil
+			}
+			return nil, err
+		}
+		buf = append(buf, chunk...)
+		if len(buf) > max {
+			// Drain the rest of the line so that the caller could continue if it wanted to.
+			for isPrefix {
+				_, isPrefix, err = br.ReadLine()
+				if err != nil {
+					break
+				}
+			}
+			return nil, errLineTooLong
+		}
+		if !isPrefix {
+			return bytes.TrimSuffix(buf, []byte("\r")), nil
+		}
+	}
+}
+
+func firstInvalid(b []byte) int {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return i + 1
+		}
+		i += size
+	}
+	return 0
+}
+
+// Splits are the files a corpus directory holds.
+var Splits = []string{"train", "valid", "test"}
+
+// Corpus is a corpus directory read into memory: tokenised sentences per split.
+type Corpus struct {
+	Name   string
+	Train  [][]string
+	Valid  [][]string
+	Test   [][]string
+	Labels map[string][]int // optional per-split labels (the embedded corpus's topics), nil for files
+}
+
+// Split returns the sentences of a split by name.
+func (c *Corpus) Split(name string) ([][]string, error) {
+	switch name {
+	case "train":
+		return c.Train, nil
+	case "valid":
+		return c.Valid, nil
+	case "test":
+		return c.Test, nil
+	}
+	return nil, fmt.Errorf("unknown split %q (expected train, valid or test)", name)
+}
+
+// ReadDir reads DIR/train.txt, DIR/valid.txt and DIR/test.txt.
+func ReadDir(dir string) (*Corpus, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("corpus directory %s: %w", dir, err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("corpus %s: not a directory (expected a directory holding train.txt, valid.txt and test.txt)", dir)
+	}
+	c := &Corpus{Name: dir}
+	for _, s := range Splits {
+		sents, err := ReadFile(dir+string(os.PathSeparator)+s+".txt", 0)
+		if err != nil {
+			return nil, err
+		}
+		switch s {
+		case "train":
+			c.Train = sents
+		case "valid":
+			c.Valid = sents
+		case "test":
+			c.Test = sents
+		}
+	}
+	return c, nil
+}

@@ -1,0 +1,99 @@
+package prior
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+)
+
+// LogZChunk is the number of p0 samples evaluated per graph call in EstimateLogZ.
+const LogZChunk = 4096
+
+// Evaluator computes f_alpha on the host's batches of z.
+type Evaluator struct {
+	p    *Prior
+	exec *context.Exec
+}
+
+// NewEvaluator compiles f_alpha for z batches.
+func NewEvaluator(backend backends.Backend, ctx *context.Context, p *Prior) (*Evaluator, error) {
+	exec, err := context.NewExec(backend, ctx.Reuse(), func(_ *context.Context, z *graph.Node) *graph.Node {
+		return p.F(z)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Evaluator{p: p, exec: exec}, nil
+}
+
+// F returns f_alpha(z) for z flat [n*d].
+func (e *Evaluator) F(z []float32, n int) ([]float32, error) {
+	if !e.p.Trainable() {
+		return make([]float32, n), nil
+	}
+	out, err := e.exec.Exec(tensors.FromFlatDataAndDimensions(z, n, e.p.ZDim))
+	if err != nil {
+		return nil, err
+	}
+	return tensors.MustCopyFlatData[float32](out[0]), nil
+}
+
+// LogZ is an estimate of log Z(alpha) with how it was obtained.
+type LogZ struct {
+	Value   float64 `json:"value"`
+	Samples int     `json:"samples"` // M_Z: number of p0 samples
+	StdErr  float64 `json:"std_err"` // delta-method standard error of the estimate
+	Method  string  `json:"method"`
+}
+
+// EstimateLogZ estimates log Z(alpha) = log E_{z~N(0,I)}[exp f_alpha(z)] by logsumexp over m samples of
+// N(0, I) minus log m. The standard error is sd(w)/(sqrt(m) mean(w)) with w = exp(f). For the gaussian
+// prior it returns exactly 0.
+func (e *Evaluator) EstimateLogZ(m int, rng *rand.Rand) (LogZ, error) {
+	if !e.p.Trainable() {
+		return LogZ{Value: 0, Samples: 0, Method: "exact (gaussian prior: Z = 1)"}, nil
+	}
+	if m < 1 {
+		return LogZ{}, fmt.Errorf("log Z: need at least one sample, got %d", m)
+	}
+	fs := make([]float64, 0, m)
+	d := e.p.ZDim
+	z := make([]float32, LogZChunk*d)
+	for len(fs) < m {
+		for i := range z {
+			z[i] = float32(rng.NormFloat64())
+		}
+		f, err := e.F(z, LogZChunk)
+		if err != nil {
+			return LogZ{}, err
+		}
+		for _, v := range f {
+			if len(fs) < m {
+				fs = append(fs, float64(v))
+			}
+		}
+	}
+	mx := math.Inf(-1)
+	for _, f := range fs {
+		mx = math.Max(mx, f)
+	}
+	var s1, s2 float64
+	for _, f := range fs {
+		w := math.Exp(f - mx)
+		s1 += w
+		s2 += w * w
+	}
+	mean := s1 / float64(m)
+	variance := s2/float64(m) - mean*mean
+	se := 0.0
+	if m > 1 && variance > 0 {
+		se = math.Sqrt(variance/float64(m)) / mean
+	}
+	return LogZ{Value: mx + math.Log(mean), Samples: m, StdErr: se,
+		Method: fmt.Sprintf("logsumexp over %d samples of N(0, I)", m)}, nil
+}
