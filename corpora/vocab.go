@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
-	"os"
 	"slices"
 
 	"github.com/sugarme/tokenizer"
@@ -183,36 +182,3 @@ func EncodeWithTokenizer(tk *tokenizer.Tokenizer, line string) ([]int, error) {
 	return enc.Ids, nil
 }
 
-// WriteFileAtomic writes data to path through a temporary file in the same directory and a rename, so
-// that readers see either the old or the new content, never a part.
-func WriteFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(dirOf(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	name := tmp.Name()
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(name)
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		os.Remove(name)
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(name)
-		return err
-	}
-	return os.Rename(name, path)
-}
-
-func dirOf(path string) string {
-	for i := len(path) - 1; i >= 0; i-- {
-		if path[i] == os.PathSeparator {
-			return path[:i+1]
-		}
-	}
-	return "."
-}

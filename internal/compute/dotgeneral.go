@@ -11,13 +11,17 @@ import (
 
 var registerOnce sync.Once
 
-// gomlxDotGeneralVJP is GoMLX's own VJP, kept for the tests that compare against it.
-var gomlxDotGeneralVJP = graph.VJPRegistration[graph.NodeTypeDotGeneral]
+// GoMLX's own VJPs, kept for the tests that compare against them and for the cases ours delegates.
+var (
+	gomlxDotGeneralVJP = graph.VJPRegistration[graph.NodeTypeDotGeneral]
+	gomlxDotVJP        = graph.VJPRegistration[graph.NodeTypeDot]
+)
 
 // Register installs lebm's graph-level fixes into GoMLX. It is idempotent and must be called before any
 // graph that is differentiated is built (NewBackend callers and tests call it).
 //
-// It replaces the VJP of DotGeneral. For out = DotGeneral(lhs, rhs) with batch axes b, lhs cross axes i,
+// It replaces the VJPs of DotGeneral and of Dot (what graph.MatMul builds for two matrices), which both
+// broadcast to a rank-3 or rank-4 product before reducing. For out = DotGeneral(lhs, rhs) with batch axes b, lhs cross axes i,
 // rhs cross axes j and contracting axes k (out[b,i,j] = sum_k lhs[b,i,k] rhs[b,j,k]), the adjoints are
 //
 //	dlhs[b,i,k] = sum_j v[b,i,j] rhs[b,j,k]   (one DotGeneral contracting j)
@@ -30,6 +34,9 @@ func Register() {
 	registerOnce.Do(func() {
 		graph.VJPRegistration[graph.NodeTypeDotGeneral] = func(node *graph.Node, v []*graph.Node, _ shapes.Shape) []*graph.Node {
 			return dotGeneralVJP(node, v[0])
+		}
+		graph.VJPRegistration[graph.NodeTypeDot] = func(node *graph.Node, v []*graph.Node, out shapes.Shape) []*graph.Node {
+			return dotVJP(node, v, out)
 		}
 	})
 }
@@ -124,4 +131,17 @@ func iota(start, n int) []int {
 		out[i] = start + i
 	}
 	return out
+}
+
+// dotVJP handles Dot(a [i,j], b [j,k]) with two DotGenerals: da = v bᵀ, db = aᵀ v. Vector cases keep
+// GoMLX's VJP (their broadcast is no larger than the output).
+func dotVJP(node *graph.Node, v []*graph.Node, out shapes.Shape) []*graph.Node {
+	a, b := node.Inputs()[0], node.Inputs()[1]
+	if a.Rank() != 2 || b.Rank() != 2 {
+		return gomlxDotVJP(node, v, out)
+	}
+	return []*graph.Node{
+		graph.DotGeneral(v[0], []int{1}, nil, b, []int{1}, nil),
+		graph.DotGeneral(a, []int{0}, nil, v[0], []int{0}, nil),
+	}
 }

@@ -42,6 +42,7 @@ func TestDotGeneralVJPMatchesGoMLX(t *testing.T) {
 		lc, lb, rc, rb   []int
 	}{
 		{"matmul", []int{3, 4}, []int{4, 5}, []int{1}, nil, []int{0}, nil},
+		{"dot", []int{3, 4}, []int{4, 5}, nil, nil, nil, nil}, // nil axes: built with graph.MatMul (a Dot node)
 		{"matmul-transposed-rhs", []int{3, 4}, []int{5, 4}, []int{1}, nil, []int{1}, nil},
 		{"batched", []int{2, 3, 4}, []int{2, 4, 5}, []int{2}, []int{0}, []int{1}, []int{0}},
 		{"two-contracting-swapped", []int{3, 4, 2}, []int{2, 5, 4}, []int{1, 2}, nil, []int{2, 0}, nil},
@@ -52,7 +53,12 @@ func TestDotGeneralVJPMatchesGoMLX(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			lhs, rhs := randTensor(rng, tc.lhsDims...), randTensor(rng, tc.rhsDims...)
 			build := func(x, y *graph.Node) []*graph.Node {
-				out := graph.DotGeneral(x, tc.lc, tc.lb, y, tc.rc, tc.rb)
+				var out *graph.Node
+				if tc.lc == nil {
+					out = graph.MatMul(x, y)
+				} else {
+					out = graph.DotGeneral(x, tc.lc, tc.lb, y, tc.rc, tc.rb)
+				}
 				// A loss with a non-uniform adjoint, so that axis mix-ups show.
 				w := graph.Iota(out.Graph(), out.Shape(), out.Rank()-1)
 				loss := graph.ReduceAllSum(graph.Mul(graph.Sin(w), out))
@@ -63,6 +69,7 @@ func TestDotGeneralVJPMatchesGoMLX(t *testing.T) {
 				return exec.MustExec(lhs, rhs)
 			}
 			graph.VJPRegistration[graph.NodeTypeDotGeneral] = gomlxDotGeneralVJP
+			graph.VJPRegistration[graph.NodeTypeDot] = gomlxDotVJP
 			want := run()
 			registerOnce = sync.Once{}
 			Register()

@@ -64,5 +64,5 @@ func LeakyReLU(x *graph.Node, alpha float64) *graph.Node {
 // Linear is x·w + b for x [N, in], w [in, out], b [out].
 func Linear(x *graph.Node, w, b *context.Variable) *graph.Node {
 	g := x.Graph()
-	return graph.Add(graph.MatMul(x, w.ValueGraph(g)), b.ValueGraph(g))
+	return graph.Add(graph.MatMul(x, w.ValueGraph(g)), graph.ExpandAxes(b.ValueGraph(g), 0))
 }

@@ -1,0 +1,286 @@
+// Package ckpt saves and restores training checkpoints atomically.
+//
+// A run directory holds checkpoints as subdirectories step-NNNNNNNN/ and a file "latest" naming the
+// newest complete one. A checkpoint is written into a temporary directory, every file synced, the
+// directory renamed into place, and only then "latest" replaced (itself through a rename). A process killed
+// at any moment therefore leaves "latest" pointing at a complete checkpoint. manifest.json lists a SHA-256
+// of every file, checked on load, so a damaged checkpoint is reported rather than used. Checkpoints whose
+// variables hold NaN or Inf are refused.
+package ckpt
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/gob"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+)
+
+const (
+	// LatestFile names the newest complete checkpoint of a run directory.
+	LatestFile = "latest"
+	// VariablesFile holds the model and optimizer variables.
+	VariablesFile = "variables.bin"
+	// ManifestFile lists the files of a checkpoint with their SHA-256.
+	ManifestFile = "manifest.json"
+	magic        = "LEBMVARS1\n"
+)
+
+type record struct {
+	Scope, Name string
+	Dims        []int
+	Data        []float32
+}
+
+type manifest struct {
+	Step  int               `json:"step"`
+	Files map[string]string `json:"files"` // name -> sha256
+}
+
+// Save writes a checkpoint of step into runDir: ctx's variables plus the given extra files (name -> bytes),
+// and keeps the newest keep checkpoints (keep <= 0 keeps all). It returns the checkpoint's directory.
+func Save(runDir string, step int, ctx *context.Context, files map[string][]byte, keep int) (string, error) {
+	vars, err := encodeVariables(ctx)
+	if err != nil {
+		return "", err
+	}
+	all := map[string][]byte{VariablesFile: vars}
+	for k, v := range files {
+		all[k] = v
+	}
+	if err := os.MkdirAll(runDir, 0o755); err != nil {
+		return "", err
+	}
+	name := fmt.Sprintf("step-%08d", step)
+	final := filepath.Join(runDir, name)
+	tmp, err := os.MkdirTemp(runDir, ".tmp-"+name+"-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tmp)
+	m := manifest{Step: step, Files: map[string]string{}}
+	for k, data := range all {
+		if err := writeSynced(filepath.Join(tmp, k), data); err != nil {
+			return "", err
+		}
+		sum := sha256.Sum256(data)
+		m.Files[k] = hex.EncodeToString(sum[:])
+	}
+	mb, _ := json.MarshalIndent(m, "", " ")
+	if err := writeSynced(filepath.Join(tmp, ManifestFile), mb); err != nil {
+		return "", err
+	}
+	if err := os.RemoveAll(final); err != nil { // a stale checkpoint of the same step (e.g. after a resume)
+		return "", err
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return "", err
+	}
+	syncDir(runDir)
+	if err := WriteAtomic(filepath.Join(runDir, LatestFile), []byte(name+"\n")); err != nil {
+		return "", err
+	}
+	if keep > 0 {
+		prune(runDir, keep, name)
+	}
+	return final, nil
+}
+
+// Resolve turns a user-given path (a run directory with "latest", or a checkpoint directory) into the
+// checkpoint directory.
+func Resolve(path string) (string, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	if !st.IsDir() {
+		return "", fmt.Errorf("checkpoint %s: not a directory (expected a run directory or a step-N checkpoint directory)", path)
+	}
+	if _, err := os.Stat(filepath.Join(path, ManifestFile)); err == nil {
+		return path, nil
+	}
+	b, err := os.ReadFile(filepath.Join(path, LatestFile))
+	if err != nil {
+		return "", fmt.Errorf("checkpoint %s: no %s or %s: not a run directory or checkpoint", path, LatestFile, ManifestFile)
+	}
+	dir := filepath.Join(path, strings.TrimSpace(string(b)))
+	if _, err := os.Stat(filepath.Join(dir, ManifestFile)); err != nil {
+		return "", fmt.Errorf("checkpoint %s: %s names %s, which is not a complete checkpoint", path, LatestFile, dir)
+	}
+	return dir, nil
+}
+
+// Open resolves path, verifies every file against the manifest and returns the checkpoint directory and step.
+func Open(path string) (dir string, step int, err error) {
+	dir, err = Resolve(path)
+	if err != nil {
+		return "", 0, err
+	}
+	mb, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	if err != nil {
+		return "", 0, err
+	}
+	var m manifest
+	if err := json.Unmarshal(mb, &m); err != nil {
+		return "", 0, fmt.Errorf("%s: corrupt manifest: %w", filepath.Join(dir, ManifestFile), err)
+	}
+	for name, want := range m.Files {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return "", 0, fmt.Errorf("checkpoint %s: %w", dir, err)
+		}
+		sum := sha256.Sum256(data)
+		if hex.EncodeToString(sum[:]) != want {
+			return "", 0, fmt.Errorf("checkpoint %s: %s is damaged (SHA-256 does not match the manifest)", dir, name)
+		}
+	}
+	return dir, m.Step, nil
+}
+
+// LoadVariables sets every variable of ctx from dir's variables file. Every variable of ctx must be
+// present with the same shape.
+func LoadVariables(dir string, ctx *context.Context) error {
+	path := filepath.Join(dir, VariablesFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if !bytes.HasPrefix(data, []byte(magic)) {
+		return fmt.Errorf("%s: not a lebm variables file", path)
+	}
+	var recs []record
+	if err := gob.NewDecoder(bytes.NewReader(data[len(magic):])).Decode(&recs); err != nil {
+		return fmt.Errorf("%s: corrupt variables file: %w", path, err)
+	}
+	byName := map[string]record{}
+	for _, r := range recs {
+		byName[r.Scope+"/"+r.Name] = r
+	}
+	for v := range ctx.IterVariables() {
+		r, ok := byName[v.Scope()+"/"+v.Name()]
+		if !ok {
+			return fmt.Errorf("%s: variable %s/%s missing", path, v.Scope(), v.Name())
+		}
+		if !equalDims(r.Dims, v.Shape().Dimensions) {
+			return fmt.Errorf("%s: variable %s/%s has shape %v, model expects %v", path, v.Scope(), v.Name(), r.Dims, v.Shape().Dimensions)
+		}
+		if err := v.SetValue(tensors.FromFlatDataAndDimensions(r.Data, r.Dims...)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func encodeVariables(ctx *context.Context) ([]byte, error) {
+	var recs []record
+	for v := range ctx.IterVariables() {
+		t, err := v.Value()
+		if err != nil {
+			return nil, err
+		}
+		data := tensors.MustCopyFlatData[float32](t)
+		for i, x := range data {
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+				return nil, fmt.Errorf("refusing to checkpoint: variable %s/%s holds %v at index %d", v.Scope(), v.Name(), x, i)
+			}
+		}
+		recs = append(recs, record{Scope: v.Scope(), Name: v.Name(), Dims: v.Shape().Dimensions, Data: data})
+	}
+	sort.Slice(recs, func(i, j int) bool { return recs[i].Scope+"/"+recs[i].Name < recs[j].Scope+"/"+recs[j].Name })
+	var buf bytes.Buffer
+	buf.WriteString(magic)
+	if err := gob.NewEncoder(&buf).Encode(recs); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func equalDims(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func writeSynced(path string, data []byte) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// WriteAtomic replaces path with data through a synced temporary file and a rename.
+func WriteAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-")
+	if err != nil {
+		return err
+	}
+	name := tmp.Name()
+	_, werr := tmp.Write(data)
+	if werr == nil {
+		werr = tmp.Sync()
+	}
+	if cerr := tmp.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		os.Remove(name)
+		return werr
+	}
+	if err := os.Rename(name, path); err != nil {
+		os.Remove(name)
+		return err
+	}
+	syncDir(dir)
+	return nil
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+}
+
+func prune(runDir string, keep int, current string) {
+	entries, err := os.ReadDir(runDir)
+	if err != nil {
+		return
+	}
+	var steps []string
+	for _, e := range entries {
+		if e.IsDir() && strings.HasPrefix(e.Name(), "step-") {
+			steps = append(steps, e.Name())
+		}
+	}
+	sort.Strings(steps)
+	for i := 0; i < len(steps)-keep; i++ {
+		if steps[i] != current {
+			_ = os.RemoveAll(filepath.Join(runDir, steps[i]))
+		}
+	}
+}

@@ -1,0 +1,85 @@
+package text
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/lebm/lebm/corpora"
+	"github.com/lebm/lebm/internal/ckpt"
+)
+
+// Files of a text checkpoint, besides the variables (see internal/ckpt).
+const (
+	HParamsFile   = "hparams.json"
+	TokenizerFile = "tokenizer.json"
+	StateFile     = "state.json"
+	// KeepCheckpoints is how many checkpoints a run directory keeps.
+	KeepCheckpoints = 3
+)
+
+// RunInfo is stored with the hyperparameters: where the data came from.
+type RunInfo struct {
+	Config Config `json:"config"`
+	Data   string `json:"data"` // corpus directory, or "" for the embedded corpus
+}
+
+// Save writes a checkpoint of the model and the trainer state into runDir atomically.
+func Save(runDir string, m *Model, info RunInfo, state TrainState) (string, error) {
+	info.Config = m.Config
+	hp, err := json.MarshalIndent(info, "", " ")
+	if err != nil {
+		return "", err
+	}
+	tok, err := m.Vocab.TokenizerJSON()
+	if err != nil {
+		return "", err
+	}
+	st, err := json.MarshalIndent(state, "", " ")
+	if err != nil {
+		return "", err
+	}
+	return ckpt.Save(runDir, state.Step, m.Ctx, map[string][]byte{HParamsFile: hp, TokenizerFile: tok, StateFile: st}, KeepCheckpoints)
+}
+
+// Load opens a checkpoint (a run directory or a step directory): verifies it, rebuilds the model from its
+// hyperparameters and tokenizer.json, and restores the variables (optimizer state included).
+func Load(backend backends.Backend, path string) (*Model, RunInfo, TrainState, string, error) {
+	var info RunInfo
+	var state TrainState
+	dir, _, err := ckpt.Open(path)
+	if err != nil {
+		return nil, info, state, "", err
+	}
+	if err := readJSON(filepath.Join(dir, HParamsFile), &info); err != nil {
+		return nil, info, state, "", err
+	}
+	if err := readJSON(filepath.Join(dir, StateFile), &state); err != nil {
+		return nil, info, state, "", err
+	}
+	vocab, _, err := corpora.LoadTokenizer(filepath.Join(dir, TokenizerFile))
+	if err != nil {
+		return nil, info, state, "", err
+	}
+	m, err := NewModel(backend, info.Config, vocab)
+	if err != nil {
+		return nil, info, state, "", fmt.Errorf("checkpoint %s: %w", dir, err)
+	}
+	if err := ckpt.LoadVariables(dir, m.Ctx); err != nil {
+		return nil, info, state, "", err
+	}
+	return m, info, state, dir, nil
+}
+
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: invalid JSON: %w", path, err)
+	}
+	return nil
+}

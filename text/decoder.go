@@ -1,0 +1,106 @@
+// Package text is the text generator family: a one-layer LSTM decoder p_beta(x|z), the latent-prior
+// text model built on prior/ and sampler/, its learning iteration, and its evaluation (NLL, PPL, MI, AU).
+package text
+
+import (
+	"math/rand/v2"
+
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/lebm/lebm/internal/compute"
+	"github.com/lebm/lebm/internal/nn"
+)
+
+// DecoderInitScale: decoder parameters are initialised Unif(-0.1, 0.1) (DESIGN.md).
+const DecoderInitScale = 0.1
+
+// Decoder is the LSTM decoder of DESIGN.md. With e_t the embedding of input token t:
+//
+//	h_0 = tanh(W_h z + b_h), c_0 = 0
+//	[i f g o] = W_x e_t + W_z z + U h_{t-1} + b          (the input is [e_t ; z], its weight split in two)
+//	c_t = sigmoid(f) c_{t-1} + sigmoid(i) tanh(g);  h_t = sigmoid(o) tanh(c_t)
+//	log p(x_{t+1} | x_{<=t}, z) = log_softmax(W_o h_t + b_o)[x_{t+1}]
+type Decoder struct {
+	Vocab, Embed, Hidden, ZDim int
+
+	emb, wx, wz, u, b, wh, bh, wo, bo *context.Variable
+}
+
+// NewDecoder creates the decoder's variables in ctx.In("decoder").
+func NewDecoder(ctx *context.Context, rng *rand.Rand, vocab, embed, hidden, zDim int) *Decoder {
+	c := ctx.In("decoder")
+	u := nn.Uniform(DecoderInitScale)
+	d := &Decoder{Vocab: vocab, Embed: embed, Hidden: hidden, ZDim: zDim}
+	d.emb = nn.NewVariable(c, rng, "embedding", u, vocab, embed)
+	d.wx = nn.NewVariable(c, rng, "w_x", u, embed, 4*hidden)
+	d.wz = nn.NewVariable(c, rng, "w_z", u, zDim, 4*hidden)
+	d.u = nn.NewVariable(c, rng, "u", u, hidden, 4*hidden)
+	d.b = nn.NewVariable(c, rng, "b", u, 4*hidden)
+	d.wh = nn.NewVariable(c, rng, "w_h", u, zDim, hidden)
+	d.bh = nn.NewVariable(c, rng, "b_h", u, hidden)
+	d.wo = nn.NewVariable(c, rng, "w_o", u, hidden, vocab)
+	d.bo = nn.NewVariable(c, rng, "b_o", u, vocab)
+	return d
+}
+
+// Variables are the decoder's trainable variables.
+func (d *Decoder) Variables() []*context.Variable {
+	return []*context.Variable{d.emb, d.wx, d.wz, d.u, d.b, d.wh, d.bh, d.wo, d.bo}
+}
+
+// State is the LSTM state for z: the per-step z contribution to the gates and (h, c).
+type State struct {
+	zGates, H, C *graph.Node
+	split        *compute.Splitter
+}
+
+// Start returns the initial state for z [N, d].
+func (d *Decoder) Start(z *graph.Node) *State {
+	g := z.Graph()
+	h := graph.Tanh(nn.Linear(z, d.wh, d.bh))
+	zg := graph.Add(graph.MatMul(z, d.wz.ValueGraph(g)), graph.ExpandAxes(d.b.ValueGraph(g), 0))
+	return &State{zGates: zg, H: h, C: graph.ZerosLike(h), split: compute.NewSplitter(g, z.DType(), 4)}
+}
+
+// Advance feeds tokens [N] (int32) and returns the next state; its H is the output h_t.
+func (d *Decoder) Advance(s *State, tokens *graph.Node) *State {
+	g := tokens.Graph()
+	n := tokens.Shape().Dimensions[0]
+	e := graph.Gather(d.emb.ValueGraph(g), graph.Reshape(tokens, n, 1))
+	gates := graph.Add(graph.Add(graph.MatMul(e, d.wx.ValueGraph(g)), graph.MatMul(s.H, d.u.ValueGraph(g))), s.zGates)
+	p := s.split.Split(gates)
+	c := graph.Add(graph.Mul(graph.Sigmoid(p[1]), s.C), graph.Mul(graph.Sigmoid(p[0]), graph.Tanh(p[2])))
+	h := graph.Mul(graph.Sigmoid(p[3]), graph.Tanh(c))
+	return &State{zGates: s.zGates, H: h, C: c, split: s.split}
+}
+
+// LogProbs returns log p(next token | state) [N, V] for h [N, H] (or [N*T, H]).
+func (d *Decoder) LogProbs(h *graph.Node) *graph.Node {
+	return graph.LogSoftmax(nn.Linear(h, d.wo, d.bo), -1)
+}
+
+// LogPX is log p_beta(x|z) per sentence, [N], for z [N, d], inputs and targets [N, T] (int32) and
+// mask [N, T] (float32): the sum over t of mask[t] * log p(targets[t] | inputs[<=t], z) (teacher forcing).
+//
+// The recurrence runs step by step; the outputs h_t are gathered into [N, T, H] (by one-hot placement, not
+// Concatenate, see compute.OneHotMasks) so that the output layer and log-softmax run once on [N*T, H].
+func (d *Decoder) LogPX(z, inputs, targets, mask *graph.Node) *graph.Node {
+	g := z.Graph()
+	N, T := inputs.Shape().Dimensions[0], inputs.Shape().Dimensions[1]
+	places := compute.OneHotMasks(g, z.DType(), T, 3, 1) // [1, T, 1]
+	s := d.Start(z)
+	var hs *graph.Node
+	for t := 0; t < T; t++ {
+		s = d.Advance(s, compute.Column(inputs, t))
+		placed := graph.Mul(graph.ExpandAxes(s.H, 1), places[t]) // [N, T, H], zero except at t
+		if hs == nil {
+			hs = placed
+		} else {
+			hs = graph.Add(hs, placed)
+		}
+	}
+	lp := d.LogProbs(graph.Reshape(hs, N*T, d.Hidden))                   // [N*T, V]
+	oh := graph.OneHot(graph.Reshape(targets, N*T), d.Vocab, lp.DType()) // [N*T, V]
+	tok := graph.Mul(graph.ReduceSum(graph.Mul(lp, oh), -1), graph.Reshape(mask, N*T))
+	return graph.ReduceSum(graph.Reshape(tok, N, T), 1)
+}

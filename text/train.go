@@ -1,0 +1,154 @@
+package text
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"time"
+
+	"github.com/lebm/lebm/corpora"
+)
+
+// TrainState is where a run is: saved with every checkpoint so that a resumed run continues exactly.
+type TrainState struct {
+	Step  int    `json:"step"`  // completed iterations
+	Epoch int    `json:"epoch"` // current epoch of the deterministic batch order
+	Pos   int    `json:"pos"`   // next batch within the epoch
+	RNG   []byte `json:"rng"`   // PCG state of the chains' noise generator
+}
+
+// Timing splits the cost of iterations into the learning iteration's parts (seconds, summed).
+type Timing struct {
+	PriorChain     float64 `json:"prior_chain_s"`
+	PosteriorChain float64 `json:"posterior_chain_s"`
+	Update         float64 `json:"update_s"`
+	Iterations     int     `json:"iterations"`
+}
+
+// IterStats describes one learning iteration.
+type IterStats struct {
+	Step            int     `json:"step"`
+	GenLossPerToken float64 `json:"gen_loss_per_token"`    // -sum log p(x|z_post) / predicted tokens
+	GenLossPerSent  float64 `json:"gen_loss_per_sentence"` // -mean log p(x|z_post)
+	PriorLoss       float64 `json:"prior_loss"`            // mean f(z_prior) - mean f(z_post)
+	FPost           float64 `json:"f_post"`
+	FPrior          float64 `json:"f_prior"`
+	GenGradNorm     float64 `json:"gen_grad_norm"`
+	PriorGradNorm   float64 `json:"prior_grad_norm"`
+	BatchLen        int     `json:"batch_len"`
+	PriorChainS     float64 `json:"prior_chain_s"`
+	PosteriorChainS float64 `json:"posterior_chain_s"`
+	UpdateS         float64 `json:"update_s"`
+}
+
+// Trainer runs the learning iteration of DESIGN.md over a training set.
+type Trainer struct {
+	Model  *Model
+	Data   *corpora.Dataset
+	State  TrainState
+	Timing Timing
+	Log    io.Writer // JSON-lines log of IterStats every Config.LogEvery iterations (nil: none)
+
+	pcg   *rand.PCG
+	rng   *rand.Rand
+	order [][]int
+}
+
+// NewTrainer starts a run (state nil) or continues one from state.
+func NewTrainer(m *Model, data *corpora.Dataset, state *TrainState) (*Trainer, error) {
+	if len(data.Examples) == 0 {
+		return nil, fmt.Errorf("training set is empty")
+	}
+	t := &Trainer{Model: m, Data: data, pcg: rand.NewPCG(m.Config.Seed, 0xc4a1)}
+	if state != nil {
+		t.State = *state
+		if err := t.pcg.UnmarshalBinary(state.RNG); err != nil {
+			return nil, fmt.Errorf("resume: bad generator state: %w", err)
+		}
+	}
+	t.rng = rand.New(t.pcg)
+	return t, nil
+}
+
+// nextBatch returns the next batch of the deterministic epoch order and advances the position.
+func (t *Trainer) nextBatch() *corpora.Batch {
+	for {
+		if t.order == nil {
+			t.order = t.Data.TrainOrder(t.Model.Config.Seed, t.State.Epoch, t.Model.Config.Batch)
+		}
+		if t.State.Pos < len(t.order) {
+			rows := t.order[t.State.Pos]
+			t.State.Pos++
+			return t.Data.MakeBatch(rows, t.Data.BucketOf(rows[0]))
+		}
+		t.State.Epoch++
+		t.State.Pos = 0
+		t.order = nil
+	}
+}
+
+// Step runs one learning iteration:
+//  1. prior chain: z ~ N(0, I), K0 Langevin steps of size s0 on E_alpha(z)  (skipped for the gaussian prior)
+//  2. posterior chain: z ~ N(0, I), K1 steps of size s1 on E_alpha(z) - log p_beta(x|z)
+//  3. generator update: Adam on -mean log p_beta(x|z_post) (gradient-norm clip)
+//  4. prior update: Adam on mean f(z_prior) - mean f(z_post)
+func (t *Trainer) Step() (IterStats, error) {
+	cfg := t.Model.Config
+	b := t.nextBatch()
+	iter := t.State.Step + 1
+	t0 := time.Now()
+	zPrior, err := t.Model.SamplePrior(b.Size, cfg.K0, cfg.S0, t.rng, iter)
+	if err != nil {
+		return IterStats{}, err
+	}
+	t1 := time.Now()
+	zPost, err := t.Model.InferPosterior(b, nil, cfg.K1, cfg.S1, t.rng, iter)
+	if err != nil {
+		return IterStats{}, err
+	}
+	t2 := time.Now()
+	u, err := t.Model.Update(b, zPost, zPrior)
+	if err != nil {
+		return IterStats{}, err
+	}
+	t3 := time.Now()
+	tokens := 0.0
+	for _, v := range b.Mask {
+		tokens += float64(v)
+	}
+	st := IterStats{
+		Step: iter, GenLossPerToken: -u.SumLogP / tokens, GenLossPerSent: -u.SumLogP / float64(b.Size),
+		PriorLoss: u.PriorLoss, FPost: u.FPost, FPrior: u.FPrior, GenGradNorm: u.GenNorm, PriorGradNorm: u.PriorNorm,
+		BatchLen: b.Len, PriorChainS: t1.Sub(t0).Seconds(), PosteriorChainS: t2.Sub(t1).Seconds(), UpdateS: t3.Sub(t2).Seconds(),
+	}
+	for _, v := range []float64{st.GenLossPerToken, st.PriorLoss, st.GenGradNorm, st.PriorGradNorm} {
+		if v != v || v > 1e30 || v < -1e30 {
+			return st, fmt.Errorf("iteration %d: non-finite loss or gradient (generator loss %v, prior loss %v, gradient norms %v / %v); "+
+				"not saving: the last checkpoint is intact", iter, st.GenLossPerToken, st.PriorLoss, st.GenGradNorm, st.PriorGradNorm)
+		}
+	}
+	t.State.Step = iter
+	t.Timing.PriorChain += st.PriorChainS
+	t.Timing.PosteriorChain += st.PosteriorChainS
+	t.Timing.Update += st.UpdateS
+	t.Timing.Iterations++
+	if t.Log != nil && iter%cfg.LogEvery == 0 {
+		rec, _ := json.Marshal(st)
+		if _, err := t.Log.Write(append(rec, '\n')); err != nil {
+			return st, fmt.Errorf("writing training log: %w", err)
+		}
+	}
+	return st, nil
+}
+
+// SnapshotState returns the state to save, with the generator's current position.
+func (t *Trainer) SnapshotState() (TrainState, error) {
+	s := t.State
+	b, err := t.pcg.MarshalBinary()
+	if err != nil {
+		return s, err
+	}
+	s.RNG = b
+	return s, nil
+}
