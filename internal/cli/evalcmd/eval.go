@@ -1,0 +1,128 @@
+// Package evalcmd is `lebm eval`: NLL, PPL, MI and AU of a checkpoint on a split, each with its
+// estimator settings (DESIGN.md).
+package evalcmd
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/lebm/lebm/internal/cli/clix"
+	"github.com/lebm/lebm/text"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// Options are the flags of `lebm eval`.
+type Options struct {
+	Checkpoint string
+	Split      string
+	Data       string // corpus directory; default: the one the model was trained on
+	Backend    string
+	JSON       bool
+	Quiet      bool
+
+	Eval    text.EvalConfig // estimator settings; zero fields take the defaults (see Resolve)
+	Changed map[string]bool
+
+	Stdout, Stderr io.Writer
+}
+
+// NewCmd returns the cobra command; run is called with the parsed options.
+func NewCmd(opts *Options, run func(*Options) error) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "eval CHECKPOINT",
+		Short: "Evaluate a text model: NLL, PPL, MI, AU with their estimator settings",
+		Long: `Evaluate a checkpoint (a run directory or one of its step-N directories) on a split of the corpus it
+was trained on. The checkpoint holds the hyperparameters and the vocabulary: no architecture flags.
+
+NLL is importance-sampled from a diagonal Gaussian q(z|x) fitted to P posterior Langevin chains per
+sentence; log Z of the EBM prior is estimated from samples of N(0, I). MI uses the mixture estimator;
+AU is reported raw and corrected for the Monte Carlo noise of the chain means, and both are also
+reported on copies of a single sentence (their floor: values a model that ignores x would get).`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cmd.SilenceUsage = true
+			opts.Checkpoint = args[0]
+			opts.Changed = map[string]bool{}
+			cmd.Flags().Visit(func(f *pflag.Flag) { opts.Changed[f.Name] = true })
+			if opts.Stdout == nil {
+				opts.Stdout = cmd.OutOrStdout()
+			}
+			if opts.Stderr == nil {
+				opts.Stderr = cmd.ErrOrStderr()
+			}
+			return run(opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Split, "split", "test", "split to evaluate: valid or test (or train)")
+	f.StringVar(&opts.Data, "data", "", "corpus directory (default: the one recorded in the checkpoint)")
+	clix.AddBackendFlag(f, &opts.Backend)
+	f.BoolVar(&opts.JSON, "json", false, "print the result as JSON")
+	f.BoolVar(&opts.Quiet, "quiet", false, "no progress bar")
+	f.IntVar(&opts.Eval.Chains, "chains", text.DefaultEvalChains, "P: posterior chains per sentence")
+	f.IntVar(&opts.Eval.Steps, "steps", 0, "Langevin steps of each evaluation chain (default: the model's K1)")
+	f.Float64Var(&opts.Eval.StepSize, "step-size", 0, "step size of the evaluation chains (default: the model's s1)")
+	f.IntVar(&opts.Eval.ImportanceSamples, "samples", text.DefaultEvalSamples, "S: importance samples of q(z|x) per sentence")
+	f.IntVar(&opts.Eval.LogZSamples, "logz-samples", text.DefaultLogZSamples, "M_Z: samples of N(0, I) for log Z")
+	f.Float64Var(&opts.Eval.SigmaFloor, "sigma-floor", text.DefaultSigmaFloor, "lower bound on the standard deviations of q(z|x)")
+	f.IntVar(&opts.Eval.FloorSentences, "floor-sentences", text.DefaultFloorSentences, "copies of one sentence used for the MI/AU floor")
+	f.IntVar(&opts.Eval.MaxSentences, "max-sentences", 0, "evaluate only the first N sentences (0 = all)")
+	f.IntVar(&opts.Eval.RowsPerCall, "rows", text.DefaultRowsPerCall, "chain rows per graph call")
+	f.Uint64Var(&opts.Eval.Seed, "seed", 1, "random seed of the estimators")
+	return cmd
+}
+
+// Resolve fills the settings that default to the model's.
+func (o *Options) Resolve(cfg text.Config) text.EvalConfig {
+	ec := o.Eval
+	if !o.Changed["steps"] {
+		ec.Steps = cfg.K1
+	}
+	if !o.Changed["step-size"] {
+		ec.StepSize = cfg.S1
+	}
+	return ec
+}
+
+// Run evaluates as the options say.
+func Run(opts *Options) error {
+	backend, err := clix.NewBackend(opts.Backend)
+	if err != nil {
+		return err
+	}
+	m, info, _, dir, err := text.Load(backend, opts.Checkpoint)
+	if err != nil {
+		return err
+	}
+	data := info.Data
+	if opts.Data != "" {
+		data = opts.Data
+	}
+	corpus, err := text.LoadCorpus(data)
+	if err != nil {
+		return err
+	}
+	ds, err := text.Encode(corpus, m.Vocab, m.Config.MaxLen, opts.Split)
+	if err != nil {
+		return err
+	}
+	ec := opts.Resolve(m.Config)
+	if !opts.Quiet {
+		fmt.Fprintf(opts.Stderr, "%s\ncheckpoint: %s\n", m, dir)
+	}
+	bar := clix.NewBar(opts.Stderr, 1, "eval "+opts.Split, "chains", opts.Quiet)
+	res, err := m.Evaluate(ds, opts.Split, ec, bar.Progress)
+	bar.Finish()
+	if err != nil {
+		return err
+	}
+	if opts.JSON {
+		return clix.PrintJSON(opts.Stdout, struct {
+			Checkpoint string `json:"checkpoint"`
+			*text.EvalResult
+		}{dir, res})
+	}
+	fmt.Fprintf(opts.Stdout, "checkpoint: %s\n%s", dir, res.Format())
+	return nil
+}

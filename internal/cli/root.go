@@ -1,0 +1,24 @@
+// Package cli assembles the lebm command line: one package per command, each with an options struct.
+package cli
+
+import (
+	"github.com/lebm/lebm/internal/cli/evalcmd"
+	"github.com/lebm/lebm/internal/cli/train"
+	"github.com/spf13/cobra"
+)
+
+// NewRootCmd returns the `lebm` command with its subcommands.
+func NewRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "lebm",
+		Short: "Latent-space energy-based prior models for text (Pang et al., NeurIPS 2020)",
+		Long: `lebm trains and evaluates latent-variable text models whose prior p_alpha(z) ∝ exp(f_alpha(z)) N(0, I)
+is an energy-based model, learned by maximum likelihood with short-run Langevin chains.`,
+		SilenceErrors: true, // main prints the error once
+	}
+	root.AddCommand(
+		train.NewCmd(&train.Options{}, train.Run),
+		evalcmd.NewCmd(&evalcmd.Options{}, evalcmd.Run),
+	)
+	return root
+}

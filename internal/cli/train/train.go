@@ -1,0 +1,329 @@
+// Package train is `lebm train`: train a latent EBM-prior text model, checkpointing as it goes, and
+// evaluate it on the test split at the end.
+package train
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/lebm/lebm/corpora"
+	"github.com/lebm/lebm/internal/cli/clix"
+	"github.com/lebm/lebm/prior"
+	"github.com/lebm/lebm/text"
+	"github.com/spf13/cobra"
+)
+
+// Options are the flags of `lebm train`.
+type Options struct {
+	Data    string // corpus directory ("" = embedded generated corpus)
+	Preset  string // "" = "embedded" without --data, "ptb" with it
+	Out     string // run directory ("" = runs/<preset>-<time>)
+	Resume  string // run directory to continue
+	Backend string
+	NoEval  bool
+	JSON    bool
+	Quiet   bool
+
+	Config  text.Config // flag values; only flags the user set override the preset
+	Changed []string    // names of the hyperparameter flags the user set
+
+	EvalChains, EvalSamples, LogZSamples int
+
+	Stdout, Stderr io.Writer
+}
+
+// hyperparameter flags: name -> copy of that field from the flag values into a config.
+var overrides = []struct {
+	name, usage string
+	bind        func(fs *cobra.Command, c *text.Config)
+	apply       func(dst, src *text.Config)
+}{
+	{"embed", "word embedding size", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.EmbedDim, "embed", 0, "") }, func(d, s *text.Config) { d.EmbedDim = s.EmbedDim }},
+	{"hidden", "LSTM hidden size", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.HiddenDim, "hidden", 0, "") }, func(d, s *text.Config) { d.HiddenDim = s.HiddenDim }},
+	{"z", "latent dimension", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.ZDim, "z", 0, "") }, func(d, s *text.Config) { d.ZDim = s.ZDim }},
+	{"prior", "prior: " + prior.EBM + " (latent EBM) or " + prior.Gaussian + " (fixed N(0,I) ablation)", func(k *cobra.Command, c *text.Config) { k.Flags().StringVar(&c.Prior, "prior", "", "") }, func(d, s *text.Config) { d.Prior = s.Prior }},
+	{"ebm-width", "hidden width nef of f_alpha", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.EBMWidth, "ebm-width", 0, "") }, func(d, s *text.Config) { d.EBMWidth = s.EBMWidth }},
+	{"k0", "prior chain Langevin steps", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.K0, "k0", 0, "") }, func(d, s *text.Config) { d.K0 = s.K0 }},
+	{"s0", "prior chain step size", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.S0, "s0", 0, "") }, func(d, s *text.Config) { d.S0 = s.S0 }},
+	{"k1", "posterior chain Langevin steps", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.K1, "k1", 0, "") }, func(d, s *text.Config) { d.K1 = s.K1 }},
+	{"s1", "posterior chain step size", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.S1, "s1", 0, "") }, func(d, s *text.Config) { d.S1 = s.S1 }},
+	{"lr-gen", "generator (decoder) Adam learning rate", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.LRGen, "lr-gen", 0, "") }, func(d, s *text.Config) { d.LRGen = s.LRGen }},
+	{"lr-prior", "prior (EBM) Adam learning rate", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.LRPrior, "lr-prior", 0, "") }, func(d, s *text.Config) { d.LRPrior = s.LRPrior }},
+	{"clip", "generator gradient-norm clip (0 = none)", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.GenClip, "clip", 0, "") }, func(d, s *text.Config) { d.GenClip = s.GenClip }},
+	{"batch", "batch size", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.Batch, "batch", 0, "") }, func(d, s *text.Config) { d.Batch = s.Batch }},
+	{"max-len", "maximum tokens per sentence including <bos> and <eos> (longer ones are truncated)", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.MaxLen, "max-len", 0, "") }, func(d, s *text.Config) { d.MaxLen = s.MaxLen }},
+	{"vocab-size", "maximum vocabulary size including the 4 special tokens (0 = no limit)", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.VocabSize, "vocab-size", 0, "") }, func(d, s *text.Config) { d.VocabSize = s.VocabSize }},
+	{"min-count", "minimum training count of a vocabulary word", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.MinCount, "min-count", 0, "") }, func(d, s *text.Config) { d.MinCount = s.MinCount }},
+	{"iterations", "training iterations (with --resume: the new total)", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.Iterations, "iterations", 0, "") }, func(d, s *text.Config) { d.Iterations = s.Iterations }},
+	{"seed", "random seed (initialisation, batch order, chains)", func(k *cobra.Command, c *text.Config) { k.Flags().Uint64Var(&c.Seed, "seed", 0, "") }, func(d, s *text.Config) { d.Seed = s.Seed }},
+	{"save-every", "iterations between checkpoints", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.SaveEvery, "save-every", 0, "") }, func(d, s *text.Config) { d.SaveEvery = s.SaveEvery }},
+	{"log-every", "iterations between records of the JSON-lines log", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.LogEvery, "log-every", 0, "") }, func(d, s *text.Config) { d.LogEvery = s.LogEvery }},
+}
+
+// resumable are the hyperparameter flags that may change when a run is resumed.
+var resumable = map[string]bool{"iterations": true, "save-every": true, "log-every": true}
+
+// NewCmd returns the cobra command; run is called with the parsed options (tests pass their own).
+func NewCmd(opts *Options, run func(*Options) error) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "train",
+		Short: "Train a latent EBM-prior LSTM text model",
+		Long: `Train a text model whose latent prior is an energy-based model, by maximum likelihood with short-run
+Langevin chains for the prior and the posterior (Pang et al., NeurIPS 2020).
+
+Without --data it trains on an embedded generated corpus (no download). With --data DIR it reads
+DIR/train.txt, DIR/valid.txt and DIR/test.txt (one sentence per line, whitespace tokens).
+Hyperparameter flags override the preset's values (presets: ` + fmt.Sprint(text.PresetNames()) + `).
+Checkpoints go to the run directory (--out) every --save-every iterations and at the end; a run is
+continued with --resume RUN_DIR.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cmd.SilenceUsage = true // from here on, errors are not about usage
+			opts.Changed = nil
+			for _, o := range overrides {
+				if cmd.Flags().Changed(o.name) {
+					opts.Changed = append(opts.Changed, o.name)
+				}
+			}
+			if opts.Stdout == nil {
+				opts.Stdout = cmd.OutOrStdout()
+			}
+			if opts.Stderr == nil {
+				opts.Stderr = cmd.ErrOrStderr()
+			}
+			return run(opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Data, "data", "", "corpus directory holding train.txt, valid.txt and test.txt (default: the embedded generated corpus)")
+	f.StringVar(&opts.Preset, "preset", "", "hyperparameter preset: "+fmt.Sprint(text.PresetNames())+" (default: embedded, or ptb with --data)")
+	f.StringVar(&opts.Out, "out", "", "run directory for checkpoints and logs (default: runs/<preset>-<date>-<time>)")
+	f.StringVar(&opts.Resume, "resume", "", "continue the run in this run directory (same optimizer state and step count)")
+	clix.AddBackendFlag(f, &opts.Backend)
+	f.BoolVar(&opts.NoEval, "no-eval", false, "skip the test-set evaluation at the end")
+	f.BoolVar(&opts.JSON, "json", false, "print the final summary as JSON")
+	f.BoolVar(&opts.Quiet, "quiet", false, "no progress bar")
+	f.IntVar(&opts.EvalChains, "eval-chains", text.DefaultEvalChains, "final evaluation: posterior chains per sentence")
+	f.IntVar(&opts.EvalSamples, "eval-samples", text.DefaultEvalSamples, "final evaluation: importance samples per sentence")
+	f.IntVar(&opts.LogZSamples, "logz-samples", text.DefaultLogZSamples, "final evaluation: samples of N(0,I) for log Z")
+	for _, o := range overrides {
+		o.bind(cmd, &opts.Config)
+		f.Lookup(o.name).Usage = o.usage + " (default: the preset's)"
+	}
+	return cmd
+}
+
+// ResolveConfig returns the preset's configuration with the flags the user set applied.
+func (o *Options) ResolveConfig() (text.Config, error) {
+	name := o.Preset
+	if name == "" {
+		name = "embedded"
+		if o.Data != "" {
+			name = "ptb"
+		}
+	}
+	cfg, err := text.Preset(name)
+	if err != nil {
+		return cfg, err
+	}
+	o.applyChanged(&cfg)
+	return cfg, cfg.Validate()
+}
+
+func (o *Options) applyChanged(cfg *text.Config) {
+	for _, name := range o.Changed {
+		for _, ov := range overrides {
+			if ov.name == name {
+				ov.apply(cfg, &o.Config)
+			}
+		}
+	}
+}
+
+// Summary is what `lebm train --json` prints.
+type Summary struct {
+	RunDir       string           `json:"run_dir"`
+	Checkpoint   string           `json:"checkpoint"`
+	Iterations   int              `json:"iterations"`
+	SecondsPerIt float64          `json:"seconds_per_iteration"`
+	Timing       text.Timing      `json:"timing"`
+	Interrupted  bool             `json:"interrupted"`
+	Test         *text.EvalResult `json:"test,omitempty"`
+	Unigram      *text.Unigram    `json:"unigram_baseline,omitempty"`
+	Model        string           `json:"model"`
+}
+
+// Run trains as the options say.
+func Run(opts *Options) error {
+	backend, err := clix.NewBackend(opts.Backend)
+	if err != nil {
+		return err
+	}
+	var (
+		m     *text.Model
+		info  text.RunInfo
+		state *text.TrainState
+	)
+	runDir := opts.Out
+	if opts.Resume != "" {
+		for _, name := range opts.Changed {
+			if !resumable[name] {
+				return fmt.Errorf("--%s cannot change when resuming (the checkpoint fixes it); only --iterations, --save-every and --log-every can", name)
+			}
+		}
+		var st text.TrainState
+		var dir string
+		m, info, st, dir, err = text.Load(backend, opts.Resume)
+		if err != nil {
+			return err
+		}
+		state = &st
+		opts.applyChanged(&m.Config)
+		if opts.Data != "" {
+			info.Data = opts.Data
+		}
+		if runDir == "" {
+			runDir = filepath.Dir(dir)
+		}
+	} else {
+		cfg, err := opts.ResolveConfig()
+		if err != nil {
+			return err
+		}
+		info.Data = opts.Data
+		corpus, err := text.LoadCorpus(info.Data)
+		if err != nil {
+			return err
+		}
+		vocab := corpora.BuildVocab(corpus.Train, cfg.VocabSize, cfg.MinCount)
+		if m, err = text.NewModel(backend, cfg, vocab); err != nil {
+			return err
+		}
+		if runDir == "" {
+			runDir = filepath.Join("runs", fmt.Sprintf("%s-%s", cfg.Preset, time.Now().Format("20060102-150405")))
+		}
+	}
+	corpus, err := text.LoadCorpus(info.Data)
+	if err != nil {
+		return err
+	}
+	trainSet, err := text.Encode(corpus, m.Vocab, m.Config.MaxLen, "train")
+	if err != nil {
+		return err
+	}
+	tr, err := text.NewTrainer(m, trainSet, state)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(runDir, 0o755); err != nil {
+		return err
+	}
+	logFile, err := os.OpenFile(filepath.Join(runDir, "log.jsonl"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	tr.Log = logFile
+	corpusName := info.Data
+	if corpusName == "" {
+		corpusName = "embedded generated corpus"
+	}
+	fmt.Fprintf(opts.Stderr, "%s\ndata: %s (%d training sentences, %d buckets); run directory: %s; backend: %s\n",
+		m, corpusName, len(trainSet.Examples), len(trainSet.Buckets), runDir, backend.Name())
+
+	save := func() (string, error) {
+		st, err := tr.SnapshotState()
+		if err != nil {
+			return "", err
+		}
+		return text.Save(runDir, m, info, st)
+	}
+	lastCkpt := ""
+	if tr.State.Step == 0 {
+		if lastCkpt, err = save(); err != nil {
+			return err
+		}
+	}
+	sigCtx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cfg := m.Config
+	bar := clix.NewBar(opts.Stderr, cfg.Iterations, "train", "it", opts.Quiet)
+	bar.Set(tr.State.Step)
+	start := time.Now()
+	startStep := tr.State.Step
+	interrupted := false
+	for tr.State.Step < cfg.Iterations {
+		if sigCtx.Err() != nil {
+			interrupted = true
+			break
+		}
+		st, err := tr.Step()
+		if err != nil {
+			if lastCkpt != "" {
+				return fmt.Errorf("%w\nlast good checkpoint: %s", err, lastCkpt)
+			}
+			return err
+		}
+		bar.Set(st.Step)
+		bar.Describe(fmt.Sprintf("gen %.3f/tok prior %+.3f", st.GenLossPerToken, st.PriorLoss))
+		if st.Step%cfg.SaveEvery == 0 {
+			if lastCkpt, err = save(); err != nil {
+				return err
+			}
+		}
+	}
+	if tr.State.Step%cfg.SaveEvery != 0 || lastCkpt == "" {
+		if lastCkpt, err = save(); err != nil {
+			return err
+		}
+	}
+	bar.Finish()
+	done := tr.State.Step - startStep
+	sum := Summary{RunDir: runDir, Checkpoint: lastCkpt, Iterations: tr.State.Step, Timing: tr.Timing, Interrupted: interrupted, Model: m.String()}
+	if done > 0 {
+		sum.SecondsPerIt = time.Since(start).Seconds() / float64(done)
+	}
+	fmt.Fprintf(opts.Stderr, "checkpoint: %s (iteration %d, %.3f s/iteration: prior chain %.3f, posterior chain %.3f, updates %.3f)\n",
+		lastCkpt, tr.State.Step, sum.SecondsPerIt, per(tr.Timing.PriorChain, done), per(tr.Timing.PosteriorChain, done), per(tr.Timing.Update, done))
+	if interrupted {
+		fmt.Fprintf(opts.Stderr, "interrupted: continue with `lebm train --resume %s`\n", runDir)
+	}
+	if !opts.NoEval && !interrupted {
+		test, err := text.Encode(corpus, m.Vocab, cfg.MaxLen, "test")
+		if err != nil {
+			return err
+		}
+		ec := text.DefaultEvalConfig(cfg)
+		ec.Chains, ec.ImportanceSamples, ec.LogZSamples = opts.EvalChains, opts.EvalSamples, opts.LogZSamples
+		ebar := clix.NewBar(opts.Stderr, 1, "eval test", "chains", opts.Quiet)
+		res, err := m.Evaluate(test, "test", ec, ebar.Progress)
+		ebar.Finish()
+		if err != nil {
+			return err
+		}
+		uni := text.UnigramBaseline(trainSet, test, m.Vocab.Size())
+		sum.Test, sum.Unigram = res, &uni
+	}
+	if opts.JSON {
+		return clix.PrintJSON(opts.Stdout, sum)
+	}
+	fmt.Fprintf(opts.Stdout, "checkpoint: %s\n", lastCkpt)
+	if sum.Test != nil {
+		fmt.Fprint(opts.Stdout, sum.Test.Format())
+		fmt.Fprintf(opts.Stdout, "  unigram baseline (train counts, add-one): NLL %.3f nats/sentence, PPL %.3f\n", sum.Unigram.NLL, sum.Unigram.PPL)
+	}
+	return nil
+}
+
+func per(total float64, n int) float64 {
+	if n == 0 {
+		return 0
+	}
+	return total / float64(n)
+}

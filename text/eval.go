@@ -1,0 +1,369 @@
+package text
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/lebm/lebm/corpora"
+	"github.com/lebm/lebm/prior"
+)
+
+// EvalConfig are the estimator settings of Evaluate; every result reports them.
+type EvalConfig struct {
+	Chains            int     `json:"posterior_chains"`   // P: independent posterior chains per sentence
+	Steps             int     `json:"chain_steps"`        // Langevin steps of each evaluation chain
+	StepSize          float64 `json:"chain_step_size"`    // their step size
+	ImportanceSamples int     `json:"importance_samples"` // S: samples of q(z|x) per sentence (rounded up to a multiple of P)
+	LogZSamples       int     `json:"log_z_samples"`      // M_Z: samples of N(0, I) for log Z
+	SigmaFloor        float64 `json:"sigma_floor"`        // lower bound on each sigma_x of q(z|x)
+	FloorSentences    int     `json:"floor_sentences"`    // copies of one sentence used to measure the MI / AU floor
+	MaxSentences      int     `json:"max_sentences"`      // evaluate at most this many sentences (0 = all)
+	RowsPerCall       int     `json:"rows_per_call"`      // chain rows per graph call
+	Seed              uint64  `json:"seed"`
+}
+
+// Evaluation defaults.
+const (
+	DefaultEvalChains     = 16
+	DefaultEvalSamples    = 64
+	DefaultLogZSamples    = 100000
+	DefaultSigmaFloor     = 0.05
+	DefaultFloorSentences = 256
+	DefaultRowsPerCall    = 256
+	AUThreshold           = 0.01 // a unit is active when Var_x(mu_x) exceeds it
+)
+
+// DefaultEvalConfig uses the training posterior chain's length and step size.
+func DefaultEvalConfig(cfg Config) EvalConfig {
+	return EvalConfig{Chains: DefaultEvalChains, Steps: cfg.K1, StepSize: cfg.S1, ImportanceSamples: DefaultEvalSamples,
+		LogZSamples: DefaultLogZSamples, SigmaFloor: DefaultSigmaFloor, FloorSentences: DefaultFloorSentences,
+		RowsPerCall: DefaultRowsPerCall, Seed: 1}
+}
+
+// Validate checks the estimator settings.
+func (e *EvalConfig) Validate() error {
+	switch {
+	case e.Chains < 2:
+		return fmt.Errorf("need at least 2 posterior chains per sentence to fit q(z|x), got %d", e.Chains)
+	case e.Steps < 0 || e.StepSize <= 0:
+		return fmt.Errorf("evaluation chain needs steps >= 0 and a positive step size")
+	case e.ImportanceSamples < 1:
+		return fmt.Errorf("need at least one importance sample")
+	case e.LogZSamples < 1:
+		return fmt.Errorf("need at least one log Z sample")
+	case e.SigmaFloor <= 0:
+		return fmt.Errorf("sigma floor must be positive")
+	case e.RowsPerCall < e.Chains:
+		return fmt.Errorf("rows per call (%d) must be at least the number of chains (%d)", e.RowsPerCall, e.Chains)
+	}
+	return nil
+}
+
+// EvalResult holds the metrics of DESIGN.md with how they were estimated.
+type EvalResult struct {
+	Split     string `json:"split"`
+	Sentences int    `json:"sentences"`
+	Tokens    int    `json:"tokens"` // predicted tokens: words + <eos>
+
+	NLL   float64 `json:"nll"`    // nats per sentence, importance-sampled
+	PPL   float64 `json:"ppl"`    // exp(sum NLL / tokens)
+	Recon float64 `json:"recon"`  // mean over sentences of E_q[-log p(x|z)]: reconstruction term
+	NLLSE float64 `json:"nll_se"` // standard error of the mean NLL over sentences
+
+	MI        float64 `json:"mi"`         // I(x; z) under q(z|x) p_data(x), nats
+	MIFloor   float64 `json:"mi_floor"`   // the same on copies of one sentence (no information about x)
+	MICeiling float64 `json:"mi_ceiling"` // log of the number of sentences in the mixture
+
+	AU             int       `json:"au"`           // dims with Var_x(mu_x) > 0.01
+	AUCorrected    int       `json:"au_corrected"` // dims with Var_x(mu_x) - mean_x(sigma_x^2)/P > 0.01
+	AUFloor        int       `json:"au_floor"`     // AU on the copies of one sentence
+	AUCorrectedFlr int       `json:"au_corrected_floor"`
+	MuVariance     []float64 `json:"mu_variance"`    // Var_x(mu_x) per dimension
+	NoiseVariance  []float64 `json:"noise_variance"` // mean_x(sigma_x^2)/P per dimension: Monte Carlo floor
+	FloorSentence  int       `json:"floor_sentence"` // index of the sentence repeated for the floor
+	FloorCopies    int       `json:"floor_copies"`
+
+	LogZ     prior.LogZ `json:"log_z"`
+	Settings EvalConfig `json:"settings"`
+	Prior    string     `json:"prior"`
+}
+
+// Progress reports evaluation progress (done of total chain rows).
+type Progress func(done, total int)
+
+// fit is q(z|x) = N(mu, diag(sigma^2)) for a set of sentences, flat [n*d].
+type fit struct {
+	mu, sigma []float64
+	logPX     []float64 // importance-sampled log p(x)
+	recon     []float64 // E_q log p(x|z)
+	sample    []float64 // one z ~ q(z|x) per sentence (for MI)
+}
+
+// Evaluate computes NLL, PPL, MI and AU on ds (the split named split), as DESIGN.md defines them.
+func (m *Model) Evaluate(ds *corpora.Dataset, split string, ec EvalConfig, progress Progress) (*EvalResult, error) {
+	if err := ec.Validate(); err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(ec.Seed, 0xe7a1))
+	logZ, err := m.EstimateLogZ(ec.LogZSamples, rng)
+	if err != nil {
+		return nil, err
+	}
+	n := len(ds.Examples)
+	if ec.MaxSentences > 0 && ec.MaxSentences < n {
+		n = ec.MaxSentences
+	}
+	if n < 2 {
+		return nil, fmt.Errorf("evaluation needs at least 2 sentences, %s has %d", split, n)
+	}
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	nFloor := min(ec.FloorSentences, n)
+	total := (n + nFloor) * ec.Chains
+	done := 0
+	report := func(rows int) {
+		done += rows
+		if progress != nil {
+			progress(done, total)
+		}
+	}
+	main, err := m.fitAndScore(ds, idx, ec, logZ.Value, rng, true, report)
+	if err != nil {
+		return nil, err
+	}
+	res := &EvalResult{Split: split, Sentences: n, LogZ: logZ, Settings: ec, Prior: m.Config.Prior, FloorSentence: 0, FloorCopies: nFloor}
+	var sumNLL, sumSq float64
+	for i, lp := range main.logPX {
+		sumNLL += -lp
+		sumSq += lp * lp
+		res.Tokens += len(ds.Examples[idx[i]]) + 1
+		res.Recon += -main.recon[i]
+	}
+	res.NLL = sumNLL / float64(n)
+	res.NLLSE = math.Sqrt(math.Max(sumSq/float64(n)-res.NLL*res.NLL, 0) / float64(n))
+	res.PPL = math.Exp(sumNLL / float64(res.Tokens))
+	res.Recon /= float64(n)
+	d := m.Config.ZDim
+	res.MI = MutualInformation(main.mu, main.sigma, main.sample, d)
+	res.MICeiling = math.Log(float64(n))
+	res.MuVariance, res.NoiseVariance = unitVariances(main.mu, main.sigma, d, ec.Chains)
+	res.AU, res.AUCorrected = activeUnits(res.MuVariance, res.NoiseVariance)
+
+	if nFloor >= 2 {
+		copies := make([]int, nFloor)
+		fl, err := m.fitAndScore(ds, copies, ec, logZ.Value, rng, false, report)
+		if err != nil {
+			return nil, err
+		}
+		res.MIFloor = MutualInformation(fl.mu, fl.sigma, fl.sample, d)
+		mv, nv := unitVariances(fl.mu, fl.sigma, d, ec.Chains)
+		res.AUFloor, res.AUCorrectedFlr = activeUnits(mv, nv)
+	}
+	return res, nil
+}
+
+// fitAndScore fits q(z|x) for the sentences idx (indices into ds, repeats allowed) from P posterior chains
+// each, and when score is set estimates log p(x) by importance sampling from q:
+//
+//	log p(x) = logsumexp_s [log p(x|z_s) + f(z_s) - log Z + log p0(z_s) - log q(z_s|x)] - log S.
+func (m *Model) fitAndScore(ds *corpora.Dataset, idx []int, ec EvalConfig, logZ float64, rng *rand.Rand, score bool, report func(int)) (*fit, error) {
+	d, P := m.Config.ZDim, ec.Chains
+	n := len(idx)
+	f := &fit{mu: make([]float64, n*d), sigma: make([]float64, n*d), logPX: make([]float64, n), recon: make([]float64, n), sample: make([]float64, n*d)}
+	// Group positions by bucket so that each graph call has one time length.
+	byBucket := map[int][]int{}
+	var order []int
+	for pos, i := range idx {
+		T := ds.BucketOf(i)
+		if _, ok := byBucket[T]; !ok {
+			order = append(order, T)
+		}
+		byBucket[T] = append(byBucket[T], pos)
+	}
+	G := ec.RowsPerCall / P // sentences per call
+	rounds := (ec.ImportanceSamples + P - 1) / P
+	for _, T := range order {
+		positions := byBucket[T]
+		for start := 0; start < len(positions); start += G {
+			group := positions[start:min(start+G, len(positions))]
+			rows := make([]int, G*P)
+			for r := range rows {
+				rows[r] = -1
+				if g := r / P; g < len(group) {
+					rows[r] = idx[group[g]]
+				}
+			}
+			b := ds.MakeBatch(rows, T)
+			z, err := m.InferPosterior(b, nil, ec.Steps, ec.StepSize, rng, -1)
+			if err != nil {
+				return nil, err
+			}
+			for g, pos := range group {
+				for j := 0; j < d; j++ {
+					var s1, s2 float64
+					for p := 0; p < P; p++ {
+						v := float64(z[(g*P+p)*d+j])
+						s1 += v
+						s2 += v * v
+					}
+					mu := s1 / float64(P)
+					vr := (s2 - float64(P)*mu*mu) / float64(P-1)
+					f.mu[pos*d+j] = mu
+					f.sigma[pos*d+j] = math.Max(math.Sqrt(math.Max(vr, 0)), ec.SigmaFloor)
+				}
+			}
+			// One draw of q per sentence for the MI estimator.
+			for _, pos := range group {
+				for j := 0; j < d; j++ {
+					f.sample[pos*d+j] = f.mu[pos*d+j] + f.sigma[pos*d+j]*rng.NormFloat64()
+				}
+			}
+			report(len(group) * P)
+			if !score {
+				continue
+			}
+			logw := make([][]float64, len(group))
+			zs := make([]float32, G*P*d)
+			logq := make([]float64, G*P)
+			for round := 0; round < rounds; round++ {
+				for r := range logq {
+					g := r / P
+					if g >= len(group) {
+						continue
+					}
+					pos := group[g]
+					var lq float64
+					for j := 0; j < d; j++ {
+						e := rng.NormFloat64()
+						mu, sg := f.mu[pos*d+j], f.sigma[pos*d+j]
+						zs[r*d+j] = float32(mu + sg*e)
+						lq += -0.5*e*e - math.Log(sg) - 0.5*log2Pi
+					}
+					logq[r] = lq
+				}
+				lpx, err := m.LogPX(b, zs)
+				if err != nil {
+					return nil, err
+				}
+				fz, err := m.F(zs, G*P)
+				if err != nil {
+					return nil, err
+				}
+				for r := range logq {
+					g := r / P
+					if g >= len(group) {
+						continue
+					}
+					var sq float64
+					for j := 0; j < d; j++ {
+						sq += float64(zs[r*d+j]) * float64(zs[r*d+j])
+					}
+					logp0 := -0.5*sq - 0.5*float64(d)*log2Pi
+					logw[g] = append(logw[g], float64(lpx[r])+float64(fz[r])-logZ+logp0-logq[r])
+					f.recon[group[g]] += float64(lpx[r])
+				}
+			}
+			for g, pos := range group {
+				f.logPX[pos] = logSumExp(logw[g]) - math.Log(float64(len(logw[g])))
+				f.recon[pos] /= float64(len(logw[g]))
+			}
+		}
+	}
+	return f, nil
+}
+
+const log2Pi = 1.8378770664093453
+
+func logSumExp(x []float64) float64 {
+	mx := math.Inf(-1)
+	for _, v := range x {
+		mx = math.Max(mx, v)
+	}
+	if math.IsInf(mx, -1) {
+		return mx
+	}
+	var s float64
+	for _, v := range x {
+		s += math.Exp(v - mx)
+	}
+	return mx + math.Log(s)
+}
+
+// MutualInformation is the mixture estimator of I(x; z) for Gaussian q(z|x) = N(mu_x, diag sigma_x^2)
+// (as He et al. 2019 compute it): with one sample z_x ~ q(z|x) per sentence and q(z) approximated by the
+// mixture (1/N) sum_x' q(z|x'),
+//
+//	I = mean_x E_q[log q(z|x)] - mean_x log q(z_x),  E_q[log q(z|x)] = -d/2 log(2 pi e) - sum_j log sigma_xj.
+//
+// mu, sigma and samples are flat [N*d]. The estimate is at most log N.
+func MutualInformation(mu, sigma, samples []float64, d int) float64 {
+	n := len(mu) / d
+	var negEnt float64
+	for i := 0; i < n; i++ {
+		negEnt += -0.5 * float64(d) * (log2Pi + 1)
+		for j := 0; j < d; j++ {
+			negEnt -= math.Log(sigma[i*d+j])
+		}
+	}
+	negEnt /= float64(n)
+	// Precompute per-component constants.
+	logNorm := make([]float64, n)
+	for k := 0; k < n; k++ {
+		c := -0.5 * float64(d) * log2Pi
+		for j := 0; j < d; j++ {
+			c -= math.Log(sigma[k*d+j])
+		}
+		logNorm[k] = c
+	}
+	var logQz float64
+	terms := make([]float64, n)
+	for i := 0; i < n; i++ {
+		z := samples[i*d : (i+1)*d]
+		for k := 0; k < n; k++ {
+			var q float64
+			for j := 0; j < d; j++ {
+				e := (z[j] - mu[k*d+j]) / sigma[k*d+j]
+				q += e * e
+			}
+			terms[k] = logNorm[k] - 0.5*q
+		}
+		logQz += logSumExp(terms) - math.Log(float64(n))
+	}
+	return negEnt - logQz/float64(n)
+}
+
+// unitVariances returns per dimension Var_x(mu_x) (population variance over sentences) and the Monte
+// Carlo noise floor mean_x(sigma_x^2)/P of a mean of P chains.
+func unitVariances(mu, sigma []float64, d, P int) (muVar, noise []float64) {
+	n := len(mu) / d
+	muVar, noise = make([]float64, d), make([]float64, d)
+	for j := 0; j < d; j++ {
+		var s1, s2, sn float64
+		for i := 0; i < n; i++ {
+			v := mu[i*d+j]
+			s1 += v
+			s2 += v * v
+			sn += sigma[i*d+j] * sigma[i*d+j]
+		}
+		m := s1 / float64(n)
+		muVar[j] = s2/float64(n) - m*m
+		noise[j] = sn / float64(n) / float64(P)
+	}
+	return
+}
+
+// activeUnits counts dimensions with Var_x(mu_x) > AUThreshold, raw and after subtracting the noise floor.
+func activeUnits(muVar, noise []float64) (au, corrected int) {
+	for j := range muVar {
+		if muVar[j] > AUThreshold {
+			au++
+		}
+		if muVar[j]-noise[j] > AUThreshold {
+			corrected++
+		}
+	}
+	return
+}

@@ -1,0 +1,66 @@
+package text
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/lebm/lebm/corpora"
+)
+
+// Format renders the evaluation for people: every number with how it was estimated.
+func (r *EvalResult) Format() string {
+	var b strings.Builder
+	s := r.Settings
+	fmt.Fprintf(&b, "%s split: %d sentences, %d predicted tokens (words + <eos>), prior %s\n", r.Split, r.Sentences, r.Tokens, r.Prior)
+	fmt.Fprintf(&b, "  NLL   %8.3f nats/sentence (s.e. %.3f)  importance sampling, S=%d samples of q(z|x) per sentence\n",
+		r.NLL, r.NLLSE, roundUp(s.ImportanceSamples, s.Chains))
+	fmt.Fprintf(&b, "  PPL   %8.3f                 exp(sum of NLL / predicted tokens)\n", r.PPL)
+	fmt.Fprintf(&b, "  recon %8.3f nats/sentence    E_q[-log p(x|z)], reconstruction term\n", r.Recon)
+	fmt.Fprintf(&b, "  MI    %8.3f nats             mixture estimator over %d sentences (ceiling log N = %.3f); floor %.3f on %d copies of sentence %d\n",
+		r.MI, r.Sentences, r.MICeiling, r.MIFloor, r.FloorCopies, r.FloorSentence)
+	fmt.Fprintf(&b, "  AU    %4d of %d (noise-corrected %d)  Var_x(mu_x) > %.2g; corrected subtracts mean sigma^2/P; floor %d (corrected %d)\n",
+		r.AU, len(r.MuVariance), r.AUCorrected, AUThreshold, r.AUFloor, r.AUCorrectedFlr)
+	fmt.Fprintf(&b, "  q(z|x): diagonal Gaussian fitted to P=%d posterior chains of %d Langevin steps (step %g) from N(0, I), sigma floor %g\n",
+		s.Chains, s.Steps, s.StepSize, s.SigmaFloor)
+	if r.LogZ.Samples > 0 {
+		fmt.Fprintf(&b, "  log Z %8.4f (s.e. %.4f)       %s\n", r.LogZ.Value, r.LogZ.StdErr, r.LogZ.Method)
+	} else {
+		fmt.Fprintf(&b, "  log Z %8.4f                  %s\n", r.LogZ.Value, r.LogZ.Method)
+	}
+	return b.String()
+}
+
+func roundUp(x, m int) int { return (x + m - 1) / m * m }
+
+// Unigram is the reference an LSTM text model must beat: a unigram distribution over words and <eos>
+// estimated from the training set with add-one smoothing over the vocabulary (<pad> and <bos> excluded).
+type Unigram struct {
+	NLL float64 `json:"nll"` // nats per sentence
+	PPL float64 `json:"ppl"`
+}
+
+// UnigramBaseline scores test under the unigram model of train.
+func UnigramBaseline(train, test *corpora.Dataset, vocabSize int) Unigram {
+	counts := make([]float64, vocabSize)
+	total := 0.0
+	for _, ex := range train.Examples {
+		for _, w := range ex {
+			counts[w]++
+		}
+		counts[corpora.EosID]++
+		total += float64(len(ex) + 1)
+	}
+	support := float64(vocabSize - 2) // no <pad>, no <bos>
+	logp := func(id int) float64 { return math.Log((counts[id] + 1) / (total + support)) }
+	var nll float64
+	tokens := 0
+	for _, ex := range test.Examples {
+		for _, w := range ex {
+			nll -= logp(w)
+		}
+		nll -= logp(corpora.EosID)
+		tokens += len(ex) + 1
+	}
+	return Unigram{NLL: nll / float64(len(test.Examples)), PPL: math.Exp(nll / float64(tokens))}
+}
