@@ -1,0 +1,97 @@
+package ckpt
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+)
+
+func newCtx(vals []float32) *context.Context {
+	ctx := context.New()
+	ctx.In("m").VariableWithValue("w", tensors.FromFlatDataAndDimensions(vals, 2, 2))
+	return ctx
+}
+
+func TestSaveLoadAndLatest(t *testing.T) {
+	run := t.TempDir()
+	for step := 1; step <= 4; step++ {
+		v := float32(step)
+		if _, err := Save(run, step, newCtx([]float32{v, v, v, v}), map[string][]byte{"x.json": []byte("{}")}, 2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir, step, err := Open(run)
+	if err != nil || step != 4 || filepath.Base(dir) != "step-00000004" {
+		t.Fatalf("latest: %s %d %v", dir, step, err)
+	}
+	entries, _ := os.ReadDir(run)
+	n := 0
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "step-") {
+			n++
+		}
+		if strings.HasPrefix(e.Name(), ".tmp") {
+			t.Fatalf("temporary left behind: %s", e.Name())
+		}
+	}
+	if n != 2 {
+		t.Fatalf("kept %d checkpoints, want 2", n)
+	}
+	ctx := newCtx(make([]float32, 4))
+	if err := LoadVariables(dir, ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := tensors.MustCopyFlatData[float32](ctx.In("m").GetVariable("w").MustValue())
+	if got[0] != 4 {
+		t.Fatalf("loaded %v", got)
+	}
+	// Shape mismatch is reported.
+	bad := context.New()
+	bad.In("m").VariableWithValue("w", tensors.FromFlatDataAndDimensions(make([]float32, 3), 3))
+	if err := LoadVariables(dir, bad); err == nil || !strings.Contains(err.Error(), "shape") {
+		t.Fatalf("want shape error, got %v", err)
+	}
+}
+
+func TestDamagedCheckpointDetected(t *testing.T) {
+	run := t.TempDir()
+	dir, err := Save(run, 1, newCtx([]float32{1, 2, 3, 4}), nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, VariablesFile)
+	data, _ := os.ReadFile(p)
+	data[len(data)-1] ^= 0xff
+	os.WriteFile(p, data, 0o644)
+	if _, _, err := Open(run); err == nil || !strings.Contains(err.Error(), "damaged") {
+		t.Fatalf("want damaged error, got %v", err)
+	}
+}
+
+func TestNonFiniteRefusedAndPreviousKept(t *testing.T) {
+	run := t.TempDir()
+	if _, err := Save(run, 1, newCtx([]float32{1, 2, 3, 4}), nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Save(run, 2, newCtx([]float32{1, float32(math.NaN()), 3, 4}), nil, 0)
+	if err == nil || !strings.Contains(err.Error(), "NaN") {
+		t.Fatalf("want refusal, got %v", err)
+	}
+	if _, step, err := Open(run); err != nil || step != 1 {
+		t.Fatalf("previous checkpoint must stay latest: %d %v", step, err)
+	}
+}
+
+func TestResolveErrors(t *testing.T) {
+	if _, err := Resolve(filepath.Join(t.TempDir(), "nope")); err == nil {
+		t.Fatal("missing directory accepted")
+	}
+	if _, err := Resolve(t.TempDir()); err == nil || !strings.Contains(err.Error(), "not a run directory") {
+		t.Fatalf("empty directory: %v", err)
+	}
+}

@@ -1,0 +1,179 @@
+package text
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/lebm/lebm/corpora"
+	"github.com/lebm/lebm/prior"
+)
+
+// scaleVariable multiplies a variable's value by k (to make a tiny random model less flat).
+func scaleVariable(t *testing.T, v *context.Variable, k float32) {
+	t.Helper()
+	val := tensors.MustCopyFlatData[float32](v.MustValue())
+	for i := range val {
+		val[i] *= k
+	}
+	v.MustSetValue(tensors.FromFlatDataAndDimensions(val, v.Shape().Dimensions...))
+}
+
+// TestNLLMatchesQuadrature: with a 1-dimensional z the marginal likelihood
+// log p(x) = log ∫ p_beta(x|z) exp(f(z)) N(z; 0, 1) dz - log ∫ exp(f(z)) N(z; 0, 1) dz
+// can be computed by quadrature; the importance-sampling estimator (with its log Z estimate) must agree.
+func TestNLLMatchesQuadrature(t *testing.T) {
+	for _, kind := range []string{prior.EBM, prior.Gaussian} {
+		t.Run(kind, func(t *testing.T) {
+			m := tinyModel(t, []string{"a", "b", "c"}, kind)
+			m.Config.ZDim = 1
+			// Rebuild with z of dimension 1.
+			cfg := m.Config
+			m2, err := NewModel(m.Backend, cfg, m.Vocab)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m = m2
+			scaleVariable(t, m.Decoder.wz, 30)
+			scaleVariable(t, m.Decoder.wh, 30)
+			for _, v := range m.Prior.Variables() {
+				scaleVariable(t, v, 1.5)
+			}
+			sents := [][]string{{"a"}, {"b", "c"}, {"c", "c", "a"}, {"a", "b"}}
+			ds, err := corpora.NewDataset(sents, m.Vocab, 8)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Quadrature on [-10, 10].
+			const G = 4001
+			grid := make([]float32, G)
+			h := 20.0 / (G - 1)
+			for i := range grid {
+				grid[i] = float32(-10 + float64(i)*h)
+			}
+			f, err := m.F(grid, G)
+			if err != nil {
+				t.Fatal(err)
+			}
+			logN := func(z float64) float64 { return -0.5*z*z - 0.5*log2Pi }
+			var zTerms []float64
+			for i := range grid {
+				zTerms = append(zTerms, float64(f[i])+logN(float64(grid[i]))+math.Log(h))
+			}
+			logZ := logSumExp(zTerms)
+			var exactNLL float64
+			for i := range sents {
+				rows := make([]int, G)
+				for r := range rows {
+					rows[r] = i
+				}
+				b := ds.MakeBatch(rows, ds.BucketOf(i))
+				lp, err := m.LogPX(b, grid)
+				if err != nil {
+					t.Fatal(err)
+				}
+				terms := make([]float64, G)
+				for r := range terms {
+					terms[r] = float64(lp[r]) + zTerms[r]
+				}
+				exactNLL += -(logSumExp(terms) - logZ)
+			}
+			exactNLL /= float64(len(sents))
+
+			ec := DefaultEvalConfig(m.Config)
+			ec.Chains, ec.ImportanceSamples, ec.Steps, ec.RowsPerCall, ec.FloorSentences = 32, 512, 50, 128, 2
+			res, err := m.Evaluate(ds, "test", ec, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if kind == prior.EBM && math.Abs(res.LogZ.Value-logZ) > 4*res.LogZ.StdErr+1e-3 {
+				t.Errorf("log Z %.4f (s.e. %.4f), quadrature %.4f", res.LogZ.Value, res.LogZ.StdErr, logZ)
+			}
+			if math.Abs(res.NLL-exactNLL) > 0.05 {
+				t.Errorf("NLL %.4f, quadrature %.4f", res.NLL, exactNLL)
+			}
+			t.Logf("%s: NLL %.4f quadrature %.4f, log Z %.4f quadrature %.4f", kind, res.NLL, exactNLL, res.LogZ.Value, logZ)
+		})
+	}
+}
+
+// TestMutualInformationKnown: posteriors with well-separated means carry log N nats; identical posteriors
+// carry none.
+func TestMutualInformationKnown(t *testing.T) {
+	const n, d = 2000, 2
+	rng := rand.New(rand.NewPCG(5, 5))
+	mu := make([]float64, n*d)
+	sigma := make([]float64, n*d)
+	samples := make([]float64, n*d)
+	for i := 0; i < n; i++ {
+		for j := 0; j < d; j++ {
+			mu[i*d+j] = float64(i * 10 * (j + 1))
+			sigma[i*d+j] = 0.1
+			samples[i*d+j] = mu[i*d+j] + sigma[i*d+j]*rng.NormFloat64()
+		}
+	}
+	if mi := MutualInformation(mu, sigma, samples, d); math.Abs(mi-math.Log(n)) > 0.06 {
+		t.Errorf("separated posteriors: MI %.4f, want log N = %.4f", mi, math.Log(n))
+	}
+	// Identical posteriors N(0, 1): I = 0. Tolerances: the estimator averages N one-sample terms of
+	// variance about d/2, so its standard error is about sqrt(d/(2N)) = 0.022 here.
+	for i := range mu {
+		mu[i], sigma[i] = 0, 1
+		samples[i] = rng.NormFloat64()
+	}
+	if mi := MutualInformation(mu, sigma, samples, d); math.Abs(mi) > 0.06 {
+		t.Errorf("identical posteriors: MI %.4f, want ~0", mi)
+	}
+	// Two clusters: half the sentences at -20, half at +20 (per dimension 0): MI = log 2.
+	for i := 0; i < n; i++ {
+		c := -20.0
+		if i%2 == 1 {
+			c = 20
+		}
+		mu[i*d], mu[i*d+1] = c, 0
+		sigma[i*d], sigma[i*d+1] = 1, 1
+		samples[i*d], samples[i*d+1] = c+rng.NormFloat64(), rng.NormFloat64()
+	}
+	if mi := MutualInformation(mu, sigma, samples, d); math.Abs(mi-math.Log(2)) > 0.06 {
+		t.Errorf("two clusters: MI %.4f, want log 2 = %.4f", mi, math.Log(2))
+	}
+}
+
+// TestActiveUnits: a dimension whose means vary only by chain noise is inactive once corrected.
+func TestActiveUnits(t *testing.T) {
+	const n, d, P = 2000, 3, 4
+	rng := rand.New(rand.NewPCG(9, 9))
+	mu := make([]float64, n*d)
+	sigma := make([]float64, n*d)
+	for i := 0; i < n; i++ {
+		// dim 0: real signal (variance 1); dim 1: chain noise only, sigma 1 -> Var(mu) = 1/P = 0.25;
+		// dim 2: constant.
+		mu[i*d] = rng.NormFloat64()
+		mu[i*d+1] = rng.NormFloat64() / math.Sqrt(P)
+		mu[i*d+2] = 0.3
+		for j := 0; j < d; j++ {
+			sigma[i*d+j] = 1
+		}
+		sigma[i*d] = 0.1
+	}
+	mv, nv := unitVariances(mu, sigma, d, P)
+	au, corrected := activeUnits(mv, nv)
+	if au != 2 || corrected != 1 {
+		t.Fatalf("AU %d (want 2), corrected %d (want 1); Var(mu) %v, noise %v", au, corrected, mv, nv)
+	}
+}
+
+// TestUnigramBaseline: a hand-computed case.
+func TestUnigramBaseline(t *testing.T) {
+	vocab := corpora.NewVocab([]string{corpora.PadToken, corpora.UnkToken, corpora.BosToken, corpora.EosToken, "a", "b"})
+	train := corpora.NewDatasetFromIDs([][]int{{4, 4}, {5}}, 10) // counts: a 2, b 1, <eos> 2, total 5
+	test := corpora.NewDatasetFromIDs([][]int{{4}}, 10)
+	u := UnigramBaseline(train, test, vocab.Size())
+	// support: <unk> a b <eos> = 4; p(a) = 3/9, p(<eos>) = 3/9.
+	want := -2 * math.Log(3.0/9)
+	if math.Abs(u.NLL-want) > 1e-9 || math.Abs(u.PPL-math.Exp(want/2)) > 1e-9 {
+		t.Fatalf("unigram NLL %v PPL %v, want %v %v", u.NLL, u.PPL, want, math.Exp(want/2))
+	}
+}
