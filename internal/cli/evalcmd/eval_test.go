@@ -1,0 +1,109 @@
+package evalcmd
+
+import (
+	"bytes"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lebm/lebm/internal/cli/train"
+	"github.com/lebm/lebm/text"
+)
+
+func TestFlagParsing(t *testing.T) {
+	cases := []struct {
+		name    string
+		args    []string
+		wantErr string
+		check   func(t *testing.T, o *Options)
+	}{
+		{"defaults", []string{"runs/x"}, "", func(t *testing.T, o *Options) {
+			ec := o.Resolve(text.Config{K1: 20, S1: 0.1})
+			if o.Checkpoint != "runs/x" || o.Split != "test" || ec.Chains != text.DefaultEvalChains || ec.Steps != 20 || ec.StepSize != 0.1 ||
+				ec.LogZSamples != text.DefaultLogZSamples || ec.ImportanceSamples != text.DefaultEvalSamples {
+				t.Fatalf("%+v %+v", o, ec)
+			}
+		}},
+		{"settings", []string{"ck", "--split", "valid", "--chains", "8", "--steps", "100", "--step-size", "0.05", "--samples", "32",
+			"--logz-samples", "1000", "--sigma-floor", "0.1", "--floor-sentences", "10", "--max-sentences", "50", "--json"}, "",
+			func(t *testing.T, o *Options) {
+				ec := o.Resolve(text.Config{K1: 20, S1: 0.1})
+				if o.Split != "valid" || !o.JSON || ec.Chains != 8 || ec.Steps != 100 || ec.StepSize != 0.05 || ec.ImportanceSamples != 32 ||
+					ec.LogZSamples != 1000 || ec.SigmaFloor != 0.1 || ec.FloorSentences != 10 || ec.MaxSentences != 50 {
+					t.Fatalf("%+v", ec)
+				}
+			}},
+		{"no checkpoint", nil, "accepts 1 arg", nil},
+		{"two checkpoints", []string{"a", "b"}, "accepts 1 arg", nil},
+		{"bad number", []string{"a", "--chains", "x"}, "invalid argument", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var got *Options
+			cmd := NewCmd(&Options{}, func(o *Options) error { got = o; return nil })
+			cmd.SetArgs(tc.args)
+			var buf bytes.Buffer
+			cmd.SetOut(&buf)
+			cmd.SetErr(&buf)
+			err := cmd.Execute()
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("want %q, got %v", tc.wantErr, err)
+				}
+				if !strings.Contains(buf.String(), "Usage:") {
+					t.Fatal("a flag error must print the usage")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, got)
+		})
+	}
+}
+
+// TestTrainResumeEval runs the commands end to end on a tiny configuration: train, resume to more
+// iterations, evaluate with --json; and checks that a run error does not print the usage.
+func TestTrainResumeEval(t *testing.T) {
+	run := filepath.Join(t.TempDir(), "run")
+	var out, errb bytes.Buffer
+	topts := &train.Options{Out: run, Quiet: true, NoEval: true, Stdout: &out, Stderr: &errb,
+		Changed: []string{"embed", "hidden", "z", "ebm-width", "k0", "k1", "iterations", "save-every", "batch"},
+		Config:  text.Config{EmbedDim: 8, HiddenDim: 16, ZDim: 4, EBMWidth: 16, K0: 5, K1: 3, Iterations: 4, SaveEvery: 2, Batch: 8}}
+	if err := train.Run(topts); err != nil {
+		t.Fatal(err)
+	}
+	ropts := &train.Options{Resume: run, Quiet: true, NoEval: true, Stdout: &out, Stderr: &errb, JSON: true,
+		Changed: []string{"iterations"}, Config: text.Config{Iterations: 6}}
+	out.Reset()
+	if err := train.Run(ropts); err != nil {
+		t.Fatal(err)
+	}
+	var sum train.Summary
+	if err := json.Unmarshal(out.Bytes(), &sum); err != nil || sum.Iterations != 6 || filepath.Base(sum.Checkpoint) != "step-00000006" {
+		t.Fatalf("resume summary %+v (%v): %s", sum, err, out.String())
+	}
+	out.Reset()
+	cmd := NewCmd(&Options{Stdout: &out, Stderr: &errb}, Run)
+	cmd.SetArgs([]string{run, "--json", "--quiet", "--chains", "2", "--samples", "2", "--logz-samples", "100", "--max-sentences", "20", "--floor-sentences", "4"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	var res text.EvalResult
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("%v: %s", err, out.String())
+	}
+	if res.Sentences != 20 || res.NLL <= 0 || res.PPL <= 1 || res.Settings.Chains != 2 || res.LogZ.Samples != 100 {
+		t.Fatalf("%+v", res)
+	}
+	// A run error (damaged path) is reported without the usage text.
+	errb.Reset()
+	cmd = NewCmd(&Options{Stdout: &out, Stderr: &errb}, Run)
+	cmd.SetArgs([]string{filepath.Join(run, "missing")})
+	cmd.SetErr(&errb)
+	if err := cmd.Execute(); err == nil || strings.Contains(errb.String(), "Usage:") {
+		t.Fatalf("want an error without usage, got %v / %q", err, errb.String())
+	}
+}

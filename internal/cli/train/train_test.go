@@ -1,0 +1,136 @@
+package train
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func parse(t *testing.T, args []string) (*Options, error) {
+	t.Helper()
+	opts := &Options{}
+	var got *Options
+	cmd := NewCmd(opts, func(o *Options) error { got = o; return nil })
+	cmd.SetArgs(args)
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	err := cmd.Execute()
+	return got, err
+}
+
+func TestFlagParsing(t *testing.T) {
+	cases := []struct {
+		name    string
+		args    []string
+		wantErr string
+		check   func(t *testing.T, o *Options)
+	}{
+		{"defaults: embedded preset", nil, "", func(t *testing.T, o *Options) {
+			cfg, err := o.ResolveConfig()
+			if err != nil || cfg.Preset != "embedded" || cfg.K0 != 60 || cfg.S1 != 0.1 || cfg.Prior != "ebm" {
+				t.Fatalf("%+v %v", cfg, err)
+			}
+		}},
+		{"data implies ptb", []string{"--data", "/x"}, "", func(t *testing.T, o *Options) {
+			cfg, _ := o.ResolveConfig()
+			if cfg.Preset != "ptb" || cfg.EmbedDim != 128 || cfg.HiddenDim != 512 || cfg.ZDim != 32 {
+				t.Fatalf("%+v", cfg)
+			}
+		}},
+		{"preset snli", []string{"--preset", "snli"}, "", func(t *testing.T, o *Options) {
+			cfg, _ := o.ResolveConfig()
+			if cfg.EmbedDim != 256 || cfg.HiddenDim != 256 {
+				t.Fatalf("%+v", cfg)
+			}
+		}},
+		{"overrides", []string{"--preset", "yahoo", "--k0", "30", "--s0", "0.3", "--k1", "40", "--s1", "0.05", "--ebm-width", "100",
+			"--lr-gen", "0.002", "--lr-prior", "0.0002", "--batch", "64", "--max-len", "20", "--vocab-size", "500", "--min-count", "2",
+			"--iterations", "7", "--seed", "9", "--prior", "gaussian", "--hidden", "99", "--embed", "11", "--z", "4", "--clip", "1"}, "",
+			func(t *testing.T, o *Options) {
+				cfg, err := o.ResolveConfig()
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, _ := o.ResolveConfig()
+				want.K0, want.S0, want.K1, want.S1, want.EBMWidth = 30, 0.3, 40, 0.05, 100
+				want.LRGen, want.LRPrior, want.Batch, want.MaxLen, want.VocabSize, want.MinCount = 0.002, 0.0002, 64, 20, 500, 2
+				want.Iterations, want.Seed, want.Prior, want.HiddenDim, want.EmbedDim, want.ZDim, want.GenClip = 7, 9, "gaussian", 99, 11, 4, 1
+				if !reflect.DeepEqual(cfg, want) || cfg.Preset != "yahoo" {
+					t.Fatalf("got %+v", cfg)
+				}
+			}},
+		{"unset flags keep the preset", []string{"--preset", "ptb", "--k1", "5"}, "", func(t *testing.T, o *Options) {
+			cfg, _ := o.ResolveConfig()
+			if cfg.K1 != 5 || cfg.K0 != 60 || cfg.HiddenDim != 512 || !reflect.DeepEqual(o.Changed, []string{"k1"}) {
+				t.Fatalf("%+v changed %v", cfg, o.Changed)
+			}
+		}},
+		{"bad prior", []string{"--prior", "flow"}, "", func(t *testing.T, o *Options) {
+			if _, err := o.ResolveConfig(); err == nil || !strings.Contains(err.Error(), "prior") {
+				t.Fatalf("want prior error, got %v", err)
+			}
+		}},
+		{"bad preset", []string{"--preset", "wiki"}, "", func(t *testing.T, o *Options) {
+			if _, err := o.ResolveConfig(); err == nil || !strings.Contains(err.Error(), "unknown preset") {
+				t.Fatalf("want preset error, got %v", err)
+			}
+		}},
+		{"negative step size", []string{"--s0", "-1"}, "", func(t *testing.T, o *Options) {
+			if _, err := o.ResolveConfig(); err == nil {
+				t.Fatal("negative step size accepted")
+			}
+		}},
+		{"not a number", []string{"--k0", "many"}, "invalid argument", nil},
+		{"unknown flag", []string{"--frobnicate"}, "unknown flag", nil},
+		{"positional argument", []string{"extra"}, "unknown command", nil},
+		{"backend and resume", []string{"--backend", "/opt/cuda.so", "--resume", "runs/x", "--json", "--no-eval"}, "", func(t *testing.T, o *Options) {
+			if o.Backend != "/opt/cuda.so" || o.Resume != "runs/x" || !o.JSON || !o.NoEval {
+				t.Fatalf("%+v", o)
+			}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			o, err := parse(t, tc.args)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("want error %q, got %v", tc.wantErr, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, o)
+		})
+	}
+}
+
+// TestRunBadInputs: Run fails with an error naming the file and does not create checkpoints.
+func TestRunBadInputs(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "train.txt"), []byte("a b\nc \xff d\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "valid.txt"), []byte("a\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "test.txt"), []byte("a\n"), 0o644)
+	out := filepath.Join(t.TempDir(), "run")
+	var stdout, stderr bytes.Buffer
+	err := Run(&Options{Data: dir, Preset: "embedded", Out: out, Quiet: true, Stdout: &stdout, Stderr: &stderr})
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "train.txt")+":2") || !strings.Contains(err.Error(), "UTF-8") {
+		t.Fatalf("want an error naming train.txt:2, got %v", err)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Fatal("a run directory was created for bad data")
+	}
+	err = Run(&Options{Resume: filepath.Join(t.TempDir(), "nothing"), Quiet: true, Stdout: &stdout, Stderr: &stderr})
+	if err == nil || !strings.Contains(err.Error(), "nothing") {
+		t.Fatalf("resume from nothing: %v", err)
+	}
+	err = Run(&Options{Resume: out, Changed: []string{"hidden"}, Quiet: true, Stdout: &stdout, Stderr: &stderr})
+	if err == nil || !strings.Contains(err.Error(), "--hidden cannot change") {
+		t.Fatalf("architecture change on resume: %v", err)
+	}
+}

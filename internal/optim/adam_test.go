@@ -1,0 +1,64 @@
+package optim
+
+import (
+	"math"
+	"testing"
+
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/lebm/lebm/internal/compute"
+)
+
+// TestAdamSteps: on L = sum_i c_i w_i^2 the first Adam step moves each weight by lr * sign(g) (bias
+// correction makes m/sqrt(v) = g/|g|); clipping rescales g but not the first step; the second step follows
+// the moment recursions computed by hand.
+func TestAdamSteps(t *testing.T) {
+	backend, err := compute.NewBackend("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, clip := range []float64{0, 0.5} {
+		ctx := context.New()
+		w := ctx.In("m").VariableWithValue("w", tensors.FromFlatDataAndDimensions([]float32{1, -2}, 2))
+		const lr, b1, b2 = 0.1, 0.5, 0.999
+		adam := NewAdam(ctx, "a", []*context.Variable{w}, lr, b1, b2, clip)
+		exec := context.MustNewExec(backend, ctx, func(ctx *context.Context, g *graph.Graph) *graph.Node {
+			x := w.ValueGraph(g)
+			loss := graph.ReduceAllSum(graph.Mul(graph.Const(g, []float32{1, 3}), graph.Square(x)))
+			return adam.Minimize(loss)
+		})
+		// Host reference.
+		ws := []float64{1, -2}
+		c := []float64{1, 3}
+		m, v := []float64{0, 0}, []float64{0, 0}
+		for step := 1; step <= 3; step++ {
+			out := exec.MustExec()
+			g := []float64{2 * c[0] * ws[0], 2 * c[1] * ws[1]}
+			norm := math.Hypot(g[0], g[1])
+			if got := float64(tensors.MustCopyFlatData[float32](out[0])[0]); math.Abs(got-norm) > 1e-4*norm {
+				t.Fatalf("step %d: norm %v, want %v", step, got, norm)
+			}
+			scale := 1.0
+			if clip > 0 && norm > clip {
+				scale = clip / norm
+			}
+			for i := range ws {
+				gi := g[i] * scale
+				m[i] = b1*m[i] + (1-b1)*gi
+				v[i] = b2*v[i] + (1-b2)*gi*gi
+				lrT := lr * math.Sqrt(1-math.Pow(b2, float64(step))) / (1 - math.Pow(b1, float64(step)))
+				ws[i] -= lrT * m[i] / (math.Sqrt(v[i]) + 1e-8)
+			}
+			got := tensors.MustCopyFlatData[float32](w.MustValue())
+			for i := range ws {
+				if math.Abs(float64(got[i])-ws[i]) > 1e-5 {
+					t.Fatalf("clip %v step %d: w = %v, want %v", clip, step, got, ws)
+				}
+			}
+			if step == 1 && math.Abs(ws[0]-(1-lr)) > 1e-6 {
+				t.Fatalf("first step must be lr * sign(g): %v", ws)
+			}
+		}
+	}
+}
