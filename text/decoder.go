@@ -62,12 +62,27 @@ func (d *Decoder) Start(z *graph.Node) *State {
 	return &State{zGates: zg, H: h, C: graph.ZerosLike(h), split: compute.NewSplitter(g, z.DType(), 4)}
 }
 
-// Advance feeds tokens [N] (int32) and returns the next state; its H is the output h_t.
-func (d *Decoder) Advance(s *State, tokens *graph.Node) *State {
+// InputProjection returns W_x e_t [N, 4H] for the tokens [N] (int32) of one step.
+func (d *Decoder) InputProjection(tokens *graph.Node) *graph.Node {
 	g := tokens.Graph()
 	n := tokens.Shape().Dimensions[0]
 	e := graph.Gather(d.emb.ValueGraph(g), graph.Reshape(tokens, n, 1))
-	gates := graph.Add(graph.Add(graph.MatMul(e, d.wx.ValueGraph(g)), graph.MatMul(s.H, d.u.ValueGraph(g))), s.zGates)
+	return graph.MatMul(e, d.wx.ValueGraph(g))
+}
+
+// InputProjections returns W_x e_t for all steps at once, [N, T, 4H], for inputs [N, T] (int32). The
+// posterior chain computes them once per batch: they do not depend on z.
+func (d *Decoder) InputProjections(inputs *graph.Node) *graph.Node {
+	g := inputs.Graph()
+	N, T := inputs.Shape().Dimensions[0], inputs.Shape().Dimensions[1]
+	e := graph.Gather(d.emb.ValueGraph(g), graph.Reshape(inputs, N*T, 1))
+	return graph.Reshape(graph.MatMul(e, d.wx.ValueGraph(g)), N, T, 4*d.Hidden)
+}
+
+// Advance feeds one step's input projection xp = W_x e_t [N, 4H] and returns the next state; its H is h_t.
+func (d *Decoder) Advance(s *State, xp *graph.Node) *State {
+	g := xp.Graph()
+	gates := graph.Add(graph.Add(xp, graph.MatMul(s.H, d.u.ValueGraph(g))), s.zGates)
 	p := s.split.Split(gates)
 	c := graph.Add(graph.Mul(graph.Sigmoid(p[1]), s.C), graph.Mul(graph.Sigmoid(p[0]), graph.Tanh(p[2])))
 	h := graph.Mul(graph.Sigmoid(p[3]), graph.Tanh(c))
@@ -81,17 +96,32 @@ func (d *Decoder) LogProbs(h *graph.Node) *graph.Node {
 
 // LogPX is log p_beta(x|z) per sentence, [N], for z [N, d], inputs and targets [N, T] (int32) and
 // mask [N, T] (float32): the sum over t of mask[t] * log p(targets[t] | inputs[<=t], z) (teacher forcing).
-//
-// The recurrence runs step by step; the outputs h_t are gathered into [N, T, H] (by one-hot placement, not
-// Concatenate, see compute.OneHotMasks) so that the output layer and log-softmax run once on [N*T, H].
+// It is differentiable with respect to every decoder parameter and z.
 func (d *Decoder) LogPX(z, inputs, targets, mask *graph.Node) *graph.Node {
+	return d.logPX(z, func(t int) *graph.Node { return d.InputProjection(compute.Column(inputs, t)) }, targets, mask)
+}
+
+// LogPXProjected is LogPX given the input projections xp [N, T, 4H] (from InputProjections, computed
+// outside the graph). It is differentiable with respect to z and the recurrent and output parameters,
+// not xp (steps are read from xp with Slice).
+func (d *Decoder) LogPXProjected(z, xp, targets, mask *graph.Node) *graph.Node {
+	N := xp.Shape().Dimensions[0]
+	return d.logPX(z, func(t int) *graph.Node {
+		return graph.Reshape(graph.Slice(xp, graph.AxisRange(), graph.AxisElem(t), graph.AxisRange()), N, 4*d.Hidden)
+	}, targets, mask)
+}
+
+// logPX runs the recurrence step by step; the outputs h_t are gathered into [N, T, H] (by one-hot
+// placement, not Concatenate, see compute.OneHotMasks) so that the output layer and log-softmax run once
+// on [N*T, H].
+func (d *Decoder) logPX(z *graph.Node, stepInput func(t int) *graph.Node, targets, mask *graph.Node) *graph.Node {
 	g := z.Graph()
-	N, T := inputs.Shape().Dimensions[0], inputs.Shape().Dimensions[1]
+	N, T := targets.Shape().Dimensions[0], targets.Shape().Dimensions[1]
 	places := compute.OneHotMasks(g, z.DType(), T, 3, 1) // [1, T, 1]
 	s := d.Start(z)
 	var hs *graph.Node
 	for t := 0; t < T; t++ {
-		s = d.Advance(s, compute.Column(inputs, t))
+		s = d.Advance(s, stepInput(t))
 		placed := graph.Mul(graph.ExpandAxes(s.H, 1), places[t]) // [N, T, H], zero except at t
 		if hs == nil {
 			hs = placed

@@ -71,6 +71,8 @@ type EvalResult struct {
 	Recon float64 `json:"recon"`  // mean over sentences of E_q[-log p(x|z)]: reconstruction term
 	NLLSE float64 `json:"nll_se"` // standard error of the mean NLL over sentences
 
+	SentenceNLL []float64 `json:"-"` // -log p(x) per sentence, in dataset order (for paired comparisons)
+
 	MI        float64 `json:"mi"`         // I(x; z) under q(z|x) p_data(x), nats
 	MIFloor   float64 `json:"mi_floor"`   // the same on copies of one sentence (no information about x)
 	MICeiling float64 `json:"mi_ceiling"` // log of the number of sentences in the mixture
@@ -136,7 +138,9 @@ func (m *Model) Evaluate(ds *corpora.Dataset, split string, ec EvalConfig, progr
 	}
 	res := &EvalResult{Split: split, Sentences: n, LogZ: logZ, Settings: ec, Prior: m.Config.Prior, FloorSentence: 0, FloorCopies: nFloor}
 	var sumNLL, sumSq float64
+	res.SentenceNLL = make([]float64, n)
 	for i, lp := range main.logPX {
+		res.SentenceNLL[i] = -lp
 		sumNLL += -lp
 		sumSq += lp * lp
 		res.Tokens += len(ds.Examples[idx[i]]) + 1

@@ -30,6 +30,7 @@ type Model struct {
 	postChain        *sampler.Langevin
 	update           *context.Exec
 	logpx            *context.Exec
+	project          *context.Exec
 	priorEval        *prior.Evaluator
 }
 
@@ -55,10 +56,10 @@ func NewModel(backend backends.Backend, cfg Config, vocab *corpora.Vocab) (*Mode
 	return m, nil
 }
 
-// PosteriorEnergy is E(z | x) = -f_alpha(z) + ||z||^2/2 - log p_beta(x|z), [N], with extra = (inputs,
-// targets, mask) of the batch.
+// PosteriorEnergy is E(z | x) = -f_alpha(z) + ||z||^2/2 - log p_beta(x|z), [N], with extra = (input
+// projections [N, T, 4H], targets, mask) of the batch.
 func (m *Model) PosteriorEnergy(z *graph.Node, extra []*graph.Node) *graph.Node {
-	return graph.Sub(m.Prior.Energy(z), m.Decoder.LogPX(z, extra[0], extra[1], extra[2]))
+	return graph.Sub(m.Prior.Energy(z), m.Decoder.LogPXProjected(z, extra[0], extra[1], extra[2]))
 }
 
 func (m *Model) compile() error {
@@ -77,11 +78,17 @@ func (m *Model) compile() error {
 		return err
 	}
 	if m.logpx, err = context.NewExec(m.Backend, m.Ctx.Reuse(), func(_ *context.Context, in []*graph.Node) *graph.Node {
-		return m.Decoder.LogPX(in[0], in[1], in[2], in[3])
+		return m.Decoder.LogPXProjected(in[0], in[1], in[2], in[3])
 	}); err != nil {
 		return err
 	}
 	m.logpx.SetMaxCache(64)
+	if m.project, err = context.NewExec(m.Backend, m.Ctx.Reuse(), func(_ *context.Context, inputs *graph.Node) *graph.Node {
+		return m.Decoder.InputProjections(inputs)
+	}); err != nil {
+		return err
+	}
+	m.project.SetMaxCache(64)
 	// The learning iteration's parameter updates (steps 3 and 4 of DESIGN.md), given both chains' ends:
 	//   generator: minimise -mean_i log p_beta(x_i | z_post_i)
 	//   prior:     minimise mean_i f(z_prior_i) - mean_i f(z_post_i)
@@ -111,6 +118,18 @@ func batchArgs(b *corpora.Batch) []any {
 	}
 }
 
+// chainArgs are the posterior chain's and LogPX's data inputs: the batch's input projections
+// (computed here, once per batch), targets and mask.
+func (m *Model) chainArgs(b *corpora.Batch) ([]any, error) {
+	out, err := m.project.Exec(tensors.FromFlatDataAndDimensions(b.Inputs, b.Size, b.Len))
+	if err != nil {
+		return nil, err
+	}
+	return []any{out[0],
+		tensors.FromFlatDataAndDimensions(b.Targets, b.Size, b.Len),
+		tensors.FromFlatDataAndDimensions(b.Mask, b.Size, b.Len)}, nil
+}
+
 // SamplePrior runs the prior chain from N(0, I) for k steps of size s on n chains (for the gaussian
 // prior it returns exact N(0, I) draws). iteration is used in error reports.
 func (m *Model) SamplePrior(n, k int, s float64, rng *rand.Rand, iteration int) ([]float32, error) {
@@ -130,7 +149,11 @@ func (m *Model) InferPosterior(b *corpora.Batch, z0 []float32, k int, s float64,
 	if z0 == nil {
 		z0 = sampler.StandardNormal(rng, b.Size*m.Config.ZDim)
 	}
-	res, err := m.postChain.Run(z0, b.Size, m.Config.ZDim, k, sampler.Constant(s), rng, iteration, batchArgs(b)...)
+	args, err := m.chainArgs(b)
+	if err != nil {
+		return nil, err
+	}
+	res, err := m.postChain.Run(z0, b.Size, m.Config.ZDim, k, sampler.Constant(s), rng, iteration, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +162,11 @@ func (m *Model) InferPosterior(b *corpora.Batch, z0 []float32, k int, s float64,
 
 // LogPX returns log p_beta(x|z) per row of b for z flat [B*d].
 func (m *Model) LogPX(b *corpora.Batch, z []float32) ([]float32, error) {
-	args := append([]any{tensors.FromFlatDataAndDimensions(z, b.Size, m.Config.ZDim)}, batchArgs(b)...)
+	data, err := m.chainArgs(b)
+	if err != nil {
+		return nil, err
+	}
+	args := append([]any{tensors.FromFlatDataAndDimensions(z, b.Size, m.Config.ZDim)}, data...)
 	out, err := m.logpx.Exec(args...)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,118 @@
+package text
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/lebm/lebm/corpora"
+	"github.com/lebm/lebm/internal/compute"
+)
+
+// sharedCorpus is ../shared/corpora/<name> relative to the repository root, or "" when absent.
+func sharedCorpus(name string) string {
+	p := filepath.Join("..", "..", "shared", "corpora", name)
+	if _, err := os.Stat(filepath.Join(p, "train.txt")); err != nil {
+		return ""
+	}
+	return p
+}
+
+// peakRSSMB reads the process's peak resident set size (VmHWM) in MiB, 0 where /proc is absent.
+func peakRSSMB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			f := strings.Fields(line)
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+func benchIterations(b *testing.B, cfg Config, corpus *corpora.Corpus, bucket int) {
+	backend, err := compute.NewBackend(os.Getenv("LEBM_BACKEND"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	vocab := corpora.BuildVocab(corpus.Train, cfg.VocabSize, cfg.MinCount)
+	m, err := NewModel(backend, cfg, vocab)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ds, err := Encode(corpus, vocab, cfg.MaxLen, "train")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if bucket > 0 { // keep only sentences of the largest bucket: the worst-case iteration
+		var keep [][]int
+		for i, ex := range ds.Examples {
+			if ds.BucketOf(i) == bucket {
+				keep = append(keep, ex)
+			}
+		}
+		ds = corpora.NewDatasetFromIDs(keep, cfg.MaxLen)
+	}
+	tr, err := NewTrainer(m, ds, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := tr.Step(); err != nil { // compile
+		b.Fatal(err)
+	}
+	tr.Timing = Timing{}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := tr.Step(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	n := float64(tr.Timing.Iterations)
+	b.ReportMetric(tr.Timing.PriorChain/n, "prior_chain_s/it")
+	b.ReportMetric(tr.Timing.PosteriorChain/n, "posterior_chain_s/it")
+	b.ReportMetric(tr.Timing.Update/n, "update_s/it")
+	b.ReportMetric(peakRSSMB(), "peak_RSS_MiB")
+}
+
+// BenchmarkIterationEmbedded: the default configuration on the embedded corpus (mixed buckets).
+func BenchmarkIterationEmbedded(b *testing.B) {
+	cfg, _ := Preset("embedded")
+	benchIterations(b, cfg, corpora.Embedded(EmbeddedSeed), 0)
+}
+
+// BenchmarkIterationPTBSmall: a small configuration on PTB (embedding 64, hidden 128, 2000 words,
+// sentences of at most 15 tokens), as in DESIGN.md's reference run.
+func BenchmarkIterationPTBSmall(b *testing.B) {
+	dir := sharedCorpus("ptb")
+	if dir == "" {
+		b.Skip("../shared/corpora/ptb not present")
+	}
+	c, err := corpora.ReadDir(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg, _ := Preset("ptb")
+	cfg.EmbedDim, cfg.HiddenDim, cfg.VocabSize, cfg.MaxLen = 64, 128, 2000, 16
+	benchIterations(b, cfg, c, 0)
+}
+
+// BenchmarkIterationPTBFull: the ptb preset at full size (embedding 128, hidden 512, 10k words, K0 = 60,
+// K1 = 20, batch 32) on the longest bucket (39 time steps).
+func BenchmarkIterationPTBFull(b *testing.B) {
+	dir := sharedCorpus("ptb")
+	if dir == "" {
+		b.Skip("../shared/corpora/ptb not present")
+	}
+	c, err := corpora.ReadDir(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg, _ := Preset("ptb")
+	benchIterations(b, cfg, c, cfg.MaxLen-1)
+}

@@ -1,0 +1,69 @@
+package text
+
+import (
+	"math"
+	"testing"
+
+	"github.com/lebm/lebm/prior"
+)
+
+// TestLearnsEmbeddedCorpus trains a small model on the embedded corpus with the EBM prior and with the
+// gaussian prior at the same budget (same seed, iterations, chains) and evaluates both on the test split.
+//
+// It checks that (1) the model is much better than a unigram model of the training data (NLL below 80%
+// of the unigram NLL), and (2) the EBM prior is no worse than the gaussian prior: its NLL may exceed the
+// gaussian's by at most 2 standard errors of the mean paired difference (both are evaluated on the same
+// sentences).
+func TestLearnsEmbeddedCorpus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains two models (about 2 minutes on 2 cores)")
+	}
+	results := map[string]*EvalResult{}
+	var unigram Unigram
+	for _, kind := range []string{prior.EBM, prior.Gaussian} {
+		cfg := smallConfig()
+		cfg.Prior = kind
+		cfg.K0, cfg.K1 = 20, 10
+		cfg.Batch = 32
+		const iterations = 250
+		tr, c := newTrainer(t, cfg)
+		for i := 0; i < iterations; i++ {
+			if _, err := tr.Step(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		test, err := Encode(c, tr.Model.Vocab, cfg.MaxLen, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ec := DefaultEvalConfig(cfg)
+		ec.Chains, ec.ImportanceSamples, ec.LogZSamples, ec.FloorSentences = 8, 32, 20000, 16
+		res, err := tr.Model.Evaluate(test, "test", ec, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		results[kind] = res
+		unigram = UnigramBaseline(tr.Data, test, tr.Model.Vocab.Size())
+		t.Logf("%s prior after %d iterations: NLL %.3f (s.e. %.3f) PPL %.3f MI %.3f (floor %.3f) AU %d/%d corrected (floor %d); unigram NLL %.3f PPL %.3f",
+			kind, iterations, res.NLL, res.NLLSE, res.PPL, res.MI, res.MIFloor, res.AUCorrected, cfg.ZDim, res.AUCorrectedFlr, unigram.NLL, unigram.PPL)
+	}
+	ebm, gauss := results[prior.EBM], results[prior.Gaussian]
+	if ebm.NLL > 0.8*unigram.NLL {
+		t.Errorf("EBM-prior model NLL %.3f is not well below the unigram NLL %.3f", ebm.NLL, unigram.NLL)
+	}
+	if gauss.NLL > 0.8*unigram.NLL {
+		t.Errorf("gaussian-prior model NLL %.3f is not well below the unigram NLL %.3f", gauss.NLL, unigram.NLL)
+	}
+	var s1, s2 float64
+	for i := range ebm.SentenceNLL {
+		d := ebm.SentenceNLL[i] - gauss.SentenceNLL[i]
+		s1 += d
+		s2 += d * d
+	}
+	n := float64(len(ebm.SentenceNLL))
+	tol := 2 * math.Sqrt(math.Max(s2/n-(s1/n)*(s1/n), 0)/n)
+	t.Logf("paired difference EBM - gaussian: %.3f nats/sentence (2 s.e. = %.3f)", s1/n, tol)
+	if ebm.NLL > gauss.NLL+tol {
+		t.Errorf("EBM prior worse than gaussian prior: NLL %.3f vs %.3f (tolerance %.3f)", ebm.NLL, gauss.NLL, tol)
+	}
+}
