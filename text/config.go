@@ -93,7 +93,7 @@ var Presets = map[string]func() Config{
 	"embedded": func() Config {
 		c := base()
 		c.Preset, c.EmbedDim, c.HiddenDim = "embedded", 32, 64
-		c.Iterations, c.SaveEvery, c.LogEvery = 800, 200, 10
+		c.Iterations, c.SaveEvery, c.LogEvery = 500, 100, 10
 		c.MaxLen = 16
 		return c
 	},

@@ -25,7 +25,8 @@ func TestLearnsEmbeddedCorpus(t *testing.T) {
 		cfg.Prior = kind
 		cfg.K0, cfg.K1 = 20, 10
 		cfg.Batch = 32
-		const iterations = 250
+		cfg.LRGen = 3e-3 // a higher generator learning rate than the default, so that the budget is short
+		const iterations = 400
 		tr, c := newTrainer(t, cfg)
 		for i := 0; i < iterations; i++ {
 			if _, err := tr.Step(); err != nil {

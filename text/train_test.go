@@ -1,12 +1,14 @@
 package text
 
 import (
+	"errors"
 	"reflect"
 	"testing"
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/internal/compute"
+	"github.com/lebm/lebm/sampler"
 )
 
 // smallConfig is a configuration small enough for tests on 2 CPU cores.
@@ -102,5 +104,24 @@ func TestResumeEquivalence(t *testing.T) {
 		if !reflect.DeepEqual(va[k], vc[k]) {
 			t.Fatalf("variable %s differs between continuous and resumed runs", k)
 		}
+	}
+}
+
+// TestDivergingChainReported: an absurd posterior step size makes the chain explode; the error names the
+// chain, the iteration and the step size, and the trainer's state does not advance.
+func TestDivergingChainReported(t *testing.T) {
+	cfg := smallConfig()
+	cfg.S1 = 1e4
+	tr, _ := newTrainer(t, cfg)
+	_, err := tr.Step()
+	var ce *sampler.ChainError
+	if !errors.As(err, &ce) {
+		t.Fatalf("want a ChainError, got %v", err)
+	}
+	if ce.Chain != "posterior" || ce.Iteration != 1 || ce.StepSize != 1e4 {
+		t.Fatalf("report %+v", ce)
+	}
+	if tr.State.Step != 0 {
+		t.Fatal("a failed iteration must not count")
 	}
 }

@@ -33,7 +33,7 @@ type Options struct {
 	Config  text.Config // flag values; only flags the user set override the preset
 	Changed []string    // names of the hyperparameter flags the user set
 
-	EvalChains, EvalSamples, LogZSamples int
+	EvalChains, EvalSamples, LogZSamples, FloorSentences int
 
 	Stdout, Stderr io.Writer
 }
@@ -109,7 +109,8 @@ continued with --resume RUN_DIR.`,
 	f.BoolVar(&opts.NoEval, "no-eval", false, "skip the test-set evaluation at the end")
 	f.BoolVar(&opts.JSON, "json", false, "print the final summary as JSON")
 	f.BoolVar(&opts.Quiet, "quiet", false, "no progress bar")
-	f.IntVar(&opts.EvalChains, "eval-chains", text.DefaultEvalChains, "final evaluation: posterior chains per sentence")
+	f.IntVar(&opts.EvalChains, "eval-chains", 8, "final evaluation: posterior chains per sentence")
+	f.IntVar(&opts.FloorSentences, "eval-floor-sentences", 128, "final evaluation: copies of one sentence for the MI/AU floor")
 	f.IntVar(&opts.EvalSamples, "eval-samples", text.DefaultEvalSamples, "final evaluation: importance samples per sentence")
 	f.IntVar(&opts.LogZSamples, "logz-samples", text.DefaultLogZSamples, "final evaluation: samples of N(0,I) for log Z")
 	for _, o := range overrides {
@@ -300,7 +301,7 @@ func Run(opts *Options) error {
 			return err
 		}
 		ec := text.DefaultEvalConfig(cfg)
-		ec.Chains, ec.ImportanceSamples, ec.LogZSamples = opts.EvalChains, opts.EvalSamples, opts.LogZSamples
+		ec.Chains, ec.ImportanceSamples, ec.LogZSamples, ec.FloorSentences = opts.EvalChains, opts.EvalSamples, opts.LogZSamples, opts.FloorSentences
 		ebar := clix.NewBar(opts.Stderr, 1, "eval test", "chains", opts.Quiet)
 		res, err := m.Evaluate(test, "test", ec, ebar.Progress)
 		ebar.Finish()

@@ -1,0 +1,37 @@
+package compute
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestBackendConfig(t *testing.T) {
+	cases := []struct{ in, want, err string }{
+		{"", "go:ops_sequential", ""},
+		{"go", "go:ops_sequential", ""},
+		{"simplego", "go:ops_sequential", ""},
+		{"go:parallelism=2", "go:parallelism=2", ""},
+		{"xla", "xla", ""},
+		{"cuda", "xla:cuda", ""},
+		{"xla:cuda", "xla:cuda", ""},
+		{"/opt/jax_plugins/xla_cuda_plugin.so", "xla:/opt/jax_plugins/xla_cuda_plugin.so", ""},
+		{"plugins/x.so", "", "absolute path"},
+	}
+	for _, tc := range cases {
+		got, err := BackendConfig(tc.in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%q: want error %q, got %q, %v", tc.in, tc.err, got, err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("%q: got %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+	if !xlaLinked {
+		if _, err := NewBackend("cuda"); err == nil || !strings.Contains(err.Error(), "-tags xla") {
+			t.Errorf("a build without XLA must say how to get it, got %v", err)
+		}
+	}
+}
