@@ -86,9 +86,8 @@ func BenchmarkIterationEmbedded(b *testing.B) {
 	benchIterations(b, cfg, corpora.Embedded(EmbeddedSeed), 0)
 }
 
-// BenchmarkIterationPTBSmall: a small configuration on PTB (embedding 64, hidden 128, 2000 words,
-// sentences of at most 15 tokens), as in DESIGN.md's reference run.
-func BenchmarkIterationPTBSmall(b *testing.B) {
+// ptbCorpus reads ../shared/corpora/ptb or skips the benchmark.
+func ptbCorpus(b *testing.B) *corpora.Corpus {
 	dir := sharedCorpus("ptb")
 	if dir == "" {
 		b.Skip("../shared/corpora/ptb not present")
@@ -97,6 +96,13 @@ func BenchmarkIterationPTBSmall(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return c
+}
+
+// BenchmarkIterationPTBSmall: a small configuration on PTB (embedding 64, hidden 128, 2000 words,
+// sentences of at most 15 tokens), as in DESIGN.md's reference run.
+func BenchmarkIterationPTBSmall(b *testing.B) {
+	c := ptbCorpus(b)
 	cfg, _ := Preset("ptb")
 	cfg.EmbedDim, cfg.HiddenDim, cfg.VocabSize, cfg.MaxLen = 64, 128, 2000, 16
 	benchIterations(b, cfg, c, 0)
@@ -105,14 +111,7 @@ func BenchmarkIterationPTBSmall(b *testing.B) {
 // BenchmarkIterationPTBFull: the ptb preset at full size (embedding 128, hidden 512, 10k words, K0 = 60,
 // K1 = 20, batch 32) on the longest bucket (39 time steps).
 func BenchmarkIterationPTBFull(b *testing.B) {
-	dir := sharedCorpus("ptb")
-	if dir == "" {
-		b.Skip("../shared/corpora/ptb not present")
-	}
-	c, err := corpora.ReadDir(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
+	c := ptbCorpus(b)
 	cfg, _ := Preset("ptb")
 	benchIterations(b, cfg, c, cfg.MaxLen-1)
 }

@@ -60,6 +60,7 @@ func Save(runDir string, step int, ctx *context.Context, files map[string][]byte
 	if err := os.MkdirAll(runDir, 0o755); err != nil {
 		return "", err
 	}
+	removeStaleTemporaries(runDir)
 	name := fmt.Sprintf("step-%08d", step)
 	final := filepath.Join(runDir, name)
 	tmp, err := os.MkdirTemp(runDir, ".tmp-"+name+"-")
@@ -263,6 +264,19 @@ func syncDir(dir string) {
 	if d, err := os.Open(dir); err == nil {
 		_ = d.Sync()
 		d.Close()
+	}
+}
+
+// removeStaleTemporaries deletes what a process killed in the middle of Save left behind.
+func removeStaleTemporaries(runDir string) {
+	entries, err := os.ReadDir(runDir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".tmp-") {
+			_ = os.RemoveAll(filepath.Join(runDir, e.Name()))
+		}
 	}
 }
 

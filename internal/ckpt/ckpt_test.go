@@ -95,3 +95,29 @@ func TestResolveErrors(t *testing.T) {
 		t.Fatalf("empty directory: %v", err)
 	}
 }
+
+// TestKilledDuringSave: what a process killed in the middle of Save leaves (a half-written temporary
+// directory, a half-written temporary "latest") does not affect loading, and the next Save cleans it up.
+func TestKilledDuringSave(t *testing.T) {
+	run := t.TempDir()
+	if _, err := Save(run, 1, newCtx([]float32{1, 2, 3, 4}), nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(run, ".tmp-step-00000002-123")
+	os.MkdirAll(tmp, 0o755)
+	os.WriteFile(filepath.Join(tmp, VariablesFile), []byte(magic+"trunc"), 0o644)
+	os.WriteFile(filepath.Join(run, ".tmp-latest-456"), []byte("step-0000"), 0o644)
+	dir, step, err := Open(run)
+	if err != nil || step != 1 {
+		t.Fatalf("after a killed save: %s %d %v", dir, step, err)
+	}
+	if _, err := Save(run, 2, newCtx([]float32{1, 2, 3, 4}), nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(run)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".tmp-") {
+			t.Fatalf("stale temporary %s not removed", e.Name())
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/lebm/lebm/internal/compute"
 	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
 
@@ -77,6 +78,18 @@ func (b *Bar) Describe(s string) {
 func (b *Bar) Finish() {
 	if b.bar != nil {
 		_ = b.bar.Finish()
+	}
+}
+
+// Streams defaults *stdout and *stderr to the command's streams (tests set their own) and marks the
+// command as past flag parsing, so that later errors do not print the usage.
+func Streams(cmd *cobra.Command, stdout, stderr *io.Writer) {
+	cmd.SilenceUsage = true
+	if *stdout == nil {
+		*stdout = cmd.OutOrStdout()
+	}
+	if *stderr == nil {
+		*stderr = cmd.ErrOrStderr()
 	}
 }
 

@@ -41,16 +41,10 @@ AU is reported raw and corrected for the Monte Carlo noise of the chain means, a
 reported on copies of a single sentence (their floor: values a model that ignores x would get).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cmd.SilenceUsage = true
 			opts.Checkpoint = args[0]
 			opts.Changed = map[string]bool{}
 			cmd.Flags().Visit(func(f *pflag.Flag) { opts.Changed[f.Name] = true })
-			if opts.Stdout == nil {
-				opts.Stdout = cmd.OutOrStdout()
-			}
-			if opts.Stderr == nil {
-				opts.Stderr = cmd.ErrOrStderr()
-			}
+			clix.Streams(cmd, &opts.Stdout, &opts.Stderr)
 			return run(opts)
 		},
 	}

@@ -84,19 +84,13 @@ Checkpoints go to the run directory (--out) every --save-every iterations and at
 continued with --resume RUN_DIR.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cmd.SilenceUsage = true // from here on, errors are not about usage
 			opts.Changed = nil
 			for _, o := range overrides {
 				if cmd.Flags().Changed(o.name) {
 					opts.Changed = append(opts.Changed, o.name)
 				}
 			}
-			if opts.Stdout == nil {
-				opts.Stdout = cmd.OutOrStdout()
-			}
-			if opts.Stderr == nil {
-				opts.Stderr = cmd.ErrOrStderr()
-			}
+			clix.Streams(cmd, &opts.Stdout, &opts.Stderr)
 			return run(opts)
 		},
 	}
