@@ -94,6 +94,26 @@ func (d *Decoder) LogProbs(h *graph.Node) *graph.Node {
 	return graph.LogSoftmax(nn.Linear(h, d.wo, d.bo), -1)
 }
 
+// TargetLogProbs returns log p(target | h) [M] for h [M, H] and targets [M] (int32):
+//
+//	log p = (W_o[:, target] · h + b_o[target]) - logsumexp_v (W_o[:, v] · h + b_o[v])
+//
+// The target logit is gathered rather than picked from a one-hot [M, V] product, and the log-sum-exp is
+// written out (max held constant for the gradient), so that only the logits and their exponentials are
+// [M, V]: at PTB size (M = 256 rows x 39 steps, V = 10k) each such tensor is 400 MB.
+func (d *Decoder) TargetLogProbs(h, targets *graph.Node) *graph.Node {
+	g := h.Graph()
+	M := targets.Shape().Dimensions[0]
+	logits := nn.Linear(h, d.wo, d.bo) // [M, V]
+	mx := graph.StopGradient(graph.ReduceMax(logits, -1))
+	lse := graph.Add(mx, graph.Log(graph.ReduceSum(graph.Exp(graph.Sub(logits, graph.ExpandAxes(mx, -1))), -1)))
+	idx := graph.Reshape(targets, M, 1)
+	wT := graph.Gather(graph.Transpose(d.wo.ValueGraph(g), 0, 1), idx) // [M, H]
+	bT := graph.Reshape(graph.Gather(graph.ExpandAxes(d.bo.ValueGraph(g), -1), idx), M)
+	target := graph.Add(graph.ReduceSum(graph.Mul(h, wT), -1), bT)
+	return graph.Sub(target, lse)
+}
+
 // LogPX is log p_beta(x|z) per sentence, [N], for z [N, d], inputs and targets [N, T] (int32) and
 // mask [N, T] (float32): the sum over t of mask[t] * log p(targets[t] | inputs[<=t], z) (teacher forcing).
 // It is differentiable with respect to every decoder parameter and z.

@@ -75,6 +75,10 @@ func TestTrainResumeEval(t *testing.T) {
 	if err := train.Run(topts); err != nil {
 		t.Fatal(err)
 	}
+	again := &train.Options{Out: run, Quiet: true, NoEval: true, Stdout: &out, Stderr: &errb}
+	if err := train.Run(again); err == nil || !strings.Contains(err.Error(), "already holds a run") {
+		t.Fatalf("training into an existing run directory must be refused, got %v", err)
+	}
 	ropts := &train.Options{Resume: run, Quiet: true, NoEval: true, Stdout: &out, Stderr: &errb, JSON: true,
 		Changed: []string{"iterations"}, Config: text.Config{Iterations: 6}}
 	out.Reset()

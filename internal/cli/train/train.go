@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lebm/lebm/corpora"
+	"github.com/lebm/lebm/internal/ckpt"
 	"github.com/lebm/lebm/internal/cli/clix"
 	"github.com/lebm/lebm/prior"
 	"github.com/lebm/lebm/text"
@@ -202,6 +203,9 @@ func Run(opts *Options) error {
 		}
 		if runDir == "" {
 			runDir = filepath.Join("runs", fmt.Sprintf("%s-%s", cfg.Preset, time.Now().Format("20060102-150405")))
+		}
+		if _, err := os.Stat(filepath.Join(runDir, ckpt.LatestFile)); err == nil {
+			return fmt.Errorf("run directory %s already holds a run: continue it with --resume %s, or choose another --out", runDir, runDir)
 		}
 	}
 	corpus, err := text.LoadCorpus(info.Data)
