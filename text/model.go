@@ -41,13 +41,16 @@ func NewModel(backend backends.Backend, cfg Config, vocab *corpora.Vocab) (*Mode
 	}
 	compute.Register()
 	ctx := context.New()
-	rng := rand.New(rand.NewPCG(cfg.Seed, 0x1417))
+	// Separate streams for the prior's and the decoder's initial values: with the same seed, an EBM-prior
+	// model and its gaussian-prior ablation start from the same decoder.
+	priorRNG := rand.New(rand.NewPCG(cfg.Seed, 0x1417))
+	decoderRNG := rand.New(rand.NewPCG(cfg.Seed, 0x1418))
 	m := &Model{Config: cfg, Vocab: vocab, Backend: backend, Ctx: ctx}
 	var err error
-	if m.Prior, err = prior.New(ctx, cfg.Prior, cfg.ZDim, cfg.EBMWidth, rng); err != nil {
+	if m.Prior, err = prior.New(ctx, cfg.Prior, cfg.ZDim, cfg.EBMWidth, priorRNG); err != nil {
 		return nil, err
 	}
-	m.Decoder = NewDecoder(ctx, rng, vocab.Size(), cfg.EmbedDim, cfg.HiddenDim, cfg.ZDim)
+	m.Decoder = NewDecoder(ctx, decoderRNG, vocab.Size(), cfg.EmbedDim, cfg.HiddenDim, cfg.ZDim)
 	m.genOpt = optim.NewAdam(ctx, "generator", m.Decoder.Variables(), cfg.LRGen, cfg.Beta1, cfg.Beta2, cfg.GenClip)
 	m.priorOpt = optim.NewAdam(ctx, "prior", m.Prior.Variables(), cfg.LRPrior, cfg.Beta1, cfg.Beta2, 0)
 	if err := m.compile(); err != nil {

@@ -12,10 +12,14 @@ import (
 
 // TrainState is where a run is: saved with every checkpoint so that a resumed run continues exactly.
 type TrainState struct {
-	Step  int    `json:"step"`  // completed iterations
-	Epoch int    `json:"epoch"` // current epoch of the deterministic batch order
-	Pos   int    `json:"pos"`   // next batch within the epoch
-	RNG   []byte `json:"rng"`   // PCG state of the chains' noise generator
+	Step  int `json:"step"`  // completed iterations
+	Epoch int `json:"epoch"` // current epoch of the deterministic batch order
+	Pos   int `json:"pos"`   // next batch within the epoch
+	// PCG states of the noise generators of the prior chain and of the posterior chain. They are separate
+	// streams so that, with the same seed, an EBM-prior run and its gaussian-prior ablation see the same
+	// posterior-chain noise (common random numbers: their difference is the prior's, not the noise's).
+	PriorRNG     []byte `json:"prior_rng"`
+	PosteriorRNG []byte `json:"posterior_rng"`
 }
 
 // Timing splits the cost of iterations into the learning iteration's parts (seconds, summed).
@@ -50,9 +54,9 @@ type Trainer struct {
 	Timing Timing
 	Log    io.Writer // JSON-lines log of IterStats every Config.LogEvery iterations (nil: none)
 
-	pcg   *rand.PCG
-	rng   *rand.Rand
-	order [][]int
+	priorPCG, postPCG *rand.PCG
+	priorRNG, postRNG *rand.Rand
+	order             [][]int
 }
 
 // NewTrainer starts a run (state nil) or continues one from state.
@@ -60,14 +64,17 @@ func NewTrainer(m *Model, data *corpora.Dataset, state *TrainState) (*Trainer, e
 	if len(data.Examples) == 0 {
 		return nil, fmt.Errorf("training set is empty")
 	}
-	t := &Trainer{Model: m, Data: data, pcg: rand.NewPCG(m.Config.Seed, 0xc4a1)}
+	t := &Trainer{Model: m, Data: data, priorPCG: rand.NewPCG(m.Config.Seed, 0xc4a1), postPCG: rand.NewPCG(m.Config.Seed, 0xc4a2)}
 	if state != nil {
 		t.State = *state
-		if err := t.pcg.UnmarshalBinary(state.RNG); err != nil {
-			return nil, fmt.Errorf("resume: bad generator state: %w", err)
+		if err := t.priorPCG.UnmarshalBinary(state.PriorRNG); err != nil {
+			return nil, fmt.Errorf("resume: bad prior-chain generator state: %w", err)
+		}
+		if err := t.postPCG.UnmarshalBinary(state.PosteriorRNG); err != nil {
+			return nil, fmt.Errorf("resume: bad posterior-chain generator state: %w", err)
 		}
 	}
-	t.rng = rand.New(t.pcg)
+	t.priorRNG, t.postRNG = rand.New(t.priorPCG), rand.New(t.postPCG)
 	return t, nil
 }
 
@@ -98,12 +105,12 @@ func (t *Trainer) Step() (IterStats, error) {
 	b := t.nextBatch()
 	iter := t.State.Step + 1
 	t0 := time.Now()
-	zPrior, err := t.Model.SamplePrior(b.Size, cfg.K0, cfg.S0, t.rng, iter)
+	zPrior, err := t.Model.SamplePrior(b.Size, cfg.K0, cfg.S0, t.priorRNG, iter)
 	if err != nil {
 		return IterStats{}, err
 	}
 	t1 := time.Now()
-	zPost, err := t.Model.InferPosterior(b, nil, cfg.K1, cfg.S1, t.rng, iter)
+	zPost, err := t.Model.InferPosterior(b, nil, cfg.K1, cfg.S1, t.postRNG, iter)
 	if err != nil {
 		return IterStats{}, err
 	}
@@ -145,10 +152,10 @@ func (t *Trainer) Step() (IterStats, error) {
 // SnapshotState returns the state to save, with the generator's current position.
 func (t *Trainer) SnapshotState() (TrainState, error) {
 	s := t.State
-	b, err := t.pcg.MarshalBinary()
-	if err != nil {
+	var err error
+	if s.PriorRNG, err = t.priorPCG.MarshalBinary(); err != nil {
 		return s, err
 	}
-	s.RNG = b
-	return s, nil
+	s.PosteriorRNG, err = t.postPCG.MarshalBinary()
+	return s, err
 }
