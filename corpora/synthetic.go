@@ -47,13 +47,15 @@ var lexicon = map[string]map[string][]string{
 }
 
 // templates use slots N (noun), V (verb), A (adjective), P (place/context); other words are literal.
+// All have at most 7 words, so that every sentence (with <bos>) fits the first length bucket of 8 steps:
+// one compiled shape, and the cheapest one, for the CPU default.
 var templates = [][]string{
 	{"the", "A", "N", "V", "in", "the", "P"},
 	{"a", "N", "V", "and", "the", "N", "V"},
 	{"the", "N", "V", "again", "near", "the", "P"},
-	{"we", "saw", "the", "A", "N", "at", "the", "P", "today"},
+	{"we", "saw", "the", "A", "N", "today"},
 	{"N", "V", "."},
-	{"the", "A", "A", "N", "V", "before", "the", "N", "V", "in", "the", "P"},
+	{"the", "A", "A", "N", "V", "near", "P"},
 }
 
 // Generate returns n sentences and their topic labels, deterministic given seed.

@@ -17,7 +17,7 @@ type EvalConfig struct {
 	ImportanceSamples int     `json:"importance_samples"` // S: samples of q(z|x) per sentence (rounded up to a multiple of P)
 	LogZSamples       int     `json:"log_z_samples"`      // M_Z: samples of N(0, I) for log Z
 	SigmaFloor        float64 `json:"sigma_floor"`        // lower bound on each sigma_x of q(z|x)
-	FloorSentences    int     `json:"floor_sentences"`    // copies of one sentence used to measure the MI / AU floor
+	FloorSentences    int     `json:"floor_sentences"`    // copies of one sentence for the MI / AU floor (0 = as many as evaluated sentences)
 	MaxSentences      int     `json:"max_sentences"`      // evaluate at most this many sentences (0 = all)
 	RowsPerCall       int     `json:"rows_per_call"`      // chain rows per graph call
 	Seed              uint64  `json:"seed"`
@@ -29,7 +29,7 @@ const (
 	DefaultEvalSamples    = 64
 	DefaultLogZSamples    = 100000
 	DefaultSigmaFloor     = 0.05
-	DefaultFloorSentences = 256
+	DefaultFloorSentences = 0 // as many copies as sentences: the floor's MI then has the same ceiling log N
 	DefaultRowsPerCall    = 256
 	AUThreshold           = 0.01 // a unit is active when Var_x(mu_x) exceeds it
 )
@@ -54,6 +54,8 @@ func (e *EvalConfig) Validate() error {
 		return fmt.Errorf("need at least one log Z sample")
 	case e.SigmaFloor <= 0:
 		return fmt.Errorf("sigma floor must be positive")
+	case e.FloorSentences < 0:
+		return fmt.Errorf("floor sentences must be >= 0")
 	case e.RowsPerCall < e.Chains:
 		return fmt.Errorf("rows per call (%d) must be at least the number of chains (%d)", e.RowsPerCall, e.Chains)
 	}
@@ -123,7 +125,10 @@ func (m *Model) Evaluate(ds *corpora.Dataset, split string, ec EvalConfig, progr
 	for i := range idx {
 		idx[i] = i
 	}
-	nFloor := min(ec.FloorSentences, n)
+	nFloor := n
+	if ec.FloorSentences > 0 {
+		nFloor = min(ec.FloorSentences, n)
+	}
 	total := (n + nFloor) * ec.Chains
 	done := 0
 	report := func(rows int) {

@@ -60,7 +60,7 @@ reported on copies of a single sentence (their floor: values a model that ignore
 	f.IntVar(&opts.Eval.ImportanceSamples, "samples", text.DefaultEvalSamples, "S: importance samples of q(z|x) per sentence")
 	f.IntVar(&opts.Eval.LogZSamples, "logz-samples", text.DefaultLogZSamples, "M_Z: samples of N(0, I) for log Z")
 	f.Float64Var(&opts.Eval.SigmaFloor, "sigma-floor", text.DefaultSigmaFloor, "lower bound on the standard deviations of q(z|x)")
-	f.IntVar(&opts.Eval.FloorSentences, "floor-sentences", text.DefaultFloorSentences, "copies of one sentence used for the MI/AU floor")
+	f.IntVar(&opts.Eval.FloorSentences, "floor-sentences", text.DefaultFloorSentences, "copies of one sentence for the MI/AU floor (0 = as many as evaluated sentences)")
 	f.IntVar(&opts.Eval.MaxSentences, "max-sentences", 0, "evaluate only the first N sentences (0 = all)")
 	f.IntVar(&opts.Eval.RowsPerCall, "rows", text.DefaultRowsPerCall, "chain rows per graph call")
 	f.Uint64Var(&opts.Eval.Seed, "seed", 1, "random seed of the estimators")

@@ -105,7 +105,7 @@ continued with --resume RUN_DIR.`,
 	f.BoolVar(&opts.JSON, "json", false, "print the final summary as JSON")
 	f.BoolVar(&opts.Quiet, "quiet", false, "no progress bar")
 	f.IntVar(&opts.EvalChains, "eval-chains", 8, "final evaluation: posterior chains per sentence")
-	f.IntVar(&opts.FloorSentences, "eval-floor-sentences", 128, "final evaluation: copies of one sentence for the MI/AU floor")
+	f.IntVar(&opts.FloorSentences, "eval-floor-sentences", 0, "final evaluation: copies of one sentence for the MI/AU floor (0 = as many as test sentences)")
 	f.IntVar(&opts.EvalSamples, "eval-samples", text.DefaultEvalSamples, "final evaluation: importance samples per sentence")
 	f.IntVar(&opts.LogZSamples, "logz-samples", text.DefaultLogZSamples, "final evaluation: samples of N(0,I) for log Z")
 	for _, o := range overrides {
