@@ -94,6 +94,10 @@ func TestNLLMatchesQuadrature(t *testing.T) {
 			if math.Abs(res.NLL-exactNLL) > 0.05 {
 				t.Errorf("NLL %.4f, quadrature %.4f", res.NLL, exactNLL)
 			}
+			// PPL counts words + <eos> (not <bos>): 2 + 3 + 4 + 3 = 12 predicted tokens.
+			if res.Tokens != 12 || math.Abs(res.PPL-math.Exp(res.NLL*4/12)) > 1e-9 {
+				t.Errorf("tokens %d (want 12), PPL %.6f (want exp(sum NLL / 12) = %.6f)", res.Tokens, res.PPL, math.Exp(res.NLL*4/12))
+			}
 			t.Logf("%s: NLL %.4f quadrature %.4f, log Z %.4f quadrature %.4f", kind, res.NLL, exactNLL, res.LogZ.Value, logZ)
 		})
 	}
