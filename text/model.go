@@ -32,6 +32,7 @@ type Model struct {
 	logpx            *context.Exec
 	project          *context.Exec
 	priorEval        *prior.Evaluator
+	decodeSteps      *stepper
 }
 
 // NewModel creates a model with freshly initialised variables (seeded by cfg.Seed).

@@ -3,6 +3,9 @@ package cli
 
 import (
 	"github.com/lebm/lebm/internal/cli/evalcmd"
+	"github.com/lebm/lebm/internal/cli/interpolate"
+	"github.com/lebm/lebm/internal/cli/reconstruct"
+	"github.com/lebm/lebm/internal/cli/sample"
 	"github.com/lebm/lebm/internal/cli/train"
 	"github.com/spf13/cobra"
 )
@@ -19,6 +22,9 @@ is an energy-based model, learned by maximum likelihood with short-run Langevin 
 	root.AddCommand(
 		train.NewCmd(&train.Options{}, train.Run),
 		evalcmd.NewCmd(&evalcmd.Options{}, evalcmd.Run),
+		sample.NewCmd(&sample.Options{}, sample.Run),
+		reconstruct.NewCmd(&reconstruct.Options{}, reconstruct.Run),
+		interpolate.NewCmd(&interpolate.Options{}, interpolate.Run),
 	)
 	return root
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/lebm/lebm/internal/compute"
+	"github.com/lebm/lebm/text"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -98,4 +99,54 @@ func PrintJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// AddDecodeFlags registers the decoding flags --decode, --temperature, --beam and --max-words.
+func AddDecodeFlags(fs *pflag.FlagSet, d *text.DecodeOptions) {
+	fs.StringVar(&d.Method, "decode", text.Greedy, "decoding: greedy, sample (at --temperature) or beam (of width --beam)")
+	fs.Float64Var(&d.Temperature, "temperature", 1, "sampling temperature (with --decode sample)")
+	fs.IntVar(&d.BeamWidth, "beam", 5, "beam width (with --decode beam)")
+	fs.IntVar(&d.MaxWords, "max-words", 0, "longest output in words (default: the model's max-len - 2)")
+}
+
+// PosteriorFlags are the settings of the posterior chains used to infer z for given sentences.
+type PosteriorFlags struct {
+	Chains   int
+	Steps    int     // 0: the model's K1
+	StepSize float64 // 0: the model's s1
+	Seed     uint64
+}
+
+// AddPosteriorFlags registers --chains, --chain-steps, --chain-step-size and --seed.
+func AddPosteriorFlags(fs *pflag.FlagSet, p *PosteriorFlags) {
+	fs.IntVar(&p.Chains, "chains", 16, "posterior chains per sentence; z is the mean of their end points")
+	fs.IntVar(&p.Steps, "chain-steps", 0, "Langevin steps of each posterior chain (default: the model's K1)")
+	fs.Float64Var(&p.StepSize, "chain-step-size", 0, "posterior chain step size (default: the model's s1)")
+	fs.Uint64Var(&p.Seed, "seed", 1, "random seed")
+}
+
+// EvalConfig turns the flags into the estimator settings used by text.Model.InferMeans.
+func (p PosteriorFlags) EvalConfig(cfg text.Config) text.EvalConfig {
+	ec := text.DefaultEvalConfig(cfg)
+	ec.Chains, ec.Seed = p.Chains, p.Seed
+	if p.Steps > 0 {
+		ec.Steps = p.Steps
+	}
+	if p.StepSize > 0 {
+		ec.StepSize = p.StepSize
+	}
+	if ec.RowsPerCall < ec.Chains {
+		ec.RowsPerCall = ec.Chains
+	}
+	return ec
+}
+
+// LoadModel opens a checkpoint on the named backend.
+func LoadModel(backendName, path string) (*text.Model, string, error) {
+	backend, err := NewBackend(backendName)
+	if err != nil {
+		return nil, "", err
+	}
+	m, _, _, dir, err := text.Load(backend, path)
+	return m, dir, err
 }

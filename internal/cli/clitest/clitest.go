@@ -1,0 +1,37 @@
+// Package clitest helps the command packages' tests: a tiny trained checkpoint and flag parsing.
+package clitest
+
+import (
+	"bytes"
+	"path/filepath"
+	"testing"
+
+	"github.com/lebm/lebm/internal/cli/train"
+	"github.com/lebm/lebm/text"
+	"github.com/spf13/cobra"
+)
+
+// TinyRun trains a tiny model on the embedded corpus for a few iterations and returns its run directory.
+func TinyRun(t *testing.T, iterations int) string {
+	t.Helper()
+	run := filepath.Join(t.TempDir(), "run")
+	var out bytes.Buffer
+	err := train.Run(&train.Options{Out: run, Quiet: true, NoEval: true, Stdout: &out, Stderr: &out,
+		Changed: []string{"embed", "hidden", "z", "ebm-width", "k0", "k1", "iterations", "batch", "lr-gen"},
+		Config: text.Config{EmbedDim: 16, HiddenDim: 32, ZDim: 4, EBMWidth: 16, K0: 5, K1: 5,
+			Iterations: iterations, Batch: 16, LRGen: 3e-3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run
+}
+
+// Execute runs cmd with args, returning its error and what it printed (usage included).
+func Execute(cmd *cobra.Command, args ...string) (string, error) {
+	var buf bytes.Buffer
+	cmd.SetArgs(args)
+	cmd.SetOut(&buf)
+	cmd.SetErr(&buf)
+	err := cmd.Execute()
+	return buf.String(), err
+}

@@ -1,0 +1,111 @@
+// Package interpolate is `lebm interpolate`: decode along the straight line between the inferred codes
+// of two sentences.
+package interpolate
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/lebm/lebm/corpora"
+	"github.com/lebm/lebm/internal/cli/clix"
+	"github.com/lebm/lebm/text"
+	"github.com/spf13/cobra"
+)
+
+// Options are the flags of `lebm interpolate`.
+type Options struct {
+	Checkpoint    string
+	First, Second string
+	Steps         int
+	Posterior     clix.PosteriorFlags
+	Decode        text.DecodeOptions
+	Backend       string
+	JSON          bool
+
+	Stdout, Stderr io.Writer
+}
+
+// NewCmd returns the cobra command; run is called with the parsed options.
+func NewCmd(opts *Options, run func(*Options) error) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "interpolate CHECKPOINT \"first sentence\" \"second sentence\"",
+		Short: "Decode along the line between the inferred codes of two sentences",
+		Long: `Infer z1 and z2 for two sentences (means of --chains posterior chains, as reconstruct does) and
+decode z = (1 - a) z1 + a z2 for --steps values of a from 0 to 1.`,
+		Args: cobra.ExactArgs(3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Checkpoint, opts.First, opts.Second = args[0], args[1], args[2]
+			clix.Streams(cmd, &opts.Stdout, &opts.Stderr)
+			return run(opts)
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&opts.Steps, "steps", 8, "number of points on the line, endpoints included")
+	clix.AddPosteriorFlags(f, &opts.Posterior)
+	clix.AddDecodeFlags(f, &opts.Decode)
+	clix.AddBackendFlag(f, &opts.Backend)
+	f.BoolVar(&opts.JSON, "json", false, "print JSON")
+	return cmd
+}
+
+// Point is one decoded point of the line.
+type Point struct {
+	Alpha float64 `json:"alpha"`
+	Text  string  `json:"text"`
+}
+
+// Run interpolates as the options say.
+func Run(opts *Options) error {
+	if opts.Steps < 2 {
+		return fmt.Errorf("--steps must be at least 2 (the two endpoints), got %d", opts.Steps)
+	}
+	var sents [][]string
+	for _, s := range []string{opts.First, opts.Second} {
+		words := strings.Fields(s)
+		if len(words) == 0 {
+			return fmt.Errorf("interpolate: empty sentence")
+		}
+		sents = append(sents, words)
+	}
+	if opts.Decode.Method == text.Sample {
+		return fmt.Errorf("interpolate decodes greedily or by beam search, not by sampling")
+	}
+	m, _, err := clix.LoadModel(opts.Backend, opts.Checkpoint)
+	if err != nil {
+		return err
+	}
+	ds, err := corpora.NewDataset(sents, m.Vocab, m.Config.MaxLen)
+	if err != nil {
+		return err
+	}
+	mu, err := m.InferMeans(ds, opts.Posterior.EvalConfig(m.Config))
+	if err != nil {
+		return err
+	}
+	d := m.Config.ZDim
+	z := make([]float32, opts.Steps*d)
+	alphas := make([]float64, opts.Steps)
+	for k := range alphas {
+		a := float64(k) / float64(opts.Steps-1)
+		alphas[k] = a
+		for j := 0; j < d; j++ {
+			z[k*d+j] = float32((1-a)*mu[j] + a*mu[d+j])
+		}
+	}
+	out, err := m.Decode(z, opts.Steps, opts.Decode, nil)
+	if err != nil {
+		return err
+	}
+	points := make([]Point, opts.Steps)
+	for k := range points {
+		points[k] = Point{Alpha: alphas[k], Text: strings.Join(m.Vocab.Decode(out[k]), " ")}
+	}
+	if opts.JSON {
+		return clix.PrintJSON(opts.Stdout, points)
+	}
+	for _, p := range points {
+		fmt.Fprintf(opts.Stdout, "%.3f\t%s\n", p.Alpha, p.Text)
+	}
+	return nil
+}

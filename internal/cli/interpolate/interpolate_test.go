@@ -1,0 +1,51 @@
+package interpolate
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/lebm/lebm/internal/cli/clitest"
+	"github.com/lebm/lebm/internal/cli/reconstruct"
+)
+
+func TestFlagParsing(t *testing.T) {
+	var got *Options
+	if _, err := clitest.Execute(NewCmd(&Options{}, func(o *Options) error { got = o; return nil }),
+		"ck", "a b", "c d", "--steps", "5", "--chains", "4", "--chain-steps", "30", "--decode", "beam"); err != nil {
+		t.Fatal(err)
+	}
+	if got.First != "a b" || got.Second != "c d" || got.Steps != 5 || got.Posterior.Chains != 4 || got.Posterior.Steps != 30 || got.Decode.Method != "beam" {
+		t.Fatalf("%+v", got)
+	}
+	if out, err := clitest.Execute(NewCmd(&Options{}, Run), "ck", "only one"); err == nil || !strings.Contains(out, "Usage:") {
+		t.Fatalf("missing sentence: %v", err)
+	}
+}
+
+// TestEndpointsMatchReconstructions: the first and last points decode the two sentences' reconstructions.
+func TestEndpointsMatchReconstructions(t *testing.T) {
+	run := clitest.TinyRun(t, 30)
+	first, second := "the cold rain falls in the city", "a bank trades and the stock drops"
+	var out bytes.Buffer
+	if _, err := clitest.Execute(NewCmd(&Options{Stdout: &out}, Run), run, first, second, "--steps", "4", "--json"); err != nil {
+		t.Fatal(err)
+	}
+	var points []Point
+	if err := json.Unmarshal(out.Bytes(), &points); err != nil || len(points) != 4 || points[0].Alpha != 0 || points[3].Alpha != 1 {
+		t.Fatalf("%v %+v", err, points)
+	}
+	var rout bytes.Buffer
+	cmd := reconstruct.NewCmd(&reconstruct.Options{Stdout: &rout, Stdin: strings.NewReader(first + "\n" + second + "\n")}, reconstruct.Run)
+	if _, err := clitest.Execute(cmd, run, "--json"); err != nil {
+		t.Fatal(err)
+	}
+	var pairs []reconstruct.Pair
+	if err := json.Unmarshal(rout.Bytes(), &pairs); err != nil {
+		t.Fatal(err)
+	}
+	if points[0].Text != pairs[0].Reconstruction || points[3].Text != pairs[1].Reconstruction {
+		t.Fatalf("endpoints %q / %q, reconstructions %q / %q", points[0].Text, points[3].Text, pairs[0].Reconstruction, pairs[1].Reconstruction)
+	}
+}

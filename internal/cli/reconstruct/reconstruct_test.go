@@ -1,0 +1,65 @@
+package reconstruct
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lebm/lebm/internal/cli/clitest"
+)
+
+func TestFlagParsing(t *testing.T) {
+	cases := []struct {
+		args      []string
+		wantInput string
+		wantErr   string
+	}{
+		{[]string{"ck"}, "-", ""},
+		{[]string{"ck", "-"}, "-", ""},
+		{[]string{"ck", "in.txt", "--chains", "8", "--chain-steps", "50", "--chain-step-size", "0.05", "--seed", "3"}, "in.txt", ""},
+		{[]string{}, "", "accepts between 1 and 2 arg"},
+		{[]string{"a", "b", "c"}, "", "accepts between 1 and 2 arg"},
+	}
+	for _, tc := range cases {
+		var got *Options
+		out, err := clitest.Execute(NewCmd(&Options{}, func(o *Options) error { got = o; return nil }), tc.args...)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(out, "Usage:") {
+				t.Fatalf("%v: want %q with usage, got %v", tc.args, tc.wantErr, err)
+			}
+			continue
+		}
+		if err != nil || got.Input != tc.wantInput || got.Posterior.Chains == 0 {
+			t.Fatalf("%v: %+v %v", tc.args, got, err)
+		}
+		if len(tc.args) > 2 && (got.Posterior.Chains != 8 || got.Posterior.Steps != 50 || got.Posterior.StepSize != 0.05 || got.Posterior.Seed != 3) {
+			t.Fatalf("%+v", got.Posterior)
+		}
+	}
+}
+
+// TestUnknownWordsAndBadInput: unknown words are shown as <unk>; a file with invalid UTF-8 is reported
+// with its name and line.
+func TestUnknownWordsAndBadInput(t *testing.T) {
+	run := clitest.TinyRun(t, 5)
+	var out bytes.Buffer
+	cmd := NewCmd(&Options{Stdout: &out, Stdin: strings.NewReader("the qwertyuiop rain falls\n")}, Run)
+	if _, err := clitest.Execute(cmd, run, "--json", "--chains", "4"); err != nil {
+		t.Fatal(err)
+	}
+	var pairs []Pair
+	if err := json.Unmarshal(out.Bytes(), &pairs); err != nil || len(pairs) != 1 {
+		t.Fatal(err, out.String())
+	}
+	if pairs[0].Input != "the <unk> rain falls" || len(pairs[0].Z) != 4 {
+		t.Fatalf("%+v", pairs[0])
+	}
+	bad := filepath.Join(t.TempDir(), "bad.txt")
+	os.WriteFile(bad, []byte("ok line\nbad \xff\n"), 0o644)
+	if _, err := clitest.Execute(NewCmd(&Options{Stdout: &out}, Run), run, bad); err == nil || !strings.Contains(err.Error(), bad+":2") {
+		t.Fatalf("want an error naming %s:2, got %v", bad, err)
+	}
+}
