@@ -4,6 +4,7 @@ package cli
 import (
 	"github.com/lebm/lebm/internal/cli/evalcmd"
 	"github.com/lebm/lebm/internal/cli/interpolate"
+	"github.com/lebm/lebm/internal/cli/lm"
 	"github.com/lebm/lebm/internal/cli/reconstruct"
 	"github.com/lebm/lebm/internal/cli/sample"
 	"github.com/lebm/lebm/internal/cli/train"
@@ -25,6 +26,7 @@ is an energy-based model, learned by maximum likelihood with short-run Langevin 
 		sample.NewCmd(&sample.Options{}, sample.Run),
 		reconstruct.NewCmd(&reconstruct.Options{}, reconstruct.Run),
 		interpolate.NewCmd(&interpolate.Options{}, interpolate.Run),
+		lm.NewCmd(lm.RunTrain, lm.RunEval),
 	)
 	return root
 }

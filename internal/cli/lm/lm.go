@@ -1,0 +1,240 @@
+// Package lm is `lebm lm train` and `lebm lm eval`: the plain LSTM language model (the decoder without
+// z), the baseline of every latent text model and the scorer of forward and reverse perplexity.
+package lm
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/lebm/lebm/corpora"
+	"github.com/lebm/lebm/internal/ckpt"
+	"github.com/lebm/lebm/internal/cli/clix"
+	"github.com/lebm/lebm/text"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// TrainOptions are the flags of `lebm lm train`.
+type TrainOptions struct {
+	Data, Preset, Out, Backend string
+	JSON, Quiet                bool
+	Config                     text.LMConfig // flag values; only flags the user set override the preset's
+	Changed                    map[string]bool
+
+	Stdout, Stderr io.Writer
+}
+
+// EvalOptions are the flags of `lebm lm eval`.
+type EvalOptions struct {
+	Checkpoint, Split, Data, Backend string
+	JSON                             bool
+
+	Stdout, Stderr io.Writer
+}
+
+// NewCmd returns the `lm` command group; the run functions are called with the parsed options.
+func NewCmd(trainRun func(*TrainOptions) error, evalRun func(*EvalOptions) error) *cobra.Command {
+	root := &cobra.Command{Use: "lm", Short: "Plain LSTM language model (the decoder without z): train and evaluate"}
+	root.AddCommand(newTrainCmd(&TrainOptions{}, trainRun), newEvalCmd(&EvalOptions{}, evalRun))
+	return root
+}
+
+func newTrainCmd(opts *TrainOptions, run func(*TrainOptions) error) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "train",
+		Short: "Train an LSTM language model on a corpus (default: the embedded corpus)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.Changed = map[string]bool{}
+			cmd.Flags().Visit(func(f *pflag.Flag) { opts.Changed[f.Name] = true })
+			clix.Streams(cmd, &opts.Stdout, &opts.Stderr)
+			return run(opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Data, "data", "", "corpus directory with train.txt, valid.txt, test.txt (default: the embedded corpus)")
+	f.StringVar(&opts.Preset, "preset", "", "sizes from this text preset (default: embedded, or ptb with --data)")
+	f.StringVar(&opts.Out, "out", "", "run directory (default: runs/lm-<preset>-<date>-<time>)")
+	clix.AddBackendFlag(f, &opts.Backend)
+	f.BoolVar(&opts.JSON, "json", false, "print the result as JSON")
+	f.BoolVar(&opts.Quiet, "quiet", false, "no progress bar")
+	c := &opts.Config
+	f.IntVar(&c.EmbedDim, "embed", 0, "embedding size (default: the preset's)")
+	f.IntVar(&c.HiddenDim, "hidden", 0, "LSTM hidden size (default: the preset's)")
+	f.Float64Var(&c.LR, "lr", 0, "Adam learning rate (default: the preset's generator rate)")
+	f.IntVar(&c.Batch, "batch", 0, "batch size (default: the preset's)")
+	f.IntVar(&c.MaxLen, "max-len", 0, "maximum tokens per sentence including <bos>/<eos> (default: the preset's)")
+	f.IntVar(&c.VocabSize, "vocab-size", 0, "maximum vocabulary size (default: the preset's)")
+	f.IntVar(&c.MinCount, "min-count", 0, "minimum training count of a word (default: the preset's)")
+	f.IntVar(&c.Iterations, "iterations", 0, "training iterations (default: the preset's)")
+	f.Uint64Var(&c.Seed, "seed", 0, "random seed (default: the preset's)")
+	return cmd
+}
+
+// Resolve returns the preset-derived configuration with the user's flags applied.
+func (o *TrainOptions) Resolve() (text.LMConfig, error) {
+	name := o.Preset
+	if name == "" {
+		name = "embedded"
+		if o.Data != "" {
+			name = "ptb"
+		}
+	}
+	p, err := text.Preset(name)
+	if err != nil {
+		return text.LMConfig{}, err
+	}
+	cfg := text.DefaultLMConfig(p)
+	set := map[string]func(){
+		"embed": func() { cfg.EmbedDim = o.Config.EmbedDim }, "hidden": func() { cfg.HiddenDim = o.Config.HiddenDim },
+		"lr": func() { cfg.LR = o.Config.LR }, "batch": func() { cfg.Batch = o.Config.Batch },
+		"max-len": func() { cfg.MaxLen = o.Config.MaxLen }, "vocab-size": func() { cfg.VocabSize = o.Config.VocabSize },
+		"min-count": func() { cfg.MinCount = o.Config.MinCount }, "iterations": func() { cfg.Iterations = o.Config.Iterations },
+		"seed": func() { cfg.Seed = o.Config.Seed },
+	}
+	for name, apply := range set {
+		if o.Changed[name] {
+			apply()
+		}
+	}
+	return cfg, nil
+}
+
+// Result is what `lebm lm train` and `lebm lm eval` report.
+type Result struct {
+	Checkpoint string                  `json:"checkpoint"`
+	Scores     map[string]text.LMScore `json:"scores"` // by split
+}
+
+func printResult(w io.Writer, r Result, asJSON bool) error {
+	if asJSON {
+		return clix.PrintJSON(w, r)
+	}
+	fmt.Fprintf(w, "checkpoint: %s\n", r.Checkpoint)
+	for _, split := range corpora.Splits {
+		if s, ok := r.Scores[split]; ok {
+			fmt.Fprintf(w, "%s: PPL %.3f, NLL %.3f nats/sentence (%d sentences, %d predicted tokens; exact likelihood)\n",
+				split, s.PPL, s.NLL, s.Sentences, s.Tokens)
+		}
+	}
+	return nil
+}
+
+// TrainLM trains a language model on sentences (the train split of a corpus or model samples), showing
+// progress, and returns it.
+func TrainLM(lm *text.LM, data *corpora.Dataset, stderr io.Writer, label string, quiet bool) error {
+	bar := clix.NewBar(stderr, lm.Config.Iterations, label, "it", quiet)
+	for lm.Step < lm.Config.Iterations {
+		loss, err := lm.TrainStep(data)
+		if err != nil {
+			return err
+		}
+		bar.Set(lm.Step)
+		bar.Describe(fmt.Sprintf("%s loss %.3f/tok", label, loss))
+	}
+	bar.Finish()
+	return nil
+}
+
+// RunTrain trains as the options say.
+func RunTrain(opts *TrainOptions) error {
+	cfg, err := opts.Resolve()
+	if err != nil {
+		return err
+	}
+	backend, err := clix.NewBackend(opts.Backend)
+	if err != nil {
+		return err
+	}
+	corpus, err := text.LoadCorpus(opts.Data)
+	if err != nil {
+		return err
+	}
+	cfg.Data = opts.Data
+	vocab := corpora.BuildVocab(corpus.Train, cfg.VocabSize, cfg.MinCount)
+	lm, err := text.NewLM(backend, cfg, vocab)
+	if err != nil {
+		return err
+	}
+	out := opts.Out
+	if out == "" {
+		out = filepath.Join("runs", "lm-"+time.Now().Format("20060102-150405"))
+	}
+	if _, err := os.Stat(filepath.Join(out, ckpt.LatestFile)); err == nil {
+		return fmt.Errorf("run directory %s already holds a run: choose another --out", out)
+	}
+	train, err := text.Encode(corpus, vocab, cfg.MaxLen, "train")
+	if err != nil {
+		return err
+	}
+	if err := TrainLM(lm, train, opts.Stderr, "lm", opts.Quiet); err != nil {
+		return err
+	}
+	dir, err := text.SaveLM(out, lm)
+	if err != nil {
+		return err
+	}
+	res := Result{Checkpoint: dir, Scores: map[string]text.LMScore{}}
+	for _, split := range []string{"valid", "test"} {
+		ds, err := text.Encode(corpus, vocab, cfg.MaxLen, split)
+		if err != nil {
+			return err
+		}
+		if res.Scores[split], err = lm.Evaluate(ds); err != nil {
+			return err
+		}
+	}
+	return printResult(opts.Stdout, res, opts.JSON)
+}
+
+func newEvalCmd(opts *EvalOptions, run func(*EvalOptions) error) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "eval CHECKPOINT",
+		Short: "Perplexity of a language model on a split (exact: there is no latent)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Checkpoint = args[0]
+			clix.Streams(cmd, &opts.Stdout, &opts.Stderr)
+			return run(opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Split, "split", "test", "split: train, valid or test")
+	f.StringVar(&opts.Data, "data", "", "corpus directory (default: the one the model was trained on)")
+	clix.AddBackendFlag(f, &opts.Backend)
+	f.BoolVar(&opts.JSON, "json", false, "print JSON")
+	return cmd
+}
+
+// RunEval evaluates as the options say.
+func RunEval(opts *EvalOptions) error {
+	backend, err := clix.NewBackend(opts.Backend)
+	if err != nil {
+		return err
+	}
+	lm, err := text.LoadLM(backend, opts.Checkpoint)
+	if err != nil {
+		return err
+	}
+	data := lm.Config.Data
+	if opts.Data != "" {
+		data = opts.Data
+	}
+	corpus, err := text.LoadCorpus(data)
+	if err != nil {
+		return err
+	}
+	ds, err := text.Encode(corpus, lm.Vocab, lm.Config.MaxLen, opts.Split)
+	if err != nil {
+		return err
+	}
+	s, err := lm.Evaluate(ds)
+	if err != nil {
+		return err
+	}
+	dir, _ := ckpt.Resolve(opts.Checkpoint)
+	return printResult(opts.Stdout, Result{Checkpoint: dir, Scores: map[string]text.LMScore{opts.Split: s}}, opts.JSON)
+}

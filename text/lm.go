@@ -1,0 +1,186 @@
+package text
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/lebm/lebm/corpora"
+	"github.com/lebm/lebm/internal/ckpt"
+	"github.com/lebm/lebm/internal/compute"
+	"github.com/lebm/lebm/internal/optim"
+)
+
+// LMConfig configures a plain LSTM language model: the decoder of DESIGN.md without a latent code. It is
+// the baseline latent models are compared with, and the scorer of forward and reverse perplexity.
+type LMConfig struct {
+	EmbedDim   int     `json:"embed_dim"`
+	HiddenDim  int     `json:"hidden_dim"`
+	LR         float64 `json:"lr"`
+	Clip       float64 `json:"clip"`
+	Batch      int     `json:"batch"`
+	MaxLen     int     `json:"max_len"`
+	VocabSize  int     `json:"vocab_size"`
+	MinCount   int     `json:"min_count"`
+	Iterations int     `json:"iterations"`
+	Seed       uint64  `json:"seed"`
+	Data       string  `json:"data"` // corpus directory it was trained on ("" = embedded; "samples" for reverse PPL)
+}
+
+// DefaultLMConfig mirrors a text preset's decoder and optimiser.
+func DefaultLMConfig(c Config) LMConfig {
+	return LMConfig{EmbedDim: c.EmbedDim, HiddenDim: c.HiddenDim, LR: c.LRGen, Clip: c.GenClip, Batch: c.Batch,
+		MaxLen: c.MaxLen, VocabSize: c.VocabSize, MinCount: c.MinCount, Iterations: c.Iterations, Seed: c.Seed}
+}
+
+// LM is an LSTM language model. It is the Decoder with z fixed at zero (a 1-dimensional z that is always 0,
+// so W_z and W_h never contribute and h_0 = tanh(b_h) is learned): the same code, without a latent.
+type LM struct {
+	Config  LMConfig
+	Vocab   *corpora.Vocab
+	Backend backends.Backend
+	Ctx     *context.Context
+	Decoder *Decoder
+	opt     *optim.Adam
+	update  *context.Exec
+	score   *context.Exec
+	Step    int
+	order   [][]int
+	epoch   int
+	pos     int
+}
+
+// NewLM creates a language model with fresh variables.
+func NewLM(backend backends.Backend, cfg LMConfig, vocab *corpora.Vocab) (*LM, error) {
+	if cfg.EmbedDim < 1 || cfg.HiddenDim < 1 || cfg.Batch < 1 || cfg.MaxLen < 3 || cfg.LR <= 0 {
+		return nil, fmt.Errorf("invalid language-model configuration %+v", cfg)
+	}
+	compute.Register()
+	ctx := context.New()
+	lm := &LM{Config: cfg, Vocab: vocab, Backend: backend, Ctx: ctx}
+	lm.Decoder = NewDecoder(ctx, rand.New(rand.NewPCG(cfg.Seed, 0x1418)), vocab.Size(), cfg.EmbedDim, cfg.HiddenDim, 1)
+	lm.opt = optim.NewAdam(ctx, "lm", lm.Decoder.Variables(), cfg.LR, DefaultBeta1, DefaultBeta2, cfg.Clip)
+	var err error
+	zero := func(g *graph.Graph, n int) *graph.Node { return graph.Zeros(g, shapesOf(n)) }
+	if lm.update, err = context.NewExec(backend, ctx.Reuse(), func(_ *context.Context, in []*graph.Node) []*graph.Node {
+		logp := lm.Decoder.LogPX(zero(in[0].Graph(), in[0].Shape().Dimensions[0]), in[0], in[1], in[2])
+		loss := graph.Neg(graph.ReduceAllMean(logp))
+		lm.opt.Minimize(loss)
+		return []*graph.Node{graph.ReduceAllSum(logp)}
+	}); err != nil {
+		return nil, err
+	}
+	if lm.score, err = context.NewExec(backend, ctx.Reuse(), func(_ *context.Context, in []*graph.Node) *graph.Node {
+		return lm.Decoder.LogPX(zero(in[0].Graph(), in[0].Shape().Dimensions[0]), in[0], in[1], in[2])
+	}); err != nil {
+		return nil, err
+	}
+	lm.update.SetMaxCache(64)
+	lm.score.SetMaxCache(64)
+	return lm, nil
+}
+
+// TrainStep runs one Adam step on the next batch of data and returns the loss per predicted token.
+func (lm *LM) TrainStep(data *corpora.Dataset) (float64, error) {
+	for lm.order == nil || lm.pos >= len(lm.order) {
+		if lm.order != nil {
+			lm.epoch++
+		}
+		lm.order, lm.pos = data.TrainOrder(lm.Config.Seed, lm.epoch, lm.Config.Batch), 0
+	}
+	rows := lm.order[lm.pos]
+	lm.pos++
+	b := data.MakeBatch(rows, data.BucketOf(rows[0]))
+	out, err := lm.update.Exec(batchArgs(b)...)
+	if err != nil {
+		return 0, err
+	}
+	tokens := 0.0
+	for _, v := range b.Mask {
+		tokens += float64(v)
+	}
+	lm.Step++
+	loss := -float64(tensors.MustCopyFlatData[float32](out[0])[0]) / tokens
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return loss, fmt.Errorf("language model: non-finite loss at iteration %d", lm.Step)
+	}
+	return loss, nil
+}
+
+// LMScore is a language model's perplexity on a data set.
+type LMScore struct {
+	Sentences int     `json:"sentences"`
+	Tokens    int     `json:"tokens"` // predicted tokens: words + <eos>
+	NLL       float64 `json:"nll"`    // nats per sentence
+	PPL       float64 `json:"ppl"`    // exp(sum NLL / tokens)
+}
+
+// Evaluate computes the exact log-likelihood of every sentence of data (no latent: no estimator).
+func (lm *LM) Evaluate(data *corpora.Dataset) (LMScore, error) {
+	var sum float64
+	for _, b := range data.EvalBatches(lm.Config.Batch) {
+		out, err := lm.score.Exec(batchArgs(b)...)
+		if err != nil {
+			return LMScore{}, err
+		}
+		lp := tensors.MustCopyFlatData[float32](out[0])
+		for r, idx := range b.Rows {
+			if idx >= 0 {
+				sum += float64(lp[r])
+			}
+		}
+	}
+	n := len(data.Examples)
+	return LMScore{Sentences: n, Tokens: data.Tokens, NLL: -sum / float64(n), PPL: math.Exp(-sum / float64(data.Tokens))}, nil
+}
+
+// lmFiles of an LM checkpoint.
+const lmConfigFile = "lm.json"
+
+// SaveLM writes a language-model checkpoint into runDir atomically.
+func SaveLM(runDir string, lm *LM) (string, error) {
+	cfg, err := json.MarshalIndent(lm.Config, "", " ")
+	if err != nil {
+		return "", err
+	}
+	tok, err := lm.Vocab.TokenizerJSON()
+	if err != nil {
+		return "", err
+	}
+	return ckpt.Save(runDir, lm.Step, lm.Ctx, map[string][]byte{lmConfigFile: cfg, TokenizerFile: tok}, KeepCheckpoints)
+}
+
+// LoadLM opens a language-model checkpoint.
+func LoadLM(backend backends.Backend, path string) (*LM, error) {
+	dir, step, err := ckpt.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	var cfg LMConfig
+	if err := readJSON(filepath.Join(dir, lmConfigFile), &cfg); err != nil {
+		return nil, fmt.Errorf("%s: not a language-model checkpoint: %w", dir, err)
+	}
+	vocab, _, err := corpora.LoadTokenizer(filepath.Join(dir, TokenizerFile))
+	if err != nil {
+		return nil, err
+	}
+	lm, err := NewLM(backend, cfg, vocab)
+	if err != nil {
+		return nil, err
+	}
+	if err := ckpt.LoadVariables(dir, lm.Ctx); err != nil {
+		return nil, err
+	}
+	lm.Step = step
+	return lm, nil
+}
+
+func shapesOf(n int) shapes.Shape { return shapes.Make(dtypes.Float32, n, 1) }
