@@ -302,23 +302,17 @@ func logSumExp(x []float64) float64 {
 }
 
 // MutualInformation is the mixture estimator of I(x; z) for Gaussian q(z|x) = N(mu_x, diag sigma_x^2)
-// (as He et al. 2019 compute it): with one sample z_x ~ q(z|x) per sentence and q(z) approximated by the
-// mixture (1/N) sum_x' q(z|x'),
+// (He et al. 2019's estimator of log q(z)): with one sample z_x ~ q(z|x) per sentence and the aggregate
+// posterior q(z) approximated by the mixture (1/N) sum_x' q(z|x'),
 //
-//	I = mean_x E_q[log q(z|x)] - mean_x log q(z_x),  E_q[log q(z|x)] = -d/2 log(2 pi e) - sum_j log sigma_xj.
+//	I = mean_x [log q(z_x|x) - log q(z_x)],  log q(z_x) = logsumexp_x' log q(z_x|x') - log N.
 //
-// mu, sigma and samples are flat [N*d]. The estimate is at most log N.
+// The first term is the sample's own log-density rather than He et al.'s exact E_q log q(z|x): the same
+// expectation, but the noise of the two terms then cancels, and the estimate never exceeds log N (with
+// the exact entropy, one draw per sentence in 32 dimensions overshoots log N by about 0.6 nats on 50
+// sentences). mu, sigma and samples are flat [N*d].
 func MutualInformation(mu, sigma, samples []float64, d int) float64 {
 	n := len(mu) / d
-	var negEnt float64
-	for i := 0; i < n; i++ {
-		negEnt += -0.5 * float64(d) * (log2Pi + 1)
-		for j := 0; j < d; j++ {
-			negEnt -= math.Log(sigma[i*d+j])
-		}
-	}
-	negEnt /= float64(n)
-	// Precompute per-component constants.
 	logNorm := make([]float64, n)
 	for k := 0; k < n; k++ {
 		c := -0.5 * float64(d) * log2Pi
@@ -327,7 +321,7 @@ func MutualInformation(mu, sigma, samples []float64, d int) float64 {
 		}
 		logNorm[k] = c
 	}
-	var logQz float64
+	var total float64
 	terms := make([]float64, n)
 	for i := 0; i < n; i++ {
 		z := samples[i*d : (i+1)*d]
@@ -339,9 +333,9 @@ func MutualInformation(mu, sigma, samples []float64, d int) float64 {
 			}
 			terms[k] = logNorm[k] - 0.5*q
 		}
-		logQz += logSumExp(terms) - math.Log(float64(n))
+		total += terms[i] - (logSumExp(terms) - math.Log(float64(n)))
 	}
-	return negEnt - logQz/float64(n)
+	return total / float64(n)
 }
 
 // unitVariances returns per dimension Var_x(mu_x) (population variance over sentences) and the Monte

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
+	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/internal/compute"
 	"github.com/lebm/lebm/text"
 	"github.com/schollz/progressbar/v3"
@@ -149,4 +150,20 @@ func LoadModel(backendName, path string) (*text.Model, string, error) {
 	}
 	m, _, _, dir, err := text.Load(backend, path)
 	return m, dir, err
+}
+
+// TrainLM trains a language model on sentences (the train split of a corpus or model samples), showing
+// progress, and returns it.
+func TrainLM(lm *text.LM, data *corpora.Dataset, stderr io.Writer, label string, quiet bool) error {
+	bar := NewBar(stderr, lm.Config.Iterations, label, "it", quiet)
+	for lm.Step < lm.Config.Iterations {
+		loss, err := lm.TrainStep(data)
+		if err != nil {
+			return err
+		}
+		bar.Set(lm.Step)
+		bar.Describe(fmt.Sprintf("%s loss %.3f/tok", label, loss))
+	}
+	bar.Finish()
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/internal/cli/clix"
 	"github.com/lebm/lebm/text"
 	"github.com/spf13/cobra"
@@ -19,10 +20,14 @@ type Options struct {
 	Data       string // corpus directory; default: the one the model was trained on
 	Backend    string
 	JSON       bool
-	Quiet      bool
 
-	Eval    text.EvalConfig // estimator settings; zero fields take the defaults (see Resolve)
-	Changed map[string]bool
+	Eval text.EvalConfig // estimator settings; zero fields take the defaults (see Resolve)
+
+	Generation bool                  // also compute the generation metrics
+	Gen        text.GenerationConfig // their settings (K0, s0, LM iterations default to the model's)
+	LM         string                // checkpoint of an LSTM LM of the real training data (forward PPL)
+	Quiet      bool
+	Changed    map[string]bool
 
 	Stdout, Stderr io.Writer
 }
@@ -64,6 +69,11 @@ reported on copies of a single sentence (their floor: values a model that ignore
 	f.IntVar(&opts.Eval.MaxSentences, "max-sentences", 0, "evaluate only the first N sentences (0 = all)")
 	f.IntVar(&opts.Eval.RowsPerCall, "rows", text.DefaultRowsPerCall, "chain rows per graph call")
 	f.Uint64Var(&opts.Eval.Seed, "seed", 1, "random seed of the estimators")
+	f.BoolVar(&opts.Generation, "generation", false, "also compute generation metrics: reverse and forward PPL, BLEU-4, word KL")
+	f.IntVar(&opts.Gen.Samples, "gen-samples", 1000, "generation: number of sampled sentences")
+	f.Float64Var(&opts.Gen.Temperature, "gen-temperature", 1, "generation: sampling temperature")
+	f.IntVar(&opts.Gen.LMIterations, "lm-iterations", 0, "generation: iterations of the language models trained for the PPLs (default: the model's)")
+	f.StringVar(&opts.LM, "lm", "", "generation: LSTM LM checkpoint of the real data for forward PPL (default: train one)")
 	return cmd
 }
 
@@ -111,12 +121,44 @@ func Run(opts *Options) error {
 	if err != nil {
 		return err
 	}
+	var gen *text.GenerationResult
+	if opts.Generation {
+		if gen, err = generation(opts, m, corpus, ds); err != nil {
+			return err
+		}
+	}
 	if opts.JSON {
 		return clix.PrintJSON(opts.Stdout, struct {
 			Checkpoint string `json:"checkpoint"`
 			*text.EvalResult
-		}{dir, res})
+			Generation *text.GenerationResult `json:"generation,omitempty"`
+		}{dir, res, gen})
 	}
 	fmt.Fprintf(opts.Stdout, "checkpoint: %s\n%s", dir, res.Format())
+	if gen != nil {
+		fmt.Fprint(opts.Stdout, gen.Format())
+	}
 	return nil
+}
+
+func generation(opts *Options, m *text.Model, corpus *corpora.Corpus, test *corpora.Dataset) (*text.GenerationResult, error) {
+	gc := text.DefaultGenerationConfig(m.Config)
+	gc.Samples, gc.Temperature, gc.Seed = opts.Gen.Samples, opts.Gen.Temperature, opts.Eval.Seed
+	if opts.Gen.LMIterations > 0 {
+		gc.LMIterations = opts.Gen.LMIterations
+	}
+	var realLM *text.LM
+	if opts.LM != "" {
+		var err error
+		if realLM, err = text.LoadLM(m.Backend, opts.LM); err != nil {
+			return nil, err
+		}
+	}
+	train, err := text.Encode(corpus, m.Vocab, m.Config.MaxLen, "train")
+	if err != nil {
+		return nil, err
+	}
+	return m.GenerationMetrics(train, test, realLM, gc, func(lm *text.LM, data *corpora.Dataset, label string) error {
+		return clix.TrainLM(lm, data, opts.Stderr, label, opts.Quiet)
+	})
 }

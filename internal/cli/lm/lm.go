@@ -123,22 +123,6 @@ func printResult(w io.Writer, r Result, asJSON bool) error {
 	return nil
 }
 
-// TrainLM trains a language model on sentences (the train split of a corpus or model samples), showing
-// progress, and returns it.
-func TrainLM(lm *text.LM, data *corpora.Dataset, stderr io.Writer, label string, quiet bool) error {
-	bar := clix.NewBar(stderr, lm.Config.Iterations, label, "it", quiet)
-	for lm.Step < lm.Config.Iterations {
-		loss, err := lm.TrainStep(data)
-		if err != nil {
-			return err
-		}
-		bar.Set(lm.Step)
-		bar.Describe(fmt.Sprintf("%s loss %.3f/tok", label, loss))
-	}
-	bar.Finish()
-	return nil
-}
-
 // RunTrain trains as the options say.
 func RunTrain(opts *TrainOptions) error {
 	cfg, err := opts.Resolve()
@@ -170,7 +154,7 @@ func RunTrain(opts *TrainOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := TrainLM(lm, train, opts.Stderr, "lm", opts.Quiet); err != nil {
+	if err := clix.TrainLM(lm, train, opts.Stderr, "lm", opts.Quiet); err != nil {
 		return err
 	}
 	dir, err := text.SaveLM(out, lm)
