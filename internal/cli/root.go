@@ -5,6 +5,7 @@ import (
 	"github.com/lebm/lebm/internal/cli/evalcmd"
 	"github.com/lebm/lebm/internal/cli/interpolate"
 	"github.com/lebm/lebm/internal/cli/lm"
+	"github.com/lebm/lebm/internal/cli/plot"
 	"github.com/lebm/lebm/internal/cli/reconstruct"
 	"github.com/lebm/lebm/internal/cli/sample"
 	"github.com/lebm/lebm/internal/cli/train"
@@ -27,6 +28,7 @@ is an energy-based model, learned by maximum likelihood with short-run Langevin 
 		reconstruct.NewCmd(&reconstruct.Options{}, reconstruct.Run),
 		interpolate.NewCmd(&interpolate.Options{}, interpolate.Run),
 		lm.NewCmd(lm.RunTrain, lm.RunEval),
+		plot.NewCmd(&plot.Options{}, plot.Run),
 	)
 	return root
 }

@@ -4,6 +4,7 @@ package train
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -35,6 +36,7 @@ type Options struct {
 	Changed []string    // names of the hyperparameter flags the user set
 
 	EvalChains, EvalSamples, LogZSamples, FloorSentences int
+	EvalEvery, EvalEverySentences                        int // periodic validation NLL (0 = off)
 
 	Stdout, Stderr io.Writer
 }
@@ -108,6 +110,8 @@ continued with --resume RUN_DIR.`,
 	f.IntVar(&opts.FloorSentences, "eval-floor-sentences", 0, "final evaluation: copies of one sentence for the MI/AU floor (0 = as many as test sentences)")
 	f.IntVar(&opts.EvalSamples, "eval-samples", text.DefaultEvalSamples, "final evaluation: importance samples per sentence")
 	f.IntVar(&opts.LogZSamples, "logz-samples", text.DefaultLogZSamples, "final evaluation: samples of N(0,I) for log Z")
+	f.IntVar(&opts.EvalEvery, "eval-every", 0, "every N iterations, estimate the validation NLL/PPL/MI into log.jsonl (0 = never)")
+	f.IntVar(&opts.EvalEverySentences, "eval-every-sentences", 100, "validation sentences used by --eval-every (4 chains, 16 importance samples)")
 	for _, o := range overrides {
 		o.bind(cmd, &opts.Config)
 		f.Lookup(o.name).Usage = o.usage + " (default: the preset's)"
@@ -271,6 +275,11 @@ func Run(opts *Options) error {
 		}
 		bar.Set(st.Step)
 		bar.Describe(fmt.Sprintf("gen %.3f/tok prior %+.3f", st.GenLossPerToken, st.PriorLoss))
+		if opts.EvalEvery > 0 && st.Step%opts.EvalEvery == 0 {
+			if err := periodicEval(m, corpus, opts, st.Step, logFile); err != nil {
+				return err
+			}
+		}
 		if st.Step%cfg.SaveEvery == 0 {
 			if lastCkpt, err = save(); err != nil {
 				return err
@@ -325,4 +334,32 @@ func per(total float64, n int) float64 {
 		return 0
 	}
 	return total / float64(n)
+}
+
+// ValidRecord is the log.jsonl record written by --eval-every.
+type ValidRecord struct {
+	Step      int     `json:"step"`
+	ValidNLL  float64 `json:"valid_nll"`
+	ValidPPL  float64 `json:"valid_ppl"`
+	ValidMI   float64 `json:"valid_mi"`
+	MIFloor   float64 `json:"valid_mi_floor"`
+	Sentences int     `json:"valid_sentences"`
+}
+
+// periodicEval estimates NLL, PPL and MI on the first validation sentences (cheap settings, stated in the
+// record's field names and the flag's help) and appends a ValidRecord to the log.
+func periodicEval(m *text.Model, corpus *corpora.Corpus, opts *Options, step int, log io.Writer) error {
+	valid, err := text.Encode(corpus, m.Vocab, m.Config.MaxLen, "valid")
+	if err != nil {
+		return err
+	}
+	ec := text.DefaultEvalConfig(m.Config)
+	ec.Chains, ec.ImportanceSamples, ec.LogZSamples, ec.MaxSentences = 4, 16, 10000, opts.EvalEverySentences
+	res, err := m.Evaluate(valid, "valid", ec, nil)
+	if err != nil {
+		return err
+	}
+	rec, _ := json.Marshal(ValidRecord{Step: step, ValidNLL: res.NLL, ValidPPL: res.PPL, ValidMI: res.MI, MIFloor: res.MIFloor, Sentences: res.Sentences})
+	_, err = log.Write(append(rec, '\n'))
+	return err
 }

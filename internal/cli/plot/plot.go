@@ -1,0 +1,182 @@
+// Package plot is `lebm plot`: PNG pictures of a run (training curves, validation NLL, posterior means).
+package plot
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/lebm/lebm/corpora"
+	"github.com/lebm/lebm/internal/cli/clix"
+	"github.com/lebm/lebm/internal/plots"
+	"github.com/lebm/lebm/text"
+	"github.com/spf13/cobra"
+)
+
+// Options are the flags of `lebm plot`.
+type Options struct {
+	RunDir    string
+	Out       string // directory for the PNGs (default RUN_DIR/plots)
+	Sentences int    // validation sentences in the latent projection
+	Posterior clix.PosteriorFlags
+	Backend   string
+
+	Stdout, Stderr io.Writer
+}
+
+// NewCmd returns the cobra command; run is called with the parsed options.
+func NewCmd(opts *Options, run func(*Options) error) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "plot RUN_DIR",
+		Short: "Draw PNG pictures of a run: training curves and a projection of posterior means",
+		Long: `Read RUN_DIR/log.jsonl and the run's latest checkpoint and write, into RUN_DIR/plots (or --out):
+  losses.png    generator loss per token and prior loss against the iteration
+  energies.png  f_alpha on posterior and on prior samples against the iteration
+  valid.png     validation NLL against the iteration (when the run used --eval-every)
+  latent.png    the first two principal components of the posterior means of validation sentences,
+                coloured by topic on the embedded corpus`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.RunDir = args[0]
+			clix.Streams(cmd, &opts.Stdout, &opts.Stderr)
+			return run(opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Out, "out", "", "directory for the pictures (default: RUN_DIR/plots)")
+	f.IntVar(&opts.Sentences, "sentences", 300, "validation sentences in latent.png")
+	clix.AddPosteriorFlags(f, &opts.Posterior)
+	clix.AddBackendFlag(f, &opts.Backend)
+	return cmd
+}
+
+// record is the union of the log's record kinds (iteration statistics and validation estimates).
+type record struct {
+	text.IterStats
+	ValidNLL *float64 `json:"valid_nll"`
+}
+
+// ReadLog reads a run's JSON-lines log, naming the line of a malformed record.
+func ReadLog(path string) ([]record, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []record
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for line := 1; sc.Scan(); line++ {
+		if len(sc.Bytes()) == 0 {
+			continue
+		}
+		var r record
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			return nil, fmt.Errorf("%s:%d: not a JSON log record: %w", path, line, err)
+		}
+		out = append(out, r)
+	}
+	return out, sc.Err()
+}
+
+// Run draws the pictures.
+func Run(opts *Options) error {
+	recs, err := ReadLog(filepath.Join(opts.RunDir, "log.jsonl"))
+	if err != nil {
+		return err
+	}
+	out := opts.Out
+	if out == "" {
+		out = filepath.Join(opts.RunDir, "plots")
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	var gen, prior, fPost, fPrior, valid plots.Series
+	gen.Name, prior.Name, fPost.Name, fPrior.Name, valid.Name = "generator loss per token", "prior loss", "f on posterior samples", "f on prior samples", "validation NLL"
+	for _, r := range recs {
+		x := float64(r.Step)
+		if r.ValidNLL != nil {
+			valid.X, valid.Y = append(valid.X, x), append(valid.Y, *r.ValidNLL)
+			continue
+		}
+		gen.X, gen.Y = append(gen.X, x), append(gen.Y, r.GenLossPerToken)
+		prior.X, prior.Y = append(prior.X, x), append(prior.Y, r.PriorLoss)
+		fPost.X, fPost.Y = append(fPost.X, x), append(fPost.Y, r.FPost)
+		fPrior.X, fPrior.Y = append(fPrior.X, x), append(fPrior.Y, r.FPrior)
+	}
+	var written []string
+	draw := func(name string, f func(string) error) error {
+		p := filepath.Join(out, name)
+		if err := f(p); err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		written = append(written, p)
+		return nil
+	}
+	if err := draw("losses.png", func(p string) error {
+		return plots.Curves(p, "training losses", "iteration", "nats", []plots.Series{gen, prior})
+	}); err != nil {
+		return err
+	}
+	if err := draw("energies.png", func(p string) error {
+		return plots.Curves(p, "f_alpha on posterior and prior samples", "iteration", "f", []plots.Series{fPost, fPrior})
+	}); err != nil {
+		return err
+	}
+	if len(valid.X) > 0 {
+		if err := draw("valid.png", func(p string) error {
+			return plots.Curves(p, "validation NLL", "iteration", "nats per sentence", []plots.Series{valid})
+		}); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintln(opts.Stderr, "no validation NLL in the log (train with --eval-every N): valid.png not drawn")
+	}
+	backend, err := clix.NewBackend(opts.Backend)
+	if err != nil {
+		return err
+	}
+	m, info, _, _, err := text.Load(backend, opts.RunDir)
+	if err != nil {
+		return err
+	}
+	corpus, err := text.LoadCorpus(info.Data)
+	if err != nil {
+		return err
+	}
+	sents := corpus.Valid
+	if len(sents) > opts.Sentences {
+		sents = sents[:opts.Sentences]
+	}
+	ds, err := corpora.NewDataset(sents, m.Vocab, m.Config.MaxLen)
+	if err != nil {
+		return err
+	}
+	mu, err := m.InferMeans(ds, opts.Posterior.EvalConfig(m.Config))
+	if err != nil {
+		return err
+	}
+	d := m.Config.ZDim
+	x := make([][]float64, len(sents))
+	for i := range x {
+		x[i] = mu[i*d : (i+1)*d]
+	}
+	var labels []int
+	var names []string
+	if l, ok := corpus.Labels["valid"]; ok {
+		labels, names = l[:len(sents)], corpora.Topics
+	}
+	if err := draw("latent.png", func(p string) error {
+		return plots.Projection(p, fmt.Sprintf("posterior means of %d validation sentences (PCA)", len(sents)), x, labels, names)
+	}); err != nil {
+		return err
+	}
+	for _, p := range written {
+		fmt.Fprintln(opts.Stdout, p)
+	}
+	return nil
+}
