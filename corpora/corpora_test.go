@@ -177,3 +177,18 @@ func TestEmbeddedCorpusDeterministicWithTopics(t *testing.T) {
 		t.Errorf("topic readable from the words of only %d of %d sentences", agree, len(a.Train))
 	}
 }
+
+func TestSingleTopic(t *testing.T) {
+	if !SingleTopic([]string{"the", "cold", "rain", "falls"}) || SingleTopic([]string{"the", "cold", "team", "wins"}) {
+		t.Fatal("SingleTopic")
+	}
+	if !SingleTopic([]string{"market", "falls"}) { // both words are shared by money and another topic
+		t.Fatal("shared words must not break a topic")
+	}
+	sents, _ := Generate(200, 9)
+	for _, s := range sents {
+		if !SingleTopic(s) {
+			t.Fatalf("generated sentence %q mixes topics", s)
+		}
+	}
+}

@@ -122,6 +122,44 @@ func TopicOf(words []string) int {
 	return best
 }
 
+// SingleTopic reports whether every content word of a sentence belongs to one topic (words shared by two
+// topics' lexicons count for both).
+func SingleTopic(words []string) bool {
+	var seen []int
+	for _, w := range words {
+		var ts []int
+		for t, name := range Topics {
+			for _, slot := range lexicon[name] {
+				for _, x := range slot {
+					if x == w {
+						ts = append(ts, t)
+					}
+				}
+			}
+		}
+		if len(ts) == 0 {
+			continue
+		}
+		if seen == nil {
+			seen = ts
+			continue
+		}
+		var both []int
+		for _, a := range seen {
+			for _, b := range ts {
+				if a == b {
+					both = append(both, a)
+				}
+			}
+		}
+		if len(both) == 0 {
+			return false
+		}
+		seen = both
+	}
+	return true
+}
+
 func pick(rng *rand.Rand, w []float64) int {
 	u := rng.Float64()
 	for i, p := range w {

@@ -181,4 +181,3 @@ func EncodeWithTokenizer(tk *tokenizer.Tokenizer, line string) ([]int, error) {
 	}
 	return enc.Ids, nil
 }
-
