@@ -1,6 +1,7 @@
 package text
 
 import (
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/internal/compute"
+	"github.com/lebm/lebm/internal/textmetrics"
 )
 
 // sharedCorpus is ../shared/corpora/<name> relative to the repository root, or "" when absent.
@@ -114,4 +116,68 @@ func BenchmarkIterationPTBFull(b *testing.B) {
 	c := ptbCorpus(b)
 	cfg, _ := Preset("ptb")
 	benchIterations(b, cfg, c, cfg.MaxLen-1)
+}
+
+// BenchmarkSampleSentences: sentences per second of `lebm sample` on the embedded preset: the prior chain
+// (K0 = 60) for 100 chains, then ancestral decoding.
+func BenchmarkSampleSentences(b *testing.B) {
+	backend, err := compute.NewBackend(os.Getenv("LEBM_BACKEND"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg, _ := Preset("embedded")
+	c := corpora.Embedded(EmbeddedSeed)
+	m, err := NewModel(backend, cfg, corpora.BuildVocab(c.Train, 0, 1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	const n = 100
+	rng := rand.New(rand.NewPCG(1, 1))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		z, err := m.SamplePrior(n, cfg.K0, cfg.S0, rng, -1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := m.Decode(z, n, DecodeOptions{Method: Sample, Temperature: 1}, rng); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "sentences/s")
+}
+
+// BenchmarkLMIteration: one training iteration of the LSTM language model behind reverse and forward PPL
+// (embedded preset sizes).
+func BenchmarkLMIteration(b *testing.B) {
+	backend, err := compute.NewBackend(os.Getenv("LEBM_BACKEND"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg, _ := Preset("embedded")
+	c := corpora.Embedded(EmbeddedSeed)
+	vocab := corpora.BuildVocab(c.Train, 0, 1)
+	lm, err := NewLM(backend, DefaultLMConfig(cfg), vocab)
+	if err != nil {
+		b.Fatal(err)
+	}
+	train, _ := Encode(c, vocab, cfg.MaxLen, "train")
+	if _, err := lm.TrainStep(train); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := lm.TrainStep(train); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBLEUAndKL: corpus BLEU-4 and word KL of 1000 sentences against the 400 test sentences.
+func BenchmarkBLEUAndKL(b *testing.B) {
+	c := corpora.Embedded(EmbeddedSeed)
+	hyps := c.Train[:1000]
+	for i := 0; i < b.N; i++ {
+		textmetrics.CorpusBLEU(hyps, c.Test, 4)
+		textmetrics.KLUnigram(c.Test, hyps, 1)
+	}
 }
