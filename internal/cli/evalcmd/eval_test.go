@@ -102,6 +102,25 @@ func TestTrainResumeEval(t *testing.T) {
 	if res.Sentences != 20 || res.NLL <= 0 || res.PPL <= 1 || res.Settings.Chains != 2 || res.LogZ.Samples != 100 {
 		t.Fatalf("%+v", res)
 	}
+	// Generation metrics.
+	out.Reset()
+	cmd = NewCmd(&Options{Stdout: &out, Stderr: &errb}, Run)
+	cmd.SetArgs([]string{run, "--json", "--quiet", "--chains", "2", "--samples", "2", "--logz-samples", "100", "--max-sentences", "10",
+		"--floor-sentences", "2", "--generation", "--gen-samples", "30", "--lm-iterations", "5"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	var withGen struct {
+		Generation *text.GenerationResult `json:"generation"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &withGen); err != nil || withGen.Generation == nil {
+		t.Fatalf("%v: %s", err, out.String())
+	}
+	g := withGen.Generation
+	if g.Settings.Samples != 30 || g.ReversePPL.Value <= 1 || g.ForwardPPL.Value <= 1 || g.BLEU.Score < 0 || g.BLEU.Score > 1 ||
+		g.KL.KL < 0 || g.ReversePPL.Method == "" || g.Settings.LMIterations != 5 {
+		t.Fatalf("%+v", g)
+	}
 	// A run error (damaged path) is reported without the usage text.
 	errb.Reset()
 	cmd = NewCmd(&Options{Stdout: &out, Stderr: &errb}, Run)
