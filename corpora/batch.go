@@ -161,5 +161,32 @@ func (d *Dataset) TrainOrder(seed uint64, epoch int, B int) [][]int {
 	return batches
 }
 
+// Cursor walks the training order of TrainOrder epoch after epoch. Epoch and Pos are its whole state
+// (a checkpoint saves them); the current epoch's order is derived from them when needed.
+type Cursor struct {
+	Seed       uint64
+	Batch      int
+	Epoch, Pos int
+	order      [][]int
+}
+
+// Next returns the next training batch of d and advances the cursor, moving to the next epoch at the end
+// of one.
+func (c *Cursor) Next(d *Dataset) *Batch {
+	for {
+		if c.order == nil {
+			c.order = d.TrainOrder(c.Seed, c.Epoch, c.Batch)
+		}
+		if c.Pos < len(c.order) {
+			rows := c.order[c.Pos]
+			c.Pos++
+			return d.MakeBatch(rows, d.BucketOf(rows[0]))
+		}
+		c.Epoch++
+		c.Pos = 0
+		c.order = nil
+	}
+}
+
 // BucketOf returns the bucket length of example i.
 func (d *Dataset) BucketOf(i int) int { return BucketLen(len(d.Examples[i])+1, d.MaxLen) }

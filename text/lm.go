@@ -53,9 +53,7 @@ type LM struct {
 	update  *context.Exec
 	score   *context.Exec
 	Step    int
-	order   [][]int
-	epoch   int
-	pos     int
+	batches corpora.Cursor
 }
 
 // NewLM creates a language model with fresh variables.
@@ -65,7 +63,7 @@ func NewLM(backend backends.Backend, cfg LMConfig, vocab *corpora.Vocab) (*LM, e
 	}
 	compute.Register()
 	ctx := context.New()
-	lm := &LM{Config: cfg, Vocab: vocab, Backend: backend, Ctx: ctx}
+	lm := &LM{Config: cfg, Vocab: vocab, Backend: backend, Ctx: ctx, batches: corpora.Cursor{Seed: cfg.Seed, Batch: cfg.Batch}}
 	lm.Decoder = NewDecoder(ctx, rand.New(rand.NewPCG(cfg.Seed, 0x1418)), vocab.Size(), cfg.EmbedDim, cfg.HiddenDim, 1)
 	lm.opt = optim.NewAdam(ctx, "lm", lm.Decoder.Variables(), cfg.LR, DefaultBeta1, DefaultBeta2, cfg.Clip)
 	var err error
@@ -90,15 +88,7 @@ func NewLM(backend backends.Backend, cfg LMConfig, vocab *corpora.Vocab) (*LM, e
 
 // TrainStep runs one Adam step on the next batch of data and returns the loss per predicted token.
 func (lm *LM) TrainStep(data *corpora.Dataset) (float64, error) {
-	for lm.order == nil || lm.pos >= len(lm.order) {
-		if lm.order != nil {
-			lm.epoch++
-		}
-		lm.order, lm.pos = data.TrainOrder(lm.Config.Seed, lm.epoch, lm.Config.Batch), 0
-	}
-	rows := lm.order[lm.pos]
-	lm.pos++
-	b := data.MakeBatch(rows, data.BucketOf(rows[0]))
+	b := lm.batches.Next(data)
 	out, err := lm.update.Exec(batchArgs(b)...)
 	if err != nil {
 		return 0, err

@@ -56,6 +56,7 @@ type Trainer struct {
 
 	priorPCG, postPCG *rand.PCG
 	priorRNG, postRNG *rand.Rand
+	batches           corpora.Cursor
 	order             [][]int
 }
 
@@ -75,24 +76,8 @@ func NewTrainer(m *Model, data *corpora.Dataset, state *TrainState) (*Trainer, e
 		}
 	}
 	t.priorRNG, t.postRNG = rand.New(t.priorPCG), rand.New(t.postPCG)
+	t.batches = corpora.Cursor{Seed: m.Config.Seed, Batch: m.Config.Batch, Epoch: t.State.Epoch, Pos: t.State.Pos}
 	return t, nil
-}
-
-// nextBatch returns the next batch of the deterministic epoch order and advances the position.
-func (t *Trainer) nextBatch() *corpora.Batch {
-	for {
-		if t.order == nil {
-			t.order = t.Data.TrainOrder(t.Model.Config.Seed, t.State.Epoch, t.Model.Config.Batch)
-		}
-		if t.State.Pos < len(t.order) {
-			rows := t.order[t.State.Pos]
-			t.State.Pos++
-			return t.Data.MakeBatch(rows, t.Data.BucketOf(rows[0]))
-		}
-		t.State.Epoch++
-		t.State.Pos = 0
-		t.order = nil
-	}
 }
 
 // Step runs one learning iteration:
@@ -102,7 +87,7 @@ func (t *Trainer) nextBatch() *corpora.Batch {
 //  4. prior update: Adam on mean f(z_prior) - mean f(z_post)
 func (t *Trainer) Step() (IterStats, error) {
 	cfg := t.Model.Config
-	b := t.nextBatch()
+	b := t.batches.Next(t.Data)
 	iter := t.State.Step + 1
 	t0 := time.Now()
 	zPrior, err := t.Model.SamplePrior(b.Size, cfg.K0, cfg.S0, t.priorRNG, iter)
@@ -152,6 +137,7 @@ func (t *Trainer) Step() (IterStats, error) {
 // SnapshotState returns the state to save, with the generator's current position.
 func (t *Trainer) SnapshotState() (TrainState, error) {
 	s := t.State
+	s.Epoch, s.Pos = t.batches.Epoch, t.batches.Pos
 	var err error
 	if s.PriorRNG, err = t.priorPCG.MarshalBinary(); err != nil {
 		return s, err
