@@ -166,9 +166,10 @@ func Run(opts *Options) error {
 		return err
 	}
 	var (
-		m     *text.Model
-		info  text.RunInfo
-		state *text.TrainState
+		m      *text.Model
+		info   text.RunInfo
+		state  *text.TrainState
+		corpus *corpora.Corpus
 	)
 	runDir := opts.Out
 	if opts.Resume != "" {
@@ -191,30 +192,28 @@ func Run(opts *Options) error {
 		if runDir == "" {
 			runDir = filepath.Dir(dir)
 		}
+		if corpus, err = text.LoadCorpus(info.Data); err != nil {
+			return err
+		}
 	} else {
 		cfg, err := opts.ResolveConfig()
 		if err != nil {
 			return err
 		}
 		info.Data = opts.Data
-		corpus, err := text.LoadCorpus(info.Data)
-		if err != nil {
-			return err
-		}
-		vocab := corpora.BuildVocab(corpus.Train, cfg.VocabSize, cfg.MinCount)
-		if m, err = text.NewModel(backend, cfg, vocab); err != nil {
-			return err
-		}
 		if runDir == "" {
 			runDir = filepath.Join("runs", fmt.Sprintf("%s-%s", cfg.Preset, time.Now().Format("20060102-150405")))
 		}
 		if _, err := os.Stat(filepath.Join(runDir, ckpt.LatestFile)); err == nil {
 			return fmt.Errorf("run directory %s already holds a run: continue it with --resume %s, or choose another --out", runDir, runDir)
 		}
-	}
-	corpus, err := text.LoadCorpus(info.Data)
-	if err != nil {
-		return err
+		if corpus, err = text.LoadCorpus(info.Data); err != nil {
+			return err
+		}
+		vocab := corpora.BuildVocab(corpus.Train, cfg.VocabSize, cfg.MinCount)
+		if m, err = text.NewModel(backend, cfg, vocab); err != nil {
+			return err
+		}
 	}
 	trainSet, err := text.Encode(corpus, m.Vocab, m.Config.MaxLen, "train")
 	if err != nil {
@@ -261,6 +260,7 @@ func Run(opts *Options) error {
 	start := time.Now()
 	startStep := tr.State.Step
 	interrupted := false
+	var validSet *corpora.Dataset // encoded on the first --eval-every
 	for tr.State.Step < cfg.Iterations {
 		if sigCtx.Err() != nil {
 			interrupted = true
@@ -276,7 +276,12 @@ func Run(opts *Options) error {
 		bar.Set(st.Step)
 		bar.Describe(fmt.Sprintf("gen %.3f/tok prior %+.3f", st.GenLossPerToken, st.PriorLoss))
 		if opts.EvalEvery > 0 && st.Step%opts.EvalEvery == 0 {
-			if err := periodicEval(m, corpus, opts, st.Step, logFile); err != nil {
+			if validSet == nil {
+				if validSet, err = text.Encode(corpus, m.Vocab, m.Config.MaxLen, "valid"); err != nil {
+					return err
+				}
+			}
+			if err := periodicEval(m, validSet, opts, st.Step, logFile); err != nil {
 				return err
 			}
 		}
@@ -348,11 +353,7 @@ type ValidRecord struct {
 
 // periodicEval estimates NLL, PPL and MI on the first validation sentences (cheap settings, stated in the
 // record's field names and the flag's help) and appends a ValidRecord to the log.
-func periodicEval(m *text.Model, corpus *corpora.Corpus, opts *Options, step int, log io.Writer) error {
-	valid, err := text.Encode(corpus, m.Vocab, m.Config.MaxLen, "valid")
-	if err != nil {
-		return err
-	}
+func periodicEval(m *text.Model, valid *corpora.Dataset, opts *Options, step int, log io.Writer) error {
 	ec := text.DefaultEvalConfig(m.Config)
 	ec.Chains, ec.ImportanceSamples, ec.LogZSamples, ec.MaxSentences = 4, 16, 10000, opts.EvalEverySentences
 	res, err := m.Evaluate(valid, "valid", ec, nil)
