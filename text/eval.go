@@ -205,8 +205,11 @@ func (m *Model) fitAndScore(ds *corpora.Dataset, idx []int, ec EvalConfig, logZ 
 					rows[r] = idx[group[g]]
 				}
 			}
-			b := ds.MakeBatch(rows, T)
-			z, err := m.InferPosterior(b, nil, ec.Steps, ec.StepSize, rng, -1)
+			b, err := m.prepare(ds.MakeBatch(rows, T))
+			if err != nil {
+				return nil, err
+			}
+			z, err := m.inferPrepared(b, nil, ec.Steps, ec.StepSize, rng, -1)
 			if err != nil {
 				return nil, err
 			}
@@ -253,7 +256,7 @@ func (m *Model) fitAndScore(ds *corpora.Dataset, idx []int, ec EvalConfig, logZ 
 					}
 					logq[r] = lq
 				}
-				lpx, err := m.LogPX(b, zs)
+				lpx, err := m.logPXPrepared(b, zs)
 				if err != nil {
 					return nil, err
 				}

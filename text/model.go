@@ -122,16 +122,21 @@ func batchArgs(b *corpora.Batch) []any {
 	}
 }
 
-// chainArgs are the posterior chain's and LogPX's data inputs: the batch's input projections
-// (computed here, once per batch), targets and mask.
-func (m *Model) chainArgs(b *corpora.Batch) ([]any, error) {
+// prepared is a batch laid out for the posterior chain and LogPX: its input projections W_x e_t
+// (computed once: they do not depend on z), targets and mask.
+type prepared struct {
+	size int
+	args []any
+}
+
+func (m *Model) prepare(b *corpora.Batch) (*prepared, error) {
 	out, err := m.project.Exec(tensors.FromFlatDataAndDimensions(b.Inputs, b.Size, b.Len))
 	if err != nil {
 		return nil, err
 	}
-	return []any{out[0],
+	return &prepared{size: b.Size, args: []any{out[0],
 		tensors.FromFlatDataAndDimensions(b.Targets, b.Size, b.Len),
-		tensors.FromFlatDataAndDimensions(b.Mask, b.Size, b.Len)}, nil
+		tensors.FromFlatDataAndDimensions(b.Mask, b.Size, b.Len)}}, nil
 }
 
 // SamplePrior runs the prior chain from N(0, I) for k steps of size s on n chains (for the gaussian
@@ -150,14 +155,18 @@ func (m *Model) SamplePrior(n, k int, s float64, rng *rand.Rand, iteration int) 
 
 // InferPosterior runs the posterior chain for batch b from z0 (nil: N(0, I)) for k steps of size s.
 func (m *Model) InferPosterior(b *corpora.Batch, z0 []float32, k int, s float64, rng *rand.Rand, iteration int) ([]float32, error) {
-	if z0 == nil {
-		z0 = sampler.StandardNormal(rng, b.Size*m.Config.ZDim)
-	}
-	args, err := m.chainArgs(b)
+	p, err := m.prepare(b)
 	if err != nil {
 		return nil, err
 	}
-	res, err := m.postChain.Run(z0, b.Size, m.Config.ZDim, k, sampler.Constant(s), rng, iteration, args...)
+	return m.inferPrepared(p, z0, k, s, rng, iteration)
+}
+
+func (m *Model) inferPrepared(p *prepared, z0 []float32, k int, s float64, rng *rand.Rand, iteration int) ([]float32, error) {
+	if z0 == nil {
+		z0 = sampler.StandardNormal(rng, p.size*m.Config.ZDim)
+	}
+	res, err := m.postChain.Run(z0, p.size, m.Config.ZDim, k, sampler.Constant(s), rng, iteration, p.args...)
 	if err != nil {
 		return nil, err
 	}
@@ -166,11 +175,15 @@ func (m *Model) InferPosterior(b *corpora.Batch, z0 []float32, k int, s float64,
 
 // LogPX returns log p_beta(x|z) per row of b for z flat [B*d].
 func (m *Model) LogPX(b *corpora.Batch, z []float32) ([]float32, error) {
-	data, err := m.chainArgs(b)
+	p, err := m.prepare(b)
 	if err != nil {
 		return nil, err
 	}
-	args := append([]any{tensors.FromFlatDataAndDimensions(z, b.Size, m.Config.ZDim)}, data...)
+	return m.logPXPrepared(p, z)
+}
+
+func (m *Model) logPXPrepared(p *prepared, z []float32) ([]float32, error) {
+	args := append([]any{tensors.FromFlatDataAndDimensions(z, p.size, m.Config.ZDim)}, p.args...)
 	out, err := m.logpx.Exec(args...)
 	if err != nil {
 		return nil, err
