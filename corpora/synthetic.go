@@ -2,6 +2,7 @@ package corpora
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strings"
 )
 
@@ -103,14 +104,8 @@ func Embedded(seed uint64) *Corpus {
 func TopicOf(words []string) int {
 	counts := make([]int, len(Topics))
 	for _, w := range words {
-		for t, name := range Topics {
-			for _, slot := range lexicon[name] {
-				for _, x := range slot {
-					if x == w {
-						counts[t]++
-					}
-				}
-			}
+		for _, t := range topicsOf(w) {
+			counts[t]++
 		}
 	}
 	best, bestC := -1, 0
@@ -127,16 +122,7 @@ func TopicOf(words []string) int {
 func SingleTopic(words []string) bool {
 	var seen []int
 	for _, w := range words {
-		var ts []int
-		for t, name := range Topics {
-			for _, slot := range lexicon[name] {
-				for _, x := range slot {
-					if x == w {
-						ts = append(ts, t)
-					}
-				}
-			}
-		}
+		ts := topicsOf(w)
 		if len(ts) == 0 {
 			continue
 		}
@@ -158,6 +144,19 @@ func SingleTopic(words []string) bool {
 		seen = both
 	}
 	return true
+}
+
+// topicsOf lists the topics whose lexicon holds w, once per slot that holds it (none for function words).
+func topicsOf(w string) []int {
+	var ts []int
+	for t, name := range Topics {
+		for _, slot := range lexicon[name] {
+			if slices.Contains(slot, w) {
+				ts = append(ts, t)
+			}
+		}
+	}
+	return ts
 }
 
 func pick(rng *rand.Rand, w []float64) int {

@@ -88,7 +88,8 @@ func (p *Prior) Energy(z *graph.Node) *graph.Node {
 // LogP0 is log N(z; 0, I) = -||z||^2/2 - d/2 log(2 pi), [N].
 func LogP0(z *graph.Node) *graph.Node {
 	d := float64(z.Shape().Dimensions[1])
-	return graph.AddScalar(graph.MulScalar(graph.ReduceSum(graph.Square(z), -1), -0.5), -0.5*d*log2Pi)
+	return graph.AddScalar(graph.MulScalar(graph.ReduceSum(graph.Square(z), -1), -0.5), -0.5*d*Log2Pi)
 }
 
-const log2Pi = 1.8378770664093453
+// Log2Pi is log(2 pi), the constant of Gaussian log-densities.
+const Log2Pi = 1.8378770664093453

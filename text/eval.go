@@ -252,7 +252,7 @@ func (m *Model) fitAndScore(ds *corpora.Dataset, idx []int, ec EvalConfig, logZ 
 						e := rng.NormFloat64()
 						mu, sg := f.mu[pos*d+j], f.sigma[pos*d+j]
 						zs[r*d+j] = float32(mu + sg*e)
-						lq += -0.5*e*e - math.Log(sg) - 0.5*log2Pi
+						lq += -0.5*e*e - math.Log(sg) - 0.5*prior.Log2Pi
 					}
 					logq[r] = lq
 				}
@@ -273,7 +273,7 @@ func (m *Model) fitAndScore(ds *corpora.Dataset, idx []int, ec EvalConfig, logZ 
 					for j := 0; j < d; j++ {
 						sq += float64(zs[r*d+j]) * float64(zs[r*d+j])
 					}
-					logp0 := -0.5*sq - 0.5*float64(d)*log2Pi
+					logp0 := -0.5*sq - 0.5*float64(d)*prior.Log2Pi
 					logw[g] = append(logw[g], float64(lpx[r])+float64(fz[r])-logZ+logp0-logq[r])
 					f.recon[group[g]] += float64(lpx[r])
 				}
@@ -286,8 +286,6 @@ func (m *Model) fitAndScore(ds *corpora.Dataset, idx []int, ec EvalConfig, logZ 
 	}
 	return f, nil
 }
-
-const log2Pi = 1.8378770664093453
 
 func logSumExp(x []float64) float64 {
 	mx := math.Inf(-1)
@@ -318,7 +316,7 @@ func MutualInformation(mu, sigma, samples []float64, d int) float64 {
 	n := len(mu) / d
 	logNorm := make([]float64, n)
 	for k := 0; k < n; k++ {
-		c := -0.5 * float64(d) * log2Pi
+		c := -0.5 * float64(d) * prior.Log2Pi
 		for j := 0; j < d; j++ {
 			c -= math.Log(sigma[k*d+j])
 		}

@@ -57,7 +57,7 @@ func TestNLLMatchesQuadrature(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			logN := func(z float64) float64 { return -0.5*z*z - 0.5*log2Pi }
+			logN := func(z float64) float64 { return -0.5*z*z - 0.5*prior.Log2Pi }
 			var zTerms []float64
 			for i := range grid {
 				zTerms = append(zTerms, float64(f[i])+logN(float64(grid[i]))+math.Log(h))
