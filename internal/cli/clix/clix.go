@@ -142,14 +142,22 @@ func (p PosteriorFlags) EvalConfig(cfg text.Config) text.EvalConfig {
 	return ec
 }
 
-// LoadModel opens a checkpoint on the named backend.
-func LoadModel(backendName, path string) (*text.Model, string, error) {
+// LoadModel opens a checkpoint on the named backend: the model, where its data came from, and the
+// checkpoint directory.
+func LoadModel(backendName, path string) (*text.Model, text.RunInfo, string, error) {
 	backend, err := NewBackend(backendName)
 	if err != nil {
-		return nil, "", err
+		return nil, text.RunInfo{}, "", err
 	}
-	m, _, _, dir, err := text.Load(backend, path)
-	return m, dir, err
+	m, info, _, dir, err := text.Load(backend, path)
+	return m, info, dir, err
+}
+
+// ChangedFlags returns the names of the flags the user set on cmd's command line.
+func ChangedFlags(cmd *cobra.Command) map[string]bool {
+	changed := map[string]bool{}
+	cmd.Flags().Visit(func(f *pflag.Flag) { changed[f.Name] = true })
+	return changed
 }
 
 // TrainLM trains a language model on sentences (the train split of a corpus or model samples), showing

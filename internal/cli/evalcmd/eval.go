@@ -10,7 +10,6 @@ import (
 	"github.com/lebm/lebm/internal/cli/clix"
 	"github.com/lebm/lebm/text"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 )
 
 // Options are the flags of `lebm eval`.
@@ -47,8 +46,7 @@ reported on copies of a single sentence (their floor: values a model that ignore
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Checkpoint = args[0]
-			opts.Changed = map[string]bool{}
-			cmd.Flags().Visit(func(f *pflag.Flag) { opts.Changed[f.Name] = true })
+			opts.Changed = clix.ChangedFlags(cmd)
 			clix.Streams(cmd, &opts.Stdout, &opts.Stderr)
 			return run(opts)
 		},
@@ -91,11 +89,7 @@ func (o *Options) Resolve(cfg text.Config) text.EvalConfig {
 
 // Run evaluates as the options say.
 func Run(opts *Options) error {
-	backend, err := clix.NewBackend(opts.Backend)
-	if err != nil {
-		return err
-	}
-	m, info, _, dir, err := text.Load(backend, opts.Checkpoint)
+	m, info, dir, err := clix.LoadModel(opts.Backend, opts.Checkpoint)
 	if err != nil {
 		return err
 	}

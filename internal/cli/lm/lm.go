@@ -14,7 +14,6 @@ import (
 	"github.com/lebm/lebm/internal/cli/clix"
 	"github.com/lebm/lebm/text"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 )
 
 // TrainOptions are the flags of `lebm lm train`.
@@ -48,8 +47,7 @@ func newTrainCmd(opts *TrainOptions, run func(*TrainOptions) error) *cobra.Comma
 		Short: "Train an LSTM language model on a corpus (default: the embedded corpus)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts.Changed = map[string]bool{}
-			cmd.Flags().Visit(func(f *pflag.Flag) { opts.Changed[f.Name] = true })
+			opts.Changed = clix.ChangedFlags(cmd)
 			clix.Streams(cmd, &opts.Stdout, &opts.Stderr)
 			return run(opts)
 		},

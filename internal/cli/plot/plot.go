@@ -136,11 +136,7 @@ func Run(opts *Options) error {
 	} else {
 		fmt.Fprintln(opts.Stderr, "no validation NLL in the log (train with --eval-every N): valid.png not drawn")
 	}
-	backend, err := clix.NewBackend(opts.Backend)
-	if err != nil {
-		return err
-	}
-	m, info, _, _, err := text.Load(backend, opts.RunDir)
+	m, info, _, err := clix.LoadModel(opts.Backend, opts.RunDir)
 	if err != nil {
 		return err
 	}

@@ -110,7 +110,7 @@ func Run(opts *Options) error {
 	if opts.Decode.Method == text.Sample {
 		return fmt.Errorf("reconstruct decodes greedily or by beam search, not by sampling")
 	}
-	m, _, err := clix.LoadModel(opts.Backend, opts.Checkpoint)
+	m, _, _, err := clix.LoadModel(opts.Backend, opts.Checkpoint)
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/lebm/lebm/internal/cli/clix"
 	"github.com/lebm/lebm/text"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 )
 
 // Options are the flags of `lebm sample`.
@@ -41,8 +40,7 @@ The output is deterministic given --seed.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Checkpoint = args[0]
-			opts.Changed = map[string]bool{}
-			cmd.Flags().Visit(func(f *pflag.Flag) { opts.Changed[f.Name] = true })
+			opts.Changed = clix.ChangedFlags(cmd)
 			clix.Streams(cmd, &opts.Stdout, &opts.Stderr)
 			return run(opts)
 		},
@@ -69,7 +67,7 @@ func Run(opts *Options) error {
 	if opts.N < 1 {
 		return fmt.Errorf("-n must be at least 1, got %d", opts.N)
 	}
-	m, _, err := clix.LoadModel(opts.Backend, opts.Checkpoint)
+	m, _, _, err := clix.LoadModel(opts.Backend, opts.Checkpoint)
 	if err != nil {
 		return err
 	}
