@@ -42,18 +42,15 @@ func NewDataset(sentences [][]string, vocab *Vocab, maxLen int) (*Dataset, error
 	if maxLen < 3 {
 		return nil, fmt.Errorf("maximum length %d too small: need at least 3 tokens (<bos>, a word, <eos>)", maxLen)
 	}
-	d := &Dataset{MaxLen: maxLen, byBucket: map[int][]int{}}
-	for _, s := range sentences {
-		if len(s) > maxLen-2 {
-			s = s[:maxLen-2]
-		}
-		d.Examples = append(d.Examples, vocab.Encode(s))
+	examples := make([][]int, len(sentences))
+	for i, s := range sentences {
+		examples[i] = vocab.Encode(s)
 	}
-	d.index()
-	return d, nil
+	return NewDatasetFromIDs(examples, maxLen), nil
 }
 
-// NewDatasetFromIDs wraps already-encoded sentences (word ids without <bos>/<eos>).
+// NewDatasetFromIDs wraps already-encoded sentences (word ids without <bos>/<eos>), truncated like
+// NewDataset's.
 func NewDatasetFromIDs(examples [][]int, maxLen int) *Dataset {
 	d := &Dataset{MaxLen: maxLen, byBucket: map[int][]int{}}
 	for _, ex := range examples {
