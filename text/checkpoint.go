@@ -26,8 +26,9 @@ type RunInfo struct {
 	Data   string `json:"data"` // corpus directory, or "" for the embedded corpus
 }
 
-// Save writes a checkpoint of the model and the trainer state into runDir atomically.
-func Save(runDir string, m *Model, info RunInfo, state TrainState) (string, error) {
+// Save writes a checkpoint of the model and the trainer state into runDir atomically; extra are more files
+// to store with it (Trainer.Files: the persistent chains).
+func Save(runDir string, m *Model, info RunInfo, state TrainState, extra map[string][]byte) (string, error) {
 	info.Config = m.Config
 	hp, err := json.MarshalIndent(info, "", " ")
 	if err != nil {
@@ -41,7 +42,11 @@ func Save(runDir string, m *Model, info RunInfo, state TrainState) (string, erro
 	if err != nil {
 		return "", err
 	}
-	return ckpt.Save(runDir, state.Step, m.Ctx, map[string][]byte{HParamsFile: hp, TokenizerFile: tok, StateFile: st}, KeepCheckpoints)
+	files := map[string][]byte{HParamsFile: hp, TokenizerFile: tok, StateFile: st}
+	for k, v := range extra {
+		files[k] = v
+	}
+	return ckpt.Save(runDir, state.Step, m.Ctx, files, KeepCheckpoints)
 }
 
 // Load opens a checkpoint (a run directory or a step directory): verifies it, rebuilds the model from its

@@ -25,6 +25,17 @@ type Config struct {
 	K1 int     `json:"k1"` // posterior chain steps
 	S1 float64 `json:"s1"` // posterior chain step size
 
+	// Inference (see inference.go): where chains start, step-size schedules, warm-ups, amortized networks.
+	// Zero values mean the paper's algorithm: chains from N(0, I), constant step sizes, no warm-up.
+	PosteriorInit     string  `json:"posterior_init,omitempty"`      // "noise" (N(0, I)), "persistent" or "encoder"
+	PriorInit         string  `json:"prior_init,omitempty"`          // "noise" (N(0, I)) or "synthesis"
+	S0End             float64 `json:"s0_end,omitempty"`              // prior chain: step size at its last step (0 = constant s0)
+	S1End             float64 `json:"s1_end,omitempty"`              // posterior chain: step size at its last step (0 = constant s1)
+	K1Warmup          int     `json:"k1_warmup,omitempty"`           // posterior steps during the first K1WarmupIters iterations
+	K1WarmupIters     int     `json:"k1_warmup_iters,omitempty"`     // iterations that use K1Warmup steps (0 = none)
+	PriorWeightWarmup int     `json:"prior_weight_warmup,omitempty"` // iterations over which the prior term's weight grows 0 -> 1
+	EncoderHidden     int     `json:"encoder_hidden,omitempty"`      // inference network LSTM size (0 = HiddenDim)
+
 	// Optimisation: Adam with betas (Beta1, Beta2) for both the generator and the prior.
 	LRGen   float64 `json:"lr_gen"`
 	LRPrior float64 `json:"lr_prior"`
@@ -140,6 +151,14 @@ func (c *Config) Validate() error {
 		{c.VocabSize == 0 || c.VocabSize > 4, "vocabulary size must be 0 (no limit) or more than the 4 special tokens"},
 		{c.MinCount >= 1, "minimum count must be >= 1"},
 		{c.Iterations >= 0, "iterations must be >= 0"},
+		{c.PosteriorInit == "" || c.PosteriorInit == InitNoise || c.PosteriorInit == InitPersistent || c.PosteriorInit == InitEncoder,
+			fmt.Sprintf("posterior init must be %q, %q or %q, got %q", InitNoise, InitPersistent, InitEncoder, c.PosteriorInit)},
+		{c.PriorInit == "" || c.PriorInit == InitNoise || c.PriorInit == InitSynthesis,
+			fmt.Sprintf("prior init must be %q or %q, got %q", InitNoise, InitSynthesis, c.PriorInit)},
+		{c.PriorInit != InitSynthesis || c.Prior == prior.EBM, "the synthesis network needs the ebm prior (the gaussian prior is sampled exactly)"},
+		{c.S0End >= 0 && c.S1End >= 0, "final step sizes must be >= 0 (0 = constant)"},
+		{c.K1Warmup >= 0 && c.K1WarmupIters >= 0 && c.PriorWeightWarmup >= 0, "warm-up lengths must be >= 0"},
+		{c.EncoderHidden >= 0, "encoder hidden size must be >= 0"},
 		{c.SaveEvery > 0 && c.LogEvery > 0, "save and log intervals must be positive"},
 	} {
 		if !ch.ok {

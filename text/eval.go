@@ -7,6 +7,7 @@ import (
 
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/prior"
+	"github.com/lebm/lebm/sampler"
 )
 
 // EvalConfig are the estimator settings of Evaluate; every result reports them.
@@ -83,7 +84,8 @@ type EvalResult struct {
 	AUCorrected    int       `json:"au_corrected"` // dims with Var_x(mu_x) - mean_x(sigma_x^2)/P > 0.01
 	AUFloor        int       `json:"au_floor"`     // AU on the copies of one sentence
 	AUCorrectedFlr int       `json:"au_corrected_floor"`
-	MuVariance     []float64 `json:"mu_variance"`    // Var_x(mu_x) per dimension
+	Displacement   float64   `json:"posterior_displacement"` // mean ||z_K - z_0|| of the evaluation chains
+	MuVariance     []float64 `json:"mu_variance"`            // Var_x(mu_x) per dimension
 	NoiseVariance  []float64 `json:"noise_variance"` // mean_x(sigma_x^2)/P per dimension: Monte Carlo floor
 	FloorSentence  int       `json:"floor_sentence"` // index of the sentence repeated for the floor
 	FloorCopies    int       `json:"floor_copies"`
@@ -102,6 +104,19 @@ type fit struct {
 	logPX     []float64 // importance-sampled log p(x)
 	recon     []float64 // E_q log p(x|z)
 	sample    []float64 // one z ~ q(z|x) per sentence (for MI)
+	// displacement is mean over sentences and chains of ||z_K - z_0||.
+	displacement float64
+}
+
+// chainStart is where evaluation chains start: draws of the inference network when the model has one,
+// N(0, I) otherwise (persistent states exist for training examples only).
+func (m *Model) chainStart(b *corpora.Batch, rng *rand.Rand) ([]float32, error) {
+	eps := sampler.StandardNormal(rng, b.Size*m.Config.ZDim)
+	if m.Encoder == nil {
+		return eps, nil
+	}
+	z, _, _, err := m.EncodeStart(b, eps)
+	return z, err
 }
 
 // Evaluate computes NLL, PPL, MI and AU on ds (the split named split), as DESIGN.md defines them.
@@ -155,6 +170,7 @@ func (m *Model) Evaluate(ds *corpora.Dataset, split string, ec EvalConfig, progr
 	res.NLLSE = math.Sqrt(math.Max(sumSq/float64(n)-res.NLL*res.NLL, 0) / float64(n))
 	res.PPL = math.Exp(sumNLL / float64(res.Tokens))
 	res.Recon /= float64(n)
+	res.Displacement = main.displacement
 	d := m.Config.ZDim
 	res.MI = MutualInformation(main.mu, main.sigma, main.sample, d)
 	res.MICeiling = math.Log(float64(n))
@@ -205,13 +221,21 @@ func (m *Model) fitAndScore(ds *corpora.Dataset, idx []int, ec EvalConfig, logZ 
 					rows[r] = idx[group[g]]
 				}
 			}
-			b, err := m.prepare(ds.MakeBatch(rows, T))
+			batch := ds.MakeBatch(rows, T)
+			b, err := m.prepare(batch)
 			if err != nil {
 				return nil, err
 			}
-			z, err := m.inferPrepared(b, nil, ec.Steps, ec.StepSize, rng, -1)
+			z0, err := m.chainStart(batch, rng)
 			if err != nil {
 				return nil, err
+			}
+			z, err := m.inferPrepared(b, z0, ec.Steps, StepSchedule(ec.StepSize, m.Config.S1End), 1, rng, -1)
+			if err != nil {
+				return nil, err
+			}
+			for g := range group {
+				f.displacement += meanDistance(z[g*P*d:(g+1)*P*d], z0[g*P*d:(g+1)*P*d], d) / float64(n)
 			}
 			for g, pos := range group {
 				for j := 0; j < d; j++ {

@@ -24,8 +24,13 @@ type Model struct {
 	Ctx     *context.Context
 	Prior   *prior.Prior
 	Decoder *Decoder
+	Encoder *Encoder          // inference network q_phi(z|x), nil unless PosteriorInit = "encoder"
+	Synth   *prior.Synthesis  // synthesis network q_psi(z), nil unless PriorInit = "synthesis"
 
 	genOpt, priorOpt *optim.Adam
+	encOpt, synthOpt *optim.Adam
+	encode           *context.Exec // (targets, mask, eps) -> (z, mu, logVar)
+	synth            *context.Exec // eps -> z
 	priorChain       *sampler.Langevin
 	postChain        *sampler.Langevin
 	update           *context.Exec
@@ -54,16 +59,28 @@ func NewModel(backend backends.Backend, cfg Config, vocab *corpora.Vocab) (*Mode
 	m.Decoder = NewDecoder(ctx, decoderRNG, vocab.Size(), cfg.EmbedDim, cfg.HiddenDim, cfg.ZDim)
 	m.genOpt = optim.NewAdam(ctx, "generator", m.Decoder.Variables(), cfg.LRGen, cfg.Beta1, cfg.Beta2, cfg.GenClip)
 	m.priorOpt = optim.NewAdam(ctx, "prior", m.Prior.Variables(), cfg.LRPrior, cfg.Beta1, cfg.Beta2, 0)
+	// The amortized networks have their own initialisation streams (adding them changes no other
+	// variable's initial value) and learn at the generator's rate (the synthesis network must follow a
+	// moving p_alpha).
+	if cfg.HasEncoder() {
+		m.Encoder = NewEncoder(ctx, rand.New(rand.NewPCG(cfg.Seed, 0x1419)), vocab.Size(), cfg.EmbedDim, cfg.EncoderSize(), cfg.ZDim)
+		m.encOpt = optim.NewAdam(ctx, "encoder", m.Encoder.Variables(), cfg.LRGen, cfg.Beta1, cfg.Beta2, cfg.GenClip)
+	}
+	if cfg.HasSynthesis() {
+		m.Synth = prior.NewSynthesis(ctx, rand.New(rand.NewPCG(cfg.Seed, 0x141a)), cfg.ZDim)
+		m.synthOpt = optim.NewAdam(ctx, "synthesis", m.Synth.Variables(), cfg.LRGen, cfg.Beta1, cfg.Beta2, 0)
+	}
 	if err := m.compile(); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
-// PosteriorEnergy is E(z | x) = -f_alpha(z) + ||z||^2/2 - log p_beta(x|z), [N], with extra = (input
-// projections [N, T, 4H], targets, mask) of the batch.
+// PosteriorEnergy is E(z | x) = lambda (-f_alpha(z) + ||z||^2/2) - log p_beta(x|z), [N], with extra =
+// (input projections [N, T, 4H], targets, mask, lambda scalar) of the batch. lambda = 1 is the model's
+// posterior; lambda < 1 is the prior-weight warm-up (Config.PriorWeight).
 func (m *Model) PosteriorEnergy(z *graph.Node, extra []*graph.Node) *graph.Node {
-	return graph.Sub(m.Prior.Energy(z), m.Decoder.LogPXProjected(z, extra[0], extra[1], extra[2]))
+	return graph.Sub(graph.Mul(m.Prior.Energy(z), extra[3]), m.Decoder.LogPXProjected(z, extra[0], extra[1], extra[2]))
 }
 
 func (m *Model) compile() error {
@@ -93,9 +110,29 @@ func (m *Model) compile() error {
 		return err
 	}
 	m.project.SetMaxCache(64)
+	if m.Encoder != nil {
+		if m.encode, err = context.NewExec(m.Backend, m.Ctx.Reuse(), func(_ *context.Context, in []*graph.Node) []*graph.Node {
+			mu, lv := m.Encoder.Encode(in[0], in[1])
+			return []*graph.Node{prior.Reparameterize(mu, lv, in[2]), mu, lv}
+		}); err != nil {
+			return err
+		}
+		m.encode.SetMaxCache(64)
+	}
+	if m.Synth != nil {
+		if m.synth, err = context.NewExec(m.Backend, m.Ctx.Reuse(), func(_ *context.Context, eps *graph.Node) *graph.Node {
+			return m.Synth.Sample(eps)
+		}); err != nil {
+			return err
+		}
+	}
 	// The learning iteration's parameter updates (steps 3 and 4 of DESIGN.md), given both chains' ends:
 	//   generator: minimise -mean_i log p_beta(x_i | z_post_i)
 	//   prior:     minimise mean_i f(z_prior_i) - mean_i f(z_post_i)
+	// and, with the amortized networks (inputs: encoder noise and lambda; synthesis noise):
+	//   encoder:   minimise mean_i [-log p_beta(x_i|z_i) + lambda (KL(q_phi(.|x_i) || N(0,I)) - f(z_i))],
+	//              z_i = mu(x_i) + sigma(x_i) eps_i: the negative ELBO of the EBM-prior model up to log Z
+	//   synthesis: minimise KL(q_psi || p_alpha) up to its constant (prior.Synthesis.Loss)
 	if m.update, err = context.NewExec(m.Backend, m.Ctx.Reuse(), func(_ *context.Context, in []*graph.Node) []*graph.Node {
 		inputs, targets, mask, zPost, zPrior := in[0], in[1], in[2], in[3], in[4]
 		logp := m.Decoder.LogPX(zPost, inputs, targets, mask)
@@ -105,7 +142,25 @@ func (m *Model) compile() error {
 		priorLoss := graph.Sub(fPrior, fPost)
 		genNorm := m.genOpt.Minimize(genLoss)
 		priorNorm := m.priorOpt.Minimize(priorLoss)
-		return []*graph.Node{graph.ReduceAllSum(logp), priorLoss, fPost, fPrior, genNorm, priorNorm}
+		zero := graph.ScalarZero(zPost.Graph(), zPost.DType())
+		encLoss, encKL, synthLoss := zero, zero, zero
+		next := 5
+		if m.Encoder != nil {
+			eps, lambda := in[next], in[next+1]
+			next += 2
+			mu, lv := m.Encoder.Encode(targets, mask)
+			z := prior.Reparameterize(mu, lv, eps)
+			kl := prior.GaussianKL(mu, lv)
+			rate := graph.Mul(lambda, graph.Sub(kl, m.Prior.F(z)))
+			encLoss = graph.ReduceAllMean(graph.Sub(rate, m.Decoder.LogPX(z, inputs, targets, mask)))
+			encKL = graph.ReduceAllMean(kl)
+			m.encOpt.Minimize(encLoss)
+		}
+		if m.Synth != nil {
+			synthLoss = m.Synth.Loss(m.Prior, in[next])
+			m.synthOpt.Minimize(synthLoss)
+		}
+		return []*graph.Node{graph.ReduceAllSum(logp), priorLoss, fPost, fPrior, genNorm, priorNorm, encLoss, encKL, synthLoss}
 	}); err != nil {
 		return err
 	}
@@ -139,34 +194,66 @@ func (m *Model) prepare(b *corpora.Batch) (*prepared, error) {
 		tensors.FromFlatDataAndDimensions(b.Mask, b.Size, b.Len)}}, nil
 }
 
-// SamplePrior runs the prior chain from N(0, I) for k steps of size s on n chains (for the gaussian
-// prior it returns exact N(0, I) draws). iteration is used in error reports.
+// SamplePrior runs the prior chain for k steps on n chains, from N(0, I) or, with the synthesis network,
+// from draws of q_psi; the step size goes from s to Config.S0End (constant when that is 0). For the
+// gaussian prior it returns exact N(0, I) draws. iteration is used in error reports.
 func (m *Model) SamplePrior(n, k int, s float64, rng *rand.Rand, iteration int) ([]float32, error) {
-	z0 := sampler.StandardNormal(rng, n*m.Config.ZDim)
-	if !m.Prior.Trainable() {
-		return z0, nil
-	}
-	res, err := m.priorChain.Run(z0, n, m.Config.ZDim, k, sampler.Constant(s), rng, iteration)
-	if err != nil {
-		return nil, err
-	}
-	return res.Z, nil
+	z, _, err := m.samplePrior(n, k, s, rng, iteration)
+	return z, err
 }
 
-// InferPosterior runs the posterior chain for batch b from z0 (nil: N(0, I)) for k steps of size s.
-func (m *Model) InferPosterior(b *corpora.Batch, z0 []float32, k int, s float64, rng *rand.Rand, iteration int) ([]float32, error) {
+// samplePrior is SamplePrior that also returns the synthesis noise (nil without the synthesis network).
+func (m *Model) samplePrior(n, k int, s float64, rng *rand.Rand, iteration int) (z, eps []float32, err error) {
+	d := m.Config.ZDim
+	z0 := sampler.StandardNormal(rng, n*d)
+	if !m.Prior.Trainable() {
+		return z0, nil, nil
+	}
+	if m.Synth != nil {
+		eps = z0
+		out, err := m.synth.Exec(tensors.FromFlatDataAndDimensions(eps, n, d))
+		if err != nil {
+			return nil, nil, err
+		}
+		z0 = tensors.MustCopyFlatData[float32](out[0])
+	}
+	res, err := m.priorChain.Run(z0, n, d, k, StepSchedule(s, m.Config.S0End), rng, iteration)
+	if err != nil {
+		return nil, nil, err
+	}
+	return res.Z, eps, nil
+}
+
+// EncodeStart returns draws z = mu(x) + sigma(x) eps of the inference network for the batch's rows, with
+// mu and logVar, all flat [B*d]. It needs the encoder.
+func (m *Model) EncodeStart(b *corpora.Batch, eps []float32) (z, mu, logVar []float32, err error) {
+	if m.Encoder == nil {
+		return nil, nil, nil, fmt.Errorf("the model has no inference network (posterior init %q)", m.Config.PosteriorStart())
+	}
+	out, err := m.encode.Exec(tensors.FromFlatDataAndDimensions(b.Targets, b.Size, b.Len),
+		tensors.FromFlatDataAndDimensions(b.Mask, b.Size, b.Len), tensors.FromFlatDataAndDimensions(eps, b.Size, m.Config.ZDim))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return tensors.MustCopyFlatData[float32](out[0]), tensors.MustCopyFlatData[float32](out[1]), tensors.MustCopyFlatData[float32](out[2]), nil
+}
+
+// InferPosterior runs the posterior chain for batch b from z0 (nil: N(0, I)) for k steps whose size goes
+// from s to Config.S1End (constant when that is 0), with prior weight lambda (1: the model's posterior).
+func (m *Model) InferPosterior(b *corpora.Batch, z0 []float32, k int, s, lambda float64, rng *rand.Rand, iteration int) ([]float32, error) {
 	p, err := m.prepare(b)
 	if err != nil {
 		return nil, err
 	}
-	return m.inferPrepared(p, z0, k, s, rng, iteration)
+	return m.inferPrepared(p, z0, k, StepSchedule(s, m.Config.S1End), lambda, rng, iteration)
 }
 
-func (m *Model) inferPrepared(p *prepared, z0 []float32, k int, s float64, rng *rand.Rand, iteration int) ([]float32, error) {
+func (m *Model) inferPrepared(p *prepared, z0 []float32, k int, sched sampler.Schedule, lambda float64, rng *rand.Rand, iteration int) ([]float32, error) {
 	if z0 == nil {
 		z0 = sampler.StandardNormal(rng, p.size*m.Config.ZDim)
 	}
-	res, err := m.postChain.Run(z0, p.size, m.Config.ZDim, k, sampler.Constant(s), rng, iteration, p.args...)
+	args := append(append([]any{}, p.args...), float32(lambda))
+	res, err := m.postChain.Run(z0, p.size, m.Config.ZDim, k, sched, rng, iteration, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -207,30 +294,65 @@ type UpdateStats struct {
 	FPrior    float64
 	GenNorm   float64 // generator gradient norm before clipping
 	PriorNorm float64
+	EncLoss   float64 // encoder's negative ELBO up to log Z (0 without the encoder)
+	EncKL     float64 // mean KL(q_phi(z|x) || N(0, I))
+	SynthLoss float64 // KL(q_psi || p_alpha) up to its constant (0 without the synthesis network)
 }
 
-// Update applies both Adam updates for batch b given the chains' end points.
-func (m *Model) Update(b *corpora.Batch, zPost, zPrior []float32) (UpdateStats, error) {
+// Amortized are the extra inputs of an update with the amortized networks: the encoder's noise (its draw
+// for the batch, flat [B*d]) and prior weight, and the synthesis network's noise (flat [n*d]).
+type Amortized struct {
+	EncEps   []float32
+	Lambda   float64
+	SynthEps []float32
+}
+
+// Update applies the Adam updates for batch b given the chains' end points (and, with amortized networks,
+// their noise: a is ignored without them).
+func (m *Model) Update(b *corpora.Batch, zPost, zPrior []float32, a Amortized) (UpdateStats, error) {
 	d := m.Config.ZDim
 	args := append(batchArgs(b), tensors.FromFlatDataAndDimensions(zPost, b.Size, d), tensors.FromFlatDataAndDimensions(zPrior, len(zPrior)/d, d))
+	if m.Encoder != nil {
+		if len(a.EncEps) != b.Size*d {
+			return UpdateStats{}, fmt.Errorf("update: encoder noise has %d values, want %d", len(a.EncEps), b.Size*d)
+		}
+		args = append(args, tensors.FromFlatDataAndDimensions(a.EncEps, b.Size, d), float32(a.Lambda))
+	}
+	if m.Synth != nil {
+		if len(a.SynthEps) == 0 || len(a.SynthEps)%d != 0 {
+			return UpdateStats{}, fmt.Errorf("update: synthesis noise has %d values, want a multiple of %d", len(a.SynthEps), d)
+		}
+		args = append(args, tensors.FromFlatDataAndDimensions(a.SynthEps, len(a.SynthEps)/d, d))
+	}
 	out, err := m.update.Exec(args...)
 	if err != nil {
 		return UpdateStats{}, err
 	}
 	f := func(i int) float64 { return float64(tensors.MustCopyFlatData[float32](out[i])[0]) }
-	return UpdateStats{SumLogP: f(0), PriorLoss: f(1), FPost: f(2), FPrior: f(3), GenNorm: f(4), PriorNorm: f(5)}, nil
+	return UpdateStats{SumLogP: f(0), PriorLoss: f(1), FPost: f(2), FPrior: f(3), GenNorm: f(4), PriorNorm: f(5),
+		EncLoss: f(6), EncKL: f(7), SynthLoss: f(8)}, nil
 }
 
 // NumParameters counts the model's trainable parameters (decoder and prior).
 func (m *Model) NumParameters() int {
 	n := 0
-	for _, v := range append(m.Decoder.Variables(), m.Prior.Variables()...) {
+	vars := append(m.Decoder.Variables(), m.Prior.Variables()...)
+	if m.Encoder != nil {
+		vars = append(vars, m.Encoder.Variables()...)
+	}
+	if m.Synth != nil {
+		vars = append(vars, m.Synth.Variables()...)
+	}
+	for _, v := range vars {
 		n += v.Shape().Size()
 	}
 	return n
 }
 
 func (m *Model) String() string {
-	return fmt.Sprintf("text model: vocab %d, embedding %d, hidden %d, z %d, prior %s (width %d), %d parameters",
-		m.Vocab.Size(), m.Config.EmbedDim, m.Config.HiddenDim, m.Config.ZDim, m.Config.Prior, m.Config.EBMWidth, m.NumParameters())
+	c := m.Config
+	return fmt.Sprintf("text model: vocab %d, embedding %d, hidden %d, z %d, prior %s (width %d), %d parameters; "+
+		"posterior chain from %s (K1 %d, s1 %g), prior chain from %s (K0 %d, s0 %g)",
+		m.Vocab.Size(), c.EmbedDim, c.HiddenDim, c.ZDim, c.Prior, c.EBMWidth, m.NumParameters(),
+		c.PosteriorStart(), c.K1, c.S1, c.PriorStart(), c.K0, c.S0)
 }

@@ -4,10 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/lebm/lebm/corpora"
+	"github.com/lebm/lebm/sampler"
 )
 
 // TrainState is where a run is: saved with every checkpoint so that a resumed run continues exactly.
@@ -41,6 +45,12 @@ type IterStats struct {
 	GenGradNorm     float64 `json:"gen_grad_norm"`
 	PriorGradNorm   float64 `json:"prior_grad_norm"`
 	BatchLen        int     `json:"batch_len"`
+	PosteriorSteps  int     `json:"posterior_steps"`         // K1 this iteration (warm-up aware)
+	PriorWeight     float64 `json:"prior_weight"`            // lambda this iteration (warm-up aware)
+	Displacement    float64 `json:"posterior_displacement"`  // mean_i ||z_K - z_0|| of the posterior chains
+	EncoderLoss     float64 `json:"encoder_loss,omitempty"`  // negative ELBO up to log Z, per sentence
+	EncoderKL       float64 `json:"encoder_kl,omitempty"`    // mean KL(q_phi(z|x) || N(0, I))
+	SynthesisLoss   float64 `json:"synthesis_loss,omitempty"` // KL(q_psi || p_alpha) up to a constant
 	PriorChainS     float64 `json:"prior_chain_s"`
 	PosteriorChainS float64 `json:"posterior_chain_s"`
 	UpdateS         float64 `json:"update_s"`
@@ -53,6 +63,8 @@ type Trainer struct {
 	State  TrainState
 	Timing Timing
 	Log    io.Writer // JSON-lines log of IterStats every Config.LogEvery iterations (nil: none)
+	// Persist holds the persistent posterior chains (PosteriorInit = "persistent"; nil otherwise).
+	Persist *Persistent
 
 	priorPCG, postPCG *rand.PCG
 	priorRNG, postRNG *rand.Rand
@@ -77,30 +89,83 @@ func NewTrainer(m *Model, data *corpora.Dataset, state *TrainState) (*Trainer, e
 	}
 	t.priorRNG, t.postRNG = rand.New(t.priorPCG), rand.New(t.postPCG)
 	t.batches = corpora.Cursor{Seed: m.Config.Seed, Batch: m.Config.Batch, Epoch: t.State.Epoch, Pos: t.State.Pos}
+	if m.Config.PosteriorStart() == InitPersistent {
+		t.Persist = NewPersistent(len(data.Examples), m.Config.ZDim)
+	}
 	return t, nil
 }
 
+// RestorePersistent reads the persistent chains saved in checkpoint directory dir (a no-op when the run
+// does not use them).
+func (t *Trainer) RestorePersistent(dir string) error {
+	if t.Persist == nil {
+		return nil
+	}
+	path := filepath.Join(dir, PersistentFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("resume: the run uses persistent chains but %w", err)
+	}
+	p, err := UnmarshalPersistent(data, t.Persist.N, t.Persist.D, path)
+	if err != nil {
+		return err
+	}
+	t.Persist = p
+	return nil
+}
+
+// Files are the trainer's own checkpoint files besides the state (the persistent chains).
+func (t *Trainer) Files() (map[string][]byte, error) {
+	if t.Persist == nil {
+		return nil, nil
+	}
+	b, err := t.Persist.MarshalBinary()
+	return map[string][]byte{PersistentFile: b}, err
+}
+
 // Step runs one learning iteration:
-//  1. prior chain: z ~ N(0, I), K0 Langevin steps of size s0 on E_alpha(z)  (skipped for the gaussian prior)
-//  2. posterior chain: z ~ N(0, I), K1 steps of size s1 on E_alpha(z) - log p_beta(x|z)
+//  1. prior chain: z ~ N(0, I) (or q_psi), K0 Langevin steps of size s0 on E_alpha(z)  (skipped for the
+//     gaussian prior)
+//  2. posterior chain: z ~ N(0, I) (or the example's persistent state, or q_phi(z|x)), K1 steps of size s1
+//     on lambda E_alpha(z) - log p_beta(x|z) (lambda = 1 after the prior-weight warm-up)
 //  3. generator update: Adam on -mean log p_beta(x|z_post) (gradient-norm clip)
 //  4. prior update: Adam on mean f(z_prior) - mean f(z_post)
+//  5. amortized networks, when present: encoder on its negative ELBO, synthesis network on KL(q_psi||p_alpha)
 func (t *Trainer) Step() (IterStats, error) {
-	cfg := t.Model.Config
+	m := t.Model
+	cfg := m.Config
 	b := t.batches.Next(t.Data)
 	iter := t.State.Step + 1
+	lambda, k1 := cfg.PriorWeight(iter), cfg.PosteriorSteps(iter)
 	t0 := time.Now()
-	zPrior, err := t.Model.SamplePrior(b.Size, cfg.K0, cfg.S0, t.priorRNG, iter)
+	zPrior, synthEps, err := m.samplePrior(b.Size, cfg.K0, cfg.S0, t.priorRNG, iter)
 	if err != nil {
 		return IterStats{}, err
 	}
 	t1 := time.Now()
-	zPost, err := t.Model.InferPosterior(b, nil, cfg.K1, cfg.S1, t.postRNG, iter)
+	var z0, encEps []float32
+	switch cfg.PosteriorStart() {
+	case InitPersistent:
+		if z0, err = t.Persist.Start(b.Rows, t.postRNG); err != nil {
+			return IterStats{}, err
+		}
+	case InitEncoder:
+		encEps = sampler.StandardNormal(t.postRNG, b.Size*cfg.ZDim)
+		if z0, _, _, err = m.EncodeStart(b, encEps); err != nil {
+			return IterStats{}, err
+		}
+	default:
+		z0 = sampler.StandardNormal(t.postRNG, b.Size*cfg.ZDim)
+	}
+	zPost, err := m.InferPosterior(b, z0, k1, cfg.S1, lambda, t.postRNG, iter)
 	if err != nil {
 		return IterStats{}, err
 	}
+	if t.Persist != nil {
+		t.Persist.Store(b.Rows, zPost)
+	}
 	t2 := time.Now()
-	u, err := t.Model.Update(b, zPost, zPrior)
+	u, err := m.Update(b, zPost, zPrior, Amortized{EncEps: encEps, Lambda: lambda, SynthEps: synthEps})
 	if err != nil {
 		return IterStats{}, err
 	}
@@ -112,9 +177,10 @@ func (t *Trainer) Step() (IterStats, error) {
 	st := IterStats{
 		Step: iter, GenLossPerToken: -u.SumLogP / tokens, GenLossPerSent: -u.SumLogP / float64(b.Size),
 		PriorLoss: u.PriorLoss, FPost: u.FPost, FPrior: u.FPrior, GenGradNorm: u.GenNorm, PriorGradNorm: u.PriorNorm,
-		BatchLen: b.Len, PriorChainS: t1.Sub(t0).Seconds(), PosteriorChainS: t2.Sub(t1).Seconds(), UpdateS: t3.Sub(t2).Seconds(),
+		BatchLen: b.Len, PosteriorSteps: k1, PriorWeight: lambda, Displacement: meanDistance(zPost, z0, cfg.ZDim),
+		EncoderLoss: u.EncLoss, EncoderKL: u.EncKL, SynthesisLoss: u.SynthLoss, PriorChainS: t1.Sub(t0).Seconds(), PosteriorChainS: t2.Sub(t1).Seconds(), UpdateS: t3.Sub(t2).Seconds(),
 	}
-	for _, v := range []float64{st.GenLossPerToken, st.PriorLoss, st.GenGradNorm, st.PriorGradNorm} {
+	for _, v := range []float64{st.GenLossPerToken, st.PriorLoss, st.GenGradNorm, st.PriorGradNorm, st.EncoderLoss, st.SynthesisLoss} {
 		if v != v || v > 1e30 || v < -1e30 {
 			return st, fmt.Errorf("iteration %d: non-finite loss or gradient (generator loss %v, prior loss %v, gradient norms %v / %v); "+
 				"not saving: the last checkpoint is intact", iter, st.GenLossPerToken, st.PriorLoss, st.GenGradNorm, st.PriorGradNorm)
@@ -132,6 +198,21 @@ func (t *Trainer) Step() (IterStats, error) {
 		}
 	}
 	return st, nil
+}
+
+// meanDistance is mean_i ||a_i - b_i|| over the rows of a, b (flat [N*d]).
+func meanDistance(a, b []float32, d int) float64 {
+	n := len(a) / d
+	var total float64
+	for i := 0; i < n; i++ {
+		var s float64
+		for j := 0; j < d; j++ {
+			v := float64(a[i*d+j] - b[i*d+j])
+			s += v * v
+		}
+		total += math.Sqrt(s)
+	}
+	return total / float64(n)
 }
 
 // SnapshotState returns the state to save, with the generator's current position.

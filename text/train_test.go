@@ -74,7 +74,7 @@ func TestResumeEquivalence(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := t.TempDir()
-	if _, err := Save(run, b.Model, RunInfo{}, st); err != nil {
+	if _, err := Save(run, b.Model, RunInfo{}, st, nil); err != nil {
 		t.Fatal(err)
 	}
 	m, _, st2, _, err := Load(b.Model.Backend, run)

@@ -76,6 +76,13 @@ func (b *Bar) Describe(s string) {
 	}
 }
 
+// Clear erases the bar's line so that a message can be printed (the bar redraws on its next update).
+func (b *Bar) Clear() {
+	if b.bar != nil {
+		_ = b.bar.Clear()
+	}
+}
+
 // Finish completes the bar.
 func (b *Bar) Finish() {
 	if b.bar != nil {

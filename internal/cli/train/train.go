@@ -36,7 +36,7 @@ type Options struct {
 	Changed []string    // names of the hyperparameter flags the user set
 
 	EvalChains, EvalSamples, LogZSamples, FloorSentences int
-	EvalEvery, EvalEverySentences                        int // periodic validation NLL (0 = off)
+	EvalEvery, EvalEverySentences                        int // periodic collapse diagnosis (0 = off)
 
 	Stdout, Stderr io.Writer
 }
@@ -56,6 +56,14 @@ var overrides = []struct {
 	{"s0", "prior chain step size", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.S0, "s0", 0, "") }, func(d, s *text.Config) { d.S0 = s.S0 }},
 	{"k1", "posterior chain Langevin steps", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.K1, "k1", 0, "") }, func(d, s *text.Config) { d.K1 = s.K1 }},
 	{"s1", "posterior chain step size", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.S1, "s1", 0, "") }, func(d, s *text.Config) { d.S1 = s.S1 }},
+	{"posterior-init", "posterior chain start: noise (N(0,I), the paper), persistent (each example's last z), encoder (inference network q_phi; with --k1 0 it replaces the chain)", func(k *cobra.Command, c *text.Config) { k.Flags().StringVar(&c.PosteriorInit, "posterior-init", "", "") }, func(d, s *text.Config) { d.PosteriorInit = s.PosteriorInit }},
+	{"prior-init", "prior chain start: noise (N(0,I), the paper) or synthesis (synthesis network q_psi; with --k0 0 it replaces the chain)", func(k *cobra.Command, c *text.Config) { k.Flags().StringVar(&c.PriorInit, "prior-init", "", "") }, func(d, s *text.Config) { d.PriorInit = s.PriorInit }},
+	{"s0-end", "prior chain step size at its last step, geometric schedule from s0 (0 = constant)", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.S0End, "s0-end", 0, "") }, func(d, s *text.Config) { d.S0End = s.S0End }},
+	{"s1-end", "posterior chain step size at its last step, geometric schedule from s1 (0 = constant)", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.S1End, "s1-end", 0, "") }, func(d, s *text.Config) { d.S1End = s.S1End }},
+	{"k1-warmup", "posterior chain steps during the first --k1-warmup-iters iterations", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.K1Warmup, "k1-warmup", 0, "") }, func(d, s *text.Config) { d.K1Warmup = s.K1Warmup }},
+	{"k1-warmup-iters", "iterations that use --k1-warmup posterior steps (0 = none)", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.K1WarmupIters, "k1-warmup-iters", 0, "") }, func(d, s *text.Config) { d.K1WarmupIters = s.K1WarmupIters }},
+	{"prior-weight-warmup", "iterations over which the prior term's weight in the posterior energy (and the encoder's KL) grows from 0 to 1 (0 = always 1)", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.PriorWeightWarmup, "prior-weight-warmup", 0, "") }, func(d, s *text.Config) { d.PriorWeightWarmup = s.PriorWeightWarmup }},
+	{"encoder-hidden", "inference network LSTM size (0 = --hidden)", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.EncoderHidden, "encoder-hidden", 0, "") }, func(d, s *text.Config) { d.EncoderHidden = s.EncoderHidden }},
 	{"lr-gen", "generator (decoder) Adam learning rate", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.LRGen, "lr-gen", 0, "") }, func(d, s *text.Config) { d.LRGen = s.LRGen }},
 	{"lr-prior", "prior (EBM) Adam learning rate", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.LRPrior, "lr-prior", 0, "") }, func(d, s *text.Config) { d.LRPrior = s.LRPrior }},
 	{"clip", "generator gradient-norm clip (0 = none)", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.GenClip, "clip", 0, "") }, func(d, s *text.Config) { d.GenClip = s.GenClip }},
@@ -110,8 +118,8 @@ continued with --resume RUN_DIR.`,
 	f.IntVar(&opts.FloorSentences, "eval-floor-sentences", 0, "final evaluation: copies of one sentence for the MI/AU floor (0 = as many as test sentences)")
 	f.IntVar(&opts.EvalSamples, "eval-samples", text.DefaultEvalSamples, "final evaluation: importance samples per sentence")
 	f.IntVar(&opts.LogZSamples, "logz-samples", text.DefaultLogZSamples, "final evaluation: samples of N(0,I) for log Z")
-	f.IntVar(&opts.EvalEvery, "eval-every", 0, "every N iterations, estimate the validation NLL/PPL/MI into log.jsonl (0 = never)")
-	f.IntVar(&opts.EvalEverySentences, "eval-every-sentences", 100, "validation sentences used by --eval-every (4 chains, 16 importance samples)")
+	f.IntVar(&opts.EvalEvery, "eval-every", 0, "every N iterations, diagnose the latent on validation sentences (NLL, reconstruction gap, MI and AU against their floors, chain displacement) into log.jsonl and the progress line, warning when collapsed (0 = never)")
+	f.IntVar(&opts.EvalEverySentences, "eval-every-sentences", 100, "validation sentences used by --eval-every (8 chains, 16 importance samples, 10k samples for log Z)")
 	for _, o := range overrides {
 		o.bind(cmd, &opts.Config)
 		f.Lookup(o.name).Usage = o.usage + " (default: the preset's)"
@@ -169,7 +177,8 @@ func Run(opts *Options) error {
 		m      *text.Model
 		info   text.RunInfo
 		state  *text.TrainState
-		corpus *corpora.Corpus
+		corpus    *corpora.Corpus
+		resumeDir string
 	)
 	runDir := opts.Out
 	if opts.Resume != "" {
@@ -179,8 +188,7 @@ func Run(opts *Options) error {
 			}
 		}
 		var st text.TrainState
-		var dir string
-		m, info, st, dir, err = text.Load(backend, opts.Resume)
+		m, info, st, resumeDir, err = text.Load(backend, opts.Resume)
 		if err != nil {
 			return err
 		}
@@ -190,7 +198,7 @@ func Run(opts *Options) error {
 			info.Data = opts.Data
 		}
 		if runDir == "" {
-			runDir = filepath.Dir(dir)
+			runDir = filepath.Dir(resumeDir)
 		}
 		if corpus, err = text.LoadCorpus(info.Data); err != nil {
 			return err
@@ -223,6 +231,11 @@ func Run(opts *Options) error {
 	if err != nil {
 		return err
 	}
+	if resumeDir != "" {
+		if err := tr.RestorePersistent(resumeDir); err != nil {
+			return err
+		}
+	}
 	if err := os.MkdirAll(runDir, 0o755); err != nil {
 		return err
 	}
@@ -244,7 +257,11 @@ func Run(opts *Options) error {
 		if err != nil {
 			return "", err
 		}
-		return text.Save(runDir, m, info, st)
+		files, err := tr.Files()
+		if err != nil {
+			return "", err
+		}
+		return text.Save(runDir, m, info, st, files)
 	}
 	lastCkpt := ""
 	if tr.State.Step == 0 {
@@ -261,6 +278,7 @@ func Run(opts *Options) error {
 	startStep := tr.State.Step
 	interrupted := false
 	var validSet *corpora.Dataset // encoded on the first --eval-every
+	diagLine := ""
 	for tr.State.Step < cfg.Iterations {
 		if sigCtx.Err() != nil {
 			interrupted = true
@@ -274,15 +292,21 @@ func Run(opts *Options) error {
 			return err
 		}
 		bar.Set(st.Step)
-		bar.Describe(fmt.Sprintf("gen %.3f/tok prior %+.3f", st.GenLossPerToken, st.PriorLoss))
+		bar.Describe(fmt.Sprintf("gen %.3f/tok prior %+.3f%s", st.GenLossPerToken, st.PriorLoss, diagLine))
 		if opts.EvalEvery > 0 && st.Step%opts.EvalEvery == 0 {
 			if validSet == nil {
 				if validSet, err = text.Encode(corpus, m.Vocab, m.Config.MaxLen, "valid"); err != nil {
 					return err
 				}
 			}
-			if err := periodicEval(m, validSet, opts, st.Step, logFile); err != nil {
+			diag, err := diagnose(m, validSet, opts, st.Step, logFile)
+			if err != nil {
 				return err
+			}
+			diagLine = " | " + diag.Short()
+			if w := diag.Warning(); w != "" {
+				bar.Clear()
+				fmt.Fprintln(opts.Stderr, w)
 			}
 		}
 		if st.Step%cfg.SaveEvery == 0 {
@@ -341,26 +365,17 @@ func per(total float64, n int) float64 {
 	return total / float64(n)
 }
 
-// ValidRecord is the log.jsonl record written by --eval-every.
-type ValidRecord struct {
-	Step      int     `json:"step"`
-	ValidNLL  float64 `json:"valid_nll"`
-	ValidPPL  float64 `json:"valid_ppl"`
-	ValidMI   float64 `json:"valid_mi"`
-	MIFloor   float64 `json:"valid_mi_floor"`
-	Sentences int     `json:"valid_sentences"`
-}
-
-// periodicEval estimates NLL, PPL and MI on the first validation sentences (cheap settings, stated in the
-// record's field names and the flag's help) and appends a ValidRecord to the log.
-func periodicEval(m *text.Model, valid *corpora.Dataset, opts *Options, step int, log io.Writer) error {
-	ec := text.DefaultEvalConfig(m.Config)
-	ec.Chains, ec.ImportanceSamples, ec.LogZSamples, ec.MaxSentences = 4, 16, 10000, opts.EvalEverySentences
-	res, err := m.Evaluate(valid, "valid", ec, nil)
+// diagnose runs a collapse diagnosis on the first validation sentences (settings stated in the record)
+// and appends it to the log.
+func diagnose(m *text.Model, valid *corpora.Dataset, opts *Options, step int, log io.Writer) (*text.Diagnosis, error) {
+	dc := text.DefaultDiagnoseConfig()
+	dc.Sentences = opts.EvalEverySentences
+	d, err := m.Diagnose(valid, dc)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	rec, _ := json.Marshal(ValidRecord{Step: step, ValidNLL: res.NLL, ValidPPL: res.PPL, ValidMI: res.MI, MIFloor: res.MIFloor, Sentences: res.Sentences})
+	d.Step = step
+	rec, _ := json.Marshal(d)
 	_, err = log.Write(append(rec, '\n'))
-	return err
+	return d, err
 }

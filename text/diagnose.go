@@ -1,0 +1,111 @@
+package text
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/lebm/lebm/corpora"
+)
+
+// Collapse criteria (Diagnosis.Collapsed): the latent counts as collapsed when MI exceeds its Monte Carlo
+// floor by less than CollapseMIMargin nats AND no more units are active (noise-corrected) than on the floor.
+const CollapseMIMargin = 0.1
+
+// DiagnoseConfig are the estimator settings of a collapse diagnosis (cheap: run every N iterations).
+type DiagnoseConfig struct {
+	Sentences   int // first validation sentences used (also the floor's copies)
+	Chains      int // P posterior chains per sentence
+	Samples     int // importance samples per sentence
+	LogZSamples int
+	Seed        uint64
+}
+
+// DefaultDiagnoseConfig: 100 sentences, 8 chains, 16 importance samples, 10k samples for log Z.
+func DefaultDiagnoseConfig() DiagnoseConfig {
+	return DiagnoseConfig{Sentences: 100, Chains: 8, Samples: 16, LogZSamples: 10000, Seed: 1}
+}
+
+// Diagnosis measures how much information z carries about x, on a validation sample, against the
+// floors a model that ignores z would show:
+//   - MI and noise-corrected AU against the same statistics on copies of one sentence (Evaluate's floor);
+//   - Gap = NLL - Recon, with Recon = E_q[-log p(x|z)]: about KL(q(z|x) || p(z)), the nats z spends on x;
+//     0 when z is ignored (the reconstruction term then equals the NLL);
+//   - the posterior chains' displacement mean ||z_K - z_0|| against NoiseDisplacement, the displacement
+//     of the same chain on a posterior equal to N(0, I) started from N(0, I) (a decoder ignoring z, the
+//     gaussian prior; for chains started elsewhere, e.g. by the encoder, it is only a scale).
+type Diagnosis struct {
+	Step              int     `json:"step"`
+	Kind              string  `json:"kind"` // "diagnosis"
+	Sentences         int     `json:"valid_sentences"`
+	Chains            int     `json:"chains"`
+	ChainSteps        int     `json:"chain_steps"`
+	ValidNLL          float64 `json:"valid_nll"`
+	ValidPPL          float64 `json:"valid_ppl"`
+	Recon             float64 `json:"valid_recon"`
+	Gap               float64 `json:"valid_gap"`
+	MI                float64 `json:"valid_mi"`
+	MIFloor           float64 `json:"valid_mi_floor"`
+	AUCorrected       int     `json:"valid_au_corrected"`
+	AUCorrectedFloor  int     `json:"valid_au_corrected_floor"`
+	ZDim              int     `json:"z_dim"`
+	Displacement      float64 `json:"valid_displacement"`
+	NoiseDisplacement float64 `json:"noise_displacement"`
+	Collapsed         bool    `json:"collapsed"`
+}
+
+// Diagnose estimates a Diagnosis on the first dc.Sentences sentences of ds with the training posterior
+// chain's length and step size.
+func (m *Model) Diagnose(ds *corpora.Dataset, dc DiagnoseConfig) (*Diagnosis, error) {
+	ec := DefaultEvalConfig(m.Config)
+	ec.Chains, ec.ImportanceSamples, ec.LogZSamples, ec.MaxSentences, ec.Seed = dc.Chains, dc.Samples, dc.LogZSamples, dc.Sentences, dc.Seed
+	ec.FloorSentences = 0
+	res, err := m.Evaluate(ds, "valid", ec, nil)
+	if err != nil {
+		return nil, err
+	}
+	return diagnosisOf(res, m.Config), nil
+}
+
+func diagnosisOf(res *EvalResult, cfg Config) *Diagnosis {
+	d := &Diagnosis{Kind: "diagnosis", Sentences: res.Sentences, Chains: res.Settings.Chains, ChainSteps: res.Settings.Steps,
+		ValidNLL: res.NLL, ValidPPL: res.PPL, Recon: res.Recon, Gap: res.NLL - res.Recon,
+		MI: res.MI, MIFloor: res.MIFloor, AUCorrected: res.AUCorrected, AUCorrectedFloor: res.AUCorrectedFlr, ZDim: cfg.ZDim,
+		Displacement: res.Displacement,
+		NoiseDisplacement: NoiseDisplacement(cfg.ZDim, res.Settings.Steps, StepSchedule(res.Settings.StepSize, cfg.S1End))}
+	d.Collapsed = d.MI-d.MIFloor < CollapseMIMargin && d.AUCorrected <= d.AUCorrectedFloor
+	return d
+}
+
+// NoiseDisplacement is sqrt(E||z_K - z_0||^2) for a Langevin chain on N(0, I_d) started at z_0 ~ N(0, I_d):
+// each step is z <- a_k z + s_k eps with a_k = 1 - s_k^2/2, so z_K - z_0 = (prod a - 1) z_0 + w with w
+// independent Gaussian noise, and E||z_K - z_0||^2 = d ((prod a - 1)^2 + Var w).
+func NoiseDisplacement(d, K int, schedule func(k, K int) float64) float64 {
+	prod, varW := 1.0, 0.0
+	for k := 0; k < K; k++ {
+		s := schedule(k, K)
+		a := 1 - s*s/2
+		prod *= a
+		varW = a*a*varW + s*s
+	}
+	return math.Sqrt(float64(d) * ((prod-1)*(prod-1) + varW))
+}
+
+// Short is the one-line summary for progress lines.
+func (d *Diagnosis) Short() string {
+	return fmt.Sprintf("MI %.2f (floor %.2f) AU %d/%d (floor %d) gap %.2f", d.MI, d.MIFloor, d.AUCorrected, d.ZDim, d.AUCorrectedFloor, d.Gap)
+}
+
+// Warning explains a collapsed latent and what to try (empty when not collapsed).
+func (d *Diagnosis) Warning() string {
+	if !d.Collapsed {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "warning: step %d: the latent looks collapsed (z carries no information about x): "+
+		"MI %.3f vs floor %.3f (margin < %.1f nats), noise-corrected active units %d vs floor %d, "+
+		"reconstruction term %.2f vs NLL %.2f (gap %.2f nats), chain displacement %.2f vs %.2f for a posterior equal to N(0, I)",
+		d.Step, d.MI, d.MIFloor, CollapseMIMargin, d.AUCorrected, d.AUCorrectedFloor, d.Recon, d.ValidNLL, d.Gap, d.Displacement, d.NoiseDisplacement)
+	b.WriteString(". Try --posterior-init encoder, --prior-weight-warmup, or see `lebm sweep` and the README's recommended configuration.")
+	return b.String()
+}

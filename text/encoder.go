@@ -1,0 +1,71 @@
+package text
+
+import (
+	"math/rand/v2"
+
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/lebm/lebm/internal/compute"
+	"github.com/lebm/lebm/internal/nn"
+)
+
+// EncoderScope is where the inference network's variables live.
+const EncoderScope = "encoder"
+
+// Encoder is the amortized inference network q_phi(z|x) = N(mu(x), diag exp(logVar(x))) of the paper's
+// appendix (amortized inference and synthesis): a one-layer LSTM reads the sentence w_1 .. w_n </s>
+// (its own embedding), and its state after the last token gives
+//
+//	mu = W_mu h_n + b_mu,   logVar = W_v h_n + b_v.
+//
+// Padding steps (mask 0) leave the state unchanged, so h_n is the state at each row's last token.
+type Encoder struct {
+	Vocab, Embed, Hidden, ZDim int
+
+	emb, wx, u, b, wmu, bmu, wlv, blv *context.Variable
+}
+
+// NewEncoder creates the encoder's variables in ctx.In(EncoderScope), Unif(-0.1, 0.1) like the decoder's.
+func NewEncoder(ctx *context.Context, rng *rand.Rand, vocab, embed, hidden, zDim int) *Encoder {
+	c := ctx.In(EncoderScope)
+	u := nn.Uniform(DecoderInitScale)
+	e := &Encoder{Vocab: vocab, Embed: embed, Hidden: hidden, ZDim: zDim}
+	e.emb = nn.NewVariable(c, rng, "embedding", u, vocab, embed)
+	e.wx = nn.NewVariable(c, rng, "w_x", u, embed, 4*hidden)
+	e.u = nn.NewVariable(c, rng, "u", u, hidden, 4*hidden)
+	e.b = nn.NewVariable(c, rng, "b", u, 4*hidden)
+	e.wmu = nn.NewVariable(c, rng, "w_mu", u, hidden, zDim)
+	e.bmu = nn.NewVariable(c, rng, "b_mu", nn.Zeros, zDim)
+	e.wlv = nn.NewVariable(c, rng, "w_logvar", u, hidden, zDim)
+	e.blv = nn.NewVariable(c, rng, "b_logvar", nn.Zeros, zDim)
+	return e
+}
+
+// Variables are phi.
+func (e *Encoder) Variables() []*context.Variable {
+	return []*context.Variable{e.emb, e.wx, e.u, e.b, e.wmu, e.bmu, e.wlv, e.blv}
+}
+
+// Encode returns mu(x), logVar(x) [N, d] for the sentences' targets [N, T] (int32) and mask [N, T].
+func (e *Encoder) Encode(targets, mask *graph.Node) (mu, logVar *graph.Node) {
+	g := targets.Graph()
+	N, T := targets.Shape().Dimensions[0], targets.Shape().Dimensions[1]
+	dt := mask.DType()
+	split := compute.NewSplitter(g, dt, 4)
+	h := graph.Zeros(g, shapes.Make(dt, N, e.Hidden))
+	c := graph.ZerosLike(h)
+	u, b := e.u.ValueGraph(g), graph.ExpandAxes(e.b.ValueGraph(g), 0)
+	for t := 0; t < T; t++ {
+		tok := graph.Reshape(compute.Column(targets, t), N, 1)
+		x := graph.MatMul(graph.Gather(e.emb.ValueGraph(g), tok), e.wx.ValueGraph(g))
+		p := split.Split(graph.Add(graph.Add(x, graph.MatMul(h, u)), b))
+		cNew := graph.Add(graph.Mul(graph.Sigmoid(p[1]), c), graph.Mul(graph.Sigmoid(p[0]), graph.Tanh(p[2])))
+		hNew := graph.Mul(graph.Sigmoid(p[3]), graph.Tanh(cNew))
+		m := graph.Reshape(compute.Column(mask, t), N, 1)
+		keep := graph.OneMinus(m)
+		h = graph.Add(graph.Mul(m, hNew), graph.Mul(keep, h))
+		c = graph.Add(graph.Mul(m, cNew), graph.Mul(keep, c))
+	}
+	return nn.Linear(h, e.wmu, e.bmu), nn.Linear(h, e.wlv, e.blv)
+}
