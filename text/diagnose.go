@@ -29,8 +29,9 @@ func DefaultDiagnoseConfig() DiagnoseConfig {
 // Diagnosis measures how much information z carries about x, on a validation sample, against the
 // floors a model that ignores z would show:
 //   - MI and noise-corrected AU against the same statistics on copies of one sentence (Evaluate's floor);
-//   - Gap = NLL - Recon, with Recon = E_q[-log p(x|z)]: about KL(q(z|x) || p(z)), the nats z spends on x;
-//     0 when z is ignored (the reconstruction term then equals the NLL);
+//   - Gap = NLL - Recon, with Recon = E_{p(z|x)}[-log p(x|z)] (self-normalised importance sampling):
+//     since log p(x) = E_{p(z|x)} log p(x|z) - KL(p(z|x) || p(z)), the gap estimates KL(p(z|x) || p(z)),
+//     the nats z spends on x; it is 0 when z is ignored (the reconstruction term then equals the NLL);
 //   - the posterior chains' displacement mean ||z_K - z_0|| against NoiseDisplacement, the displacement
 //     of the same chain on a posterior equal to N(0, I) started from N(0, I) (a decoder ignoring z, the
 //     gaussian prior; for chains started elsewhere, e.g. by the encoder, it is only a scale).
@@ -77,9 +78,10 @@ func diagnosisOf(res *EvalResult, cfg Config) *Diagnosis {
 	return d
 }
 
-// NoiseDisplacement is sqrt(E||z_K - z_0||^2) for a Langevin chain on N(0, I_d) started at z_0 ~ N(0, I_d):
-// each step is z <- a_k z + s_k eps with a_k = 1 - s_k^2/2, so z_K - z_0 = (prod a - 1) z_0 + w with w
-// independent Gaussian noise, and E||z_K - z_0||^2 = d ((prod a - 1)^2 + Var w).
+// NoiseDisplacement is E||z_K - z_0|| for a Langevin chain on N(0, I_d) started at z_0 ~ N(0, I_d): each
+// step is z <- a_k z + s_k eps with a_k = 1 - s_k^2/2, so z_K - z_0 = (prod a - 1) z_0 + w with w
+// independent Gaussian noise: z_K - z_0 ~ N(0, v I) with v = (prod a - 1)^2 + Var w, whose norm has mean
+// sqrt(2 v) Gamma((d+1)/2) / Gamma(d/2) (a chi distribution).
 func NoiseDisplacement(d, K int, schedule func(k, K int) float64) float64 {
 	prod, varW := 1.0, 0.0
 	for k := 0; k < K; k++ {
@@ -88,7 +90,10 @@ func NoiseDisplacement(d, K int, schedule func(k, K int) float64) float64 {
 		prod *= a
 		varW = a*a*varW + s*s
 	}
-	return math.Sqrt(float64(d) * ((prod-1)*(prod-1) + varW))
+	v := (prod-1)*(prod-1) + varW
+	lg1, _ := math.Lgamma(float64(d+1) / 2)
+	lg2, _ := math.Lgamma(float64(d) / 2)
+	return math.Sqrt(2*v) * math.Exp(lg1-lg2)
 }
 
 // Short is the one-line summary for progress lines.

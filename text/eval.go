@@ -71,7 +71,7 @@ type EvalResult struct {
 
 	NLL   float64 `json:"nll"`    // nats per sentence, importance-sampled
 	PPL   float64 `json:"ppl"`    // exp(sum NLL / tokens)
-	Recon float64 `json:"recon"`  // mean over sentences of E_q[-log p(x|z)]: reconstruction term
+	Recon float64 `json:"recon"`  // mean over sentences of E_{p(z|x)}[-log p(x|z)] (self-normalised importance sampling): reconstruction term
 	NLLSE float64 `json:"nll_se"` // standard error of the mean NLL over sentences
 
 	SentenceNLL []float64 `json:"-"` // -log p(x) per sentence, in dataset order (for paired comparisons)
@@ -102,7 +102,7 @@ type Progress func(done, total int)
 type fit struct {
 	mu, sigma []float64
 	logPX     []float64 // importance-sampled log p(x)
-	recon     []float64 // E_q log p(x|z)
+	recon     []float64 // E_{p(z|x)} log p(x|z), self-normalised importance sampling
 	sample    []float64 // one z ~ q(z|x) per sentence (for MI)
 	// displacement is mean over sentences and chains of ||z_K - z_0||.
 	displacement float64
@@ -262,6 +262,7 @@ func (m *Model) fitAndScore(ds *corpora.Dataset, idx []int, ec EvalConfig, logZ 
 				continue
 			}
 			logw := make([][]float64, len(group))
+			lpxs := make([][]float64, len(group))
 			zs := make([]float32, G*P*d)
 			logq := make([]float64, G*P)
 			for round := 0; round < rounds; round++ {
@@ -299,12 +300,15 @@ func (m *Model) fitAndScore(ds *corpora.Dataset, idx []int, ec EvalConfig, logZ 
 					}
 					logp0 := -0.5*sq - 0.5*float64(d)*prior.Log2Pi
 					logw[g] = append(logw[g], float64(lpx[r])+float64(fz[r])-logZ+logp0-logq[r])
-					f.recon[group[g]] += float64(lpx[r])
+					lpxs[g] = append(lpxs[g], float64(lpx[r]))
 				}
 			}
 			for g, pos := range group {
-				f.logPX[pos] = logSumExp(logw[g]) - math.Log(float64(len(logw[g])))
-				f.recon[pos] /= float64(len(logw[g]))
+				lse := logSumExp(logw[g])
+				f.logPX[pos] = lse - math.Log(float64(len(logw[g])))
+				for s, w := range logw[g] { // self-normalised weights: an estimate of E_{p(z|x)} log p(x|z)
+					f.recon[pos] += math.Exp(w-lse) * lpxs[g][s]
+				}
 			}
 		}
 	}

@@ -16,7 +16,7 @@ func (r *EvalResult) Format() string {
 	fmt.Fprintf(&b, "  NLL   %8.3f nats/sentence (s.e. %.3f)  importance sampling, S=%d samples of q(z|x) per sentence\n",
 		r.NLL, r.NLLSE, roundUp(s.ImportanceSamples, s.Chains))
 	fmt.Fprintf(&b, "  PPL   %8.3f                 exp(sum of NLL / predicted tokens)\n", r.PPL)
-	fmt.Fprintf(&b, "  recon %8.3f nats/sentence    E_q[-log p(x|z)], reconstruction term\n", r.Recon)
+	fmt.Fprintf(&b, "  recon %8.3f nats/sentence    E_p(z|x)[-log p(x|z)] (self-normalised IS), reconstruction term; NLL - recon = KL(p(z|x) || p(z))\n", r.Recon)
 	fmt.Fprintf(&b, "  MI    %8.3f nats             mixture estimator over %d sentences (ceiling log N = %.3f); floor %.3f on %d copies of sentence %d\n",
 		r.MI, r.Sentences, r.MICeiling, r.MIFloor, r.FloorCopies, r.FloorSentence)
 	fmt.Fprintf(&b, "  AU    %4d of %d (noise-corrected %d)  Var_x(mu_x) > %.2g; corrected subtracts mean sigma^2/P; floor %d (corrected %d)\n",

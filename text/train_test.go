@@ -56,7 +56,15 @@ func variables(m *Model) map[string][]float32 {
 // TestResumeEquivalence: 6 iterations in one go equal 3 iterations, a checkpoint, a fresh process-like
 // reload and 3 more, bit for bit (model, optimizer state, batch order and chain noise).
 func TestResumeEquivalence(t *testing.T) {
-	cfg := smallConfig()
+	amortized := smallConfig()
+	amortized.PosteriorInit, amortized.PriorInit, amortized.PriorWeightWarmup = InitEncoder, InitSynthesis, 4
+	amortized.K1Warmup, amortized.K1WarmupIters, amortized.S1End, amortized.S0End = 8, 2, 0.05, 0.1
+	for name, cfg := range map[string]Config{"paper": smallConfig(), "amortized+warm-ups": amortized} {
+		t.Run(name, func(t *testing.T) { testResume(t, cfg) })
+	}
+}
+
+func testResume(t *testing.T, cfg Config) {
 	a, _ := newTrainer(t, cfg)
 	for i := 0; i < 6; i++ {
 		if _, err := a.Step(); err != nil {

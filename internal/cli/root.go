@@ -8,6 +8,7 @@ import (
 	"github.com/lebm/lebm/internal/cli/plot"
 	"github.com/lebm/lebm/internal/cli/reconstruct"
 	"github.com/lebm/lebm/internal/cli/sample"
+	"github.com/lebm/lebm/internal/cli/sweep"
 	"github.com/lebm/lebm/internal/cli/train"
 	"github.com/spf13/cobra"
 )
@@ -29,6 +30,7 @@ is an energy-based model, learned by maximum likelihood with short-run Langevin 
 		interpolate.NewCmd(&interpolate.Options{}, interpolate.Run),
 		lm.NewCmd(lm.RunTrain, lm.RunEval),
 		plot.NewCmd(&plot.Options{}, plot.Run),
+		sweep.NewCmd(&sweep.Options{}, sweep.Run),
 	)
 	return root
 }

@@ -36,7 +36,9 @@ type Options struct {
 	Changed []string    // names of the hyperparameter flags the user set
 
 	EvalChains, EvalSamples, LogZSamples, FloorSentences int
-	EvalEvery, EvalEverySentences                        int // periodic collapse diagnosis (0 = off)
+	EvalEvery, EvalEverySentences                        int           // periodic collapse diagnosis (0 = off)
+	EvalSentences                                        int           // final evaluation on the first N test sentences (0 = all)
+	MaxTime                                              time.Duration // stop training after this long (0 = no limit)
 
 	Stdout, Stderr io.Writer
 }
@@ -56,13 +58,17 @@ var overrides = []struct {
 	{"s0", "prior chain step size", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.S0, "s0", 0, "") }, func(d, s *text.Config) { d.S0 = s.S0 }},
 	{"k1", "posterior chain Langevin steps", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.K1, "k1", 0, "") }, func(d, s *text.Config) { d.K1 = s.K1 }},
 	{"s1", "posterior chain step size", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.S1, "s1", 0, "") }, func(d, s *text.Config) { d.S1 = s.S1 }},
-	{"posterior-init", "posterior chain start: noise (N(0,I), the paper), persistent (each example's last z), encoder (inference network q_phi; with --k1 0 it replaces the chain)", func(k *cobra.Command, c *text.Config) { k.Flags().StringVar(&c.PosteriorInit, "posterior-init", "", "") }, func(d, s *text.Config) { d.PosteriorInit = s.PosteriorInit }},
+	{"posterior-init", "posterior chain start: noise (N(0,I), the paper), persistent (each example's last z), encoder (inference network q_phi; with --k1 0 it replaces the chain)", func(k *cobra.Command, c *text.Config) {
+		k.Flags().StringVar(&c.PosteriorInit, "posterior-init", "", "")
+	}, func(d, s *text.Config) { d.PosteriorInit = s.PosteriorInit }},
 	{"prior-init", "prior chain start: noise (N(0,I), the paper) or synthesis (synthesis network q_psi; with --k0 0 it replaces the chain)", func(k *cobra.Command, c *text.Config) { k.Flags().StringVar(&c.PriorInit, "prior-init", "", "") }, func(d, s *text.Config) { d.PriorInit = s.PriorInit }},
 	{"s0-end", "prior chain step size at its last step, geometric schedule from s0 (0 = constant)", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.S0End, "s0-end", 0, "") }, func(d, s *text.Config) { d.S0End = s.S0End }},
 	{"s1-end", "posterior chain step size at its last step, geometric schedule from s1 (0 = constant)", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.S1End, "s1-end", 0, "") }, func(d, s *text.Config) { d.S1End = s.S1End }},
 	{"k1-warmup", "posterior chain steps during the first --k1-warmup-iters iterations", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.K1Warmup, "k1-warmup", 0, "") }, func(d, s *text.Config) { d.K1Warmup = s.K1Warmup }},
 	{"k1-warmup-iters", "iterations that use --k1-warmup posterior steps (0 = none)", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.K1WarmupIters, "k1-warmup-iters", 0, "") }, func(d, s *text.Config) { d.K1WarmupIters = s.K1WarmupIters }},
-	{"prior-weight-warmup", "iterations over which the prior term's weight in the posterior energy (and the encoder's KL) grows from 0 to 1 (0 = always 1)", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.PriorWeightWarmup, "prior-weight-warmup", 0, "") }, func(d, s *text.Config) { d.PriorWeightWarmup = s.PriorWeightWarmup }},
+	{"prior-weight-warmup", "iterations over which the prior term's weight in the posterior energy (and the encoder's KL) grows from 0 to 1 (0 = always 1)", func(k *cobra.Command, c *text.Config) {
+		k.Flags().IntVar(&c.PriorWeightWarmup, "prior-weight-warmup", 0, "")
+	}, func(d, s *text.Config) { d.PriorWeightWarmup = s.PriorWeightWarmup }},
 	{"encoder-hidden", "inference network LSTM size (0 = --hidden)", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.EncoderHidden, "encoder-hidden", 0, "") }, func(d, s *text.Config) { d.EncoderHidden = s.EncoderHidden }},
 	{"lr-gen", "generator (decoder) Adam learning rate", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.LRGen, "lr-gen", 0, "") }, func(d, s *text.Config) { d.LRGen = s.LRGen }},
 	{"lr-prior", "prior (EBM) Adam learning rate", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.LRPrior, "lr-prior", 0, "") }, func(d, s *text.Config) { d.LRPrior = s.LRPrior }},
@@ -118,6 +124,8 @@ continued with --resume RUN_DIR.`,
 	f.IntVar(&opts.FloorSentences, "eval-floor-sentences", 0, "final evaluation: copies of one sentence for the MI/AU floor (0 = as many as test sentences)")
 	f.IntVar(&opts.EvalSamples, "eval-samples", text.DefaultEvalSamples, "final evaluation: importance samples per sentence")
 	f.IntVar(&opts.LogZSamples, "logz-samples", text.DefaultLogZSamples, "final evaluation: samples of N(0,I) for log Z")
+	f.IntVar(&opts.EvalSentences, "eval-sentences", 0, "final evaluation: the first N test sentences only (0 = all)")
+	f.DurationVar(&opts.MaxTime, "max-time", 0, "stop training after this long (e.g. 30m), checkpoint and evaluate as at the last iteration (0 = no limit)")
 	f.IntVar(&opts.EvalEvery, "eval-every", 0, "every N iterations, diagnose the latent on validation sentences (NLL, reconstruction gap, MI and AU against their floors, chain displacement) into log.jsonl and the progress line, warning when collapsed (0 = never)")
 	f.IntVar(&opts.EvalEverySentences, "eval-every-sentences", 100, "validation sentences used by --eval-every (8 chains, 16 importance samples, 10k samples for log Z)")
 	for _, o := range overrides {
@@ -162,6 +170,8 @@ type Summary struct {
 	SecondsPerIt float64          `json:"seconds_per_iteration"`
 	Timing       text.Timing      `json:"timing"`
 	Interrupted  bool             `json:"interrupted"`
+	OutOfTime    bool             `json:"out_of_time"` // stopped by --max-time
+	Config       text.Config      `json:"config"`
 	Test         *text.EvalResult `json:"test,omitempty"`
 	Unigram      *text.Unigram    `json:"unigram_baseline,omitempty"`
 	Model        string           `json:"model"`
@@ -174,9 +184,9 @@ func Run(opts *Options) error {
 		return err
 	}
 	var (
-		m      *text.Model
-		info   text.RunInfo
-		state  *text.TrainState
+		m         *text.Model
+		info      text.RunInfo
+		state     *text.TrainState
 		corpus    *corpora.Corpus
 		resumeDir string
 	)
@@ -276,12 +286,16 @@ func Run(opts *Options) error {
 	bar.Set(tr.State.Step)
 	start := time.Now()
 	startStep := tr.State.Step
-	interrupted := false
+	interrupted, outOfTime := false, false
 	var validSet *corpora.Dataset // encoded on the first --eval-every
 	diagLine := ""
 	for tr.State.Step < cfg.Iterations {
 		if sigCtx.Err() != nil {
 			interrupted = true
+			break
+		}
+		if opts.MaxTime > 0 && time.Since(start) >= opts.MaxTime {
+			outOfTime = true
 			break
 		}
 		st, err := tr.Step()
@@ -322,12 +336,16 @@ func Run(opts *Options) error {
 	}
 	bar.Finish()
 	done := tr.State.Step - startStep
-	sum := Summary{RunDir: runDir, Checkpoint: lastCkpt, Iterations: tr.State.Step, Timing: tr.Timing, Interrupted: interrupted, Model: m.String()}
+	sum := Summary{RunDir: runDir, Checkpoint: lastCkpt, Iterations: tr.State.Step, Timing: tr.Timing, Interrupted: interrupted,
+		OutOfTime: outOfTime, Model: m.String(), Config: m.Config}
 	if done > 0 {
 		sum.SecondsPerIt = time.Since(start).Seconds() / float64(done)
 	}
 	fmt.Fprintf(opts.Stderr, "checkpoint: %s (iteration %d, %.3f s/iteration: prior chain %.3f, posterior chain %.3f, updates %.3f)\n",
 		lastCkpt, tr.State.Step, sum.SecondsPerIt, per(tr.Timing.PriorChain, done), per(tr.Timing.PosteriorChain, done), per(tr.Timing.Update, done))
+	if outOfTime {
+		fmt.Fprintf(opts.Stderr, "--max-time %v reached at iteration %d\n", opts.MaxTime, tr.State.Step)
+	}
 	if interrupted {
 		fmt.Fprintf(opts.Stderr, "interrupted: continue with `lebm train --resume %s`\n", runDir)
 	}
@@ -338,6 +356,7 @@ func Run(opts *Options) error {
 		}
 		ec := text.DefaultEvalConfig(cfg)
 		ec.Chains, ec.ImportanceSamples, ec.LogZSamples, ec.FloorSentences = opts.EvalChains, opts.EvalSamples, opts.LogZSamples, opts.FloorSentences
+		ec.MaxSentences = opts.EvalSentences
 		ebar := clix.NewBar(opts.Stderr, 1, "eval test", "chains", opts.Quiet)
 		res, err := m.Evaluate(test, "test", ec, ebar.Progress)
 		ebar.Finish()

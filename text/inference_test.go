@@ -1,0 +1,66 @@
+package text
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestStepSchedule(t *testing.T) {
+	c := StepSchedule(0.1, 0)
+	if c(0, 20) != 0.1 || c(19, 20) != 0.1 {
+		t.Fatal("constant schedule")
+	}
+	g := StepSchedule(0.4, 0.1)
+	if math.Abs(g(0, 5)-0.4) > 1e-12 || math.Abs(g(4, 5)-0.1) > 1e-12 || math.Abs(g(2, 5)-0.2) > 1e-12 {
+		t.Fatalf("geometric schedule: %v %v %v", g(0, 5), g(2, 5), g(4, 5))
+	}
+	if g(0, 1) != 0.4 {
+		t.Fatal("one-step chain uses the first step size")
+	}
+}
+
+func TestWarmups(t *testing.T) {
+	cfg := smallConfig()
+	cfg.K1, cfg.K1Warmup, cfg.K1WarmupIters, cfg.PriorWeightWarmup = 20, 100, 3, 4
+	for _, c := range []struct {
+		iter   int
+		k1     int
+		lambda float64
+	}{{1, 100, 0.25}, {3, 100, 0.75}, {4, 20, 1}, {50, 20, 1}} {
+		if k := cfg.PosteriorSteps(c.iter); k != c.k1 {
+			t.Errorf("iteration %d: K1 %d want %d", c.iter, k, c.k1)
+		}
+		if l := cfg.PriorWeight(c.iter); math.Abs(l-c.lambda) > 1e-12 {
+			t.Errorf("iteration %d: lambda %v want %v", c.iter, l, c.lambda)
+		}
+	}
+	plain := smallConfig()
+	if plain.PosteriorSteps(1) != plain.K1 || plain.PriorWeight(1) != 1 {
+		t.Error("without warm-ups the paper's chain is used from the first iteration")
+	}
+}
+
+func TestInferenceConfigValidation(t *testing.T) {
+	for _, c := range []struct {
+		mod  func(*Config)
+		want string
+	}{
+		{func(c *Config) { c.PosteriorInit = "amortised" }, "posterior init"},
+		{func(c *Config) { c.PriorInit = "encoder" }, "prior init"},
+		{func(c *Config) { c.PriorInit, c.Prior = InitSynthesis, "gaussian" }, "synthesis network needs the ebm prior"},
+		{func(c *Config) { c.S1End = -1 }, "final step sizes"},
+		{func(c *Config) { c.PriorWeightWarmup = -1 }, "warm-up"},
+	} {
+		cfg := smallConfig()
+		c.mod(&cfg)
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("got %v, want an error containing %q", err, c.want)
+		}
+	}
+	ok := smallConfig()
+	ok.PosteriorInit, ok.PriorInit = InitEncoder, InitSynthesis
+	if err := ok.Validate(); err != nil {
+		t.Error(err)
+	}
+}

@@ -1,0 +1,146 @@
+package text
+
+import (
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// TestPersistentTagsFollowExamples: with K1 = 0 a chain returns its start, so if every example's state is
+// tagged with its own index, the tags must come back to the same examples on every visit, through the
+// shuffled batch orders of several epochs (and the bucket-filling repeats).
+func TestPersistentTagsFollowExamples(t *testing.T) {
+	cfg := smallConfig()
+	cfg.PosteriorInit, cfg.K1, cfg.K0 = InitPersistent, 0, 2
+	tr, _ := newTrainer(t, cfg)
+	p := tr.Persist
+	if p == nil || p.N != len(tr.Data.Examples) {
+		t.Fatal("trainer has no persistent store of the training-set size")
+	}
+	for i := 0; i < p.N; i++ {
+		for j := 0; j < p.D; j++ {
+			p.Z[i*p.D+j] = float32(i) + float32(j)/100
+		}
+		p.Seen[i] = true
+	}
+	steps := 3 * (p.N/cfg.Batch + 1) // about three epochs
+	for s := 0; s < steps; s++ {
+		if _, err := tr.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if tr.batches.Epoch < 2 {
+		t.Fatalf("only reached epoch %d", tr.batches.Epoch)
+	}
+	for i := 0; i < p.N; i++ {
+		for j := 0; j < p.D; j++ {
+			if want := float32(i) + float32(j)/100; p.Z[i*p.D+j] != want {
+				t.Fatalf("example %d dim %d holds %v, want its own tag %v", i, j, p.Z[i*p.D+j], want)
+			}
+		}
+	}
+}
+
+// TestPersistentStartStore: unvisited examples start from N(0, I) draws, visited ones from their stored end,
+// whatever the row order; a repeated row keeps its last chain.
+func TestPersistentStartStore(t *testing.T) {
+	p := NewPersistent(5, 2)
+	rng := rand.New(rand.NewPCG(1, 2))
+	p.Store([]int{3, 1, 3}, []float32{1, 1, 2, 2, 3, 3})
+	z, err := p.Start([]int{1, 0, 3}, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if z[0] != 2 || z[1] != 2 || z[4] != 3 || z[5] != 3 {
+		t.Fatalf("stored states not returned: %v", z)
+	}
+	if z[2] == 0 && z[3] == 0 {
+		t.Fatal("unvisited example did not get a fresh draw")
+	}
+	if p.Visited() != 2 {
+		t.Fatalf("visited %d, want 2", p.Visited())
+	}
+	if _, err := p.Start([]int{5}, rng); err == nil {
+		t.Fatal("an out-of-range example must be an error")
+	}
+}
+
+// TestPersistentResume: a run with persistent chains (real Langevin steps) interrupted by a checkpoint and
+// a reload continues exactly as the uninterrupted run: same chain states and same variables.
+func TestPersistentResume(t *testing.T) {
+	cfg := smallConfig()
+	cfg.PosteriorInit = InitPersistent
+	a, _ := newTrainer(t, cfg)
+	for i := 0; i < 6; i++ {
+		if _, err := a.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, _ := newTrainer(t, cfg)
+	for i := 0; i < 3; i++ {
+		if _, err := b.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := b.SnapshotState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := b.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := t.TempDir()
+	if _, err := Save(run, b.Model, RunInfo{}, st, files); err != nil {
+		t.Fatal(err)
+	}
+	m, _, st2, dir, err := Load(b.Model.Backend, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewTrainer(m, b.Data, &st2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RestorePersistent(dir); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if _, err := c.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !reflect.DeepEqual(a.Persist, c.Persist) {
+		t.Fatal("persistent chains differ between continuous and resumed runs")
+	}
+	if !reflect.DeepEqual(variables(a.Model), variables(c.Model)) {
+		t.Fatal("variables differ between continuous and resumed runs")
+	}
+}
+
+// TestPersistentFileErrors: corrupt or mismatched chain files are refused with the file's name.
+func TestPersistentFileErrors(t *testing.T) {
+	p := NewPersistent(3, 2)
+	p.Store([]int{0}, []float32{1, 2})
+	good, _ := p.MarshalBinary()
+	back, err := UnmarshalPersistent(good, 3, 2, "f.bin")
+	if err != nil || !reflect.DeepEqual(back, p) {
+		t.Fatalf("round trip: %v", err)
+	}
+	for name, c := range map[string]struct {
+		data []byte
+		n, d int
+		want string
+	}{
+		"bad magic":  {append([]byte("XXXXXXX\n"), good[8:]...), 3, 2, "bad magic"},
+		"truncated":  {good[:len(good)-3], 3, 2, "bytes of chain data"},
+		"other size": {good, 4, 2, "training set has 4"},
+		"header":     {good[:10], 3, 2, "truncated header"},
+	} {
+		_, err := UnmarshalPersistent(c.data, c.n, c.d, "f.bin")
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "f.bin") {
+			t.Errorf("%s: got %v, want an error naming f.bin and %q", name, err, c.want)
+		}
+	}
+}
