@@ -86,8 +86,8 @@ type EvalResult struct {
 	AUCorrectedFlr int       `json:"au_corrected_floor"`
 	Displacement   float64   `json:"posterior_displacement"` // mean ||z_K - z_0|| of the evaluation chains
 	MuVariance     []float64 `json:"mu_variance"`            // Var_x(mu_x) per dimension
-	NoiseVariance  []float64 `json:"noise_variance"` // mean_x(sigma_x^2)/P per dimension: Monte Carlo floor
-	FloorSentence  int       `json:"floor_sentence"` // index of the sentence repeated for the floor
+	NoiseVariance  []float64 `json:"noise_variance"`         // mean_x(sigma_x^2)/P per dimension: Monte Carlo floor
+	FloorSentence  int       `json:"floor_sentence"`         // index of the sentence repeated for the floor
 	FloorCopies    int       `json:"floor_copies"`
 
 	LogZ     prior.LogZ `json:"log_z"`

@@ -24,8 +24,8 @@ type Model struct {
 	Ctx     *context.Context
 	Prior   *prior.Prior
 	Decoder *Decoder
-	Encoder *Encoder          // inference network q_phi(z|x), nil unless PosteriorInit = "encoder"
-	Synth   *prior.Synthesis  // synthesis network q_psi(z), nil unless PriorInit = "synthesis"
+	Encoder *Encoder         // inference network q_phi(z|x), nil unless PosteriorInit = "encoder"
+	Synth   *prior.Synthesis // synthesis network q_psi(z), nil unless PriorInit = "synthesis"
 
 	genOpt, priorOpt *optim.Adam
 	encOpt, synthOpt *optim.Adam

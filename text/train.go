@@ -45,11 +45,11 @@ type IterStats struct {
 	GenGradNorm     float64 `json:"gen_grad_norm"`
 	PriorGradNorm   float64 `json:"prior_grad_norm"`
 	BatchLen        int     `json:"batch_len"`
-	PosteriorSteps  int     `json:"posterior_steps"`         // K1 this iteration (warm-up aware)
-	PriorWeight     float64 `json:"prior_weight"`            // lambda this iteration (warm-up aware)
-	Displacement    float64 `json:"posterior_displacement"`  // mean_i ||z_K - z_0|| of the posterior chains
-	EncoderLoss     float64 `json:"encoder_loss,omitempty"`  // negative ELBO up to log Z, per sentence
-	EncoderKL       float64 `json:"encoder_kl,omitempty"`    // mean KL(q_phi(z|x) || N(0, I))
+	PosteriorSteps  int     `json:"posterior_steps"`          // K1 this iteration (warm-up aware)
+	PriorWeight     float64 `json:"prior_weight"`             // lambda this iteration (warm-up aware)
+	Displacement    float64 `json:"posterior_displacement"`   // mean_i ||z_K - z_0|| of the posterior chains
+	EncoderLoss     float64 `json:"encoder_loss,omitempty"`   // negative ELBO up to log Z, per sentence
+	EncoderKL       float64 `json:"encoder_kl,omitempty"`     // mean KL(q_phi(z|x) || N(0, I))
 	SynthesisLoss   float64 `json:"synthesis_loss,omitempty"` // KL(q_psi || p_alpha) up to a constant
 	PriorChainS     float64 `json:"prior_chain_s"`
 	PosteriorChainS float64 `json:"posterior_chain_s"`

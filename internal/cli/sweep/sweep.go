@@ -14,9 +14,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lebm/lebm/internal/ckpt"
 	"github.com/lebm/lebm/internal/cli/clix"
 	"github.com/lebm/lebm/internal/cli/train"
-	"github.com/lebm/lebm/internal/ckpt"
 	"github.com/lebm/lebm/internal/plots"
 	"github.com/lebm/lebm/text"
 	"github.com/spf13/cobra"
