@@ -108,3 +108,28 @@ func TestSynthesisLearnsKnownPrior(t *testing.T) {
 		}
 	}
 }
+
+// TestGaussianKLFreeBits: sum_j max(mean_i KL_ij, lambda) against a host computation.
+func TestGaussianKLFreeBits(t *testing.T) {
+	backend, err := compute.NewBackend("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu := []float32{0.1, 2, 0, 0.3, -1, 0}
+	lv := []float32{0, 0.5, -0.1, 0, 0, 0.2}
+	for _, lambda := range []float64{0, 0.05, 0.5} {
+		out := graph.MustExecOnce(backend, func(m, l *graph.Node) *graph.Node { return GaussianKLFreeBits(m, l, lambda) },
+			tensors.FromFlatDataAndDimensions(mu, 2, 3), tensors.FromFlatDataAndDimensions(lv, 2, 3))
+		var want float64
+		for j := 0; j < 3; j++ {
+			var s float64
+			for i := 0; i < 2; i++ {
+				s += GaussianKLHost([]float64{float64(mu[i*3+j])}, []float64{float64(lv[i*3+j])})
+			}
+			want += math.Max(s/2, lambda)
+		}
+		if got := float64(tensors.MustCopyFlatData[float32](out)[0]); math.Abs(got-want) > 1e-5 {
+			t.Errorf("lambda %v: got %v want %v", lambda, got, want)
+		}
+	}
+}

@@ -18,6 +18,20 @@ func GaussianKL(mu, logVar *graph.Node) *graph.Node {
 	return graph.MulScalar(graph.ReduceSum(t, -1), 0.5)
 }
 
+// GaussianKLFreeBits is the batch's KL term with "free bits" (Kingma et al. 2016, in the batch form Li et
+// al. 2019 use against posterior collapse): sum_j max(mean_i KL_ij, lambda), a scalar for mu, logVar
+// [N, d], with KL_ij = 1/2 (mu_ij^2 + exp(logVar_ij) - 1 - logVar_ij). Dimensions whose mean KL is below
+// lambda nats get no gradient from it, so the encoder is not pushed to make them uninformative.
+// lambda = 0 gives mean_i KL_i.
+func GaussianKLFreeBits(mu, logVar *graph.Node, lambda float64) *graph.Node {
+	t := graph.MulScalar(graph.Sub(graph.Add(graph.Square(mu), graph.Exp(logVar)), graph.AddScalar(logVar, 1)), 0.5)
+	perDim := graph.ReduceMean(t, 0) // [d]
+	if lambda > 0 {
+		perDim = graph.Max(perDim, graph.Scalar(mu.Graph(), mu.DType(), lambda))
+	}
+	return graph.ReduceAllSum(perDim)
+}
+
 // GaussianEntropy is H(N(mu, diag exp(logVar))) per row, [N] for logVar [N, d].
 func GaussianEntropy(logVar *graph.Node) *graph.Node {
 	return graph.MulScalar(graph.ReduceSum(graph.AddScalar(logVar, 1+Log2Pi), -1), 0.5)

@@ -48,8 +48,19 @@ type LogZ struct {
 	Value   float64 `json:"value"`
 	Samples int     `json:"samples"` // M_Z: number of p0 samples
 	StdErr  float64 `json:"std_err"` // delta-method standard error of the estimate
-	Method  string  `json:"method"`
+	// ESS is the effective sample size (sum w)^2 / sum w^2 of the weights w = exp(f): when a few samples
+	// of N(0, I) carry all the weight, p_alpha has mass where p0 has almost none and the estimate (hence
+	// the NLL) is not to be trusted, whatever its standard error says.
+	ESS    float64 `json:"ess"`
+	Method string  `json:"method"`
 }
+
+// MinLogZESS is the effective sample size under which a log Z estimate is reported as unreliable.
+const MinLogZESS = 100
+
+// Reliable reports whether the estimate's effective sample size is at least MinLogZESS (always true for
+// the exact gaussian value).
+func (l LogZ) Reliable() bool { return l.Samples == 0 || l.ESS >= MinLogZESS }
 
 // EstimateLogZ estimates log Z(alpha) = log E_{z~N(0,I)}[exp f_alpha(z)] by logsumexp over m samples of
 // N(0, I) minus log m. The standard error is sd(w)/(sqrt(m) mean(w)) with w = exp(f). For the gaussian
@@ -94,6 +105,6 @@ func (e *Evaluator) EstimateLogZ(m int, rng *rand.Rand) (LogZ, error) {
 	if m > 1 && variance > 0 {
 		se = math.Sqrt(variance/float64(m)) / mean
 	}
-	return LogZ{Value: mx + math.Log(mean), Samples: m, StdErr: se,
+	return LogZ{Value: mx + math.Log(mean), Samples: m, StdErr: se, ESS: s1 * s1 / s2,
 		Method: fmt.Sprintf("logsumexp over %d samples of N(0, I)", m)}, nil
 }

@@ -35,6 +35,8 @@ type Config struct {
 	K1WarmupIters     int     `json:"k1_warmup_iters,omitempty"`     // iterations that use K1Warmup steps (0 = none)
 	PriorWeightWarmup int     `json:"prior_weight_warmup,omitempty"` // iterations over which the prior term's weight grows 0 -> 1
 	EncoderHidden     int     `json:"encoder_hidden,omitempty"`      // inference network LSTM size (0 = HiddenDim)
+	FreeBits          float64 `json:"free_bits,omitempty"`           // encoder KL: nats per dimension below which it is free (0 = none)
+	WordDropout       float64 `json:"word_dropout,omitempty"`        // training: probability of replacing a decoder input word by <unk>
 
 	// Optimisation: Adam with betas (Beta1, Beta2) for both the generator and the prior.
 	LRGen   float64 `json:"lr_gen"`
@@ -159,6 +161,9 @@ func (c *Config) Validate() error {
 		{c.S0End >= 0 && c.S1End >= 0, "final step sizes must be >= 0 (0 = constant)"},
 		{c.K1Warmup >= 0 && c.K1WarmupIters >= 0 && c.PriorWeightWarmup >= 0, "warm-up lengths must be >= 0"},
 		{c.EncoderHidden >= 0, "encoder hidden size must be >= 0"},
+		{c.FreeBits >= 0, "free bits must be >= 0"},
+		{c.FreeBits == 0 || c.HasEncoder(), "free bits apply to the inference network's KL: they need --posterior-init encoder"},
+		{c.WordDropout >= 0 && c.WordDropout < 1, "word dropout must be in [0, 1)"},
 		{c.SaveEvery > 0 && c.LogEvery > 0, "save and log intervals must be positive"},
 	} {
 		if !ch.ok {

@@ -2,6 +2,7 @@ package text
 
 import (
 	"fmt"
+	"github.com/lebm/lebm/prior"
 	"math"
 	"strings"
 
@@ -24,7 +25,12 @@ func (r *EvalResult) Format() string {
 	fmt.Fprintf(&b, "  q(z|x): diagonal Gaussian fitted to P=%d posterior chains of %d Langevin steps (step %g) from N(0, I), sigma floor %g\n",
 		s.Chains, s.Steps, s.StepSize, s.SigmaFloor)
 	if r.LogZ.Samples > 0 {
-		fmt.Fprintf(&b, "  log Z %8.4f (s.e. %.4f)       %s\n", r.LogZ.Value, r.LogZ.StdErr, r.LogZ.Method)
+		fmt.Fprintf(&b, "  log Z %8.4f (s.e. %.4f)       %s, effective sample size %.0f\n", r.LogZ.Value, r.LogZ.StdErr, r.LogZ.Method, r.LogZ.ESS)
+		if !r.LogZ.Reliable() {
+			fmt.Fprintf(&b, "  warning: log Z is unreliable (effective sample size %.0f < %d): p_alpha has mass where N(0, I) has almost none, "+
+				"so NLL and PPL are not to be trusted (they can even come out negative); the prior has drifted away from its base measure\n",
+				r.LogZ.ESS, prior.MinLogZESS)
+		}
 	} else {
 		fmt.Fprintf(&b, "  log Z %8.4f                  %s\n", r.LogZ.Value, r.LogZ.Method)
 	}

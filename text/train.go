@@ -24,6 +24,7 @@ type TrainState struct {
 	// posterior-chain noise (common random numbers: their difference is the prior's, not the noise's).
 	PriorRNG     []byte `json:"prior_rng"`
 	PosteriorRNG []byte `json:"posterior_rng"`
+	DropoutRNG   []byte `json:"dropout_rng,omitempty"` // word dropout's generator (absent before it existed)
 }
 
 // Timing splits the cost of iterations into the learning iteration's parts (seconds, summed).
@@ -66,10 +67,10 @@ type Trainer struct {
 	// Persist holds the persistent posterior chains (PosteriorInit = "persistent"; nil otherwise).
 	Persist *Persistent
 
-	priorPCG, postPCG *rand.PCG
-	priorRNG, postRNG *rand.Rand
-	batches           corpora.Cursor
-	order             [][]int
+	priorPCG, postPCG, dropPCG *rand.PCG
+	priorRNG, postRNG, dropRNG *rand.Rand
+	batches                    corpora.Cursor
+	order                      [][]int
 }
 
 // NewTrainer starts a run (state nil) or continues one from state.
@@ -77,7 +78,8 @@ func NewTrainer(m *Model, data *corpora.Dataset, state *TrainState) (*Trainer, e
 	if len(data.Examples) == 0 {
 		return nil, fmt.Errorf("training set is empty")
 	}
-	t := &Trainer{Model: m, Data: data, priorPCG: rand.NewPCG(m.Config.Seed, 0xc4a1), postPCG: rand.NewPCG(m.Config.Seed, 0xc4a2)}
+	t := &Trainer{Model: m, Data: data, priorPCG: rand.NewPCG(m.Config.Seed, 0xc4a1), postPCG: rand.NewPCG(m.Config.Seed, 0xc4a2),
+		dropPCG: rand.NewPCG(m.Config.Seed, 0xc4a3)}
 	if state != nil {
 		t.State = *state
 		if err := t.priorPCG.UnmarshalBinary(state.PriorRNG); err != nil {
@@ -86,8 +88,13 @@ func NewTrainer(m *Model, data *corpora.Dataset, state *TrainState) (*Trainer, e
 		if err := t.postPCG.UnmarshalBinary(state.PosteriorRNG); err != nil {
 			return nil, fmt.Errorf("resume: bad posterior-chain generator state: %w", err)
 		}
+		if len(state.DropoutRNG) > 0 {
+			if err := t.dropPCG.UnmarshalBinary(state.DropoutRNG); err != nil {
+				return nil, fmt.Errorf("resume: bad word-dropout generator state: %w", err)
+			}
+		}
 	}
-	t.priorRNG, t.postRNG = rand.New(t.priorPCG), rand.New(t.postPCG)
+	t.priorRNG, t.postRNG, t.dropRNG = rand.New(t.priorPCG), rand.New(t.postPCG), rand.New(t.dropPCG)
 	t.batches = corpora.Cursor{Seed: m.Config.Seed, Batch: m.Config.Batch, Epoch: t.State.Epoch, Pos: t.State.Pos}
 	if m.Config.PosteriorStart() == InitPersistent {
 		t.Persist = NewPersistent(len(data.Examples), m.Config.ZDim)
@@ -135,6 +142,9 @@ func (t *Trainer) Step() (IterStats, error) {
 	m := t.Model
 	cfg := m.Config
 	b := t.batches.Next(t.Data)
+	if cfg.WordDropout > 0 {
+		b = dropWords(b, cfg.WordDropout, t.dropRNG)
+	}
 	iter := t.State.Step + 1
 	lambda, k1 := cfg.PriorWeight(iter), cfg.PosteriorSteps(iter)
 	t0 := time.Now()
@@ -200,6 +210,26 @@ func (t *Trainer) Step() (IterStats, error) {
 	return st, nil
 }
 
+// dropWords returns a copy of b whose decoder inputs w_1 .. w_n (not <bos>, not padding) are each
+// replaced by <unk> with probability p (word dropout, Bowman et al. 2016): the decoder must then take
+// more of what it predicts from z. Targets and the encoder's input are unchanged.
+func dropWords(b *corpora.Batch, p float64, rng *rand.Rand) *corpora.Batch {
+	out := *b
+	out.Inputs = append([]int32(nil), b.Inputs...)
+	for r := 0; r < b.Size; r++ {
+		for t := 1; t < b.Len; t++ {
+			i := r*b.Len + t
+			if b.Mask[i] == 0 { // input t is the word predicted at t-1; past the last word the input is padding
+				break
+			}
+			if rng.Float64() < p {
+				out.Inputs[i] = corpora.UnkID
+			}
+		}
+	}
+	return &out
+}
+
 // meanDistance is mean_i ||a_i - b_i|| over the rows of a, b (flat [N*d]).
 func meanDistance(a, b []float32, d int) float64 {
 	n := len(a) / d
@@ -223,6 +253,9 @@ func (t *Trainer) SnapshotState() (TrainState, error) {
 	if s.PriorRNG, err = t.priorPCG.MarshalBinary(); err != nil {
 		return s, err
 	}
-	s.PosteriorRNG, err = t.postPCG.MarshalBinary()
+	if s.PosteriorRNG, err = t.postPCG.MarshalBinary(); err != nil {
+		return s, err
+	}
+	s.DropoutRNG, err = t.dropPCG.MarshalBinary()
 	return s, err
 }

@@ -2,6 +2,8 @@ package text
 
 import (
 	"errors"
+	"math"
+	"math/rand/v2"
 	"reflect"
 	"testing"
 
@@ -59,6 +61,7 @@ func TestResumeEquivalence(t *testing.T) {
 	amortized := smallConfig()
 	amortized.PosteriorInit, amortized.PriorInit, amortized.PriorWeightWarmup = InitEncoder, InitSynthesis, 4
 	amortized.K1Warmup, amortized.K1WarmupIters, amortized.S1End, amortized.S0End = 8, 2, 0.05, 0.1
+	amortized.FreeBits, amortized.WordDropout = 0.2, 0.3
 	for name, cfg := range map[string]Config{"paper": smallConfig(), "amortized+warm-ups": amortized} {
 		t.Run(name, func(t *testing.T) { testResume(t, cfg) })
 	}
@@ -131,5 +134,41 @@ func TestDivergingChainReported(t *testing.T) {
 	}
 	if tr.State.Step != 0 {
 		t.Fatal("a failed iteration must not count")
+	}
+}
+
+// TestWordDropout: only words are replaced (never <bos> or padding), at about the requested rate, and the
+// targets are untouched.
+func TestWordDropout(t *testing.T) {
+	ds := corpora.NewDatasetFromIDs([][]int{{4, 5, 6, 7, 8, 9}, {4, 5}, {6, 7, 8}}, 10)
+	b := ds.MakeBatch([]int{0, 1, 2}, 9)
+	rng := rand.New(rand.NewPCG(5, 6))
+	words, dropped := 0, 0
+	for rep := 0; rep < 2000; rep++ {
+		d := dropWords(b, 0.3, rng)
+		if !reflect.DeepEqual(d.Targets, b.Targets) || !reflect.DeepEqual(d.Mask, b.Mask) {
+			t.Fatal("targets or mask changed")
+		}
+		for i, v := range d.Inputs {
+			if b.Inputs[i] == corpora.BosID || b.Inputs[i] == corpora.PadID {
+				if v != b.Inputs[i] {
+					t.Fatalf("position %d (<bos>/<pad>) was changed", i)
+				}
+				continue
+			}
+			words++
+			if v == corpora.UnkID {
+				dropped++
+			} else if v != b.Inputs[i] {
+				t.Fatal("a word was replaced by something other than <unk>")
+			}
+		}
+	}
+	if words != 2000*11 {
+		t.Fatalf("%d word positions, want %d", words, 2000*11)
+	}
+	// 22000 Bernoulli(0.3) draws: s.d. of the rate 0.0031.
+	if rate := float64(dropped) / float64(words); math.Abs(rate-0.3) > 0.0125 {
+		t.Fatalf("dropout rate %.4f, want 0.3", rate)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/lebm/lebm/internal/cli/clix"
 	"github.com/lebm/lebm/internal/cli/train"
 	"github.com/lebm/lebm/internal/plots"
+	"github.com/lebm/lebm/prior"
 	"github.com/lebm/lebm/text"
 	"github.com/spf13/cobra"
 )
@@ -288,6 +289,7 @@ func Table(results []*Result, opts *Options) string {
 	fmt.Fprintf(&b, "| setting | flags | iterations | s/it | test NLL (s.e.) | PPL | recon | gap | MI | MI floor | AU (floor) |\n")
 	fmt.Fprintf(&b, "|---|---|---|---|---|---|---|---|---|---|---|\n")
 	var settings *text.EvalConfig
+	unreliable := false
 	for _, r := range results {
 		s := r.Summary
 		t := s.Test
@@ -296,8 +298,12 @@ func Table(results []*Result, opts *Options) string {
 			continue
 		}
 		settings = &t.Settings
-		fmt.Fprintf(&b, "| %s | `%s` | %d | %.3f | %.2f (%.2f) | %.1f | %.2f | %.2f | %.3f | %.3f | %d (%d) |\n",
-			r.Setting.Name, r.Setting.Flags, s.Iterations, s.SecondsPerIt, t.NLL, t.NLLSE, t.PPL, t.Recon, t.NLL-t.Recon,
+		mark := ""
+		if !t.LogZ.Reliable() {
+			mark, unreliable = " †", true
+		}
+		fmt.Fprintf(&b, "| %s | `%s` | %d | %.3f | %.2f (%.2f)%s | %.1f | %.2f | %.2f | %.3f | %.3f | %d (%d) |\n",
+			r.Setting.Name, r.Setting.Flags, s.Iterations, s.SecondsPerIt, t.NLL, t.NLLSE, mark, t.PPL, t.Recon, t.NLL-t.Recon,
 			t.MI, t.MIFloor, t.AUCorrected, t.AUCorrectedFlr)
 	}
 	fmt.Fprintf(&b, "\nBase flags: `%s`; budget: %d iterations", opts.Base, opts.Iterations)
@@ -307,9 +313,13 @@ func Table(results []*Result, opts *Options) string {
 	b.WriteString(".\n")
 	if settings != nil {
 		fmt.Fprintf(&b, "NLL in nats per sentence, importance-sampled (%d samples of a Gaussian fitted to %d posterior chains of %d steps, "+
-			"step %g; log Z from %d samples of N(0, I)); recon = E_q[-log p(x|z)], gap = NLL - recon; AU counts dimensions with "+
+			"step %g; log Z from %d samples of N(0, I)); recon = E_p(z|x)[-log p(x|z)] by self-normalised importance sampling, "+
+			"gap = NLL - recon = KL(p(z|x) || p(z)); AU counts dimensions with "+
 			"Var_x(mu_x) - mean_x(sigma_x^2)/P > %g; floors: the same statistics on copies of one sentence.\n",
 			settings.ImportanceSamples, settings.Chains, settings.Steps, settings.StepSize, settings.LogZSamples, text.AUThreshold)
+	}
+	if unreliable {
+		fmt.Fprintf(&b, "† log Z unreliable (effective sample size < %d): p_alpha drifted away from N(0, I), the NLL is not to be trusted.\n", prior.MinLogZESS)
 	}
 	return b.String()
 }

@@ -70,6 +70,8 @@ var overrides = []struct {
 		k.Flags().IntVar(&c.PriorWeightWarmup, "prior-weight-warmup", 0, "")
 	}, func(d, s *text.Config) { d.PriorWeightWarmup = s.PriorWeightWarmup }},
 	{"encoder-hidden", "inference network LSTM size (0 = --hidden)", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.EncoderHidden, "encoder-hidden", 0, "") }, func(d, s *text.Config) { d.EncoderHidden = s.EncoderHidden }},
+	{"free-bits", "inference network: nats per latent dimension of KL that cost nothing (free bits against posterior collapse; 0 = none)", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.FreeBits, "free-bits", 0, "") }, func(d, s *text.Config) { d.FreeBits = s.FreeBits }},
+	{"word-dropout", "probability of replacing each decoder input word by <unk> during training (0 = none)", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.WordDropout, "word-dropout", 0, "") }, func(d, s *text.Config) { d.WordDropout = s.WordDropout }},
 	{"lr-gen", "generator (decoder) Adam learning rate", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.LRGen, "lr-gen", 0, "") }, func(d, s *text.Config) { d.LRGen = s.LRGen }},
 	{"lr-prior", "prior (EBM) Adam learning rate", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.LRPrior, "lr-prior", 0, "") }, func(d, s *text.Config) { d.LRPrior = s.LRPrior }},
 	{"clip", "generator gradient-norm clip (0 = none)", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.GenClip, "clip", 0, "") }, func(d, s *text.Config) { d.GenClip = s.GenClip }},
@@ -183,6 +185,7 @@ func Run(opts *Options) error {
 	if err != nil {
 		return err
 	}
+	defer backend.Finalize() // frees device memory (a sweep runs many trainings in one process)
 	var (
 		m         *text.Model
 		info      text.RunInfo
