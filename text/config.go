@@ -36,6 +36,7 @@ type Config struct {
 	PriorWeightWarmup int     `json:"prior_weight_warmup,omitempty"` // iterations over which the prior term's weight grows 0 -> 1
 	EncoderHidden     int     `json:"encoder_hidden,omitempty"`      // inference network LSTM size (0 = HiddenDim)
 	FreeBits          float64 `json:"free_bits,omitempty"`           // encoder KL: nats per dimension below which it is free (0 = none)
+	EncoderRate       string  `json:"encoder_rate,omitempty"`        // encoder's rate term: "model" (KL to p_alpha, default) or "base" (KL to N(0, I))
 	WordDropout       float64 `json:"word_dropout,omitempty"`        // training: probability of replacing a decoder input word by <unk>
 
 	// Optimisation: Adam with betas (Beta1, Beta2) for both the generator and the prior.
@@ -162,6 +163,8 @@ func (c *Config) Validate() error {
 		{c.K1Warmup >= 0 && c.K1WarmupIters >= 0 && c.PriorWeightWarmup >= 0, "warm-up lengths must be >= 0"},
 		{c.EncoderHidden >= 0, "encoder hidden size must be >= 0"},
 		{c.FreeBits >= 0, "free bits must be >= 0"},
+		{c.EncoderRate == "" || c.EncoderRate == RateModel || c.EncoderRate == RateBase,
+			fmt.Sprintf("encoder rate must be %q or %q, got %q", RateModel, RateBase, c.EncoderRate)},
 		{c.FreeBits == 0 || c.HasEncoder(), "free bits apply to the inference network's KL: they need --posterior-init encoder"},
 		{c.WordDropout >= 0 && c.WordDropout < 1, "word dropout must be in [0, 1)"},
 		{c.SaveEvery > 0 && c.LogEvery > 0, "save and log intervals must be positive"},

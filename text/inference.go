@@ -23,6 +23,27 @@ const (
 	InitSynthesis  = "synthesis"
 )
 
+// The inference network's rate term (Config.EncoderRate).
+//   - model: KL(q_phi(z|x) || p_alpha) up to log Z, i.e. KL(q || N(0, I)) - E_q f_alpha(z): the seed's
+//     objective, the negative ELBO of the model itself. Measured on PTB (README): with free bits the EBM
+//     absorbs the rate (all q(z|x) move together to where f_alpha is high), and the latent collapses.
+//   - base: KL(q_phi(z|x) || N(0, I)) only: the encoder is trained as a VAE's would be, as a proposal
+//     for the posterior chain, which then samples the model's own posterior (f_alpha included); the EBM
+//     learns the aggregate posterior of those samples. The encoder's objective is then no bound on the
+//     model's likelihood (evaluation never uses it as one: NLL is importance-sampled).
+const (
+	RateModel = "model"
+	RateBase  = "base"
+)
+
+// RateAgainst is the encoder's rate term ("model" when unset).
+func (c *Config) RateAgainst() string {
+	if c.EncoderRate == "" {
+		return RateModel
+	}
+	return c.EncoderRate
+}
+
 // PosteriorStart is the posterior chain's start ("noise" when unset).
 func (c *Config) PosteriorStart() string {
 	if c.PosteriorInit == "" {

@@ -132,7 +132,8 @@ func (m *Model) compile() error {
 	// and, with the amortized networks (inputs: encoder noise and lambda; synthesis noise):
 	//   encoder:   minimise mean_i [-log p_beta(x_i|z_i) + lambda (KL(q_phi(.|x_i) || N(0,I)) - f(z_i))],
 	//              z_i = mu(x_i) + sigma(x_i) eps_i: the negative ELBO of the EBM-prior model up to log Z
-	//              (with free bits, the KL term is prior.GaussianKLFreeBits)
+	//              (with free bits, the KL term is prior.GaussianKLFreeBits; with EncoderRate "base" the
+	//              f term is left out)
 	//   synthesis: minimise KL(q_psi || p_alpha) up to its constant (prior.Synthesis.Loss)
 	if m.update, err = context.NewExec(m.Backend, m.Ctx.Reuse(), func(_ *context.Context, in []*graph.Node) []*graph.Node {
 		inputs, targets, mask, zPost, zPrior := in[0], in[1], in[2], in[3], in[4]
@@ -152,7 +153,10 @@ func (m *Model) compile() error {
 			mu, lv := m.Encoder.Encode(targets, mask)
 			z := prior.Reparameterize(mu, lv, eps)
 			kl := prior.GaussianKLFreeBits(mu, lv, m.Config.FreeBits)
-			rate := graph.Mul(lambda, graph.Sub(kl, graph.ReduceAllMean(m.Prior.F(z))))
+			if m.Config.RateAgainst() == RateModel {
+				kl = graph.Sub(kl, graph.ReduceAllMean(m.Prior.F(z)))
+			}
+			rate := graph.Mul(lambda, kl)
 			encLoss = graph.Sub(rate, graph.ReduceAllMean(m.Decoder.LogPX(z, inputs, targets, mask)))
 			encKL = graph.ReduceAllMean(prior.GaussianKL(mu, lv))
 			m.encOpt.Minimize(encLoss)

@@ -36,6 +36,9 @@ func NewCmd(opts *Options, run func(*Options) error) *cobra.Command {
   losses.png    generator loss per token and prior loss against the iteration
   energies.png  f_alpha on posterior and on prior samples against the iteration
   valid.png     validation NLL against the iteration (when the run used --eval-every)
+  collapse.png  MI and noise-corrected active units against their floors, and NLL minus the
+                reconstruction term, from the --eval-every diagnoses
+  displacement.png  how far the posterior chains move from their start, against the iteration
   latent.png    the first two principal components of the posterior means of validation sentences,
                 coloured by topic on the embedded corpus`,
 		Args: cobra.ExactArgs(1),
@@ -53,10 +56,16 @@ func NewCmd(opts *Options, run func(*Options) error) *cobra.Command {
 	return cmd
 }
 
-// record is the union of the log's record kinds (iteration statistics and validation estimates).
+// record is the union of the log's record kinds (iteration statistics and collapse diagnoses, see
+// text.Diagnosis; diagnoses of older runs hold only the NLL and MI).
 type record struct {
 	text.IterStats
 	ValidNLL *float64 `json:"valid_nll"`
+	ValidMI  *float64 `json:"valid_mi"`
+	MIFloor  *float64 `json:"valid_mi_floor"`
+	Gap      *float64 `json:"valid_gap"`
+	AU       *int     `json:"valid_au_corrected"`
+	AUFloor  *int     `json:"valid_au_corrected_floor"`
 }
 
 // ReadLog reads a run's JSON-lines log, naming the line of a malformed record.
@@ -95,14 +104,33 @@ func Run(opts *Options) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	var gen, prior, fPost, fPrior, valid plots.Series
+	var gen, prior, fPost, fPrior, valid, mi, miFloor, gap, au, auFloor, disp plots.Series
 	gen.Name, prior.Name, fPost.Name, fPrior.Name, valid.Name = "generator loss per token", "prior loss", "f on posterior samples", "f on prior samples", "validation NLL"
+	mi.Name, miFloor.Name, gap.Name = "MI (nats)", "MI floor (copies of one sentence)", "NLL - reconstruction = KL(p(z|x) || p(z))"
+	au.Name, auFloor.Name, disp.Name = "active units (noise-corrected)", "active units, floor", "posterior chain displacement |z_K - z_0|"
+	add := func(s *plots.Series, x float64, v *float64) {
+		if v != nil {
+			s.X, s.Y = append(s.X, x), append(s.Y, *v)
+		}
+	}
+	addInt := func(s *plots.Series, x float64, v *int) {
+		if v != nil {
+			f := float64(*v)
+			add(s, x, &f)
+		}
+	}
 	for _, r := range recs {
 		x := float64(r.Step)
 		if r.ValidNLL != nil {
 			valid.X, valid.Y = append(valid.X, x), append(valid.Y, *r.ValidNLL)
+			add(&mi, x, r.ValidMI)
+			add(&miFloor, x, r.MIFloor)
+			add(&gap, x, r.Gap)
+			addInt(&au, x, r.AU)
+			addInt(&auFloor, x, r.AUFloor)
 			continue
 		}
+		disp.X, disp.Y = append(disp.X, x), append(disp.Y, r.Displacement)
 		gen.X, gen.Y = append(gen.X, x), append(gen.Y, r.GenLossPerToken)
 		prior.X, prior.Y = append(prior.X, x), append(prior.Y, r.PriorLoss)
 		fPost.X, fPost.Y = append(fPost.X, x), append(fPost.Y, r.FPost)
@@ -135,6 +163,19 @@ func Run(opts *Options) error {
 		}
 	} else {
 		fmt.Fprintln(opts.Stderr, "no validation NLL in the log (train with --eval-every N): valid.png not drawn")
+	}
+	if len(gap.X) > 0 {
+		if err := draw("collapse.png", func(p string) error {
+			return plots.Curves(p, "information in z (validation): against the floors of a model that ignores z", "iteration", "nats / units",
+				[]plots.Series{mi, miFloor, gap, au, auFloor})
+		}); err != nil {
+			return err
+		}
+	}
+	if err := draw("displacement.png", func(p string) error {
+		return plots.Curves(p, "posterior chains: mean distance travelled", "iteration", "|z_K - z_0|", []plots.Series{disp})
+	}); err != nil {
+		return err
 	}
 	m, info, _, err := clix.LoadModel(opts.Backend, opts.RunDir)
 	if err != nil {

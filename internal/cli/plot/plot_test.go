@@ -41,7 +41,7 @@ func TestPlotRun(t *testing.T) {
 	if err := Run(&Options{RunDir: run, Sentences: 40, Posterior: clix.PosteriorFlags{Chains: 4, Seed: 1}, Stdout: &out, Stderr: &out}); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"losses.png", "energies.png", "valid.png", "latent.png"} {
+	for _, name := range []string{"losses.png", "energies.png", "valid.png", "collapse.png", "displacement.png", "latent.png"} {
 		f, err := os.Open(filepath.Join(run, "plots", name))
 		if err != nil {
 			t.Fatal(err)
