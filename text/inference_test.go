@@ -50,6 +50,9 @@ func TestInferenceConfigValidation(t *testing.T) {
 		{func(c *Config) { c.PriorInit = "encoder" }, "prior init"},
 		{func(c *Config) { c.PriorInit, c.Prior = InitSynthesis, "gaussian" }, "synthesis network needs the ebm prior"},
 		{func(c *Config) { c.S1End = -1 }, "final step sizes"},
+		{func(c *Config) { c.EncoderRate = "prior" }, "encoder rate"},
+		{func(c *Config) { c.FreeBits = 0.1 }, "free bits apply to the inference network"},
+		{func(c *Config) { c.WordDropout = 1 }, "word dropout"},
 		{func(c *Config) { c.PriorWeightWarmup = -1 }, "warm-up"},
 	} {
 		cfg := smallConfig()

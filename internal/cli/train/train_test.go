@@ -71,13 +71,14 @@ func TestFlagParsing(t *testing.T) {
 		}},
 		{"inference flags", []string{"--posterior-init", "encoder", "--prior-init", "synthesis", "--k1", "0", "--s1-end", "0.02",
 			"--s0-end", "0.1", "--k1-warmup", "50", "--k1-warmup-iters", "100", "--prior-weight-warmup", "300", "--encoder-hidden", "64",
-			"--eval-every", "25", "--max-time", "90s", "--eval-sentences", "300"}, "", func(t *testing.T, o *Options) {
+			"--eval-every", "25", "--max-time", "90s", "--eval-sentences", "300", "--free-bits", "0.1", "--encoder-rate", "base", "--word-dropout", "0.25"}, "", func(t *testing.T, o *Options) {
 			cfg, err := o.ResolveConfig()
 			if err != nil {
 				t.Fatal(err)
 			}
 			if cfg.PosteriorInit != "encoder" || cfg.PriorInit != "synthesis" || cfg.K1 != 0 || cfg.S1End != 0.02 || cfg.S0End != 0.1 ||
-				cfg.K1Warmup != 50 || cfg.K1WarmupIters != 100 || cfg.PriorWeightWarmup != 300 || cfg.EncoderHidden != 64 {
+				cfg.K1Warmup != 50 || cfg.K1WarmupIters != 100 || cfg.PriorWeightWarmup != 300 || cfg.EncoderHidden != 64 ||
+				cfg.FreeBits != 0.1 || cfg.EncoderRate != "base" || cfg.WordDropout != 0.25 {
 				t.Fatalf("%+v", cfg)
 			}
 			if o.EvalEvery != 25 || o.MaxTime.Seconds() != 90 || o.EvalSentences != 300 {
