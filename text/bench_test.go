@@ -88,6 +88,29 @@ func BenchmarkIterationEmbedded(b *testing.B) {
 	benchIterations(b, cfg, corpora.Embedded(EmbeddedSeed), 0)
 }
 
+// BenchmarkInference: the cost of each inference option on the embedded preset (one sub-benchmark per
+// option, same data and batch), for the README's table of inference flags.
+func BenchmarkInference(b *testing.B) {
+	corpus := corpora.Embedded(EmbeddedSeed)
+	for _, c := range []struct {
+		name string
+		mod  func(*Config)
+	}{
+		{"paper_noise_K1_20", func(*Config) {}},
+		{"persistent_K1_20", func(c *Config) { c.PosteriorInit = InitPersistent }},
+		{"encoder_K1_5", func(c *Config) { c.PosteriorInit, c.K1, c.FreeBits = InitEncoder, 5, 0.1 }},
+		{"encoder_K1_0", func(c *Config) { c.PosteriorInit, c.K1 = InitEncoder, 0 }},
+		{"encoder_K1_0_synthesis_K0_20", func(c *Config) { c.PosteriorInit, c.K1, c.PriorInit, c.K0 = InitEncoder, 0, InitSynthesis, 20 }},
+		{"word_dropout_0.4", func(c *Config) { c.WordDropout = 0.4 }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			cfg, _ := Preset("embedded")
+			c.mod(&cfg)
+			benchIterations(b, cfg, corpus, 0)
+		})
+	}
+}
+
 // ptbCorpus reads ../shared/corpora/ptb or skips the benchmark.
 func ptbCorpus(b *testing.B) *corpora.Corpus {
 	dir := sharedCorpus("ptb")
