@@ -56,13 +56,15 @@ func variables(m *Model) map[string][]float32 {
 }
 
 // TestResumeEquivalence: 6 iterations in one go equal 3 iterations, a checkpoint, a fresh process-like
-// reload and 3 more, bit for bit (model, optimizer state, batch order and chain noise).
+// reload and 3 more, bit for bit (model, optimizer state, batch order, chain noise, persistent chains).
 func TestResumeEquivalence(t *testing.T) {
 	amortized := smallConfig()
 	amortized.PosteriorInit, amortized.PriorInit, amortized.PriorWeightWarmup = InitEncoder, InitSynthesis, 4
 	amortized.K1Warmup, amortized.K1WarmupIters, amortized.S1End, amortized.S0End = 8, 2, 0.05, 0.1
 	amortized.FreeBits, amortized.WordDropout = 0.2, 0.3
-	for name, cfg := range map[string]Config{"paper": smallConfig(), "amortized+warm-ups": amortized} {
+	persistent := smallConfig()
+	persistent.PosteriorInit = InitPersistent
+	for name, cfg := range map[string]Config{"paper": smallConfig(), "amortized+warm-ups": amortized, "persistent chains": persistent} {
 		t.Run(name, func(t *testing.T) { testResume(t, cfg) })
 	}
 }
@@ -84,11 +86,15 @@ func testResume(t *testing.T, cfg Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := t.TempDir()
-	if _, err := Save(run, b.Model, RunInfo{}, st, nil); err != nil {
+	files, err := b.Files()
+	if err != nil {
 		t.Fatal(err)
 	}
-	m, _, st2, _, err := Load(b.Model.Backend, run)
+	run := t.TempDir()
+	if _, err := Save(run, b.Model, RunInfo{}, st, files); err != nil {
+		t.Fatal(err)
+	}
+	m, _, st2, dir, err := Load(b.Model.Backend, run)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,6 +108,9 @@ func testResume(t *testing.T, cfg Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := c.RestorePersistent(dir); err != nil {
+		t.Fatal(err)
+	}
 	for i := 0; i < 3; i++ {
 		if _, err := c.Step(); err != nil {
 			t.Fatal(err)
@@ -109,6 +118,9 @@ func testResume(t *testing.T, cfg Config) {
 	}
 	if c.State.Step != 6 {
 		t.Fatalf("step %d after resume, want 6", c.State.Step)
+	}
+	if !reflect.DeepEqual(a.Persist, c.Persist) {
+		t.Fatal("persistent chains differ between continuous and resumed runs")
 	}
 	va, vc := variables(a.Model), variables(c.Model)
 	for k := range va {
