@@ -36,23 +36,25 @@ func DefaultDiagnoseConfig() DiagnoseConfig {
 //     of the same chain on a posterior equal to N(0, I) started from N(0, I) (a decoder ignoring z, the
 //     gaussian prior; for chains started elsewhere, e.g. by the encoder, it is only a scale).
 type Diagnosis struct {
-	Step              int     `json:"step"`
-	Kind              string  `json:"kind"` // "diagnosis"
-	Sentences         int     `json:"valid_sentences"`
-	Chains            int     `json:"chains"`
-	ChainSteps        int     `json:"chain_steps"`
-	ValidNLL          float64 `json:"valid_nll"`
-	ValidPPL          float64 `json:"valid_ppl"`
-	Recon             float64 `json:"valid_recon"`
-	Gap               float64 `json:"valid_gap"`
-	MI                float64 `json:"valid_mi"`
-	MIFloor           float64 `json:"valid_mi_floor"`
-	AUCorrected       int     `json:"valid_au_corrected"`
-	AUCorrectedFloor  int     `json:"valid_au_corrected_floor"`
-	ZDim              int     `json:"z_dim"`
-	Displacement      float64 `json:"valid_displacement"`
-	NoiseDisplacement float64 `json:"noise_displacement"`
-	Collapsed         bool    `json:"collapsed"`
+	Step              int      `json:"step"`
+	Kind              string   `json:"kind"` // "diagnosis"
+	Sentences         int      `json:"valid_sentences"`
+	Chains            int      `json:"chains"`
+	ChainSteps        int      `json:"chain_steps"`
+	ValidNLL          float64  `json:"valid_nll"`
+	ValidPPL          float64  `json:"valid_ppl"`
+	Recon             float64  `json:"valid_recon"`
+	Gap               float64  `json:"valid_gap"`
+	MI                float64  `json:"valid_mi"`
+	MIFloor           float64  `json:"valid_mi_floor"`
+	AUCorrected       int      `json:"valid_au_corrected"`
+	AUCorrectedFloor  int      `json:"valid_au_corrected_floor"`
+	ZDim              int      `json:"z_dim"`
+	Displacement      float64  `json:"valid_displacement"`
+	NoiseDisplacement float64  `json:"noise_displacement"`
+	Collapsed         bool     `json:"collapsed"`
+	EncoderMI         *float64 `json:"encoder_mi,omitempty"` // MI of q_phi(z|x) itself (with an inference network)
+	EncoderAU         *int     `json:"encoder_au,omitempty"`
 }
 
 // Diagnose estimates a Diagnosis on the first dc.Sentences sentences of ds with the training posterior

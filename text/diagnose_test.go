@@ -132,3 +132,44 @@ func TestNoiseDisplacement(t *testing.T) {
 }
 
 func newRNG(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed+1)) }
+
+// TestEncoderStats: an inference network whose mean is a fixed function of the first word has MI > 0
+// and active units; one whose mean weights are zero has MI 0 and no active unit.
+func TestEncoderStats(t *testing.T) {
+	cfg := smallConfig()
+	cfg.PosteriorInit = InitEncoder
+	tr, _ := newTrainer(t, cfg)
+	m := tr.Model
+	ds := corpora.NewDatasetFromIDs(tr.Data.Examples[:200], cfg.MaxLen)
+	idx := make([]int, 200)
+	for i := range idx {
+		idx[i] = i
+	}
+	scaleVariable(t, m.Encoder.wmu, 30)
+	scaleVariable(t, m.Encoder.emb, 10)
+	scaleVariable(t, m.Encoder.wlv, 0)
+	setVariable(m.Encoder.blv, constant(cfg.ZDim, -4)) // sigma = 0.14
+	mi, au, err := m.encoderStats(ds, idx, newRNG(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mi < 0.5 || au == 0 {
+		t.Errorf("informative encoder: MI %.3f, AU %d", mi, au)
+	}
+	scaleVariable(t, m.Encoder.wmu, 0)
+	mi, au, err = m.encoderStats(ds, idx, newRNG(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(mi) > 0.05 || au != 0 {
+		t.Errorf("constant encoder: MI %.3f, AU %d", mi, au)
+	}
+}
+
+func constant(n int, v float32) []float32 {
+	out := make([]float32, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
+}

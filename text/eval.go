@@ -90,6 +90,11 @@ type EvalResult struct {
 	FloorSentence  int       `json:"floor_sentence"`         // index of the sentence repeated for the floor
 	FloorCopies    int       `json:"floor_copies"`
 
+	// With an inference network: the same statistics of q_phi(z|x) itself (exact means and variances, so
+	// no Monte Carlo floor): the MI and AU that VAE papers report.
+	EncoderMI *float64 `json:"encoder_mi,omitempty"`
+	EncoderAU *int     `json:"encoder_au,omitempty"`
+
 	LogZ     prior.LogZ `json:"log_z"`
 	Settings EvalConfig `json:"settings"`
 	Prior    string     `json:"prior"`
@@ -177,6 +182,13 @@ func (m *Model) Evaluate(ds *corpora.Dataset, split string, ec EvalConfig, progr
 	res.MuVariance, res.NoiseVariance = unitVariances(main.mu, main.sigma, d, ec.Chains)
 	res.AU, res.AUCorrected = activeUnits(res.MuVariance, res.NoiseVariance)
 
+	if m.Encoder != nil {
+		mi, au, err := m.encoderStats(ds, idx, rng)
+		if err != nil {
+			return nil, err
+		}
+		res.EncoderMI, res.EncoderAU = &mi, &au
+	}
 	if nFloor >= 2 {
 		copies := make([]int, nFloor)
 		fl, err := m.fitAndScore(ds, copies, ec, logZ.Value, rng, false, report)
@@ -313,6 +325,55 @@ func (m *Model) fitAndScore(ds *corpora.Dataset, idx []int, ec EvalConfig, logZ 
 		}
 	}
 	return f, nil
+}
+
+// encoderStats returns MI (mixture estimator, one draw per sentence) and AU (Var_x(mu_phi(x)) > AUThreshold)
+// of the inference network's q_phi(z|x) over the sentences idx of ds.
+func (m *Model) encoderStats(ds *corpora.Dataset, idx []int, rng *rand.Rand) (float64, int, error) {
+	d, n := m.Config.ZDim, len(idx)
+	mu, sigma, sample := make([]float64, n*d), make([]float64, n*d), make([]float64, n*d)
+	byBucket := map[int][]int{}
+	var order []int
+	for pos, i := range idx {
+		T := ds.BucketOf(i)
+		if _, ok := byBucket[T]; !ok {
+			order = append(order, T)
+		}
+		byBucket[T] = append(byBucket[T], pos)
+	}
+	const B = 256
+	for _, T := range order {
+		positions := byBucket[T]
+		for start := 0; start < len(positions); start += B {
+			group := positions[start:min(start+B, len(positions))]
+			rows := make([]int, B)
+			for r := range rows {
+				rows[r] = -1
+				if r < len(group) {
+					rows[r] = idx[group[r]]
+				}
+			}
+			_, mu32, lv32, err := m.EncodeStart(ds.MakeBatch(rows, T), make([]float32, B*d))
+			if err != nil {
+				return 0, 0, err
+			}
+			for r, pos := range group {
+				for j := 0; j < d; j++ {
+					mu[pos*d+j] = float64(mu32[r*d+j])
+					sigma[pos*d+j] = math.Exp(float64(lv32[r*d+j]) / 2)
+					sample[pos*d+j] = mu[pos*d+j] + sigma[pos*d+j]*rng.NormFloat64()
+				}
+			}
+		}
+	}
+	muVar, _ := unitVariances(mu, sigma, d, 1)
+	au := 0
+	for _, v := range muVar {
+		if v > AUThreshold {
+			au++
+		}
+	}
+	return MutualInformation(mu, sigma, sample, d), au, nil
 }
 
 func logSumExp(x []float64) float64 {

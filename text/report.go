@@ -22,6 +22,10 @@ func (r *EvalResult) Format() string {
 		r.MI, r.Sentences, r.MICeiling, r.MIFloor, r.FloorCopies, r.FloorSentence)
 	fmt.Fprintf(&b, "  AU    %4d of %d (noise-corrected %d)  Var_x(mu_x) > %.2g; corrected subtracts mean sigma^2/P; floor %d (corrected %d)\n",
 		r.AU, len(r.MuVariance), r.AUCorrected, AUThreshold, r.AUFloor, r.AUCorrectedFlr)
+	if r.EncoderMI != nil && r.EncoderAU != nil {
+		fmt.Fprintf(&b, "  encoder MI %.3f nats, AU %d of %d    of the inference network's q_phi(z|x) itself (exact means and variances: no Monte Carlo floor)\n",
+			*r.EncoderMI, *r.EncoderAU, len(r.MuVariance))
+	}
 	fmt.Fprintf(&b, "  q(z|x): diagonal Gaussian fitted to P=%d posterior chains of %d Langevin steps (step %g) from N(0, I), sigma floor %g\n",
 		s.Chains, s.Steps, s.StepSize, s.SigmaFloor)
 	if r.LogZ.Samples > 0 {

@@ -286,15 +286,15 @@ func (r *Result) line() string {
 // Table formats the results as Markdown.
 func Table(results []*Result, opts *Options) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "| setting | flags | iterations | s/it | test NLL (s.e.) | PPL | recon | gap | MI | MI floor | AU (floor) |\n")
-	fmt.Fprintf(&b, "|---|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(&b, "| setting | flags | iterations | s/it | test NLL (s.e.) | PPL | recon | gap | MI | MI floor | AU (floor) | q_phi MI / AU |\n")
+	fmt.Fprintf(&b, "|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	var settings *text.EvalConfig
 	unreliable := false
 	for _, r := range results {
 		s := r.Summary
 		t := s.Test
 		if t == nil {
-			fmt.Fprintf(&b, "| %s | `%s` | %d | %.3f | – | – | – | – | – | – | – |\n", r.Setting.Name, r.Setting.Flags, s.Iterations, s.SecondsPerIt)
+			fmt.Fprintf(&b, "| %s | `%s` | %d | %.3f | – | – | – | – | – | – | – | – |\n", r.Setting.Name, r.Setting.Flags, s.Iterations, s.SecondsPerIt)
 			continue
 		}
 		settings = &t.Settings
@@ -302,9 +302,13 @@ func Table(results []*Result, opts *Options) string {
 		if !t.LogZ.Reliable() {
 			mark, unreliable = " †", true
 		}
-		fmt.Fprintf(&b, "| %s | `%s` | %d | %.3f | %.2f (%.2f)%s | %.1f | %.2f | %.2f | %.3f | %.3f | %d (%d) |\n",
+		enc := "–"
+		if t.EncoderMI != nil && t.EncoderAU != nil {
+			enc = fmt.Sprintf("%.3f / %d", *t.EncoderMI, *t.EncoderAU)
+		}
+		fmt.Fprintf(&b, "| %s | `%s` | %d | %.3f | %.2f (%.2f)%s | %.1f | %.2f | %.2f | %.3f | %.3f | %d (%d) | %s |\n",
 			r.Setting.Name, r.Setting.Flags, s.Iterations, s.SecondsPerIt, t.NLL, t.NLLSE, mark, t.PPL, t.Recon, t.NLL-t.Recon,
-			t.MI, t.MIFloor, t.AUCorrected, t.AUCorrectedFlr)
+			t.MI, t.MIFloor, t.AUCorrected, t.AUCorrectedFlr, enc)
 	}
 	fmt.Fprintf(&b, "\nBase flags: `%s`; budget: %d iterations", opts.Base, opts.Iterations)
 	if opts.MaxTime > 0 {
@@ -315,7 +319,8 @@ func Table(results []*Result, opts *Options) string {
 		fmt.Fprintf(&b, "NLL in nats per sentence, importance-sampled (%d samples of a Gaussian fitted to %d posterior chains of %d steps, "+
 			"step %g; log Z from %d samples of N(0, I)); recon = E_p(z|x)[-log p(x|z)] by self-normalised importance sampling, "+
 			"gap = NLL - recon = KL(p(z|x) || p(z)); AU counts dimensions with "+
-			"Var_x(mu_x) - mean_x(sigma_x^2)/P > %g; floors: the same statistics on copies of one sentence.\n",
+			"Var_x(mu_x) - mean_x(sigma_x^2)/P > %g; floors: the same statistics on copies of one sentence; q_phi MI / AU: "+
+			"those of the inference network's own q_phi(z|x) (exact, no floor).\n",
 			settings.ImportanceSamples, settings.Chains, settings.Steps, settings.StepSize, settings.LogZSamples, text.AUThreshold)
 	}
 	if unreliable {
