@@ -5,8 +5,10 @@ package evalcmd
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/lebm/lebm/corpora"
+	"github.com/lebm/lebm/internal/ckpt"
 	"github.com/lebm/lebm/internal/cli/clix"
 	"github.com/lebm/lebm/text"
 	"github.com/spf13/cobra"
@@ -22,11 +24,12 @@ type Options struct {
 
 	Eval text.EvalConfig // estimator settings; zero fields take the defaults (see Resolve)
 
-	Generation bool                  // also compute the generation metrics
-	Gen        text.GenerationConfig // their settings (K0, s0, LM iterations default to the model's)
-	LM         string                // checkpoint of an LSTM LM of the real training data (forward PPL)
-	Quiet      bool
-	Changed    map[string]bool
+	Generation  bool                  // also compute the generation metrics
+	Gen         text.GenerationConfig // their settings (K0, s0, LM iterations default to the model's)
+	LM          string                // checkpoint of an LSTM LM of the real training data (forward PPL)
+	Quiet       bool
+	SentenceNLL string // file for -log p(x) of each evaluated sentence, one per line (paired comparisons)
+	Changed     map[string]bool
 
 	Stdout, Stderr io.Writer
 }
@@ -57,6 +60,7 @@ reported on copies of a single sentence (their floor: values a model that ignore
 	clix.AddBackendFlag(f, &opts.Backend)
 	f.BoolVar(&opts.JSON, "json", false, "print the result as JSON")
 	f.BoolVar(&opts.Quiet, "quiet", false, "no progress bar")
+	f.StringVar(&opts.SentenceNLL, "sentence-nll", "", "write -log p(x) of each evaluated sentence to this file, one per line (for paired comparisons of two models)")
 	f.IntVar(&opts.Eval.Chains, "chains", text.DefaultEvalChains, "P: posterior chains per sentence")
 	f.IntVar(&opts.Eval.Steps, "steps", 0, "Langevin steps of each evaluation chain (default: the model's K1)")
 	f.Float64Var(&opts.Eval.StepSize, "step-size", 0, "step size of the evaluation chains (default: the model's s1)")
@@ -114,6 +118,15 @@ func Run(opts *Options) error {
 	bar.Finish()
 	if err != nil {
 		return err
+	}
+	if opts.SentenceNLL != "" {
+		var b strings.Builder
+		for _, v := range res.SentenceNLL {
+			fmt.Fprintf(&b, "%.6f\n", v)
+		}
+		if err := ckpt.WriteAtomic(opts.SentenceNLL, []byte(b.String())); err != nil {
+			return err
+		}
 	}
 	var gen *text.GenerationResult
 	if opts.Generation {

@@ -3,6 +3,7 @@ package evalcmd
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -91,9 +92,14 @@ func TestTrainResumeEval(t *testing.T) {
 	}
 	out.Reset()
 	cmd := NewCmd(&Options{Stdout: &out, Stderr: &errb}, Run)
-	cmd.SetArgs([]string{run, "--json", "--quiet", "--chains", "2", "--samples", "2", "--logz-samples", "100", "--max-sentences", "20", "--floor-sentences", "4"})
+	perSentence := filepath.Join(t.TempDir(), "nll.txt")
+	cmd.SetArgs([]string{run, "--json", "--quiet", "--chains", "2", "--samples", "2", "--logz-samples", "100", "--max-sentences", "20", "--floor-sentences", "4",
+		"--sentence-nll", perSentence})
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(perSentence); err != nil || len(strings.Fields(string(b))) != 20 {
+		t.Fatalf("--sentence-nll wrote %q (%v), want 20 values", b, err)
 	}
 	var res text.EvalResult
 	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
