@@ -156,6 +156,13 @@ func TestEncoderStats(t *testing.T) {
 	if mi < 0.5 || au == 0 {
 		t.Errorf("informative encoder: MI %.3f, AU %d", mi, au)
 	}
+	diag, err := m.Diagnose(ds, DiagnoseConfig{Sentences: 50, Chains: 4, Samples: 4, LogZSamples: 100, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diag.EncoderMI == nil || diag.EncoderAU == nil || *diag.EncoderAU == 0 {
+		t.Errorf("the diagnosis does not carry the encoder's statistics: %+v", diag)
+	}
 	scaleVariable(t, m.Encoder.wmu, 0)
 	mi, au, err = m.encoderStats(ds, idx, newRNG(1))
 	if err != nil {
