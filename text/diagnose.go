@@ -74,7 +74,7 @@ func diagnosisOf(res *EvalResult, cfg Config) *Diagnosis {
 	d := &Diagnosis{Kind: "diagnosis", Sentences: res.Sentences, Chains: res.Settings.Chains, ChainSteps: res.Settings.Steps,
 		ValidNLL: res.NLL, ValidPPL: res.PPL, Recon: res.Recon, Gap: res.NLL - res.Recon,
 		MI: res.MI, MIFloor: res.MIFloor, AUCorrected: res.AUCorrected, AUCorrectedFloor: res.AUCorrectedFlr, ZDim: cfg.ZDim,
-		Displacement:      res.Displacement,
+		Displacement: res.Displacement, EncoderMI: res.EncoderMI, EncoderAU: res.EncoderAU,
 		NoiseDisplacement: NoiseDisplacement(cfg.ZDim, res.Settings.Steps, StepSchedule(res.Settings.StepSize, cfg.S1End))}
 	d.Collapsed = d.MI-d.MIFloor < CollapseMIMargin && d.AUCorrected <= d.AUCorrectedFloor
 	return d
