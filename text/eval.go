@@ -210,16 +210,7 @@ func (m *Model) fitAndScore(ds *corpora.Dataset, idx []int, ec EvalConfig, logZ 
 	d, P := m.Config.ZDim, ec.Chains
 	n := len(idx)
 	f := &fit{mu: make([]float64, n*d), sigma: make([]float64, n*d), logPX: make([]float64, n), recon: make([]float64, n), sample: make([]float64, n*d)}
-	// Group positions by bucket so that each graph call has one time length.
-	byBucket := map[int][]int{}
-	var order []int
-	for pos, i := range idx {
-		T := ds.BucketOf(i)
-		if _, ok := byBucket[T]; !ok {
-			order = append(order, T)
-		}
-		byBucket[T] = append(byBucket[T], pos)
-	}
+	order, byBucket := groupByBucket(ds, idx)
 	G := ec.RowsPerCall / P // sentences per call
 	rounds := (ec.ImportanceSamples + P - 1) / P
 	for _, T := range order {
@@ -327,13 +318,10 @@ func (m *Model) fitAndScore(ds *corpora.Dataset, idx []int, ec EvalConfig, logZ 
 	return f, nil
 }
 
-// encoderStats returns MI (mixture estimator, one draw per sentence) and AU (Var_x(mu_phi(x)) > AUThreshold)
-// of the inference network's q_phi(z|x) over the sentences idx of ds.
-func (m *Model) encoderStats(ds *corpora.Dataset, idx []int, rng *rand.Rand) (float64, int, error) {
-	d, n := m.Config.ZDim, len(idx)
-	mu, sigma, sample := make([]float64, n*d), make([]float64, n*d), make([]float64, n*d)
-	byBucket := map[int][]int{}
-	var order []int
+// groupByBucket groups the positions of idx (indices into ds) by bucket length, so that each graph call
+// has one time length; order lists the buckets in their first appearance.
+func groupByBucket(ds *corpora.Dataset, idx []int) (order []int, byBucket map[int][]int) {
+	byBucket = map[int][]int{}
 	for pos, i := range idx {
 		T := ds.BucketOf(i)
 		if _, ok := byBucket[T]; !ok {
@@ -341,6 +329,15 @@ func (m *Model) encoderStats(ds *corpora.Dataset, idx []int, rng *rand.Rand) (fl
 		}
 		byBucket[T] = append(byBucket[T], pos)
 	}
+	return order, byBucket
+}
+
+// encoderStats returns MI (mixture estimator, one draw per sentence) and AU (Var_x(mu_phi(x)) > AUThreshold)
+// of the inference network's q_phi(z|x) over the sentences idx of ds.
+func (m *Model) encoderStats(ds *corpora.Dataset, idx []int, rng *rand.Rand) (float64, int, error) {
+	d, n := m.Config.ZDim, len(idx)
+	mu, sigma, sample := make([]float64, n*d), make([]float64, n*d), make([]float64, n*d)
+	order, byBucket := groupByBucket(ds, idx)
 	const B = 256
 	for _, T := range order {
 		positions := byBucket[T]
