@@ -98,6 +98,8 @@ type EvalResult struct {
 	LogZ     prior.LogZ `json:"log_z"`
 	Settings EvalConfig `json:"settings"`
 	Prior    string     `json:"prior"`
+	// ChainStart is where the evaluation chains started: "N(0, I)" or "the inference network's draws".
+	ChainStart string `json:"chain_start"`
 }
 
 // Progress reports evaluation progress (done of total chain rows).
@@ -161,7 +163,11 @@ func (m *Model) Evaluate(ds *corpora.Dataset, split string, ec EvalConfig, progr
 	if err != nil {
 		return nil, err
 	}
-	res := &EvalResult{Split: split, Sentences: n, LogZ: logZ, Settings: ec, Prior: m.Config.Prior, FloorSentence: 0, FloorCopies: nFloor}
+	res := &EvalResult{Split: split, Sentences: n, LogZ: logZ, Settings: ec, Prior: m.Config.Prior, FloorSentence: 0, FloorCopies: nFloor,
+		ChainStart: "N(0, I)"}
+	if m.Encoder != nil {
+		res.ChainStart = "the inference network's draws"
+	}
 	var sumNLL, sumSq float64
 	res.SentenceNLL = make([]float64, n)
 	for i, lp := range main.logPX {

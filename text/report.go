@@ -26,8 +26,12 @@ func (r *EvalResult) Format() string {
 		fmt.Fprintf(&b, "  encoder MI %.3f nats, AU %d of %d    of the inference network's q_phi(z|x) itself (exact means and variances: no Monte Carlo floor)\n",
 			*r.EncoderMI, *r.EncoderAU, len(r.MuVariance))
 	}
-	fmt.Fprintf(&b, "  q(z|x): diagonal Gaussian fitted to P=%d posterior chains of %d Langevin steps (step %g) from N(0, I), sigma floor %g\n",
-		s.Chains, s.Steps, s.StepSize, s.SigmaFloor)
+	start := r.ChainStart
+	if start == "" {
+		start = "N(0, I)"
+	}
+	fmt.Fprintf(&b, "  q(z|x): diagonal Gaussian fitted to P=%d posterior chains of %d Langevin steps (step %g) from %s, sigma floor %g\n",
+		s.Chains, s.Steps, s.StepSize, start, s.SigmaFloor)
 	if r.LogZ.Samples > 0 {
 		fmt.Fprintf(&b, "  log Z %8.4f (s.e. %.4f)       %s, effective sample size %.0f\n", r.LogZ.Value, r.LogZ.StdErr, r.LogZ.Method, r.LogZ.ESS)
 		if !r.LogZ.Reliable() {
