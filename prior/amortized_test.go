@@ -109,7 +109,7 @@ func TestSynthesisLearnsKnownPrior(t *testing.T) {
 	}
 }
 
-// TestGaussianKLFreeBits: sum_j max(mean_i KL_ij, lambda) against a host computation.
+// TestGaussianKLFreeBits: FreeBits of the KL terms, sum_j max(mean_i KL_ij, lambda) against a host computation.
 func TestGaussianKLFreeBits(t *testing.T) {
 	backend, err := compute.NewBackend("")
 	if err != nil {
@@ -118,7 +118,7 @@ func TestGaussianKLFreeBits(t *testing.T) {
 	mu := []float32{0.1, 2, 0, 0.3, -1, 0}
 	lv := []float32{0, 0.5, -0.1, 0, 0, 0.2}
 	for _, lambda := range []float64{0, 0.05, 0.5} {
-		out := graph.MustExecOnce(backend, func(m, l *graph.Node) *graph.Node { return GaussianKLFreeBits(m, l, lambda) },
+		out := graph.MustExecOnce(backend, func(m, l *graph.Node) *graph.Node { return FreeBits(GaussianKLTerms(m, l), lambda) },
 			tensors.FromFlatDataAndDimensions(mu, 2, 3), tensors.FromFlatDataAndDimensions(lv, 2, 3))
 		var want float64
 		for j := 0; j < 3; j++ {

@@ -12,22 +12,25 @@ import (
 //	KL(q || N(0, I)) = 1/2 sum_j (mu_j^2 + exp(logVar_j) - 1 - logVar_j)
 //	H(q)             = 1/2 sum_j (1 + log(2 pi) + logVar_j)
 
-// GaussianKL is KL(N(mu, diag exp(logVar)) || N(0, I)) per row, [N] for mu, logVar [N, d].
-func GaussianKL(mu, logVar *graph.Node) *graph.Node {
-	t := graph.Sub(graph.Add(graph.Square(mu), graph.Exp(logVar)), graph.AddScalar(logVar, 1))
-	return graph.MulScalar(graph.ReduceSum(t, -1), 0.5)
+// GaussianKLTerms are the per-dimension terms KL_ij = 1/2 (mu_ij^2 + exp(logVar_ij) - 1 - logVar_ij), [N, d]
+// for mu, logVar [N, d]; they sum over j to KL(N(mu_i, diag exp(logVar_i)) || N(0, I)).
+func GaussianKLTerms(mu, logVar *graph.Node) *graph.Node {
+	return graph.MulScalar(graph.Sub(graph.Add(graph.Square(mu), graph.Exp(logVar)), graph.AddScalar(logVar, 1)), 0.5)
 }
 
-// GaussianKLFreeBits is the batch's KL term with "free bits" (Kingma et al. 2016, in the batch form Li et
-// al. 2019 use against posterior collapse): sum_j max(mean_i KL_ij, lambda), a scalar for mu, logVar
-// [N, d], with KL_ij = 1/2 (mu_ij^2 + exp(logVar_ij) - 1 - logVar_ij). Dimensions whose mean KL is below
-// lambda nats get no gradient from it, so the encoder is not pushed to make them uninformative.
-// lambda = 0 gives mean_i KL_i.
-func GaussianKLFreeBits(mu, logVar *graph.Node, lambda float64) *graph.Node {
-	t := graph.MulScalar(graph.Sub(graph.Add(graph.Square(mu), graph.Exp(logVar)), graph.AddScalar(logVar, 1)), 0.5)
-	perDim := graph.ReduceMean(t, 0) // [d]
+// GaussianKL is KL(N(mu, diag exp(logVar)) || N(0, I)) per row, [N] for mu, logVar [N, d].
+func GaussianKL(mu, logVar *graph.Node) *graph.Node {
+	return graph.ReduceSum(GaussianKLTerms(mu, logVar), -1)
+}
+
+// FreeBits is the batch's KL term with "free bits" (Kingma et al. 2016, in the batch form Li et al. 2019
+// use against posterior collapse): sum_j max(mean_i KL_ij, lambda), a scalar, for the terms [N, d] of
+// GaussianKLTerms. Dimensions whose mean KL is below lambda nats get no gradient from it, so the encoder
+// is not pushed to make them uninformative. lambda = 0 gives mean_i KL_i.
+func FreeBits(terms *graph.Node, lambda float64) *graph.Node {
+	perDim := graph.ReduceMean(terms, 0) // [d]
 	if lambda > 0 {
-		perDim = graph.Max(perDim, graph.Scalar(mu.Graph(), mu.DType(), lambda))
+		perDim = graph.Max(perDim, graph.Scalar(terms.Graph(), terms.DType(), lambda))
 	}
 	return graph.ReduceAllSum(perDim)
 }

@@ -132,7 +132,7 @@ func (m *Model) compile() error {
 	// and, with the amortized networks (inputs: encoder noise and lambda; synthesis noise):
 	//   encoder:   minimise mean_i [-log p_beta(x_i|z_i) + lambda (KL(q_phi(.|x_i) || N(0,I)) - f(z_i))],
 	//              z_i = mu(x_i) + sigma(x_i) eps_i: the negative ELBO of the EBM-prior model up to log Z
-	//              (with free bits, the KL term is prior.GaussianKLFreeBits; with EncoderRate "base" the
+	//              (with free bits, the KL term is prior.FreeBits; with EncoderRate "base" the
 	//              f term is left out)
 	//   synthesis: minimise KL(q_psi || p_alpha) up to its constant (prior.Synthesis.Loss)
 	if m.update, err = context.NewExec(m.Backend, m.Ctx.Reuse(), func(_ *context.Context, in []*graph.Node) []*graph.Node {
@@ -152,13 +152,14 @@ func (m *Model) compile() error {
 			next += 2
 			mu, lv := m.Encoder.Encode(targets, mask)
 			z := prior.Reparameterize(mu, lv, eps)
-			kl := prior.GaussianKLFreeBits(mu, lv, m.Config.FreeBits)
+			terms := prior.GaussianKLTerms(mu, lv)
+			kl := prior.FreeBits(terms, m.Config.FreeBits)
 			if m.Config.RateAgainst() == RateModel {
 				kl = graph.Sub(kl, graph.ReduceAllMean(m.Prior.F(z)))
 			}
 			rate := graph.Mul(lambda, kl)
 			encLoss = graph.Sub(rate, graph.ReduceAllMean(m.Decoder.LogPX(z, inputs, targets, mask)))
-			encKL = graph.ReduceAllMean(prior.GaussianKL(mu, lv))
+			encKL = graph.ReduceAllMean(graph.ReduceSum(terms, -1))
 			m.encOpt.Minimize(encLoss)
 		}
 		if m.Synth != nil {
