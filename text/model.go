@@ -247,6 +247,12 @@ func (m *Model) EncodeStart(b *corpora.Batch, eps []float32) (z, mu, logVar []fl
 // InferPosterior runs the posterior chain for batch b from z0 (nil: N(0, I)) for k steps whose size goes
 // from s to Config.S1End (constant when that is 0), with prior weight lambda (1: the model's posterior).
 func (m *Model) InferPosterior(b *corpora.Batch, z0 []float32, k int, s, lambda float64, rng *rand.Rand, iteration int) ([]float32, error) {
+	if k == 0 { // no chain (e.g. the inference network replaces it): the batch need not be prepared
+		if z0 == nil {
+			return sampler.StandardNormal(rng, b.Size*m.Config.ZDim), nil
+		}
+		return append([]float32(nil), z0...), nil
+	}
 	p, err := m.prepare(b)
 	if err != nil {
 		return nil, err
