@@ -2,9 +2,11 @@
 package clix
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
@@ -181,4 +183,28 @@ func TrainLM(lm *text.LM, data *corpora.Dataset, stderr io.Writer, label string,
 	}
 	bar.Finish()
 	return nil
+}
+
+// ReadJSONLines reads a JSON-lines file (a run's log.jsonl) into records of type T, skipping blank lines
+// and naming the file and line of a malformed record.
+func ReadJSONLines[T any](path string) ([]T, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []T
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for line := 1; sc.Scan(); line++ {
+		if len(sc.Bytes()) == 0 {
+			continue
+		}
+		var r T
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			return nil, fmt.Errorf("%s:%d: not a JSON log record: %w", path, line, err)
+		}
+		out = append(out, r)
+	}
+	return out, sc.Err()
 }

@@ -2,8 +2,6 @@
 package plot
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -68,32 +66,9 @@ type record struct {
 	AUFloor  *int     `json:"valid_au_corrected_floor"`
 }
 
-// ReadLog reads a run's JSON-lines log, naming the line of a malformed record.
-func ReadLog(path string) ([]record, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out []record
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for line := 1; sc.Scan(); line++ {
-		if len(sc.Bytes()) == 0 {
-			continue
-		}
-		var r record
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			return nil, fmt.Errorf("%s:%d: not a JSON log record: %w", path, line, err)
-		}
-		out = append(out, r)
-	}
-	return out, sc.Err()
-}
-
 // Run draws the pictures.
 func Run(opts *Options) error {
-	recs, err := ReadLog(filepath.Join(opts.RunDir, "log.jsonl"))
+	recs, err := clix.ReadJSONLines[record](filepath.Join(opts.RunDir, "log.jsonl"))
 	if err != nil {
 		return err
 	}

@@ -355,23 +355,17 @@ func drawCurves(path string, grid []Setting, out string) error {
 	return plots.Curves(strings.TrimSuffix(path, ".png")+"-mi.png", "validation MI minus its Monte Carlo floor", "iteration", "nats", mi)
 }
 
+// readDiagnoses returns the collapse diagnoses of a run's log.
 func readDiagnoses(path string) ([]text.Diagnosis, error) {
-	f, err := os.Open(path)
+	recs, err := clix.ReadJSONLines[text.Diagnosis](path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
 	var out []text.Diagnosis
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for line := 1; sc.Scan(); line++ {
-		var d text.Diagnosis
-		if err := json.Unmarshal(sc.Bytes(), &d); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
-		}
+	for _, d := range recs {
 		if d.Kind == "diagnosis" {
 			out = append(out, d)
 		}
 	}
-	return out, sc.Err()
+	return out, nil
 }
