@@ -208,3 +208,18 @@ func ReadJSONLines[T any](path string) ([]T, error) {
 	}
 	return out, sc.Err()
 }
+
+// LoadSplit reads the corpus (override when set, else the one a checkpoint recorded; "" is the embedded
+// corpus) and encodes its split with the model's vocabulary and length.
+func LoadSplit(recorded, override string, vocab *corpora.Vocab, maxLen int, split string) (*corpora.Corpus, *corpora.Dataset, error) {
+	data := recorded
+	if override != "" {
+		data = override
+	}
+	corpus, err := text.LoadCorpus(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	ds, err := text.Encode(corpus, vocab, maxLen, split)
+	return corpus, ds, err
+}

@@ -97,15 +97,7 @@ func Run(opts *Options) error {
 	if err != nil {
 		return err
 	}
-	data := info.Data
-	if opts.Data != "" {
-		data = opts.Data
-	}
-	corpus, err := text.LoadCorpus(data)
-	if err != nil {
-		return err
-	}
-	ds, err := text.Encode(corpus, m.Vocab, m.Config.MaxLen, opts.Split)
+	corpus, ds, err := clix.LoadSplit(info.Data, opts.Data, m.Vocab, m.Config.MaxLen, opts.Split)
 	if err != nil {
 		return err
 	}

@@ -201,15 +201,7 @@ func RunEval(opts *EvalOptions) error {
 	if err != nil {
 		return err
 	}
-	data := lm.Config.Data
-	if opts.Data != "" {
-		data = opts.Data
-	}
-	corpus, err := text.LoadCorpus(data)
-	if err != nil {
-		return err
-	}
-	ds, err := text.Encode(corpus, lm.Vocab, lm.Config.MaxLen, opts.Split)
+	_, ds, err := clix.LoadSplit(lm.Config.Data, opts.Data, lm.Vocab, lm.Config.MaxLen, opts.Split)
 	if err != nil {
 		return err
 	}
