@@ -70,7 +70,6 @@ type Trainer struct {
 	priorPCG, postPCG, dropPCG *rand.PCG
 	priorRNG, postRNG, dropRNG *rand.Rand
 	batches                    corpora.Cursor
-	order                      [][]int
 }
 
 // NewTrainer starts a run (state nil) or continues one from state.
