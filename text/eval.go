@@ -369,13 +369,7 @@ func (m *Model) encoderStats(ds *corpora.Dataset, idx []int, rng *rand.Rand) (fl
 			}
 		}
 	}
-	muVar, _ := unitVariances(mu, sigma, d, 1)
-	au := 0
-	for _, v := range muVar {
-		if v > AUThreshold {
-			au++
-		}
-	}
+	au, _ := activeUnits(unitVariances(mu, sigma, d, 1))
 	return MutualInformation(mu, sigma, sample, d), au, nil
 }
 
