@@ -84,7 +84,7 @@ func ParseSetting(s, where string) (Setting, error) {
 	name, flags, ok := strings.Cut(s, "=")
 	name = strings.TrimSpace(name)
 	if !ok || name == "" || strings.ContainsAny(name, "/\\ \t") {
-		return Setting{}, fmt.Errorf("%s: setting %q: expected NAME=FLAGS with a NAME of letters, digits, - or _", where, s)
+		return Setting{}, fmt.Errorf("%s: setting %q: expected NAME=FLAGS with a non-empty NAME without /, \\ or spaces (it names a directory)", where, s)
 	}
 	return Setting{Name: name, Flags: strings.TrimSpace(flags)}, nil
 }
