@@ -1,0 +1,60 @@
+package image
+
+import (
+	"runtime"
+	"testing"
+
+	"github.com/lebm/lebm/corpora"
+)
+
+// benchTrain times learning iterations of cfg on random-content images of its size and reports seconds per
+// part of the iteration and the Go heap's peak (SimpleGo's buffers are Go memory).
+func benchTrain(b *testing.B, cfg Config) {
+	m := testModel(b, cfg)
+	data := corpora.EmbeddedShapes().Train
+	if cfg.Arch != "embedded" {
+		data = randomImages(cfg, 2*cfg.Batch)
+	}
+	tr, err := NewTrainer(m, data, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := tr.Step(); err != nil { // compiles the graphs
+		b.Fatal(err)
+	}
+	tr.Timing = Timing{}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := tr.Step(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	n := float64(tr.Timing.Iterations)
+	b.ReportMetric(tr.Timing.PriorChain/n, "prior-s/it")
+	b.ReportMetric(tr.Timing.PosteriorChain/n, "posterior-s/it")
+	b.ReportMetric(tr.Timing.Update/n, "update-s/it")
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.Sys)/(1<<20), "sys-MiB")
+}
+
+func randomImages(cfg Config, n int) *corpora.Images {
+	s := &corpora.Images{Name: "random", H: cfg.Height, W: cfg.Width, C: cfg.Channels, Pix: make([]uint8, n*cfg.Pixels()), Labels: make([]int, n)}
+	for i := range s.Pix {
+		s.Pix[i] = uint8(i * 7919 % 251)
+	}
+	return s
+}
+
+// BenchmarkTrainEmbedded: the embedded preset (16x16x3, ngf 16, z 16, batch 50, K0 60, K1 20).
+func BenchmarkTrainEmbedded(b *testing.B) {
+	cfg, _ := Preset("embedded")
+	benchTrain(b, cfg)
+}
+
+// BenchmarkTrainSVHN: the SVHN preset at full size (32x32x3, ngf 64, z 100, batch 100, K0 60, K1 20).
+func BenchmarkTrainSVHN(b *testing.B) {
+	cfg, _ := Preset("svhn")
+	benchTrain(b, cfg)
+}

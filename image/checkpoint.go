@@ -1,0 +1,104 @@
+package image
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/lebm/lebm/internal/ckpt"
+)
+
+// Files of an image checkpoint, besides the variables (see internal/ckpt). The hyperparameter file has the
+// text family's name and says "family": "image".
+const (
+	HParamsFile     = "hparams.json"
+	StateFile       = "state.json"
+	Family          = "image"
+	KeepCheckpoints = 3
+)
+
+// RunInfo is stored with the hyperparameters: the family and where the data came from.
+type RunInfo struct {
+	Family string `json:"family"` // always "image"
+	Config Config `json:"config"`
+	Data   string `json:"data"`   // data path, or "" for the embedded shapes
+	Format string `json:"format"` // reader: embedded, mnist, cifar10, svhn or folder
+}
+
+// Save writes a checkpoint of the model and the trainer state into runDir atomically.
+func Save(runDir string, m *Model, info RunInfo, state TrainState) (string, error) {
+	info.Family, info.Config = Family, m.Config
+	hp, err := json.MarshalIndent(info, "", " ")
+	if err != nil {
+		return "", err
+	}
+	st, err := json.MarshalIndent(state, "", " ")
+	if err != nil {
+		return "", err
+	}
+	return ckpt.Save(runDir, state.Step, m.Ctx, map[string][]byte{HParamsFile: hp, StateFile: st}, KeepCheckpoints)
+}
+
+// Load opens an image checkpoint (a run directory or a step directory): verifies it, rebuilds the model
+// from its hyperparameters and restores the variables (optimizer state included).
+func Load(backend backends.Backend, path string) (*Model, RunInfo, TrainState, string, error) {
+	var info RunInfo
+	var state TrainState
+	dir, _, err := ckpt.Open(path)
+	if err != nil {
+		return nil, info, state, "", err
+	}
+	if err := readJSON(filepath.Join(dir, HParamsFile), &info); err != nil {
+		return nil, info, state, "", err
+	}
+	if info.Family != Family {
+		return nil, info, state, "", fmt.Errorf("checkpoint %s holds a %q model, not an image model", dir, FamilyOf(info.Family))
+	}
+	if err := readJSON(filepath.Join(dir, StateFile), &state); err != nil {
+		return nil, info, state, "", err
+	}
+	m, err := NewModel(backend, info.Config)
+	if err != nil {
+		return nil, info, state, "", fmt.Errorf("checkpoint %s: %w", dir, err)
+	}
+	if err := ckpt.LoadVariables(dir, m.Ctx); err != nil {
+		return nil, info, state, "", err
+	}
+	return m, info, state, dir, nil
+}
+
+// FamilyOf names a checkpoint's family from its hparams.json "family" field ("" in text checkpoints).
+func FamilyOf(field string) string {
+	if field == "" {
+		return "text"
+	}
+	return field
+}
+
+// CheckpointFamily reads the family of the checkpoint at path (a run or step directory): "text" or "image".
+func CheckpointFamily(path string) (string, error) {
+	dir, _, err := ckpt.Open(path)
+	if err != nil {
+		return "", err
+	}
+	var probe struct {
+		Family string `json:"family"`
+	}
+	if err := readJSON(filepath.Join(dir, HParamsFile), &probe); err != nil {
+		return "", err
+	}
+	return FamilyOf(probe.Family), nil
+}
+
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: invalid JSON: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,207 @@
+// Package image is the image generator family: the transposed-convolution generators of the paper's
+// Table 2 with a Gaussian likelihood, plugged into the shared latent EBM prior (package prior) and the
+// shared Langevin sampler (package sampler).
+//
+// Images are [N, H, W, C] float32 in [-1, 1] (channels last). The generator g_beta maps z [N, d] to images
+// through transposed convolutions with LeakyReLU(0.1) between them and tanh at the end, and
+//
+//	log p_beta(x|z) = -||x - g_beta(z)||^2 / (2 sigma^2) + const,   sigma = 0.3,
+//
+// where the constant -(HWC/2) log(2 pi sigma^2) is left out everywhere (it changes no gradient, no
+// chain and no anomaly ranking).
+package image
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/lebm/lebm/internal/compute"
+	"github.com/lebm/lebm/prior"
+)
+
+// Layer is one transposed convolution of a generator: kernel K, stride S, padding P, Out channels.
+type Layer struct{ K, S, P, Out int }
+
+// Config holds every hyperparameter of an image model and its training; it is stored in the checkpoint
+// (hparams.json), so that eval, sample, reconstruct and anomaly need no architecture flags.
+type Config struct {
+	Preset string `json:"preset"`
+
+	// Architecture.
+	Arch     string `json:"arch"` // generator layout: svhn, cifar10, celeba, mnist or embedded (see Layers)
+	Height   int    `json:"height"`
+	Width    int    `json:"width"`
+	Channels int    `json:"channels"`
+	NGF      int    `json:"ngf"`       // generator feature width (Table 2)
+	ZDim     int    `json:"z_dim"`     // latent size d
+	Prior    string `json:"prior"`     // "ebm" or "gaussian"
+	EBMWidth int    `json:"ebm_width"` // nef: hidden width of f_alpha (Table 2)
+	Sigma    float64 `json:"sigma"`    // standard deviation of the Gaussian likelihood
+
+	// Short-run Langevin chains (DESIGN.md).
+	K0 int     `json:"k0"`
+	S0 float64 `json:"s0"`
+	K1 int     `json:"k1"`
+	S1 float64 `json:"s1"`
+
+	// Optimisation: Adam with betas (Beta1, Beta2), no gradient clipping (the authors' image code).
+	LRGen   float64 `json:"lr_gen"`
+	LRPrior float64 `json:"lr_prior"`
+	Beta1   float64 `json:"beta1"`
+	Beta2   float64 `json:"beta2"`
+
+	// Data and run.
+	Batch      int    `json:"batch"`
+	HoldOut    int    `json:"hold_out"` // class left out of training (MNIST anomaly protocol); -1 = none
+	Iterations int    `json:"iterations"`
+	Seed       uint64 `json:"seed"`
+	SaveEvery  int    `json:"save_every"`
+	LogEvery   int    `json:"log_every"`
+}
+
+// Defaults from DESIGN.md and the authors' image code.
+const (
+	DefaultSigma   = 0.3  // likelihood standard deviation
+	GenSlope       = 0.1  // LeakyReLU slope of the generator
+	DefaultK0      = 60   // prior chain steps
+	DefaultS0      = 0.4  // prior chain step size
+	DefaultK1      = 20   // posterior chain steps (40 for CIFAR-10, Table 1)
+	DefaultS1      = 0.1  // posterior chain step size
+	DefaultLRGen   = 1e-4 // generator Adam learning rate (images)
+	DefaultLRPrior = 2e-5 // prior Adam learning rate (images)
+	DefaultBeta1   = 0.5
+	DefaultBeta2   = 0.999
+	DefaultBatch   = 100
+)
+
+func base() Config {
+	return Config{
+		Prior: prior.EBM, EBMWidth: prior.DefaultWidth, Sigma: DefaultSigma,
+		K0: DefaultK0, S0: DefaultS0, K1: DefaultK1, S1: DefaultS1,
+		LRGen: DefaultLRGen, LRPrior: DefaultLRPrior, Beta1: DefaultBeta1, Beta2: DefaultBeta2,
+		Batch: DefaultBatch, HoldOut: -1, Iterations: 50000, Seed: 1, SaveEvery: 1000, LogEvery: 50,
+	}
+}
+
+// Presets: Table 2 of the paper (SVHN ngf 64, z 100; CIFAR-10 ngf 128, z 128, K1 = 40 from Table 1;
+// CelebA 64x64 ngf 128, z 100; all nef 200), an MNIST-sized generator for the anomaly protocol (the
+// toolkit's choice: ngf 16, z 16), and "embedded", a small model for the embedded shapes that trains on
+// 2 CPU cores in minutes.
+var Presets = map[string]func() Config{
+	"svhn": func() Config {
+		c := base()
+		c.Preset, c.Arch, c.Height, c.Width, c.Channels, c.NGF, c.ZDim = "svhn", "svhn", 32, 32, 3, 64, 100
+		return c
+	},
+	"cifar10": func() Config {
+		c := base()
+		c.Preset, c.Arch, c.Height, c.Width, c.Channels, c.NGF, c.ZDim = "cifar10", "cifar10", 32, 32, 3, 128, 128
+		c.K1 = 40
+		return c
+	},
+	"celeba": func() Config {
+		c := base()
+		c.Preset, c.Arch, c.Height, c.Width, c.Channels, c.NGF, c.ZDim = "celeba", "celeba", 64, 64, 3, 128, 100
+		return c
+	},
+	"mnist": func() Config {
+		c := base()
+		c.Preset, c.Arch, c.Height, c.Width, c.Channels, c.NGF, c.ZDim = "mnist", "mnist", 28, 28, 1, 16, 16
+		c.Iterations = 20000
+		return c
+	},
+	"embedded": func() Config {
+		c := base()
+		c.Preset, c.Arch, c.Height, c.Width, c.Channels, c.NGF, c.ZDim = "embedded", "embedded", 16, 16, 3, 16, 16
+		c.Batch, c.Iterations, c.SaveEvery, c.LogEvery = 50, 400, 100, 10
+		c.LRGen, c.LRPrior = 1e-3, 1e-4 // a small model on a small set: the image defaults learn too slowly for minutes on CPU
+		return c
+	},
+}
+
+// PresetNames lists the presets, sorted.
+func PresetNames() []string {
+	var out []string
+	for k := range Presets {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Preset returns the named preset.
+func Preset(name string) (Config, error) {
+	f, ok := Presets[name]
+	if !ok {
+		return Config{}, fmt.Errorf("unknown image preset %q (expected one of %v)", name, PresetNames())
+	}
+	return f(), nil
+}
+
+// Layers returns the generator's transposed convolutions, input z as a 1x1 image with ZDim channels.
+// g = ngf:
+//
+//	svhn     (32x32): 4x4 s1 p0 -> 8g (4x4), 4x4 s2 p1 -> 4g (8), -> 2g (16), -> C (32)
+//	cifar10  (32x32): 8x8 s1 p0 -> 8g (8x8), 4x4 s2 p1 -> 4g (16), -> 2g (32), 3x3 s1 p1 -> C (32)
+//	celeba   (64x64): 4x4 s1 p0 -> 8g (4x4), 4x4 s2 p1 -> 4g, 2g, g, C (8, 16, 32, 64)
+//	mnist    (28x28): 4x4 s1 p0 -> 4g (4x4), 3x3 s2 p1 -> 2g (7), 4x4 s2 p1 -> g (14), -> C (28)
+//	embedded (16x16): 4x4 s1 p0 -> 4g (4x4), 4x4 s2 p1 -> 2g (8), -> C (16)
+func (c *Config) Layers() ([]Layer, error) {
+	g, C := c.NGF, c.Channels
+	var ls []Layer
+	switch c.Arch {
+	case "svhn":
+		ls = []Layer{{4, 1, 0, 8 * g}, {4, 2, 1, 4 * g}, {4, 2, 1, 2 * g}, {4, 2, 1, C}}
+	case "cifar10":
+		ls = []Layer{{8, 1, 0, 8 * g}, {4, 2, 1, 4 * g}, {4, 2, 1, 2 * g}, {3, 1, 1, C}}
+	case "celeba":
+		ls = []Layer{{4, 1, 0, 8 * g}, {4, 2, 1, 4 * g}, {4, 2, 1, 2 * g}, {4, 2, 1, g}, {4, 2, 1, C}}
+	case "mnist":
+		ls = []Layer{{4, 1, 0, 4 * g}, {3, 2, 1, 2 * g}, {4, 2, 1, g}, {4, 2, 1, C}}
+	case "embedded":
+		ls = []Layer{{4, 1, 0, 4 * g}, {4, 2, 1, 2 * g}, {4, 2, 1, C}}
+	default:
+		return nil, fmt.Errorf("unknown generator layout %q (expected svhn, cifar10, celeba, mnist or embedded)", c.Arch)
+	}
+	size := 1
+	for _, l := range ls {
+		size = compute.ConvTransposeSize(size, l.K, l.S, l.P)
+	}
+	if size != c.Height || size != c.Width {
+		return nil, fmt.Errorf("generator layout %q makes %dx%d images, the configuration says %dx%d", c.Arch, size, size, c.Height, c.Width)
+	}
+	return ls, nil
+}
+
+// Pixels is H*W*C.
+func (c *Config) Pixels() int { return c.Height * c.Width * c.Channels }
+
+// Validate checks that the configuration is usable.
+func (c *Config) Validate() error {
+	type check struct {
+		ok  bool
+		msg string
+	}
+	for _, ch := range []check{
+		{c.NGF > 0, "ngf must be positive"},
+		{c.ZDim > 0, "z dimension must be positive"},
+		{c.Channels == 1 || c.Channels == 3, "channels must be 1 or 3"},
+		{c.Prior == prior.EBM || c.Prior == prior.Gaussian, fmt.Sprintf("prior must be %q or %q, got %q", prior.EBM, prior.Gaussian, c.Prior)},
+		{c.Prior == prior.Gaussian || c.EBMWidth > 0, "EBM width (nef) must be positive"},
+		{c.Sigma > 0, "likelihood sigma must be positive"},
+		{c.K0 >= 0 && c.K1 >= 0, "chain lengths K0, K1 must be >= 0"},
+		{c.S0 > 0 && c.S1 > 0, "step sizes s0, s1 must be positive"},
+		{c.LRGen > 0 && c.LRPrior >= 0, "learning rates must be positive"},
+		{c.Beta1 >= 0 && c.Beta1 < 1 && c.Beta2 >= 0 && c.Beta2 < 1, "Adam betas must be in [0, 1)"},
+		{c.Batch > 0, "batch size must be positive"},
+		{c.HoldOut >= -1, "held-out class must be -1 (none) or a class label"},
+		{c.Iterations >= 0, "iterations must be >= 0"},
+		{c.SaveEvery > 0 && c.LogEvery > 0, "save and log intervals must be positive"},
+	} {
+		if !ch.ok {
+			return fmt.Errorf("invalid configuration: %s", ch.msg)
+		}
+	}
+	_, err := c.Layers()
+	return err
+}

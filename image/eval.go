@@ -1,0 +1,181 @@
+package image
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/lebm/lebm/corpora"
+)
+
+// EvalConfig says how images are reconstructed.
+type EvalConfig struct {
+	Images int     // the first N images of the set (0 = all)
+	Chains int     // posterior chains per image; their end points are averaged (the posterior mean)
+	K      int     // posterior chain steps (DefaultEvalConfig: the training K1)
+	S      float64 // posterior chain step size (the training s1)
+	Seed   uint64
+}
+
+// DefaultEvalConfig reconstructs every image from the mean of 4 posterior chains of the training length.
+func DefaultEvalConfig(c Config) EvalConfig {
+	return EvalConfig{Chains: 4, K: c.K1, S: c.S1, Seed: 1}
+}
+
+// ReconResult is the reconstruction error of a set and how it was estimated.
+type ReconResult struct {
+	Split    string  `json:"split"`
+	Images   int     `json:"images"`
+	Chains   int     `json:"chains"`
+	K        int     `json:"k"`
+	S        float64 `json:"s"`
+	MSE      float64 `json:"mse"`       // mean over images and pixels of (x - g(z_mean))^2, images in [-1, 1]
+	MSE01    float64 `json:"mse_01"`    // the same with images in [0, 1] (MSE / 4)
+	Baseline float64 `json:"baseline"`  // MSE of the training set's mean image ([-1, 1] scale)
+	LogPX    float64 `json:"mean_logpx"` // mean log p_beta(x | z_mean) without its constant
+}
+
+// Format renders r for people, stating how it was estimated.
+func (r *ReconResult) Format() string {
+	return fmt.Sprintf("%s reconstruction (%d images, posterior mean of %d chains of %d Langevin steps, s = %g):\n"+
+		"  MSE %.5f per pixel on [-1, 1] (%.5f on [0, 1]); mean-image baseline %.5f\n",
+		r.Split, r.Images, r.Chains, r.K, r.S, r.MSE, r.MSE01, r.Baseline)
+}
+
+// forBatches calls f on the set's images in batches of the model's batch size; the last batch is filled
+// up by repeating its first image (every batch has one shape) and f is told how many rows are real.
+func (m *Model) forBatches(set *corpora.Images, n int, f func(idx []int, x []float32, real int) error) error {
+	B := m.Config.Batch
+	for start := 0; start < n; start += B {
+		idx := make([]int, B)
+		real := min(B, n-start)
+		for i := range idx {
+			if i < real {
+				idx[i] = start + i
+			} else {
+				idx[i] = start
+			}
+		}
+		if err := f(idx, set.Float(idx), real); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PosteriorMean returns, for images x (flat [n*pixels]), the mean of chains posterior-chain end points
+// (each K steps of size s from N(0, I)): flat [n*d].
+func (m *Model) PosteriorMean(x []float32, n, chains, k int, s float64, rng *rand.Rand) ([]float32, error) {
+	d := m.Config.ZDim
+	mean := make([]float32, n*d)
+	for c := 0; c < chains; c++ {
+		z, err := m.InferPosterior(x, n, nil, k, s, rng, -1)
+		if err != nil {
+			return nil, err
+		}
+		for i, v := range z {
+			mean[i] += v / float32(chains)
+		}
+	}
+	return mean, nil
+}
+
+// Reconstruct measures the reconstruction error of set from posterior means (see EvalConfig), against
+// the mean-image baseline computed on train. progress, if not nil, is told the images done and the total.
+func (m *Model) Reconstruct(set, train *corpora.Images, split string, ec EvalConfig, progress func(done, total int)) (*ReconResult, error) {
+	if err := m.checkImages(set); err != nil {
+		return nil, err
+	}
+	if ec.Chains < 1 {
+		return nil, fmt.Errorf("reconstruction needs at least one posterior chain, got %d", ec.Chains)
+	}
+	n := set.N()
+	if ec.Images > 0 && ec.Images < n {
+		n = ec.Images
+	}
+	rng := rand.New(rand.NewPCG(ec.Seed, 0xe7a1))
+	mean := MeanImage(train)
+	P := set.Pixels()
+	res := &ReconResult{Split: split, Images: n, Chains: ec.Chains, K: ec.K, S: ec.S}
+	var sse, base, logp float64
+	err := m.forBatches(set, n, func(idx []int, x []float32, real int) error {
+		z, err := m.PosteriorMean(x, len(idx), ec.Chains, ec.K, ec.S, rng)
+		if err != nil {
+			return err
+		}
+		g, err := m.Generate(z, len(idx))
+		if err != nil {
+			return err
+		}
+		for i := 0; i < real*P; i++ {
+			d := float64(x[i] - g[i])
+			sse += d * d
+			b := float64(x[i]) - mean[i%P]
+			base += b * b
+		}
+		lp, err := m.LogPX(x, z, len(idx))
+		if err != nil {
+			return err
+		}
+		for i := 0; i < real; i++ {
+			logp += float64(lp[i])
+		}
+		if progress != nil {
+			progress(idx[0]+real, n)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.MSE = sse / float64(n*P)
+	res.MSE01 = res.MSE / 4
+	res.Baseline = base / float64(n*P)
+	res.LogPX = logp / float64(n)
+	return res, nil
+}
+
+// MeanImage is the per-pixel mean of set in [-1, 1], [pixels].
+func MeanImage(set *corpora.Images) []float64 {
+	P := set.Pixels()
+	mean := make([]float64, P)
+	for i, v := range set.Pix {
+		mean[i%P] += float64(v)/127.5 - 1
+	}
+	for j := range mean {
+		mean[j] /= float64(set.N())
+	}
+	return mean
+}
+
+func (m *Model) checkImages(set *corpora.Images) error {
+	c := m.Config
+	if set.H != c.Height || set.W != c.Width || set.C != c.Channels {
+		return fmt.Errorf("%s: images are %dx%dx%d, the model makes %dx%dx%d", set.Name, set.H, set.W, set.C, c.Height, c.Width, c.Channels)
+	}
+	if set.N() == 0 {
+		return fmt.Errorf("%s: no images", set.Name)
+	}
+	return nil
+}
+
+// Samples draws n images from the model: z from the prior chain (K0 steps of size s0; exact N(0, I) for
+// the gaussian prior), x = g(z). Returns images flat [n*pixels] and z flat [n*d].
+func (m *Model) Samples(n int, rng *rand.Rand) (x, z []float32, err error) {
+	c := m.Config
+	if z, err = m.SamplePrior(n, c.K0, c.S0, rng, -1); err != nil {
+		return nil, nil, err
+	}
+	x, err = m.Generate(z, n)
+	return x, z, err
+}
+
+// isFinite reports whether every value is finite.
+func isFinite(v []float32) bool {
+	for _, x := range v {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return false
+		}
+	}
+	return true
+}

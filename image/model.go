@@ -1,0 +1,198 @@
+package image
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/lebm/lebm/internal/compute"
+	"github.com/lebm/lebm/internal/optim"
+	"github.com/lebm/lebm/prior"
+	"github.com/lebm/lebm/sampler"
+)
+
+// Model is a latent-prior image model: the prior p_alpha(z) (package prior), the generator p_beta(x|z),
+// their optimizers, and the compiled graphs that use them. The chains are the shared sampler's.
+type Model struct {
+	Config    Config
+	Backend   backends.Backend
+	Ctx       *context.Context
+	Prior     *prior.Prior
+	Generator *Generator
+
+	genOpt, priorOpt *optim.Adam
+	priorChain       *sampler.Langevin
+	postChain        *sampler.Langevin
+	priorEval        *prior.Evaluator
+	update           *context.Exec
+	generate         *context.Exec
+	logpx            *context.Exec
+}
+
+// NewModel creates a model with freshly initialised variables (seeded by cfg.Seed; the prior and the
+// generator draw from separate streams, so an EBM-prior model and its gaussian ablation share their
+// initial generator).
+func NewModel(backend backends.Backend, cfg Config) (*Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	layers, _ := cfg.Layers()
+	compute.Register()
+	ctx := context.New()
+	m := &Model{Config: cfg, Backend: backend, Ctx: ctx}
+	var err error
+	if m.Prior, err = prior.New(ctx, cfg.Prior, cfg.ZDim, cfg.EBMWidth, rand.New(rand.NewPCG(cfg.Seed, 0x1417))); err != nil {
+		return nil, err
+	}
+	m.Generator = NewGenerator(ctx, rand.New(rand.NewPCG(cfg.Seed, 0x1418)), layers, cfg.ZDim)
+	m.genOpt = optim.NewAdam(ctx, "generator", m.Generator.Variables(), cfg.LRGen, cfg.Beta1, cfg.Beta2, 0)
+	m.priorOpt = optim.NewAdam(ctx, "prior", m.Prior.Variables(), cfg.LRPrior, cfg.Beta1, cfg.Beta2, 0)
+	if err := m.compile(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// PosteriorEnergy is E(z | x) = -f_alpha(z) + ||z||^2/2 + ||x - g(z)||^2 / (2 sigma^2), [N], extra = (x).
+func (m *Model) PosteriorEnergy(z *graph.Node, extra []*graph.Node) *graph.Node {
+	return graph.Sub(m.Prior.Energy(z), m.Generator.LogPX(z, extra[0], m.Config.Sigma))
+}
+
+func (m *Model) compile() error {
+	var err error
+	if m.priorChain, err = sampler.New(m.Backend, m.Ctx, "prior", func(_ *context.Context, z *graph.Node, _ []*graph.Node) *graph.Node {
+		return m.Prior.Energy(z)
+	}); err != nil {
+		return err
+	}
+	if m.postChain, err = sampler.New(m.Backend, m.Ctx, "posterior", func(_ *context.Context, z *graph.Node, extra []*graph.Node) *graph.Node {
+		return m.PosteriorEnergy(z, extra)
+	}); err != nil {
+		return err
+	}
+	if m.priorEval, err = prior.NewEvaluator(m.Backend, m.Ctx, m.Prior); err != nil {
+		return err
+	}
+	if m.generate, err = context.NewExec(m.Backend, m.Ctx.Reuse(), func(_ *context.Context, z *graph.Node) *graph.Node {
+		return m.Generator.Generate(z)
+	}); err != nil {
+		return err
+	}
+	if m.logpx, err = context.NewExec(m.Backend, m.Ctx.Reuse(), func(_ *context.Context, z, x *graph.Node) *graph.Node {
+		return m.Generator.LogPX(z, x, m.Config.Sigma)
+	}); err != nil {
+		return err
+	}
+	// The learning iteration's parameter updates (steps 3 and 4 of DESIGN.md), given both chains' ends:
+	//   generator: minimise mean_i ||x_i - g(z_post_i)||^2 / (2 sigma^2)   (= -mean log p_beta(x|z_post))
+	//   prior:     minimise mean_i f(z_prior_i) - mean_i f(z_post_i)
+	m.update, err = context.NewExec(m.Backend, m.Ctx.Reuse(), func(_ *context.Context, x, zPost, zPrior *graph.Node) []*graph.Node {
+		logp := m.Generator.LogPX(zPost, x, m.Config.Sigma)
+		genLoss := graph.Neg(graph.ReduceAllMean(logp))
+		fPost := graph.ReduceAllMean(m.Prior.F(zPost))
+		fPrior := graph.ReduceAllMean(m.Prior.F(zPrior))
+		priorLoss := graph.Sub(fPrior, fPost)
+		genNorm := m.genOpt.Minimize(genLoss)
+		priorNorm := m.priorOpt.Minimize(priorLoss)
+		return []*graph.Node{genLoss, priorLoss, fPost, fPrior, genNorm, priorNorm}
+	})
+	return err
+}
+
+func (m *Model) images(x []float32, n int) *tensors.Tensor {
+	c := m.Config
+	return tensors.FromFlatDataAndDimensions(x, n, c.Height, c.Width, c.Channels)
+}
+
+// SamplePrior runs the prior chain for k steps of size s on n chains from N(0, I); for the gaussian prior
+// it returns exact N(0, I) draws. iteration is used in error reports. z is flat [n*d].
+func (m *Model) SamplePrior(n, k int, s float64, rng *rand.Rand, iteration int) ([]float32, error) {
+	d := m.Config.ZDim
+	z0 := sampler.StandardNormal(rng, n*d)
+	if !m.Prior.Trainable() || k == 0 {
+		return z0, nil
+	}
+	res, err := m.priorChain.Run(z0, n, d, k, sampler.Constant(s), rng, iteration)
+	if err != nil {
+		return nil, err
+	}
+	return res.Z, nil
+}
+
+// InferPosterior runs the posterior chain for images x (flat [n*H*W*C] in [-1, 1]) from z0 (nil: N(0, I))
+// for k steps of size s.
+func (m *Model) InferPosterior(x []float32, n int, z0 []float32, k int, s float64, rng *rand.Rand, iteration int) ([]float32, error) {
+	if len(x) != n*m.Config.Pixels() {
+		return nil, fmt.Errorf("posterior: %d pixel values for %d images of %d", len(x), n, m.Config.Pixels())
+	}
+	if z0 == nil {
+		z0 = sampler.StandardNormal(rng, n*m.Config.ZDim)
+	}
+	res, err := m.postChain.Run(z0, n, m.Config.ZDim, k, sampler.Constant(s), rng, iteration, m.images(x, n))
+	if err != nil {
+		return nil, err
+	}
+	return res.Z, nil
+}
+
+// Generate returns g(z) for z flat [n*d]: images flat [n*H*W*C] in [-1, 1].
+func (m *Model) Generate(z []float32, n int) ([]float32, error) {
+	out, err := m.generate.Exec(tensors.FromFlatDataAndDimensions(z, n, m.Config.ZDim))
+	if err != nil {
+		return nil, err
+	}
+	return tensors.MustCopyFlatData[float32](out[0]), nil
+}
+
+// LogPX returns log p_beta(x|z) (constant left out) per image.
+func (m *Model) LogPX(x, z []float32, n int) ([]float32, error) {
+	out, err := m.logpx.Exec(tensors.FromFlatDataAndDimensions(z, n, m.Config.ZDim), m.images(x, n))
+	if err != nil {
+		return nil, err
+	}
+	return tensors.MustCopyFlatData[float32](out[0]), nil
+}
+
+// F returns f_alpha(z) for z flat [n*d].
+func (m *Model) F(z []float32, n int) ([]float32, error) { return m.priorEval.F(z, n) }
+
+// UpdateStats are the outputs of one parameter update.
+type UpdateStats struct {
+	GenLoss   float64 // mean ||x - g(z_post)||^2 / (2 sigma^2)
+	PriorLoss float64 // mean f(z_prior) - mean f(z_post)
+	FPost     float64
+	FPrior    float64
+	GenNorm   float64 // generator gradient norm
+	PriorNorm float64
+}
+
+// Update applies the Adam updates for images x (flat [n*H*W*C]) given the chains' end points.
+func (m *Model) Update(x []float32, n int, zPost, zPrior []float32) (UpdateStats, error) {
+	d := m.Config.ZDim
+	out, err := m.update.Exec(m.images(x, n), tensors.FromFlatDataAndDimensions(zPost, n, d),
+		tensors.FromFlatDataAndDimensions(zPrior, len(zPrior)/d, d))
+	if err != nil {
+		return UpdateStats{}, err
+	}
+	f := func(i int) float64 { return float64(tensors.MustCopyFlatData[float32](out[i])[0]) }
+	return UpdateStats{GenLoss: f(0), PriorLoss: f(1), FPost: f(2), FPrior: f(3), GenNorm: f(4), PriorNorm: f(5)}, nil
+}
+
+// NumParameters counts the trainable parameters (generator and prior).
+func (m *Model) NumParameters() int {
+	n := 0
+	for _, v := range append(m.Generator.Variables(), m.Prior.Variables()...) {
+		n += v.Shape().Size()
+	}
+	return n
+}
+
+func (m *Model) String() string {
+	c := m.Config
+	return fmt.Sprintf("image model (%s layout): %dx%dx%d images, ngf %d, z %d, prior %s (nef %d), sigma %g, %d parameters; "+
+		"posterior chain K1 %d s1 %g, prior chain K0 %d s0 %g", c.Arch, c.Height, c.Width, c.Channels, c.NGF, c.ZDim,
+		c.Prior, c.EBMWidth, c.Sigma, m.NumParameters(), c.K1, c.S1, c.K0, c.S0)
+}
