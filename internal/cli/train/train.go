@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/lebm/lebm/corpora"
+	"github.com/lebm/lebm/image"
 	"github.com/lebm/lebm/internal/ckpt"
 	"github.com/lebm/lebm/internal/cli/clix"
 	"github.com/lebm/lebm/prior"
@@ -31,6 +32,9 @@ type Options struct {
 	NoEval  bool
 	JSON    bool
 	Quiet   bool
+
+	Family string     // "text" (default) or "image"
+	Image  ImageFlags // the image family's own flags
 
 	Config  text.Config // flag values; only flags the user set override the preset
 	Changed []string    // names of the hyperparameter flags the user set
@@ -87,13 +91,13 @@ var overrides = []struct {
 }
 
 // resumable are the hyperparameter flags that may change when a run is resumed.
-var resumable = map[string]bool{"iterations": true, "save-every": true, "log-every": true}
+var resumable = map[string]bool{"iterations": true, "save-every": true, "log-every": true, "eval-images": true}
 
 // NewCmd returns the cobra command; run is called with the parsed options (tests pass their own).
 func NewCmd(opts *Options, run func(*Options) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "train",
-		Short: "Train a latent EBM-prior LSTM text model",
+		Short: "Train a latent EBM-prior model: LSTM text model, or image generator with --family image",
 		Long: `Train a text model whose latent prior is an energy-based model, by maximum likelihood with short-run
 Langevin chains for the prior and the posterior (Pang et al., NeurIPS 2020).
 
@@ -101,13 +105,22 @@ Without --data it trains on an embedded generated corpus (no download). With --d
 DIR/train.txt, DIR/valid.txt and DIR/test.txt (one sentence per line, whitespace tokens).
 Hyperparameter flags override the preset's values (presets: ` + fmt.Sprint(text.PresetNames()) + `).
 Checkpoints go to the run directory (--out) every --save-every iterations and at the end; a run is
-continued with --resume RUN_DIR.`,
+continued with --resume RUN_DIR.
+
+With --family image it trains a transposed-convolution image generator (the paper's Table 2) on the
+embedded generated shapes, or with --data PATH --preset svhn|cifar10|celeba|mnist on SVHN's .mat files,
+CIFAR-10's binary batches, a folder of PNG/JPEG images (centre-cropped and resized) or MNIST idx files.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.Changed = nil
 			for _, o := range overrides {
 				if cmd.Flags().Changed(o.name) {
 					opts.Changed = append(opts.Changed, o.name)
+				}
+			}
+			for _, name := range imageOnly {
+				if cmd.Flags().Changed(name) {
+					opts.Changed = append(opts.Changed, name)
 				}
 			}
 			clix.Streams(cmd, &opts.Stdout, &opts.Stderr)
@@ -131,6 +144,7 @@ continued with --resume RUN_DIR.`,
 	f.DurationVar(&opts.MaxTime, "max-time", 0, "stop training after this long (e.g. 30m), checkpoint and evaluate as at the last iteration (0 = no limit)")
 	f.IntVar(&opts.EvalEvery, "eval-every", 0, "every N iterations, diagnose the latent on validation sentences (NLL, reconstruction gap, MI and AU against their floors, chain displacement) into log.jsonl and the progress line, warning when collapsed (0 = never)")
 	f.IntVar(&opts.EvalEverySentences, "eval-every-sentences", 100, "validation sentences used by --eval-every (8 chains, 16 importance samples, 10k samples for log Z)")
+	addImageFlags(cmd, opts)
 	for _, o := range overrides {
 		o.bind(cmd, &opts.Config)
 		f.Lookup(o.name).Usage = o.usage + " (default: the preset's)"
@@ -180,8 +194,37 @@ type Summary struct {
 	Model        string           `json:"model"`
 }
 
-// Run trains as the options say.
+// Run trains as the options say: a text model, or an image model with --family image (or when
+// resuming an image run).
 func Run(opts *Options) error {
+	if opts.Family == "" {
+		opts.Family = FamilyText
+	}
+	if opts.Resume != "" {
+		for _, name := range opts.Changed {
+			if !resumable[name] {
+				return fmt.Errorf("--%s cannot change when resuming (the checkpoint fixes it); only --iterations, --save-every, --log-every and --eval-images can", name)
+			}
+		}
+		fam, err := image.CheckpointFamily(opts.Resume)
+		if err != nil {
+			return err
+		}
+		if opts.Family != FamilyText && opts.Family != fam {
+			return fmt.Errorf("--family %s, but %s holds a %s run", opts.Family, opts.Resume, fam)
+		}
+		opts.Family = fam
+	}
+	if err := opts.checkFamilyFlags(); err != nil {
+		return err
+	}
+	if opts.Family == FamilyImage {
+		return RunImage(opts)
+	}
+	return runText(opts)
+}
+
+func runText(opts *Options) error {
 	backend, err := clix.NewBackend(opts.Backend)
 	if err != nil {
 		return err
@@ -196,11 +239,6 @@ func Run(opts *Options) error {
 	)
 	runDir := opts.Out
 	if opts.Resume != "" {
-		for _, name := range opts.Changed {
-			if !resumable[name] {
-				return fmt.Errorf("--%s cannot change when resuming (the checkpoint fixes it); only --iterations, --save-every and --log-every can", name)
-			}
-		}
 		var st text.TrainState
 		m, info, st, resumeDir, err = text.Load(backend, opts.Resume)
 		if err != nil {

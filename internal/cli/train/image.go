@@ -1,0 +1,317 @@
+package train
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/lebm/lebm/corpora"
+	"github.com/lebm/lebm/image"
+	"github.com/lebm/lebm/internal/ckpt"
+	"github.com/lebm/lebm/internal/cli/clix"
+	"github.com/spf13/cobra"
+)
+
+// Families of `lebm train --family`.
+const (
+	FamilyText  = "text"
+	FamilyImage = "image"
+)
+
+// ImageFlags are the flags that only the image family has.
+type ImageFlags struct {
+	NGF, NEF   int
+	Sigma      float64
+	HoldOut    int
+	Format     string // reader (default: the preset's)
+	EvalImages int    // final evaluation: the first N test images (0 = all)
+}
+
+// imageOnly names the image family's own flags (refused with --family text).
+var imageOnly = []string{"ngf", "nef", "sigma", "hold-out", "format", "eval-images"}
+
+// sharedWithImage maps the hyperparameter flags both families have onto the image configuration; the
+// other hyperparameter flags are text-only and refused with --family image.
+var sharedWithImage = map[string]func(dst *image.Config, o *Options){
+	"z":          func(d *image.Config, o *Options) { d.ZDim = o.Config.ZDim },
+	"prior":      func(d *image.Config, o *Options) { d.Prior = o.Config.Prior },
+	"ebm-width":  func(d *image.Config, o *Options) { d.EBMWidth = o.Config.EBMWidth },
+	"k0":         func(d *image.Config, o *Options) { d.K0 = o.Config.K0 },
+	"s0":         func(d *image.Config, o *Options) { d.S0 = o.Config.S0 },
+	"k1":         func(d *image.Config, o *Options) { d.K1 = o.Config.K1 },
+	"s1":         func(d *image.Config, o *Options) { d.S1 = o.Config.S1 },
+	"lr-gen":     func(d *image.Config, o *Options) { d.LRGen = o.Config.LRGen },
+	"lr-prior":   func(d *image.Config, o *Options) { d.LRPrior = o.Config.LRPrior },
+	"batch":      func(d *image.Config, o *Options) { d.Batch = o.Config.Batch },
+	"iterations": func(d *image.Config, o *Options) { d.Iterations = o.Config.Iterations },
+	"seed":       func(d *image.Config, o *Options) { d.Seed = o.Config.Seed },
+	"save-every": func(d *image.Config, o *Options) { d.SaveEvery = o.Config.SaveEvery },
+	"log-every":  func(d *image.Config, o *Options) { d.LogEvery = o.Config.LogEvery },
+	"ngf":        func(d *image.Config, o *Options) { d.NGF = o.Image.NGF },
+	"nef":        func(d *image.Config, o *Options) { d.EBMWidth = o.Image.NEF },
+	"sigma":      func(d *image.Config, o *Options) { d.Sigma = o.Image.Sigma },
+	"hold-out":   func(d *image.Config, o *Options) { d.HoldOut = o.Image.HoldOut },
+}
+
+func addImageFlags(cmd *cobra.Command, o *Options) {
+	f := cmd.Flags()
+	f.StringVar(&o.Family, "family", FamilyText, "generator family: text (LSTM decoder) or image (transposed-convolution generator)")
+	f.IntVar(&o.Image.NGF, "ngf", 0, "image: generator feature width ngf (default: the preset's)")
+	f.IntVar(&o.Image.NEF, "nef", 0, "image: EBM hidden width nef (same as --ebm-width; default: the preset's)")
+	f.Float64Var(&o.Image.Sigma, "sigma", 0, "image: standard deviation of the Gaussian likelihood (default 0.3)")
+	f.IntVar(&o.Image.HoldOut, "hold-out", -1, "image: leave this class out of training (the MNIST anomaly protocol; -1 = none)")
+	f.StringVar(&o.Image.Format, "format", "", "image: data reader "+fmt.Sprint([]string{corpora.FormatMNIST, corpora.FormatCIFAR10, corpora.FormatSVHN, corpora.FormatFolder})+
+		" (default: the preset's: mnist, cifar10, svhn; folder for celeba and embedded)")
+	f.IntVar(&o.Image.EvalImages, "eval-images", 0, "image: final evaluation on the first N test images (0 = all)")
+}
+
+// checkFamilyFlags refuses flags that the chosen family does not have.
+func (o *Options) checkFamilyFlags() error {
+	switch o.Family {
+	case FamilyText:
+		for _, name := range o.Changed {
+			for _, io := range imageOnly {
+				if name == io {
+					return fmt.Errorf("--%s applies to --family image only", name)
+				}
+			}
+		}
+	case FamilyImage:
+		for _, name := range o.Changed {
+			if _, ok := sharedWithImage[name]; !ok && !isImageOnly(name) {
+				return fmt.Errorf("--%s applies to the text family only (image flags: --ngf --nef --sigma --hold-out --format and the chain, optimiser and run flags)", name)
+			}
+		}
+	default:
+		return fmt.Errorf("--family must be %q or %q, got %q", FamilyText, FamilyImage, o.Family)
+	}
+	return nil
+}
+
+func isImageOnly(name string) bool {
+	for _, n := range imageOnly {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+// ResolveImageConfig returns the image preset's configuration with the flags the user set applied.
+func (o *Options) ResolveImageConfig() (image.Config, error) {
+	name := o.Preset
+	if name == "" {
+		name = "embedded"
+	}
+	cfg, err := image.Preset(name)
+	if err != nil {
+		return cfg, err
+	}
+	o.applyImage(&cfg)
+	return cfg, cfg.Validate()
+}
+
+func (o *Options) applyImage(cfg *image.Config) {
+	for _, name := range o.Changed {
+		if apply, ok := sharedWithImage[name]; ok {
+			apply(cfg, o)
+		}
+	}
+}
+
+// imageFormat is the reader for a preset (the --format flag overrides it).
+func imageFormat(o *Options, preset string) string {
+	switch {
+	case o.Image.Format != "":
+		return o.Image.Format
+	case o.Data == "":
+		return corpora.FormatEmbedded
+	case preset == "mnist" || preset == "cifar10" || preset == "svhn":
+		return preset
+	}
+	return corpora.FormatFolder
+}
+
+// ImageSummary is what `lebm train --family image --json` prints.
+type ImageSummary struct {
+	RunDir       string             `json:"run_dir"`
+	Checkpoint   string             `json:"checkpoint"`
+	Iterations   int                `json:"iterations"`
+	SecondsPerIt float64            `json:"seconds_per_iteration"`
+	Timing       image.Timing       `json:"timing"`
+	Interrupted  bool               `json:"interrupted"`
+	OutOfTime    bool               `json:"out_of_time"`
+	Config       image.Config       `json:"config"`
+	Data         string             `json:"data"`
+	Test         *image.ReconResult `json:"test,omitempty"`
+	Model        string             `json:"model"`
+}
+
+// LoadImageData reads the data a run names and drops the held-out class from its training split.
+func LoadImageData(info image.RunInfo) (*corpora.ImageSplits, error) {
+	c := info.Config
+	data, err := corpora.LoadImages(info.Format, info.Data, c.Height, c.Channels)
+	if err != nil {
+		return nil, err
+	}
+	if c.HoldOut >= 0 {
+		data = &corpora.ImageSplits{Train: data.Train.Without(c.HoldOut), Test: data.Test, Note: data.Note}
+	}
+	return data, nil
+}
+
+// RunImage trains an image model as the options say.
+func RunImage(opts *Options) error {
+	backend, err := clix.NewBackend(opts.Backend)
+	if err != nil {
+		return err
+	}
+	defer backend.Finalize()
+	var (
+		m         *image.Model
+		info      image.RunInfo
+		state     *image.TrainState
+		resumeDir string
+	)
+	runDir := opts.Out
+	if opts.Resume != "" {
+		var st image.TrainState
+		if m, info, st, resumeDir, err = image.Load(backend, opts.Resume); err != nil {
+			return err
+		}
+		state = &st
+		opts.applyImage(&m.Config)
+		if opts.Data != "" {
+			info.Data = opts.Data
+		}
+		if runDir == "" {
+			runDir = filepath.Dir(resumeDir)
+		}
+	} else {
+		cfg, err := opts.ResolveImageConfig()
+		if err != nil {
+			return err
+		}
+		info = image.RunInfo{Config: cfg, Data: opts.Data, Format: imageFormat(opts, cfg.Preset)}
+		if runDir == "" {
+			runDir = filepath.Join("runs", fmt.Sprintf("image-%s-%s", cfg.Preset, time.Now().Format("20060102-150405")))
+		}
+		if _, err := os.Stat(filepath.Join(runDir, ckpt.LatestFile)); err == nil {
+			return fmt.Errorf("run directory %s already holds a run: continue it with --resume %s, or choose another --out", runDir, runDir)
+		}
+		if m, err = image.NewModel(backend, cfg); err != nil {
+			return err
+		}
+	}
+	info.Config = m.Config
+	data, err := LoadImageData(info)
+	if err != nil {
+		return err
+	}
+	if data.Note != "" {
+		fmt.Fprintln(opts.Stderr, "note:", data.Note)
+	}
+	tr, err := image.NewTrainer(m, data.Train, state)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(runDir, 0o755); err != nil {
+		return err
+	}
+	logFile, err := os.OpenFile(filepath.Join(runDir, "log.jsonl"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	tr.Log = logFile
+	fmt.Fprintf(opts.Stderr, "%s\ndata: %s (%d training images); run directory: %s; backend: %s\n",
+		m, data.Train.Name, data.Train.N(), runDir, backend.Name())
+
+	save := func() (string, error) {
+		st, err := tr.SnapshotState()
+		if err != nil {
+			return "", err
+		}
+		return image.Save(runDir, m, info, st)
+	}
+	lastCkpt := ""
+	if tr.State.Step == 0 {
+		if lastCkpt, err = save(); err != nil {
+			return err
+		}
+	}
+	sigCtx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cfg := m.Config
+	bar := clix.NewBar(opts.Stderr, cfg.Iterations, "train", "it", opts.Quiet)
+	bar.Set(tr.State.Step)
+	start, startStep := time.Now(), tr.State.Step
+	interrupted, outOfTime := false, false
+	for tr.State.Step < cfg.Iterations {
+		if sigCtx.Err() != nil {
+			interrupted = true
+			break
+		}
+		if opts.MaxTime > 0 && time.Since(start) >= opts.MaxTime {
+			outOfTime = true
+			break
+		}
+		st, err := tr.Step()
+		if err != nil {
+			if lastCkpt != "" {
+				return fmt.Errorf("%w\nlast good checkpoint: %s", err, lastCkpt)
+			}
+			return err
+		}
+		bar.Set(st.Step)
+		bar.Describe(fmt.Sprintf("mse %.4f prior %+.3f", st.MSE, st.PriorLoss))
+		if st.Step%cfg.SaveEvery == 0 {
+			if lastCkpt, err = save(); err != nil {
+				return err
+			}
+		}
+	}
+	if tr.State.Step%cfg.SaveEvery != 0 || lastCkpt == "" {
+		if lastCkpt, err = save(); err != nil {
+			return err
+		}
+	}
+	bar.Finish()
+	done := tr.State.Step - startStep
+	sum := ImageSummary{RunDir: runDir, Checkpoint: lastCkpt, Iterations: tr.State.Step, Timing: tr.Timing, Interrupted: interrupted,
+		OutOfTime: outOfTime, Config: m.Config, Data: data.Train.Name, Model: m.String()}
+	if done > 0 {
+		sum.SecondsPerIt = time.Since(start).Seconds() / float64(done)
+	}
+	fmt.Fprintf(opts.Stderr, "checkpoint: %s (iteration %d, %.3f s/iteration: prior chain %.3f, posterior chain %.3f, updates %.3f)\n",
+		lastCkpt, tr.State.Step, sum.SecondsPerIt, per(tr.Timing.PriorChain, done), per(tr.Timing.PosteriorChain, done), per(tr.Timing.Update, done))
+	if outOfTime {
+		fmt.Fprintf(opts.Stderr, "--max-time %v reached at iteration %d\n", opts.MaxTime, tr.State.Step)
+	}
+	if interrupted {
+		fmt.Fprintf(opts.Stderr, "interrupted: continue with `lebm train --resume %s`\n", runDir)
+	}
+	if !opts.NoEval && !interrupted {
+		ec := image.DefaultEvalConfig(cfg)
+		ec.Images = opts.Image.EvalImages
+		ebar := clix.NewBar(opts.Stderr, 1, "eval test", "images", opts.Quiet)
+		res, err := m.Reconstruct(data.Test, data.Train, "test", ec, ebar.Progress)
+		ebar.Finish()
+		if err != nil {
+			return err
+		}
+		sum.Test = res
+	}
+	if opts.JSON {
+		return clix.PrintJSON(opts.Stdout, sum)
+	}
+	fmt.Fprintf(opts.Stdout, "checkpoint: %s\n", lastCkpt)
+	if sum.Test != nil {
+		fmt.Fprint(opts.Stdout, sum.Test.Format())
+	}
+	return nil
+}
