@@ -28,15 +28,15 @@ type Config struct {
 	Preset string `json:"preset"`
 
 	// Architecture.
-	Arch     string `json:"arch"` // generator layout: svhn, cifar10, celeba, mnist or embedded (see Layers)
-	Height   int    `json:"height"`
-	Width    int    `json:"width"`
-	Channels int    `json:"channels"`
-	NGF      int    `json:"ngf"`       // generator feature width (Table 2)
-	ZDim     int    `json:"z_dim"`     // latent size d
-	Prior    string `json:"prior"`     // "ebm" or "gaussian"
-	EBMWidth int    `json:"ebm_width"` // nef: hidden width of f_alpha (Table 2)
-	Sigma    float64 `json:"sigma"`    // standard deviation of the Gaussian likelihood
+	Arch     string  `json:"arch"` // generator layout: svhn, cifar10, celeba, mnist or embedded (see Layers)
+	Height   int     `json:"height"`
+	Width    int     `json:"width"`
+	Channels int     `json:"channels"`
+	NGF      int     `json:"ngf"`       // generator feature width (Table 2)
+	ZDim     int     `json:"z_dim"`     // latent size d
+	Prior    string  `json:"prior"`     // "ebm" or "gaussian"
+	EBMWidth int     `json:"ebm_width"` // nef: hidden width of f_alpha (Table 2)
+	Sigma    float64 `json:"sigma"`     // standard deviation of the Gaussian likelihood
 
 	// Short-run Langevin chains (DESIGN.md).
 	K0 int     `json:"k0"`

@@ -29,9 +29,9 @@ type ReconResult struct {
 	Chains   int     `json:"chains"`
 	K        int     `json:"k"`
 	S        float64 `json:"s"`
-	MSE      float64 `json:"mse"`       // mean over images and pixels of (x - g(z_mean))^2, images in [-1, 1]
-	MSE01    float64 `json:"mse_01"`    // the same with images in [0, 1] (MSE / 4)
-	Baseline float64 `json:"baseline"`  // MSE of the training set's mean image ([-1, 1] scale)
+	MSE      float64 `json:"mse"`        // mean over images and pixels of (x - g(z_mean))^2, images in [-1, 1]
+	MSE01    float64 `json:"mse_01"`     // the same with images in [0, 1] (MSE / 4)
+	Baseline float64 `json:"baseline"`   // MSE of the training set's mean image ([-1, 1] scale)
 	LogPX    float64 `json:"mean_logpx"` // mean log p_beta(x | z_mean) without its constant
 }
 

@@ -43,7 +43,9 @@ func NewGenerator(ctx *context.Context, rng *rand.Rand, layers []Layer, zDim int
 }
 
 // Variables are the generator's trainable variables.
-func (g *Generator) Variables() []*context.Variable { return append(append([]*context.Variable{}, g.w...), g.b...) }
+func (g *Generator) Variables() []*context.Variable {
+	return append(append([]*context.Variable{}, g.w...), g.b...)
+}
 
 // Generate computes g_beta(z) for z [N, d]: z as a 1x1 image, then per layer
 // h <- LReLU_0.1(ConvT(h, w_l) + b_l), the last layer with tanh instead: [N, H, W, C].

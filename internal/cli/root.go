@@ -2,6 +2,7 @@
 package cli
 
 import (
+	"github.com/lebm/lebm/internal/cli/anomaly"
 	"github.com/lebm/lebm/internal/cli/evalcmd"
 	"github.com/lebm/lebm/internal/cli/interpolate"
 	"github.com/lebm/lebm/internal/cli/lm"
@@ -17,9 +18,10 @@ import (
 func NewRootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "lebm",
-		Short: "Latent-space energy-based prior models for text (Pang et al., NeurIPS 2020)",
+		Short: "Latent-space energy-based prior models for text and images (Pang et al., NeurIPS 2020)",
 		Long: `lebm trains and evaluates latent-variable text models whose prior p_alpha(z) ∝ exp(f_alpha(z)) N(0, I)
-is an energy-based model, learned by maximum likelihood with short-run Langevin chains.`,
+is an energy-based model, learned by maximum likelihood with short-run Langevin chains. The same prior
+and sampler drive transposed-convolution image generators (train --family image).`,
 		SilenceErrors: true, // main prints the error once
 	}
 	root.AddCommand(
@@ -31,6 +33,7 @@ is an energy-based model, learned by maximum likelihood with short-run Langevin 
 		lm.NewCmd(lm.RunTrain, lm.RunEval),
 		plot.NewCmd(&plot.Options{}, plot.Run),
 		sweep.NewCmd(&sweep.Options{}, sweep.Run),
+		anomaly.NewCmd(&anomaly.Options{}, anomaly.Run),
 	)
 	return root
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/lebm/lebm/corpora"
+	"github.com/lebm/lebm/image"
+	"github.com/lebm/lebm/internal/ckpt"
 	"github.com/lebm/lebm/internal/compute"
 	"github.com/lebm/lebm/text"
 	"github.com/schollz/progressbar/v3"
@@ -222,4 +224,64 @@ func LoadSplit(recorded, override string, vocab *corpora.Vocab, maxLen int, spli
 	}
 	ds, err := text.Encode(corpus, vocab, maxLen, split)
 	return corpus, ds, err
+}
+
+// IsImageCheckpoint reports whether the checkpoint at path holds an image model (false for text models
+// and for paths that are not checkpoints: loading the text model then reports the problem).
+func IsImageCheckpoint(path string) bool {
+	fam, err := image.CheckpointFamily(path)
+	return err == nil && fam == image.Family
+}
+
+// LoadImageModel opens an image checkpoint on the named backend: the model, its run information, and
+// the checkpoint directory.
+func LoadImageModel(backendName, path string) (*image.Model, image.RunInfo, string, error) {
+	backend, err := NewBackend(backendName)
+	if err != nil {
+		return nil, image.RunInfo{}, "", err
+	}
+	m, info, _, dir, err := image.Load(backend, path)
+	return m, info, dir, err
+}
+
+// LoadImageSplits reads the data of an image run (or, with override, the data at that path in the run's
+// format), leaving the held-out class out of the training split.
+func LoadImageSplits(info image.RunInfo, override string) (*corpora.ImageSplits, error) {
+	if override != "" {
+		info.Data = override
+		if info.Format == corpora.FormatEmbedded {
+			info.Format = corpora.FormatFolder
+		}
+	}
+	c := info.Config
+	data, err := corpora.LoadImages(info.Format, info.Data, c.Height, c.Channels)
+	if err != nil {
+		return nil, err
+	}
+	if c.HoldOut >= 0 {
+		data = &corpora.ImageSplits{Train: data.Train.Without(c.HoldOut), Test: data.Test, Note: data.Note}
+	}
+	return data, nil
+}
+
+// WriteGrid writes n images (flat, in [-1, 1]) as a PNG grid of cols columns, atomically.
+func WriteGrid(path string, imgs []float32, n, cols int, c image.Config) error {
+	png, err := image.GridPNG(imgs, n, c.Height, c.Width, c.Channels, cols)
+	if err != nil {
+		return err
+	}
+	return ckpt.WriteAtomic(path, png)
+}
+
+// ImageEvalConfig turns the flags into the reconstruction settings of an image model.
+func (p PosteriorFlags) ImageEvalConfig(cfg image.Config) image.EvalConfig {
+	ec := image.DefaultEvalConfig(cfg)
+	ec.Chains, ec.Seed = p.Chains, p.Seed
+	if p.Steps > 0 {
+		ec.K = p.Steps
+	}
+	if p.StepSize > 0 {
+		ec.S = p.StepSize
+	}
+	return ec
 }

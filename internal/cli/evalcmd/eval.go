@@ -29,6 +29,7 @@ type Options struct {
 	LM          string                // checkpoint of an LSTM LM of the real training data (forward PPL)
 	Quiet       bool
 	SentenceNLL string // file for -log p(x) of each evaluated sentence, one per line (paired comparisons)
+	Image       ImageOptions
 	Changed     map[string]bool
 
 	Stdout, Stderr io.Writer
@@ -45,7 +46,10 @@ was trained on. The checkpoint holds the hyperparameters and the vocabulary: no 
 NLL is importance-sampled from a diagonal Gaussian q(z|x) fitted to P posterior Langevin chains per
 sentence; log Z of the EBM prior is estimated from samples of N(0, I). MI uses the mixture estimator;
 AU is reported raw and corrected for the Monte Carlo noise of the chain means, and both are also
-reported on copies of a single sentence (their floor: values a model that ignores x would get).`,
+reported on copies of a single sentence (their floor: values a model that ignores x would get).
+
+For an image model: reconstruction MSE of the split from the posterior mean of --chains chains (against
+the training set's mean image), and FID with --inception (model samples against the split's images).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Checkpoint = args[0]
@@ -76,6 +80,7 @@ reported on copies of a single sentence (their floor: values a model that ignore
 	f.Float64Var(&opts.Gen.Temperature, "gen-temperature", 1, "generation: sampling temperature")
 	f.IntVar(&opts.Gen.LMIterations, "lm-iterations", 0, "generation: iterations of the language models trained for the PPLs (default: the model's)")
 	f.StringVar(&opts.LM, "lm", "", "generation: LSTM LM checkpoint of the real data for forward PPL (default: train one)")
+	addImageFlags(f, &opts.Image)
 	return cmd
 }
 
@@ -93,6 +98,9 @@ func (o *Options) Resolve(cfg text.Config) text.EvalConfig {
 
 // Run evaluates as the options say.
 func Run(opts *Options) error {
+	if clix.IsImageCheckpoint(opts.Checkpoint) {
+		return runImage(opts)
+	}
 	m, info, dir, err := clix.LoadModel(opts.Backend, opts.Checkpoint)
 	if err != nil {
 		return err

@@ -23,6 +23,8 @@ type Options struct {
 	Decode     text.DecodeOptions
 	Backend    string
 	JSON       bool
+	Out        string // image models: the PNG grid to write
+	Cols       int    // image models: grid columns
 	Changed    map[string]bool
 
 	Stdout, Stderr io.Writer
@@ -32,11 +34,13 @@ type Options struct {
 func NewCmd(opts *Options, run func(*Options) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sample CHECKPOINT",
-		Short: "Sample sentences: z from the learned prior (prior Langevin chain), decoded",
+		Short: "Sample sentences (or images): z from the learned prior (prior Langevin chain), decoded",
 		Long: `Draw z from the learned prior p_alpha(z) by the prior short-run Langevin chain from N(0, I)
 (K0 steps of size s0: the model's unless --k0/--s0 say otherwise; exact N(0, I) draws for a gaussian
 prior) and decode each z into a sentence, greedily, by sampling at a temperature, or by beam search.
-The output is deterministic given --seed.`,
+The output is deterministic given --seed.
+
+For an image model, the images g(z) are written as a PNG grid (--out, --cols).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Checkpoint = args[0]
@@ -53,6 +57,8 @@ The output is deterministic given --seed.`,
 	clix.AddDecodeFlags(f, &opts.Decode)
 	clix.AddBackendFlag(f, &opts.Backend)
 	f.BoolVar(&opts.JSON, "json", false, "print JSON")
+	f.StringVar(&opts.Out, "out", "samples.png", "image models: PNG file for the grid of samples")
+	f.IntVar(&opts.Cols, "cols", 8, "image models: columns of the grid")
 	return cmd
 }
 
@@ -66,6 +72,9 @@ type Sample struct {
 func Run(opts *Options) error {
 	if opts.N < 1 {
 		return fmt.Errorf("-n must be at least 1, got %d", opts.N)
+	}
+	if clix.IsImageCheckpoint(opts.Checkpoint) {
+		return runImage(opts)
 	}
 	m, _, _, err := clix.LoadModel(opts.Backend, opts.Checkpoint)
 	if err != nil {
@@ -104,5 +113,49 @@ func Run(opts *Options) error {
 	for _, s := range out {
 		fmt.Fprintln(opts.Stdout, s.Text)
 	}
+	return nil
+}
+
+// ImageSamples is what `lebm sample --json` prints for an image model.
+type ImageSamples struct {
+	File  string  `json:"file"`
+	N     int     `json:"n"`
+	Prior string  `json:"prior"`
+	K0    int     `json:"k0"`
+	S0    float64 `json:"s0"`
+}
+
+func runImage(opts *Options) error {
+	if opts.Cols < 1 {
+		return fmt.Errorf("--cols must be at least 1, got %d", opts.Cols)
+	}
+	m, _, _, err := clix.LoadImageModel(opts.Backend, opts.Checkpoint)
+	if err != nil {
+		return err
+	}
+	k0, s0 := m.Config.K0, m.Config.S0
+	if opts.Changed["k0"] {
+		k0 = opts.K0
+	}
+	if opts.Changed["s0"] {
+		s0 = opts.S0
+	}
+	rng := rand.New(rand.NewPCG(opts.Seed, 0x5a3b))
+	z, err := m.SamplePrior(opts.N, k0, s0, rng, -1)
+	if err != nil {
+		return err
+	}
+	x, err := m.Generate(z, opts.N)
+	if err != nil {
+		return err
+	}
+	if err := clix.WriteGrid(opts.Out, x, opts.N, opts.Cols, m.Config); err != nil {
+		return err
+	}
+	res := ImageSamples{File: opts.Out, N: opts.N, Prior: m.Config.Prior, K0: k0, S0: s0}
+	if opts.JSON {
+		return clix.PrintJSON(opts.Stdout, res)
+	}
+	fmt.Fprintf(opts.Stdout, "%d samples (prior %s, %d prior Langevin steps of %g) written to %s\n", opts.N, res.Prior, k0, s0, opts.Out)
 	return nil
 }

@@ -151,19 +151,6 @@ type ImageSummary struct {
 	Model        string             `json:"model"`
 }
 
-// LoadImageData reads the data a run names and drops the held-out class from its training split.
-func LoadImageData(info image.RunInfo) (*corpora.ImageSplits, error) {
-	c := info.Config
-	data, err := corpora.LoadImages(info.Format, info.Data, c.Height, c.Channels)
-	if err != nil {
-		return nil, err
-	}
-	if c.HoldOut >= 0 {
-		data = &corpora.ImageSplits{Train: data.Train.Without(c.HoldOut), Test: data.Test, Note: data.Note}
-	}
-	return data, nil
-}
-
 // RunImage trains an image model as the options say.
 func RunImage(opts *Options) error {
 	backend, err := clix.NewBackend(opts.Backend)
@@ -208,7 +195,7 @@ func RunImage(opts *Options) error {
 		}
 	}
 	info.Config = m.Config
-	data, err := LoadImageData(info)
+	data, err := clix.LoadImageSplits(info, "")
 	if err != nil {
 		return err
 	}
