@@ -1,7 +1,12 @@
 package image
 
 import (
+	"errors"
+	"reflect"
 	"testing"
+
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/lebm/lebm/sampler"
 
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/internal/compute"
@@ -28,7 +33,7 @@ func TestTrainingBeatsMeanImage(t *testing.T) {
 		t.Skip("trains a model")
 	}
 	cfg, _ := Preset("embedded")
-	cfg.K0, cfg.K1 = 20, 20
+	cfg.K0 = 10
 	m := testModel(t, cfg)
 	data := corpora.EmbeddedShapes()
 	ec := DefaultEvalConfig(cfg)
@@ -41,7 +46,7 @@ func TestTrainingBeatsMeanImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 150; i++ {
+	for i := 0; i < 100; i++ {
 		if _, err := tr.Step(); err != nil {
 			t.Fatal(err)
 		}
@@ -56,5 +61,147 @@ func TestTrainingBeatsMeanImage(t *testing.T) {
 	}
 	if after.MSE > 0.5*after.Baseline {
 		t.Errorf("after training, reconstruction MSE %.4f is not well below the mean-image baseline %.4f", after.MSE, after.Baseline)
+	}
+}
+
+func smallConfig() Config {
+	cfg, _ := Preset("embedded")
+	cfg.NGF, cfg.ZDim, cfg.EBMWidth, cfg.K0, cfg.K1, cfg.Batch = 4, 4, 16, 5, 5, 10
+	return cfg
+}
+
+func variables(m *Model) map[string][]float32 {
+	out := map[string][]float32{}
+	for v := range m.Ctx.IterVariables() {
+		out[v.ScopeAndName()] = tensors.MustCopyFlatData[float32](v.MustValue())
+	}
+	return out
+}
+
+// TestResumeEquivalence: 6 iterations in one go equal 3 iterations, a checkpoint, a reload and 3 more,
+// bit for bit (model, optimizer state, batch order, chain noise), for both priors.
+func TestResumeEquivalence(t *testing.T) {
+	data := corpora.EmbeddedShapes().Train.Head(100)
+	for _, p := range []string{"ebm", "gaussian"} {
+		t.Run(p, func(t *testing.T) {
+			cfg := smallConfig()
+			cfg.Prior = p
+			a, err := NewTrainer(testModel(t, cfg), data, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := NewTrainer(testModel(t, cfg), data, nil)
+			for i := 0; i < 6; i++ {
+				if _, err := a.Step(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i := 0; i < 3; i++ {
+				if _, err := b.Step(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			st, err := b.SnapshotState()
+			if err != nil {
+				t.Fatal(err)
+			}
+			run := t.TempDir()
+			if _, err := Save(run, b.Model, RunInfo{Format: corpora.FormatEmbedded}, st); err != nil {
+				t.Fatal(err)
+			}
+			m, info, st2, _, err := Load(b.Model.Backend, run)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(m.Config, cfg) || info.Family != Family {
+				t.Fatal("checkpoint did not restore the configuration and family")
+			}
+			c, err := NewTrainer(m, data, &st2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < 3; i++ {
+				if _, err := c.Step(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			va, vc := variables(a.Model), variables(c.Model)
+			for k := range va {
+				if !reflect.DeepEqual(va[k], vc[k]) {
+					t.Fatalf("variable %s differs between continuous and resumed runs", k)
+				}
+			}
+		})
+	}
+}
+
+// TestDivergingChainReported: an absurd posterior step size makes the chain explode; the error names the
+// chain, the iteration and the step size, and the trainer's state does not advance.
+func TestDivergingChainReported(t *testing.T) {
+	cfg := smallConfig()
+	cfg.S1 = 1e5
+	tr, err := NewTrainer(testModel(t, cfg), corpora.EmbeddedShapes().Train.Head(50), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = tr.Step()
+	var ce *sampler.ChainError
+	if !errors.As(err, &ce) {
+		t.Fatalf("want a ChainError, got %v", err)
+	}
+	if ce.Chain != "posterior" || ce.Iteration != 1 || ce.StepSize != 1e5 {
+		t.Fatalf("report %+v", ce)
+	}
+	if tr.State.Step != 0 {
+		t.Fatal("a failed iteration must not count")
+	}
+}
+
+// TestLayersMatchImageSize: every preset's generator makes images of its configured size, and a layout
+// that does not is refused.
+func TestLayersMatchImageSize(t *testing.T) {
+	for _, name := range PresetNames() {
+		cfg, _ := Preset(name)
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("preset %s: %v", name, err)
+		}
+	}
+	cfg, _ := Preset("svhn")
+	cfg.Height, cfg.Width = 64, 64
+	if err := cfg.Validate(); err == nil {
+		t.Error("svhn layout accepted for 64x64 images")
+	}
+}
+
+// TestLogPX: log p(x|z) is -||x - g(z)||^2 / (2 sigma^2), checked against the generated image on the host.
+func TestLogPX(t *testing.T) {
+	cfg := smallConfig()
+	m := testModel(t, cfg)
+	z := []float32{0.3, -1, 0.5, 2, -0.2, 0.1, 0, 1}
+	g, err := m.Generate(z, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := corpora.EmbeddedShapes().Test.Float([]int{0, 1})
+	lp, err := m.LogPX(x, z, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	P := cfg.Pixels()
+	for i := 0; i < 2; i++ {
+		var s float64
+		for j := 0; j < P; j++ {
+			d := float64(x[i*P+j] - g[i*P+j])
+			s += d * d
+		}
+		want := -s / (2 * cfg.Sigma * cfg.Sigma)
+		if diff := float64(lp[i]) - want; diff > 1e-3*(1-want) || diff < -1e-3*(1-want) {
+			t.Errorf("image %d: log p %v, want %v", i, lp[i], want)
+		}
+		for j := 0; j < P; j++ {
+			if g[i*P+j] < -1 || g[i*P+j] > 1 {
+				t.Fatalf("g(z) outside [-1, 1]: %v", g[i*P+j])
+			}
+		}
 	}
 }
