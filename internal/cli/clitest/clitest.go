@@ -35,3 +35,19 @@ func Execute(cmd *cobra.Command, args ...string) (string, error) {
 	err := cmd.Execute()
 	return buf.String(), err
 }
+
+// TinyImageRun trains a tiny image model on the embedded shapes for a few iterations and returns its run
+// directory.
+func TinyImageRun(t *testing.T, iterations int) string {
+	t.Helper()
+	run := filepath.Join(t.TempDir(), "run")
+	var out bytes.Buffer
+	err := train.Run(&train.Options{Family: train.FamilyImage, Out: run, Quiet: true, NoEval: true, Stdout: &out, Stderr: &out,
+		Changed: []string{"ngf", "z", "nef", "k0", "k1", "iterations", "batch"},
+		Image:   train.ImageFlags{NGF: 2, NEF: 16},
+		Config:  text.Config{ZDim: 4, K0: 3, K1: 3, Iterations: iterations, Batch: 10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lebm/lebm/internal/cli/clitest"
 	"github.com/lebm/lebm/internal/cli/train"
 	"github.com/lebm/lebm/text"
 )
@@ -134,5 +135,36 @@ func TestTrainResumeEval(t *testing.T) {
 	cmd.SetErr(&errb)
 	if err := cmd.Execute(); err == nil || strings.Contains(errb.String(), "Usage:") {
 		t.Fatalf("want an error without usage, got %v / %q", err, errb.String())
+	}
+}
+
+// TestImageEval: an image checkpoint reports the reconstruction error with its settings; FID without
+// weights says where to get them.
+func TestImageEval(t *testing.T) {
+	run := clitest.TinyImageRun(t, 2)
+	var stdout, stderr bytes.Buffer
+	opts := &Options{Checkpoint: run, Split: "test", JSON: true, Quiet: true, Eval: text.EvalConfig{Chains: 2, Seed: 1},
+		Image: ImageOptions{Images: 30}, Changed: map[string]bool{}, Stdout: &stdout, Stderr: &stderr}
+	if err := Run(opts); err != nil {
+		t.Fatal(err)
+	}
+	var res ImageEval
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
+		t.Fatal(err)
+	}
+	r := res.Recon
+	if r == nil || r.Images != 30 || r.Chains != 2 || r.K != 3 || r.MSE <= 0 || r.Baseline <= 0 || res.FID != nil {
+		t.Fatalf("%+v", res)
+	}
+	if r.MSE01*4 != r.MSE {
+		t.Errorf("MSE on [0, 1] %v is not MSE / 4 (%v)", r.MSE01, r.MSE)
+	}
+	opts.Image.Inception = t.TempDir()
+	if err := Run(opts); err == nil || !strings.Contains(err.Error(), "inception_v3_weights") {
+		t.Fatalf("FID without weights: %v", err)
+	}
+	opts.Image.Inception, opts.Split = "", "valid"
+	if err := Run(opts); err == nil || !strings.Contains(err.Error(), "test or train") {
+		t.Fatalf("bad split: %v", err)
 	}
 }

@@ -3,12 +3,14 @@ package reconstruct
 import (
 	"bytes"
 	"encoding/json"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/lebm/lebm/internal/cli/clitest"
+	"github.com/lebm/lebm/internal/cli/clix"
 )
 
 func TestFlagParsing(t *testing.T) {
@@ -61,5 +63,40 @@ func TestUnknownWordsAndBadInput(t *testing.T) {
 	os.WriteFile(bad, []byte("ok line\nbad \xff\n"), 0o644)
 	if _, err := clitest.Execute(NewCmd(&Options{Stdout: &out}, Run), run, bad); err == nil || !strings.Contains(err.Error(), bad+":2") {
 		t.Fatalf("want an error naming %s:2, got %v", bad, err)
+	}
+}
+
+// TestImageReconstruct: an image checkpoint writes originals and reconstructions as interleaved rows.
+func TestImageReconstruct(t *testing.T) {
+	run := clitest.TinyImageRun(t, 2)
+	out := filepath.Join(t.TempDir(), "r.png")
+	var stdout bytes.Buffer
+	opts := &Options{Checkpoint: run, Input: "-", Images: 5, Cols: 3, Out: out, JSON: true,
+		Posterior: clix.PosteriorFlags{Chains: 2, Seed: 1}, Stdout: &stdout, Stderr: &stdout}
+	if err := Run(opts); err != nil {
+		t.Fatal(err)
+	}
+	var res ImageResult
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Images != 5 || res.Chains != 2 || res.K != 3 || res.MSE <= 0 {
+		t.Fatalf("%+v", res)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() != 3*17+1 || b.Dy() != 4*17+1 { // 2 blocks of (originals, reconstructions)
+		t.Fatalf("grid %v", b)
+	}
+	opts.Input = filepath.Join(t.TempDir(), "missing")
+	if err := Run(opts); err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Fatalf("missing data folder: %v", err)
 	}
 }

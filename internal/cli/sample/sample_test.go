@@ -2,6 +2,9 @@ package sample
 
 import (
 	"bytes"
+	"image/png"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -69,5 +72,31 @@ func TestSampleReproducible(t *testing.T) {
 	}
 	if n := strings.Count(a, "\n"); n != 20 {
 		t.Fatalf("%d lines, want 20", n)
+	}
+}
+
+// TestImageSamples: an image checkpoint gives a PNG grid of the requested count and layout.
+func TestImageSamples(t *testing.T) {
+	run := clitest.TinyImageRun(t, 2)
+	out := filepath.Join(t.TempDir(), "s.png")
+	var stdout bytes.Buffer
+	opts := &Options{Checkpoint: run, N: 6, Cols: 4, Seed: 1, Out: out, JSON: true, Stdout: &stdout, Stderr: &stdout}
+	if err := Run(opts); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() != 4*17+1 || b.Dy() != 2*17+1 {
+		t.Fatalf("grid %v, want 4x2 images of 16x16 with borders", b)
+	}
+	if !strings.Contains(stdout.String(), `"n": 6`) {
+		t.Errorf("JSON: %s", stdout.String())
 	}
 }

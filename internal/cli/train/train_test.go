@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/lebm/lebm/text"
 )
 
 func parse(t *testing.T, args []string) (*Options, error) {
@@ -85,6 +87,55 @@ func TestFlagParsing(t *testing.T) {
 				t.Fatalf("%+v", o)
 			}
 		}},
+		{"image family: preset and overrides", []string{"--family", "image", "--preset", "cifar10", "--ngf", "32", "--nef", "100", "--sigma", "0.2",
+			"--k0", "10", "--k1", "15", "--z", "64", "--lr-prior", "0.001", "--hold-out", "3", "--format", "folder", "--eval-images", "50"}, "", func(t *testing.T, o *Options) {
+			if err := o.checkFamilyFlags(); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := o.ResolveImageConfig()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Preset != "cifar10" || cfg.NGF != 32 || cfg.EBMWidth != 100 || cfg.Sigma != 0.2 || cfg.K0 != 10 || cfg.K1 != 15 ||
+				cfg.ZDim != 64 || cfg.LRPrior != 0.001 || cfg.HoldOut != 3 || cfg.LRGen != 1e-4 || cfg.Height != 32 {
+				t.Fatalf("%+v", cfg)
+			}
+			if imageFormat(o, cfg.Preset) != "folder" || o.Image.EvalImages != 50 {
+				t.Fatalf("format %q, eval images %d", imageFormat(o, cfg.Preset), o.Image.EvalImages)
+			}
+		}},
+		{"image family: table 1 and 2 defaults", []string{"--family", "image", "--preset", "cifar10", "--data", "/x"}, "", func(t *testing.T, o *Options) {
+			cfg, err := o.ResolveImageConfig()
+			if err != nil || cfg.K1 != 40 || cfg.NGF != 128 || cfg.ZDim != 128 || cfg.EBMWidth != 200 || cfg.HoldOut != -1 || imageFormat(o, cfg.Preset) != "cifar10" {
+				t.Fatalf("%+v %v", cfg, err)
+			}
+		}},
+		{"image family: embedded without data", []string{"--family", "image"}, "", func(t *testing.T, o *Options) {
+			cfg, err := o.ResolveImageConfig()
+			if err != nil || cfg.Preset != "embedded" || imageFormat(o, cfg.Preset) != "embedded" {
+				t.Fatalf("%+v %v", cfg, err)
+			}
+		}},
+		{"image family refuses text flags", []string{"--family", "image", "--embed", "8"}, "", func(t *testing.T, o *Options) {
+			if err := o.checkFamilyFlags(); err == nil || !strings.Contains(err.Error(), "--embed applies to the text family") {
+				t.Fatalf("got %v", err)
+			}
+		}},
+		{"text family refuses image flags", []string{"--ngf", "8"}, "", func(t *testing.T, o *Options) {
+			if err := o.checkFamilyFlags(); err == nil || !strings.Contains(err.Error(), "--ngf applies to --family image") {
+				t.Fatalf("got %v", err)
+			}
+		}},
+		{"unknown family", []string{"--family", "audio"}, "", func(t *testing.T, o *Options) {
+			if err := o.checkFamilyFlags(); err == nil || !strings.Contains(err.Error(), "--family") {
+				t.Fatalf("got %v", err)
+			}
+		}},
+		{"image preset unknown", []string{"--family", "image", "--preset", "ptb"}, "", func(t *testing.T, o *Options) {
+			if _, err := o.ResolveImageConfig(); err == nil || !strings.Contains(err.Error(), "unknown image preset") {
+				t.Fatalf("got %v", err)
+			}
+		}},
 		{"bad posterior init", []string{"--posterior-init", "vae"}, "", func(t *testing.T, o *Options) {
 			if _, err := o.ResolveConfig(); err == nil || !strings.Contains(err.Error(), "posterior init") {
 				t.Fatalf("want posterior init error, got %v", err)
@@ -152,6 +203,52 @@ func TestRunBadInputs(t *testing.T) {
 	}
 	err = Run(&Options{Resume: out, Changed: []string{"hidden"}, Quiet: true, Stdout: &stdout, Stderr: &stderr})
 	if err == nil || !strings.Contains(err.Error(), "--hidden cannot change") {
+		t.Fatalf("architecture change on resume: %v", err)
+	}
+}
+
+// TestImageRunBadInputs: bad image data is reported naming the file, before any run directory exists;
+// resuming an image run continues it; a finished run's checkpoint is the image family's.
+func TestImageRunBadInputs(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "train-images-idx3-ubyte"), []byte("not idx at all, long enough"), 0o644)
+	os.WriteFile(filepath.Join(dir, "train-labels-idx1-ubyte"), []byte("x"), 0o644)
+	out := filepath.Join(t.TempDir(), "run")
+	var stdout, stderr bytes.Buffer
+	err := Run(&Options{Family: FamilyImage, Preset: "mnist", Data: dir, Out: out, Quiet: true, Stdout: &stdout, Stderr: &stderr})
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "train-images-idx3-ubyte")) || !strings.Contains(err.Error(), "magic") {
+		t.Fatalf("want an error naming the idx file, got %v", err)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Fatal("a run directory was created for bad data")
+	}
+	err = Run(&Options{Family: FamilyImage, Preset: "cifar10", Data: t.TempDir(), Out: out, Quiet: true, Stdout: &stdout, Stderr: &stderr})
+	if err == nil || !strings.Contains(err.Error(), "data_batch_1.bin") {
+		t.Fatalf("missing CIFAR-10 files: %v", err)
+	}
+}
+
+// TestImageResume: a short image run, resumed to more iterations, continues from its checkpoint.
+func TestImageResume(t *testing.T) {
+	run := filepath.Join(t.TempDir(), "run")
+	var stdout, stderr bytes.Buffer
+	base := Options{Family: FamilyImage, Out: run, Quiet: true, NoEval: true, Stdout: &stdout, Stderr: &stderr,
+		Changed: []string{"ngf", "z", "nef", "k0", "k1", "iterations", "batch"},
+		Image:   ImageFlags{NGF: 2, NEF: 8}, Config: text.Config{ZDim: 2, K0: 2, K1: 2, Iterations: 2, Batch: 10}}
+	o := base
+	if err := Run(&o); err != nil {
+		t.Fatal(err)
+	}
+	o = Options{Resume: run, JSON: true, Quiet: true, Changed: []string{"iterations", "eval-images"}, Config: text.Config{Iterations: 4},
+		Image: ImageFlags{EvalImages: 20}, Stdout: &stdout, Stderr: &stderr}
+	if err := Run(&o); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), `"iterations": 4`) || !strings.Contains(stdout.String(), `"images": 20`) {
+		t.Fatalf("resumed summary: %s", stdout.String())
+	}
+	o = Options{Resume: run, Family: FamilyImage, Changed: []string{"ngf"}, Stdout: &stdout, Stderr: &stderr}
+	if err := Run(&o); err == nil || !strings.Contains(err.Error(), "--ngf cannot change") {
 		t.Fatalf("architecture change on resume: %v", err)
 	}
 }
