@@ -38,7 +38,10 @@ func NewCmd(opts *Options, run func(*Options) error) *cobra.Command {
                 reconstruction term, from the --eval-every diagnoses
   displacement.png  how far the posterior chains move from their start, against the iteration
   latent.png    the first two principal components of the posterior means of validation sentences,
-                coloured by topic on the embedded corpus`,
+                coloured by topic on the embedded corpus
+
+For an image run: losses.png (reconstruction MSE and prior loss), energies.png, and latent.png from the
+posterior means of the first --sentences test images, coloured by class.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.RunDir = args[0]
@@ -68,13 +71,16 @@ type record struct {
 
 // Run draws the pictures.
 func Run(opts *Options) error {
-	recs, err := clix.ReadJSONLines[record](filepath.Join(opts.RunDir, "log.jsonl"))
-	if err != nil {
-		return err
-	}
 	out := opts.Out
 	if out == "" {
 		out = filepath.Join(opts.RunDir, "plots")
+	}
+	if clix.IsImageCheckpoint(opts.RunDir) {
+		return runImage(opts, out)
+	}
+	recs, err := clix.ReadJSONLines[record](filepath.Join(opts.RunDir, "log.jsonl"))
+	if err != nil {
+		return err
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err

@@ -61,3 +61,23 @@ func TestPlotRun(t *testing.T) {
 		t.Fatalf("want an error naming log.jsonl:2, got %v", err)
 	}
 }
+
+// TestPlotImageRun: an image run gives its curves and the projection of test images' posterior means.
+func TestPlotImageRun(t *testing.T) {
+	run := filepath.Join(t.TempDir(), "run")
+	var buf bytes.Buffer
+	if err := train.Run(&train.Options{Family: train.FamilyImage, Out: run, Quiet: true, NoEval: true, Stdout: &buf, Stderr: &buf,
+		Changed: []string{"ngf", "z", "nef", "k0", "k1", "iterations", "batch", "log-every"}, Image: train.ImageFlags{NGF: 2, NEF: 8},
+		Config: text.Config{ZDim: 3, K0: 2, K1: 2, Iterations: 3, Batch: 10, LogEvery: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := Run(&Options{RunDir: run, Sentences: 30, Posterior: clix.PosteriorFlags{Chains: 2, Seed: 1}, Stdout: &out, Stderr: &out}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"losses.png", "energies.png", "latent.png"} {
+		if _, err := os.Stat(filepath.Join(run, "plots", name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,97 @@
+package plot
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+
+	"github.com/lebm/lebm/corpora"
+	"github.com/lebm/lebm/image"
+	"github.com/lebm/lebm/internal/cli/clix"
+	"github.com/lebm/lebm/internal/plots"
+)
+
+// runImage draws an image run: losses.png (reconstruction MSE and prior loss), energies.png, and
+// latent.png (posterior means of test images, coloured by class when the data has classes).
+func runImage(opts *Options, out string) error {
+	recs, err := clix.ReadJSONLines[image.IterStats](filepath.Join(opts.RunDir, "log.jsonl"))
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	var mse, prior, fPost, fPrior plots.Series
+	mse.Name, prior.Name, fPost.Name, fPrior.Name = "reconstruction MSE per pixel ([-1, 1])", "prior loss", "f on posterior samples", "f on prior samples"
+	for _, r := range recs {
+		x := float64(r.Step)
+		mse.X, mse.Y = append(mse.X, x), append(mse.Y, r.MSE)
+		prior.X, prior.Y = append(prior.X, x), append(prior.Y, r.PriorLoss)
+		fPost.X, fPost.Y = append(fPost.X, x), append(fPost.Y, r.FPost)
+		fPrior.X, fPrior.Y = append(fPrior.X, x), append(fPrior.Y, r.FPrior)
+	}
+	var written []string
+	draw := func(name string, f func(string) error) error {
+		p := filepath.Join(out, name)
+		if err := f(p); err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		written = append(written, p)
+		return nil
+	}
+	if err := draw("losses.png", func(p string) error {
+		return plots.Curves(p, "training losses", "iteration", "MSE / nats", []plots.Series{mse, prior})
+	}); err != nil {
+		return err
+	}
+	if err := draw("energies.png", func(p string) error {
+		return plots.Curves(p, "f_alpha on posterior and prior samples", "iteration", "f", []plots.Series{fPost, fPrior})
+	}); err != nil {
+		return err
+	}
+	m, info, _, err := clix.LoadImageModel(opts.Backend, opts.RunDir)
+	if err != nil {
+		return err
+	}
+	data, err := clix.LoadImageSplits(info, "")
+	if err != nil {
+		return err
+	}
+	n := min(opts.Sentences, data.Test.N())
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	ec := opts.Posterior.ImageEvalConfig(m.Config)
+	z, err := m.PosteriorMean(data.Test.Float(idx), n, ec.Chains, ec.K, ec.S, rand.New(rand.NewPCG(ec.Seed, 0xe7a1)))
+	if err != nil {
+		return err
+	}
+	d := m.Config.ZDim
+	x := make([][]float64, n)
+	for i := range x {
+		x[i] = make([]float64, d)
+		for j := range x[i] {
+			x[i][j] = float64(z[i*d+j])
+		}
+	}
+	var labels []int
+	var names []string
+	if data.Test.Labels[0] >= 0 {
+		labels = data.Test.Labels[:n]
+		names = corpora.ShapeNames
+		if info.Format != corpora.FormatEmbedded {
+			names = []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
+		}
+	}
+	if err := draw("latent.png", func(p string) error {
+		return plots.Projection(p, fmt.Sprintf("posterior means of %d test images (PCA)", n), x, labels, names)
+	}); err != nil {
+		return err
+	}
+	for _, p := range written {
+		fmt.Fprintln(opts.Stdout, p)
+	}
+	return nil
+}
