@@ -26,6 +26,7 @@ const InceptionSize = 299
 // not to published numbers.
 type Inception struct {
 	exec *context.Exec
+	size int // side of the network's input (InceptionSize; tests use less)
 }
 
 // NewInception loads the weights from dir (unpacking them if needed).
@@ -40,20 +41,30 @@ func NewInception(backend backends.Backend, dir string) (*Inception, error) {
 			return nil, fmt.Errorf("--inception %s: %w", dir, err)
 		}
 	}
+	return newInception(backend, dir)
+}
+
+// newInception builds the feature extractor; dir "" gives random (untrained) weights, for tests of the
+// graph itself.
+func newInception(backend backends.Backend, dir string) (*Inception, error) {
 	ctx := context.New()
 	exec, err := context.NewExec(backend, ctx, func(ctx *context.Context, x *graph.Node) *graph.Node {
-		return inceptionv3.BuildGraph(ctx, x).PreTrained(dir).SetPooling(inceptionv3.MeanPooling).Trainable(false).Done()
+		cfg := inceptionv3.BuildGraph(ctx, x).SetPooling(inceptionv3.MeanPooling)
+		if dir != "" {
+			cfg = cfg.PreTrained(dir).Trainable(false)
+		}
+		return cfg.Done()
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Inception{exec: exec}, nil
+	return &Inception{exec: exec, size: InceptionSize}, nil
 }
 
 // Features returns the pool features of n images (flat [n*h*w*c] in [-1, 1]; gray images are repeated
 // over 3 channels), each resized to InceptionSize.
 func (inc *Inception) Features(imgs []float32, n, h, w, c int) ([][]float64, error) {
-	const s = InceptionSize
+	s := inc.size
 	in := make([]float32, n*s*s*3)
 	src := goimage.NewRGBA(goimage.Rect(0, 0, w, h))
 	dst := goimage.NewRGBA(goimage.Rect(0, 0, s, s))
