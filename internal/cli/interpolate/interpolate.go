@@ -22,6 +22,7 @@ type Options struct {
 	Decode        text.DecodeOptions
 	Backend       string
 	JSON          bool
+	Out           string // image models: the PNG to write
 
 	Stdout, Stderr io.Writer
 }
@@ -32,7 +33,10 @@ func NewCmd(opts *Options, run func(*Options) error) *cobra.Command {
 		Use:   "interpolate CHECKPOINT \"first sentence\" \"second sentence\"",
 		Short: "Decode along the line between the inferred codes of two sentences",
 		Long: `Infer z1 and z2 for two sentences (means of --chains posterior chains, as reconstruct does) and
-decode z = (1 - a) z1 + a z2 for --steps values of a from 0 to 1.`,
+decode z = (1 - a) z1 + a z2 for --steps values of a from 0 to 1.
+
+For an image model the two endpoints are indices of test images; the originals and the generated row
+between them are written as a PNG (--out).`,
 		Args: cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Checkpoint, opts.First, opts.Second = args[0], args[1], args[2]
@@ -46,6 +50,7 @@ decode z = (1 - a) z1 + a z2 for --steps values of a from 0 to 1.`,
 	clix.AddDecodeFlags(f, &opts.Decode)
 	clix.AddBackendFlag(f, &opts.Backend)
 	f.BoolVar(&opts.JSON, "json", false, "print JSON")
+	f.StringVar(&opts.Out, "out", "interpolation.png", "image models: PNG file for the row of images")
 	return cmd
 }
 
@@ -57,6 +62,9 @@ type Point struct {
 
 // Run interpolates as the options say.
 func Run(opts *Options) error {
+	if opts.Steps >= 2 && clix.IsImageCheckpoint(opts.Checkpoint) {
+		return runImage(opts)
+	}
 	if opts.Steps < 2 {
 		return fmt.Errorf("--steps must be at least 2 (the two endpoints), got %d", opts.Steps)
 	}

@@ -3,10 +3,14 @@ package interpolate
 import (
 	"bytes"
 	"encoding/json"
+	"image/png"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/lebm/lebm/internal/cli/clitest"
+	"github.com/lebm/lebm/internal/cli/clix"
 	"github.com/lebm/lebm/internal/cli/reconstruct"
 )
 
@@ -47,5 +51,33 @@ func TestEndpointsMatchReconstructions(t *testing.T) {
 	}
 	if points[0].Text != pairs[0].Reconstruction || points[3].Text != pairs[1].Reconstruction {
 		t.Fatalf("endpoints %q / %q, reconstructions %q / %q", points[0].Text, points[3].Text, pairs[0].Reconstruction, pairs[1].Reconstruction)
+	}
+}
+
+// TestImageInterpolate: the originals frame a row of interpolated images; bad indices are refused.
+func TestImageInterpolate(t *testing.T) {
+	run := clitest.TinyImageRun(t, 2)
+	out := filepath.Join(t.TempDir(), "i.png")
+	var buf bytes.Buffer
+	opts := &Options{Checkpoint: run, First: "3", Second: "7", Steps: 5, Out: out, JSON: true,
+		Posterior: clix.PosteriorFlags{Chains: 2, Seed: 1}, Stdout: &buf, Stderr: &buf}
+	if err := Run(opts); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() != 7*17+1 || b.Dy() != 17+1 {
+		t.Fatalf("row %v, want 7 images of 16x16", b)
+	}
+	opts.Second = "100000"
+	if err := Run(opts); err == nil || !strings.Contains(err.Error(), "test image indices") {
+		t.Fatalf("bad index: %v", err)
 	}
 }

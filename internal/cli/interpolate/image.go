@@ -1,0 +1,66 @@
+package interpolate
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+
+	"github.com/lebm/lebm/internal/cli/clix"
+)
+
+// ImageResult is what `lebm interpolate --json` prints for an image model.
+type ImageResult struct {
+	File   string `json:"file"`
+	Images [2]int `json:"test_images"`
+	Steps  int    `json:"steps"`
+}
+
+// runImage interpolates between the posterior means of two test images given by index and writes the
+// row g((1 - a) z1 + a z2), a = 0 .. 1, between the two originals, as a PNG.
+func runImage(opts *Options) error {
+	m, info, _, err := clix.LoadImageModel(opts.Backend, opts.Checkpoint)
+	if err != nil {
+		return err
+	}
+	data, err := clix.LoadImageSplits(info, "")
+	if err != nil {
+		return err
+	}
+	var idx [2]int
+	for i, s := range []string{opts.First, opts.Second} {
+		v, err := strconv.Atoi(s)
+		if err != nil || v < 0 || v >= data.Test.N() {
+			return fmt.Errorf("for an image model the endpoints are test image indices 0..%d, got %q", data.Test.N()-1, s)
+		}
+		idx[i] = v
+	}
+	x := data.Test.Float(idx[:])
+	ec := opts.Posterior.ImageEvalConfig(m.Config)
+	z, err := m.PosteriorMean(x, 2, ec.Chains, ec.K, ec.S, rand.New(rand.NewPCG(ec.Seed, 0xe7a1)))
+	if err != nil {
+		return err
+	}
+	d, n := m.Config.ZDim, opts.Steps
+	line := make([]float32, n*d)
+	for k := 0; k < n; k++ {
+		a := float32(k) / float32(n-1)
+		for j := 0; j < d; j++ {
+			line[k*d+j] = (1-a)*z[j] + a*z[d+j]
+		}
+	}
+	g, err := m.Generate(line, n)
+	if err != nil {
+		return err
+	}
+	P := m.Config.Pixels()
+	row := append(append(append([]float32{}, x[:P]...), g...), x[P:]...)
+	if err := clix.WriteGrid(opts.Out, row, n+2, n+2, m.Config); err != nil {
+		return err
+	}
+	res := ImageResult{File: opts.Out, Images: idx, Steps: n}
+	if opts.JSON {
+		return clix.PrintJSON(opts.Stdout, res)
+	}
+	fmt.Fprintf(opts.Stdout, "test images %d and %d with %d interpolated reconstructions between them written to %s\n", idx[0], idx[1], n, opts.Out)
+	return nil
+}
