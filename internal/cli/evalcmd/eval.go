@@ -39,7 +39,7 @@ type Options struct {
 func NewCmd(opts *Options, run func(*Options) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "eval CHECKPOINT",
-		Short: "Evaluate a text model: NLL, PPL, MI, AU with their estimator settings",
+		Short: "Evaluate a model: text NLL, PPL, MI, AU; image reconstruction MSE and FID; with their estimator settings",
 		Long: `Evaluate a checkpoint (a run directory or one of its step-N directories) on a split of the corpus it
 was trained on. The checkpoint holds the hyperparameters and the vocabulary: no architecture flags.
 

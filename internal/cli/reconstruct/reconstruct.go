@@ -35,7 +35,7 @@ type Options struct {
 func NewCmd(opts *Options, run func(*Options) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "reconstruct CHECKPOINT [FILE|-]",
-		Short: "Reconstruct sentences: z inferred by the posterior chains, decoded",
+		Short: "Reconstruct sentences (or test images): z inferred by the posterior chains, decoded",
 		Long: `Read sentences (one per line, whitespace tokens) from FILE or standard input, infer z for each as
 the mean of --chains posterior Langevin chains, decode it, and print input and reconstruction side by
 side (tab-separated). Words outside the model's vocabulary become <unk> and are shown as such.`,
