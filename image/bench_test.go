@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/lebm/lebm/corpora"
+	"github.com/lebm/lebm/internal/learn"
 )
 
 // benchTrain times learning iterations of cfg on random-content images of its size and reports seconds per
@@ -24,7 +25,7 @@ func benchTrain(b *testing.B, cfg Config) {
 	if _, err := tr.Step(); err != nil { // compiles the graphs
 		b.Fatal(err)
 	}
-	tr.Timing = Timing{}
+	tr.Timing = learn.Timing{}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := tr.Step(); err != nil {

@@ -1,14 +1,12 @@
 package image
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
-	"math"
-	"math/rand/v2"
 	"time"
 
 	"github.com/lebm/lebm/corpora"
+	"github.com/lebm/lebm/internal/learn"
 )
 
 // TrainState is where a run is: saved with every checkpoint so that a resumed run continues exactly.
@@ -18,14 +16,6 @@ type TrainState struct {
 	Pos          int    `json:"pos"`
 	PriorRNG     []byte `json:"prior_rng"`     // PCG state of the prior chain's noise
 	PosteriorRNG []byte `json:"posterior_rng"` // PCG state of the posterior chain's noise
-}
-
-// Timing splits the cost of iterations into the learning iteration's parts (seconds, summed).
-type Timing struct {
-	PriorChain     float64 `json:"prior_chain_s"`
-	PosteriorChain float64 `json:"posterior_chain_s"`
-	Update         float64 `json:"update_s"`
-	Iterations     int     `json:"iterations"`
 }
 
 // IterStats describes one learning iteration.
@@ -48,12 +38,11 @@ type Trainer struct {
 	Model  *Model
 	Data   *corpora.Images
 	State  TrainState
-	Timing Timing
+	Timing learn.Timing
 	Log    io.Writer // JSON-lines log of IterStats every Config.LogEvery iterations (nil: none)
 
-	priorPCG, postPCG *rand.PCG
-	priorRNG, postRNG *rand.Rand
-	batches           corpora.ImageCursor
+	rng     *learn.Streams
+	batches corpora.ImageCursor
 }
 
 // NewTrainer starts a run (state nil) or continues one from state.
@@ -65,17 +54,15 @@ func NewTrainer(m *Model, data *corpora.Images, state *TrainState) (*Trainer, er
 	if data.N() < c.Batch {
 		return nil, fmt.Errorf("%s: %d training images, fewer than one batch of %d", data.Name, data.N(), c.Batch)
 	}
-	t := &Trainer{Model: m, Data: data, priorPCG: rand.NewPCG(c.Seed, 0xc4a1), postPCG: rand.NewPCG(c.Seed, 0xc4a2)}
+	t := &Trainer{Model: m, Data: data}
+	var prior, post []byte
 	if state != nil {
-		t.State = *state
-		if err := t.priorPCG.UnmarshalBinary(state.PriorRNG); err != nil {
-			return nil, fmt.Errorf("resume: bad prior-chain generator state: %w", err)
-		}
-		if err := t.postPCG.UnmarshalBinary(state.PosteriorRNG); err != nil {
-			return nil, fmt.Errorf("resume: bad posterior-chain generator state: %w", err)
-		}
+		t.State, prior, post = *state, state.PriorRNG, state.PosteriorRNG
 	}
-	t.priorRNG, t.postRNG = rand.New(t.priorPCG), rand.New(t.postPCG)
+	var err error
+	if t.rng, err = learn.NewStreams(c.Seed, prior, post); err != nil {
+		return nil, err
+	}
 	t.batches = corpora.ImageCursor{Seed: c.Seed, Batch: c.Batch, Epoch: t.State.Epoch, Pos: t.State.Pos}
 	return t, nil
 }
@@ -93,12 +80,12 @@ func (t *Trainer) Step() (IterStats, error) {
 	n := len(idx)
 	iter := t.State.Step + 1
 	t0 := time.Now()
-	zPrior, err := m.SamplePrior(n, cfg.K0, cfg.S0, t.priorRNG, iter)
+	zPrior, err := m.SamplePrior(n, cfg.K0, cfg.S0, t.rng.Prior, iter)
 	if err != nil {
 		return IterStats{}, err
 	}
 	t1 := time.Now()
-	zPost, err := m.InferPosterior(x, n, nil, cfg.K1, cfg.S1, t.postRNG, iter)
+	zPost, err := m.InferPosterior(x, n, nil, cfg.K1, cfg.S1, t.rng.Posterior, iter)
 	if err != nil {
 		return IterStats{}, err
 	}
@@ -111,22 +98,14 @@ func (t *Trainer) Step() (IterStats, error) {
 	st := IterStats{Step: iter, GenLoss: u.GenLoss, MSE: u.GenLoss * 2 * cfg.Sigma * cfg.Sigma / float64(cfg.Pixels()),
 		PriorLoss: u.PriorLoss, FPost: u.FPost, FPrior: u.FPrior, GenGradNorm: u.GenNorm, PriorGradNorm: u.PriorNorm,
 		PriorChainS: t1.Sub(t0).Seconds(), PosteriorChainS: t2.Sub(t1).Seconds(), UpdateS: t3.Sub(t2).Seconds()}
-	for _, v := range []float64{st.GenLoss, st.PriorLoss, st.GenGradNorm, st.PriorGradNorm} {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return st, fmt.Errorf("iteration %d: non-finite loss or gradient (generator loss %v, prior loss %v, gradient norms %v / %v); "+
-				"not saving: the last checkpoint is intact", iter, st.GenLoss, st.PriorLoss, st.GenGradNorm, st.PriorGradNorm)
-		}
+	if err := learn.CheckFinite(iter, "generator loss", st.GenLoss, "prior loss", st.PriorLoss,
+		"generator gradient norm", st.GenGradNorm, "prior gradient norm", st.PriorGradNorm); err != nil {
+		return st, err
 	}
 	t.State.Step = iter
-	t.Timing.PriorChain += st.PriorChainS
-	t.Timing.PosteriorChain += st.PosteriorChainS
-	t.Timing.Update += st.UpdateS
-	t.Timing.Iterations++
-	if t.Log != nil && iter%cfg.LogEvery == 0 {
-		rec, _ := json.Marshal(st)
-		if _, err := t.Log.Write(append(rec, '\n')); err != nil {
-			return st, fmt.Errorf("writing training log: %w", err)
-		}
+	t.Timing.Add(st.PriorChainS, st.PosteriorChainS, st.UpdateS)
+	if err := learn.WriteLog(t.Log, iter, cfg.LogEvery, st); err != nil {
+		return st, err
 	}
 	return st, nil
 }
@@ -136,9 +115,6 @@ func (t *Trainer) SnapshotState() (TrainState, error) {
 	s := t.State
 	s.Epoch, s.Pos = t.batches.Epoch, t.batches.Pos
 	var err error
-	if s.PriorRNG, err = t.priorPCG.MarshalBinary(); err != nil {
-		return s, err
-	}
-	s.PosteriorRNG, err = t.postPCG.MarshalBinary()
+	s.PriorRNG, s.PosteriorRNG, err = t.rng.States()
 	return s, err
 }

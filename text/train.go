@@ -1,7 +1,6 @@
 package text
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lebm/lebm/corpora"
+	"github.com/lebm/lebm/internal/learn"
 	"github.com/lebm/lebm/sampler"
 )
 
@@ -27,13 +27,8 @@ type TrainState struct {
 	DropoutRNG   []byte `json:"dropout_rng,omitempty"` // word dropout's generator (absent before it existed)
 }
 
-// Timing splits the cost of iterations into the learning iteration's parts (seconds, summed).
-type Timing struct {
-	PriorChain     float64 `json:"prior_chain_s"`
-	PosteriorChain float64 `json:"posterior_chain_s"`
-	Update         float64 `json:"update_s"`
-	Iterations     int     `json:"iterations"`
-}
+// Timing splits the cost of iterations into the learning iteration's parts (the families share it).
+type Timing = learn.Timing
 
 // IterStats describes one learning iteration.
 type IterStats struct {
@@ -67,9 +62,10 @@ type Trainer struct {
 	// Persist holds the persistent posterior chains (PosteriorInit = "persistent"; nil otherwise).
 	Persist *Persistent
 
-	priorPCG, postPCG, dropPCG *rand.PCG
-	priorRNG, postRNG, dropRNG *rand.Rand
-	batches                    corpora.Cursor
+	rng     *learn.Streams // the chains' noise
+	dropPCG *rand.PCG      // word dropout's generator
+	dropRNG *rand.Rand
+	batches corpora.Cursor
 }
 
 // NewTrainer starts a run (state nil) or continues one from state.
@@ -77,23 +73,21 @@ func NewTrainer(m *Model, data *corpora.Dataset, state *TrainState) (*Trainer, e
 	if len(data.Examples) == 0 {
 		return nil, fmt.Errorf("training set is empty")
 	}
-	t := &Trainer{Model: m, Data: data, priorPCG: rand.NewPCG(m.Config.Seed, 0xc4a1), postPCG: rand.NewPCG(m.Config.Seed, 0xc4a2),
-		dropPCG: rand.NewPCG(m.Config.Seed, 0xc4a3)}
+	t := &Trainer{Model: m, Data: data, dropPCG: rand.NewPCG(m.Config.Seed, 0xc4a3)}
+	var prior, post []byte
 	if state != nil {
-		t.State = *state
-		if err := t.priorPCG.UnmarshalBinary(state.PriorRNG); err != nil {
-			return nil, fmt.Errorf("resume: bad prior-chain generator state: %w", err)
-		}
-		if err := t.postPCG.UnmarshalBinary(state.PosteriorRNG); err != nil {
-			return nil, fmt.Errorf("resume: bad posterior-chain generator state: %w", err)
-		}
+		t.State, prior, post = *state, state.PriorRNG, state.PosteriorRNG
 		if len(state.DropoutRNG) > 0 {
 			if err := t.dropPCG.UnmarshalBinary(state.DropoutRNG); err != nil {
 				return nil, fmt.Errorf("resume: bad word-dropout generator state: %w", err)
 			}
 		}
 	}
-	t.priorRNG, t.postRNG, t.dropRNG = rand.New(t.priorPCG), rand.New(t.postPCG), rand.New(t.dropPCG)
+	var err error
+	if t.rng, err = learn.NewStreams(m.Config.Seed, prior, post); err != nil {
+		return nil, err
+	}
+	t.dropRNG = rand.New(t.dropPCG)
 	t.batches = corpora.Cursor{Seed: m.Config.Seed, Batch: m.Config.Batch, Epoch: t.State.Epoch, Pos: t.State.Pos}
 	if m.Config.PosteriorStart() == InitPersistent {
 		t.Persist = NewPersistent(len(data.Examples), m.Config.ZDim)
@@ -147,7 +141,7 @@ func (t *Trainer) Step() (IterStats, error) {
 	iter := t.State.Step + 1
 	lambda, k1 := cfg.PriorWeight(iter), cfg.PosteriorSteps(iter)
 	t0 := time.Now()
-	zPrior, synthEps, err := m.samplePrior(b.Size, cfg.K0, cfg.S0, t.priorRNG, iter)
+	zPrior, synthEps, err := m.samplePrior(b.Size, cfg.K0, cfg.S0, t.rng.Prior, iter)
 	if err != nil {
 		return IterStats{}, err
 	}
@@ -155,18 +149,18 @@ func (t *Trainer) Step() (IterStats, error) {
 	var z0, encEps []float32
 	switch cfg.PosteriorStart() {
 	case InitPersistent:
-		if z0, err = t.Persist.Start(b.Rows, t.postRNG); err != nil {
+		if z0, err = t.Persist.Start(b.Rows, t.rng.Posterior); err != nil {
 			return IterStats{}, err
 		}
 	case InitEncoder:
-		encEps = sampler.StandardNormal(t.postRNG, b.Size*cfg.ZDim)
+		encEps = sampler.StandardNormal(t.rng.Posterior, b.Size*cfg.ZDim)
 		if z0, _, _, err = m.EncodeStart(b, encEps); err != nil {
 			return IterStats{}, err
 		}
 	default:
-		z0 = sampler.StandardNormal(t.postRNG, b.Size*cfg.ZDim)
+		z0 = sampler.StandardNormal(t.rng.Posterior, b.Size*cfg.ZDim)
 	}
-	zPost, err := m.InferPosterior(b, z0, k1, cfg.S1, lambda, t.postRNG, iter)
+	zPost, err := m.InferPosterior(b, z0, k1, cfg.S1, lambda, t.rng.Posterior, iter)
 	if err != nil {
 		return IterStats{}, err
 	}
@@ -189,22 +183,14 @@ func (t *Trainer) Step() (IterStats, error) {
 		BatchLen: b.Len, PosteriorSteps: k1, PriorWeight: lambda, Displacement: meanDistance(zPost, z0, cfg.ZDim),
 		EncoderLoss: u.EncLoss, EncoderKL: u.EncKL, SynthesisLoss: u.SynthLoss, PriorChainS: t1.Sub(t0).Seconds(), PosteriorChainS: t2.Sub(t1).Seconds(), UpdateS: t3.Sub(t2).Seconds(),
 	}
-	for _, v := range []float64{st.GenLossPerToken, st.PriorLoss, st.GenGradNorm, st.PriorGradNorm, st.EncoderLoss, st.SynthesisLoss} {
-		if v != v || v > 1e30 || v < -1e30 {
-			return st, fmt.Errorf("iteration %d: non-finite loss or gradient (generator loss %v, prior loss %v, gradient norms %v / %v); "+
-				"not saving: the last checkpoint is intact", iter, st.GenLossPerToken, st.PriorLoss, st.GenGradNorm, st.PriorGradNorm)
-		}
+	if err := learn.CheckFinite(iter, "generator loss", st.GenLossPerToken, "prior loss", st.PriorLoss, "generator gradient norm", st.GenGradNorm,
+		"prior gradient norm", st.PriorGradNorm, "encoder loss", st.EncoderLoss, "synthesis loss", st.SynthesisLoss); err != nil {
+		return st, err
 	}
 	t.State.Step = iter
-	t.Timing.PriorChain += st.PriorChainS
-	t.Timing.PosteriorChain += st.PosteriorChainS
-	t.Timing.Update += st.UpdateS
-	t.Timing.Iterations++
-	if t.Log != nil && iter%cfg.LogEvery == 0 {
-		rec, _ := json.Marshal(st)
-		if _, err := t.Log.Write(append(rec, '\n')); err != nil {
-			return st, fmt.Errorf("writing training log: %w", err)
-		}
+	t.Timing.Add(st.PriorChainS, st.PosteriorChainS, st.UpdateS)
+	if err := learn.WriteLog(t.Log, iter, cfg.LogEvery, st); err != nil {
+		return st, err
 	}
 	return st, nil
 }
@@ -249,10 +235,7 @@ func (t *Trainer) SnapshotState() (TrainState, error) {
 	s := t.State
 	s.Epoch, s.Pos = t.batches.Epoch, t.batches.Pos
 	var err error
-	if s.PriorRNG, err = t.priorPCG.MarshalBinary(); err != nil {
-		return s, err
-	}
-	if s.PosteriorRNG, err = t.postPCG.MarshalBinary(); err != nil {
+	if s.PriorRNG, s.PosteriorRNG, err = t.rng.States(); err != nil {
 		return s, err
 	}
 	s.DropoutRNG, err = t.dropPCG.MarshalBinary()

@@ -1,18 +1,16 @@
 package train
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/image"
 	"github.com/lebm/lebm/internal/ckpt"
 	"github.com/lebm/lebm/internal/cli/clix"
+	"github.com/lebm/lebm/internal/learn"
 	"github.com/spf13/cobra"
 )
 
@@ -142,7 +140,7 @@ type ImageSummary struct {
 	Checkpoint   string             `json:"checkpoint"`
 	Iterations   int                `json:"iterations"`
 	SecondsPerIt float64            `json:"seconds_per_iteration"`
-	Timing       image.Timing       `json:"timing"`
+	Timing       learn.Timing       `json:"timing"`
 	Interrupted  bool               `json:"interrupted"`
 	OutOfTime    bool               `json:"out_of_time"`
 	Config       image.Config       `json:"config"`
@@ -218,71 +216,28 @@ func RunImage(opts *Options) error {
 	fmt.Fprintf(opts.Stderr, "%s\ndata: %s (%d training images); run directory: %s; backend: %s\n",
 		m, data.Train.Name, data.Train.N(), runDir, backend.Name())
 
-	save := func() (string, error) {
-		st, err := tr.SnapshotState()
-		if err != nil {
-			return "", err
-		}
-		return image.Save(runDir, m, info, st)
-	}
-	lastCkpt := ""
-	if tr.State.Step == 0 {
-		if lastCkpt, err = save(); err != nil {
-			return err
-		}
-	}
-	sigCtx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	cfg := m.Config
-	bar := clix.NewBar(opts.Stderr, cfg.Iterations, "train", "it", opts.Quiet)
-	bar.Set(tr.State.Step)
-	start, startStep := time.Now(), tr.State.Step
-	interrupted, outOfTime := false, false
-	for tr.State.Step < cfg.Iterations {
-		if sigCtx.Err() != nil {
-			interrupted = true
-			break
-		}
-		if opts.MaxTime > 0 && time.Since(start) >= opts.MaxTime {
-			outOfTime = true
-			break
-		}
-		st, err := tr.Step()
-		if err != nil {
-			if lastCkpt != "" {
-				return fmt.Errorf("%w\nlast good checkpoint: %s", err, lastCkpt)
+	res, err := loop{
+		step: func() (int, string, error) {
+			st, err := tr.Step()
+			return st.Step, fmt.Sprintf("mse %.4f prior %+.3f", st.MSE, st.PriorLoss), err
+		},
+		save: func() (string, error) {
+			st, err := tr.SnapshotState()
+			if err != nil {
+				return "", err
 			}
-			return err
-		}
-		bar.Set(st.Step)
-		bar.Describe(fmt.Sprintf("mse %.4f prior %+.3f", st.MSE, st.PriorLoss))
-		if st.Step%cfg.SaveEvery == 0 {
-			if lastCkpt, err = save(); err != nil {
-				return err
-			}
-		}
+			return image.Save(runDir, m, info, st)
+		},
+		start: tr.State.Step, iterations: cfg.Iterations, saveEvery: cfg.SaveEvery,
+	}.run(opts)
+	if err != nil {
+		return err
 	}
-	if tr.State.Step%cfg.SaveEvery != 0 || lastCkpt == "" {
-		if lastCkpt, err = save(); err != nil {
-			return err
-		}
-	}
-	bar.Finish()
-	done := tr.State.Step - startStep
-	sum := ImageSummary{RunDir: runDir, Checkpoint: lastCkpt, Iterations: tr.State.Step, Timing: tr.Timing, Interrupted: interrupted,
-		OutOfTime: outOfTime, Config: m.Config, Data: data.Train.Name, Model: m.String()}
-	if done > 0 {
-		sum.SecondsPerIt = time.Since(start).Seconds() / float64(done)
-	}
-	fmt.Fprintf(opts.Stderr, "checkpoint: %s (iteration %d, %.3f s/iteration: prior chain %.3f, posterior chain %.3f, updates %.3f)\n",
-		lastCkpt, tr.State.Step, sum.SecondsPerIt, per(tr.Timing.PriorChain, done), per(tr.Timing.PosteriorChain, done), per(tr.Timing.Update, done))
-	if outOfTime {
-		fmt.Fprintf(opts.Stderr, "--max-time %v reached at iteration %d\n", opts.MaxTime, tr.State.Step)
-	}
-	if interrupted {
-		fmt.Fprintf(opts.Stderr, "interrupted: continue with `lebm train --resume %s`\n", runDir)
-	}
-	if !opts.NoEval && !interrupted {
+	res.report(opts, runDir, tr.Timing)
+	sum := ImageSummary{RunDir: runDir, Checkpoint: res.Checkpoint, Iterations: res.Iterations, SecondsPerIt: res.secondsPerIteration(),
+		Timing: tr.Timing, Interrupted: res.Interrupted, OutOfTime: res.OutOfTime, Config: m.Config, Data: data.Train.Name, Model: m.String()}
+	if !opts.NoEval && !res.Interrupted {
 		ec := image.DefaultEvalConfig(cfg)
 		ec.Images = opts.Image.EvalImages
 		ebar := clix.NewBar(opts.Stderr, 1, "eval test", "images", opts.Quiet)
@@ -296,7 +251,7 @@ func RunImage(opts *Options) error {
 	if opts.JSON {
 		return clix.PrintJSON(opts.Stdout, sum)
 	}
-	fmt.Fprintf(opts.Stdout, "checkpoint: %s\n", lastCkpt)
+	fmt.Fprintf(opts.Stdout, "checkpoint: %s\n", res.Checkpoint)
 	if sum.Test != nil {
 		fmt.Fprint(opts.Stdout, sum.Test.Format())
 	}

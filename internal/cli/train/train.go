@@ -3,14 +3,11 @@
 package train
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/lebm/lebm/corpora"
@@ -304,58 +301,24 @@ func runText(opts *Options) error {
 	fmt.Fprintf(opts.Stderr, "%s\ndata: %s (%d training sentences, %d buckets); run directory: %s; backend: %s\n",
 		m, corpusName, len(trainSet.Examples), len(trainSet.Buckets), runDir, backend.Name())
 
-	save := func() (string, error) {
-		st, err := tr.SnapshotState()
-		if err != nil {
-			return "", err
-		}
-		files, err := tr.Files()
-		if err != nil {
-			return "", err
-		}
-		return text.Save(runDir, m, info, st, files)
-	}
-	lastCkpt := ""
-	if tr.State.Step == 0 {
-		if lastCkpt, err = save(); err != nil {
-			return err
-		}
-	}
-	sigCtx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	cfg := m.Config
-	bar := clix.NewBar(opts.Stderr, cfg.Iterations, "train", "it", opts.Quiet)
-	bar.Set(tr.State.Step)
-	start := time.Now()
-	startStep := tr.State.Step
-	interrupted, outOfTime := false, false
 	var validSet *corpora.Dataset // encoded on the first --eval-every
 	diagLine := ""
-	for tr.State.Step < cfg.Iterations {
-		if sigCtx.Err() != nil {
-			interrupted = true
-			break
-		}
-		if opts.MaxTime > 0 && time.Since(start) >= opts.MaxTime {
-			outOfTime = true
-			break
-		}
-		st, err := tr.Step()
-		if err != nil {
-			if lastCkpt != "" {
-				return fmt.Errorf("%w\nlast good checkpoint: %s", err, lastCkpt)
+	res, err := loop{
+		step: func() (int, string, error) {
+			st, err := tr.Step()
+			return st.Step, fmt.Sprintf("gen %.3f/tok prior %+.3f%s", st.GenLossPerToken, st.PriorLoss, diagLine), err
+		},
+		after: func(step int, bar *clix.Bar) error {
+			if opts.EvalEvery <= 0 || step%opts.EvalEvery != 0 {
+				return nil
 			}
-			return err
-		}
-		bar.Set(st.Step)
-		bar.Describe(fmt.Sprintf("gen %.3f/tok prior %+.3f%s", st.GenLossPerToken, st.PriorLoss, diagLine))
-		if opts.EvalEvery > 0 && st.Step%opts.EvalEvery == 0 {
 			if validSet == nil {
 				if validSet, err = text.Encode(corpus, m.Vocab, m.Config.MaxLen, "valid"); err != nil {
 					return err
 				}
 			}
-			diag, err := diagnose(m, validSet, opts, st.Step, logFile)
+			diag, err := diagnose(m, validSet, opts, step, logFile)
 			if err != nil {
 				return err
 			}
@@ -364,34 +327,28 @@ func runText(opts *Options) error {
 				bar.Clear()
 				fmt.Fprintln(opts.Stderr, w)
 			}
-		}
-		if st.Step%cfg.SaveEvery == 0 {
-			if lastCkpt, err = save(); err != nil {
-				return err
+			return nil
+		},
+		save: func() (string, error) {
+			st, err := tr.SnapshotState()
+			if err != nil {
+				return "", err
 			}
-		}
+			files, err := tr.Files()
+			if err != nil {
+				return "", err
+			}
+			return text.Save(runDir, m, info, st, files)
+		},
+		start: tr.State.Step, iterations: cfg.Iterations, saveEvery: cfg.SaveEvery,
+	}.run(opts)
+	if err != nil {
+		return err
 	}
-	if tr.State.Step%cfg.SaveEvery != 0 || lastCkpt == "" {
-		if lastCkpt, err = save(); err != nil {
-			return err
-		}
-	}
-	bar.Finish()
-	done := tr.State.Step - startStep
-	sum := Summary{RunDir: runDir, Checkpoint: lastCkpt, Iterations: tr.State.Step, Timing: tr.Timing, Interrupted: interrupted,
-		OutOfTime: outOfTime, Model: m.String(), Config: m.Config}
-	if done > 0 {
-		sum.SecondsPerIt = time.Since(start).Seconds() / float64(done)
-	}
-	fmt.Fprintf(opts.Stderr, "checkpoint: %s (iteration %d, %.3f s/iteration: prior chain %.3f, posterior chain %.3f, updates %.3f)\n",
-		lastCkpt, tr.State.Step, sum.SecondsPerIt, per(tr.Timing.PriorChain, done), per(tr.Timing.PosteriorChain, done), per(tr.Timing.Update, done))
-	if outOfTime {
-		fmt.Fprintf(opts.Stderr, "--max-time %v reached at iteration %d\n", opts.MaxTime, tr.State.Step)
-	}
-	if interrupted {
-		fmt.Fprintf(opts.Stderr, "interrupted: continue with `lebm train --resume %s`\n", runDir)
-	}
-	if !opts.NoEval && !interrupted {
+	res.report(opts, runDir, tr.Timing)
+	sum := Summary{RunDir: runDir, Checkpoint: res.Checkpoint, Iterations: res.Iterations, SecondsPerIt: res.secondsPerIteration(),
+		Timing: tr.Timing, Interrupted: res.Interrupted, OutOfTime: res.OutOfTime, Model: m.String(), Config: m.Config}
+	if !opts.NoEval && !res.Interrupted {
 		test, err := text.Encode(corpus, m.Vocab, cfg.MaxLen, "test")
 		if err != nil {
 			return err
@@ -411,19 +368,12 @@ func runText(opts *Options) error {
 	if opts.JSON {
 		return clix.PrintJSON(opts.Stdout, sum)
 	}
-	fmt.Fprintf(opts.Stdout, "checkpoint: %s\n", lastCkpt)
+	fmt.Fprintf(opts.Stdout, "checkpoint: %s\n", res.Checkpoint)
 	if sum.Test != nil {
 		fmt.Fprint(opts.Stdout, sum.Test.Format())
 		fmt.Fprintf(opts.Stdout, "  unigram baseline (train counts, add-one): NLL %.3f nats/sentence, PPL %.3f\n", sum.Unigram.NLL, sum.Unigram.PPL)
 	}
 	return nil
-}
-
-func per(total float64, n int) float64 {
-	if n == 0 {
-		return 0
-	}
-	return total / float64(n)
 }
 
 // diagnose runs a collapse diagnosis on the first validation sentences (settings stated in the record)

@@ -1,0 +1,114 @@
+package train
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/lebm/lebm/internal/cli/clix"
+	"github.com/lebm/lebm/internal/learn"
+)
+
+// loop is the part of `lebm train` that both families share: a checkpoint at the start of a fresh run,
+// then iterations under a progress bar until the configured count, an interrupt (Ctrl-C, SIGTERM) or
+// --max-time, with a checkpoint every saveEvery iterations and at the end. A failed iteration is
+// reported with the last good checkpoint, which it leaves intact.
+type loop struct {
+	step       func() (iteration int, describe string, err error) // one learning iteration
+	after      func(iteration int, bar *clix.Bar) error           // optional: after each iteration (text's diagnosis)
+	save       func() (string, error)
+	start      int // completed iterations before this process
+	iterations int
+	saveEvery  int
+}
+
+// loopResult is how the loop ended.
+type loopResult struct {
+	Checkpoint             string
+	Iterations             int // completed, in all
+	Done                   int // completed by this process
+	Elapsed                time.Duration
+	Interrupted, OutOfTime bool
+}
+
+func (l loop) run(opts *Options) (loopResult, error) {
+	res := loopResult{Iterations: l.start}
+	var err error
+	if l.start == 0 {
+		if res.Checkpoint, err = l.save(); err != nil {
+			return res, err
+		}
+	}
+	sigCtx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	bar := clix.NewBar(opts.Stderr, l.iterations, "train", "it", opts.Quiet)
+	bar.Set(l.start)
+	begin := time.Now()
+	for res.Iterations < l.iterations {
+		if sigCtx.Err() != nil {
+			res.Interrupted = true
+			break
+		}
+		if opts.MaxTime > 0 && time.Since(begin) >= opts.MaxTime {
+			res.OutOfTime = true
+			break
+		}
+		it, describe, err := l.step()
+		if err != nil {
+			if res.Checkpoint != "" {
+				return res, fmt.Errorf("%w\nlast good checkpoint: %s", err, res.Checkpoint)
+			}
+			return res, err
+		}
+		res.Iterations = it
+		bar.Set(it)
+		bar.Describe(describe)
+		if l.after != nil {
+			if err := l.after(it, bar); err != nil {
+				return res, err
+			}
+		}
+		if it%l.saveEvery == 0 {
+			if res.Checkpoint, err = l.save(); err != nil {
+				return res, err
+			}
+		}
+	}
+	if res.Iterations%l.saveEvery != 0 || res.Checkpoint == "" {
+		if res.Checkpoint, err = l.save(); err != nil {
+			return res, err
+		}
+	}
+	bar.Finish()
+	res.Done, res.Elapsed = res.Iterations-l.start, time.Since(begin)
+	return res, nil
+}
+
+// secondsPerIteration is the wall time per iteration of this process (0 if it ran none).
+func (r loopResult) secondsPerIteration() float64 {
+	if r.Done == 0 {
+		return 0
+	}
+	return r.Elapsed.Seconds() / float64(r.Done)
+}
+
+// report prints where the run stands and how its time was spent.
+func (r loopResult) report(opts *Options, runDir string, timing learn.Timing) {
+	per := func(total float64) float64 {
+		if r.Done == 0 {
+			return 0
+		}
+		return total / float64(r.Done)
+	}
+	fmt.Fprintf(opts.Stderr, "checkpoint: %s (iteration %d, %.3f s/iteration: prior chain %.3f, posterior chain %.3f, updates %.3f)\n",
+		r.Checkpoint, r.Iterations, r.secondsPerIteration(), per(timing.PriorChain), per(timing.PosteriorChain), per(timing.Update))
+	if r.OutOfTime {
+		fmt.Fprintf(opts.Stderr, "--max-time %v reached at iteration %d\n", opts.MaxTime, r.Iterations)
+	}
+	if r.Interrupted {
+		fmt.Fprintf(opts.Stderr, "interrupted: continue with `lebm train --resume %s`\n", runDir)
+	}
+}

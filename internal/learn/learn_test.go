@@ -1,0 +1,66 @@
+package learn
+
+import (
+	"bytes"
+	"math"
+	"strings"
+	"testing"
+)
+
+// TestStreamsResume: a restored pair of streams continues exactly where the saved one was, and the two
+// chains' streams differ.
+func TestStreamsResume(t *testing.T) {
+	a, _ := NewStreams(7, nil, nil)
+	for i := 0; i < 5; i++ {
+		a.Prior.NormFloat64()
+		a.Posterior.Uint64()
+	}
+	p, q, err := a.States()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewStreams(7, p, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Prior.Uint64() != b.Prior.Uint64() || a.Posterior.Uint64() != b.Posterior.Uint64() {
+		t.Fatal("restored streams differ")
+	}
+	c, _ := NewStreams(7, nil, nil)
+	if c.Prior.Uint64() == c.Posterior.Uint64() {
+		t.Fatal("prior and posterior streams coincide")
+	}
+	if _, err := NewStreams(7, []byte("bad"), q); err == nil || !strings.Contains(err.Error(), "prior-chain") {
+		t.Fatalf("bad state: %v", err)
+	}
+}
+
+func TestCheckFinite(t *testing.T) {
+	if err := CheckFinite(3, "loss", 1.5, "norm", 2.0); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1), -2e30} {
+		err := CheckFinite(4, "loss", 1.0, "norm", bad)
+		if err == nil || !strings.Contains(err.Error(), "iteration 4") || !strings.Contains(err.Error(), "norm") || !strings.Contains(err.Error(), "intact") {
+			t.Errorf("%v: %v", bad, err)
+		}
+	}
+}
+
+func TestWriteLogAndTiming(t *testing.T) {
+	var buf bytes.Buffer
+	for it := 1; it <= 6; it++ {
+		if err := WriteLog(&buf, it, 3, map[string]int{"step": it}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if buf.String() != "{\"step\":3}\n{\"step\":6}\n" {
+		t.Fatalf("log %q", buf.String())
+	}
+	var tm Timing
+	tm.Add(1, 2, 3)
+	tm.Add(1, 2, 3)
+	if tm.PriorChain != 2 || tm.PosteriorChain != 4 || tm.Update != 6 || tm.Iterations != 2 {
+		t.Fatalf("%+v", tm)
+	}
+}
