@@ -3,7 +3,6 @@ package image
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/gomlx/gomlx/backends"
@@ -50,13 +49,13 @@ func Load(backend backends.Backend, path string) (*Model, RunInfo, TrainState, s
 	if err != nil {
 		return nil, info, state, "", err
 	}
-	if err := readJSON(filepath.Join(dir, HParamsFile), &info); err != nil {
+	if err := ckpt.ReadJSON(filepath.Join(dir, HParamsFile), &info); err != nil {
 		return nil, info, state, "", err
 	}
 	if info.Family != Family {
 		return nil, info, state, "", fmt.Errorf("checkpoint %s holds a %q model, not an image model", dir, FamilyOf(info.Family))
 	}
-	if err := readJSON(filepath.Join(dir, StateFile), &state); err != nil {
+	if err := ckpt.ReadJSON(filepath.Join(dir, StateFile), &state); err != nil {
 		return nil, info, state, "", err
 	}
 	m, err := NewModel(backend, info.Config)
@@ -86,19 +85,8 @@ func CheckpointFamily(path string) (string, error) {
 	var probe struct {
 		Family string `json:"family"`
 	}
-	if err := readJSON(filepath.Join(dir, HParamsFile), &probe); err != nil {
+	if err := ckpt.ReadJSON(filepath.Join(dir, HParamsFile), &probe); err != nil {
 		return "", err
 	}
 	return FamilyOf(probe.Family), nil
-}
-
-func readJSON(path string, v any) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("%s: invalid JSON: %w", path, err)
-	}
-	return nil
 }

@@ -63,14 +63,7 @@ func (m *Model) PosteriorEnergy(z *graph.Node, extra []*graph.Node) *graph.Node 
 
 func (m *Model) compile() error {
 	var err error
-	if m.priorChain, err = sampler.New(m.Backend, m.Ctx, "prior", func(_ *context.Context, z *graph.Node, _ []*graph.Node) *graph.Node {
-		return m.Prior.Energy(z)
-	}); err != nil {
-		return err
-	}
-	if m.postChain, err = sampler.New(m.Backend, m.Ctx, "posterior", func(_ *context.Context, z *graph.Node, extra []*graph.Node) *graph.Node {
-		return m.PosteriorEnergy(z, extra)
-	}); err != nil {
+	if m.priorChain, m.postChain, err = sampler.NewChains(m.Backend, m.Ctx, m.Prior.Energy, m.PosteriorEnergy); err != nil {
 		return err
 	}
 	if m.priorEval, err = prior.NewEvaluator(m.Backend, m.Ctx, m.Prior); err != nil {

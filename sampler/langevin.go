@@ -135,3 +135,19 @@ func StandardNormal(rng *rand.Rand, n int) []float32 {
 	}
 	return out
 }
+
+// NewChains compiles the two chains of the learning iteration (the same for every generator family): the
+// prior chain on E_alpha(z) = priorEnergy(z) and the posterior chain on posteriorEnergy(z, extra)
+// (E_alpha(z) - log p_beta(x|z), extra the data).
+func NewChains(backend backends.Backend, ctx *context.Context, priorEnergy func(z *graph.Node) *graph.Node,
+	posteriorEnergy func(z *graph.Node, extra []*graph.Node) *graph.Node) (priorChain, posteriorChain *Langevin, err error) {
+	if priorChain, err = New(backend, ctx, "prior", func(_ *context.Context, z *graph.Node, _ []*graph.Node) *graph.Node {
+		return priorEnergy(z)
+	}); err != nil {
+		return nil, nil, err
+	}
+	posteriorChain, err = New(backend, ctx, "posterior", func(_ *context.Context, z *graph.Node, extra []*graph.Node) *graph.Node {
+		return posteriorEnergy(z, extra)
+	})
+	return priorChain, posteriorChain, err
+}

@@ -3,7 +3,6 @@ package text
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/gomlx/gomlx/backends"
@@ -58,10 +57,10 @@ func Load(backend backends.Backend, path string) (*Model, RunInfo, TrainState, s
 	if err != nil {
 		return nil, info, state, "", err
 	}
-	if err := readJSON(filepath.Join(dir, HParamsFile), &info); err != nil {
+	if err := ckpt.ReadJSON(filepath.Join(dir, HParamsFile), &info); err != nil {
 		return nil, info, state, "", err
 	}
-	if err := readJSON(filepath.Join(dir, StateFile), &state); err != nil {
+	if err := ckpt.ReadJSON(filepath.Join(dir, StateFile), &state); err != nil {
 		return nil, info, state, "", err
 	}
 	vocab, _, err := corpora.LoadTokenizer(filepath.Join(dir, TokenizerFile))
@@ -76,15 +75,4 @@ func Load(backend backends.Backend, path string) (*Model, RunInfo, TrainState, s
 		return nil, info, state, "", err
 	}
 	return m, info, state, dir, nil
-}
-
-func readJSON(path string, v any) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("%s: invalid JSON: %w", path, err)
-	}
-	return nil
 }

@@ -155,7 +155,7 @@ func LoadLM(backend backends.Backend, path string) (*LM, error) {
 		return nil, err
 	}
 	var cfg LMConfig
-	if err := readJSON(filepath.Join(dir, lmConfigFile), &cfg); err != nil {
+	if err := ckpt.ReadJSON(filepath.Join(dir, lmConfigFile), &cfg); err != nil {
 		return nil, fmt.Errorf("%s: not a language-model checkpoint: %w", dir, err)
 	}
 	vocab, _, err := corpora.LoadTokenizer(filepath.Join(dir, TokenizerFile))

@@ -298,3 +298,15 @@ func prune(runDir string, keep int, current string) {
 		}
 	}
 }
+
+// ReadJSON decodes the JSON file at path into v; a decoding error names the file.
+func ReadJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: invalid JSON: %w", path, err)
+	}
+	return nil
+}

@@ -3,6 +3,8 @@ package clitest
 
 import (
 	"bytes"
+	"image/png"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -50,4 +52,19 @@ func TinyImageRun(t *testing.T, iterations int) string {
 		t.Fatal(err)
 	}
 	return run
+}
+
+// DecodePNG reads the PNG file at path and returns its size in pixels.
+func DecodePNG(t *testing.T, path string) (width, height int) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return img.Bounds().Dx(), img.Bounds().Dy()
 }

@@ -3,8 +3,6 @@ package interpolate
 import (
 	"bytes"
 	"encoding/json"
-	"image/png"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -64,17 +62,8 @@ func TestImageInterpolate(t *testing.T) {
 	if err := Run(opts); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b := img.Bounds(); b.Dx() != 7*17+1 || b.Dy() != 17+1 {
-		t.Fatalf("row %v, want 7 images of 16x16", b)
+	if w, h := clitest.DecodePNG(t, out); w != 7*17+1 || h != 17+1 {
+		t.Fatalf("row %v, want 7 images of 16x16", []int{w, h})
 	}
 	opts.Second = "100000"
 	if err := Run(opts); err == nil || !strings.Contains(err.Error(), "test image indices") {

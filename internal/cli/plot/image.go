@@ -31,15 +31,8 @@ func runImage(opts *Options, out string) error {
 		fPost.X, fPost.Y = append(fPost.X, x), append(fPost.Y, r.FPost)
 		fPrior.X, fPrior.Y = append(fPrior.X, x), append(fPrior.Y, r.FPrior)
 	}
-	var written []string
-	draw := func(name string, f func(string) error) error {
-		p := filepath.Join(out, name)
-		if err := f(p); err != nil {
-			return fmt.Errorf("%s: %w", p, err)
-		}
-		written = append(written, p)
-		return nil
-	}
+	pics := &drawer{dir: out}
+	draw := pics.draw
 	if err := draw("losses.png", func(p string) error {
 		return plots.Curves(p, "training losses", "iteration", "MSE / nats", []plots.Series{mse, prior})
 	}); err != nil {
@@ -90,8 +83,6 @@ func runImage(opts *Options, out string) error {
 	}); err != nil {
 		return err
 	}
-	for _, p := range written {
-		fmt.Fprintln(opts.Stdout, p)
-	}
+	pics.print(opts.Stdout)
 	return nil
 }

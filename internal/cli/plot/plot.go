@@ -117,15 +117,8 @@ func Run(opts *Options) error {
 		fPost.X, fPost.Y = append(fPost.X, x), append(fPost.Y, r.FPost)
 		fPrior.X, fPrior.Y = append(fPrior.X, x), append(fPrior.Y, r.FPrior)
 	}
-	var written []string
-	draw := func(name string, f func(string) error) error {
-		p := filepath.Join(out, name)
-		if err := f(p); err != nil {
-			return fmt.Errorf("%s: %w", p, err)
-		}
-		written = append(written, p)
-		return nil
-	}
+	pics := &drawer{dir: out}
+	draw := pics.draw
 	if err := draw("losses.png", func(p string) error {
 		return plots.Curves(p, "training losses", "iteration", "nats", []plots.Series{gen, prior})
 	}); err != nil {
@@ -193,8 +186,29 @@ func Run(opts *Options) error {
 	}); err != nil {
 		return err
 	}
-	for _, p := range written {
-		fmt.Fprintln(opts.Stdout, p)
-	}
+	pics.print(opts.Stdout)
 	return nil
+}
+
+// drawer writes pictures into a folder and remembers their paths.
+type drawer struct {
+	dir     string
+	written []string
+}
+
+// draw writes picture name with f (given its path); an error names the file.
+func (d *drawer) draw(name string, f func(path string) error) error {
+	p := filepath.Join(d.dir, name)
+	if err := f(p); err != nil {
+		return fmt.Errorf("%s: %w", p, err)
+	}
+	d.written = append(d.written, p)
+	return nil
+}
+
+// print lists the pictures written.
+func (d *drawer) print(w io.Writer) {
+	for _, p := range d.written {
+		fmt.Fprintln(w, p)
+	}
 }

@@ -3,7 +3,6 @@ package reconstruct
 import (
 	"bytes"
 	"encoding/json"
-	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,17 +82,8 @@ func TestImageReconstruct(t *testing.T) {
 	if res.Images != 5 || res.Chains != 2 || res.K != 3 || res.MSE <= 0 {
 		t.Fatalf("%+v", res)
 	}
-	f, err := os.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b := img.Bounds(); b.Dx() != 3*17+1 || b.Dy() != 4*17+1 { // 2 blocks of (originals, reconstructions)
-		t.Fatalf("grid %v", b)
+	if w, h := clitest.DecodePNG(t, out); w != 3*17+1 || h != 4*17+1 { // 2 blocks of (originals, reconstructions)
+		t.Fatalf("grid %v", []int{w, h})
 	}
 	opts.Input = filepath.Join(t.TempDir(), "missing")
 	if err := Run(opts); err == nil || !strings.Contains(err.Error(), "missing") {

@@ -62,6 +62,17 @@ For an image model, the images g(z) are written as a PNG grid (--out, --cols).`,
 	return cmd
 }
 
+// chain is the prior chain's length and step size: the model's (k0, s0) unless --k0/--s0 say otherwise.
+func (o *Options) chain(k0 int, s0 float64) (int, float64) {
+	if o.Changed["k0"] {
+		k0 = o.K0
+	}
+	if o.Changed["s0"] {
+		s0 = o.S0
+	}
+	return k0, s0
+}
+
 // Sample is one generated sentence.
 type Sample struct {
 	Text string    `json:"text"`
@@ -80,13 +91,7 @@ func Run(opts *Options) error {
 	if err != nil {
 		return err
 	}
-	k0, s0 := m.Config.K0, m.Config.S0
-	if opts.Changed["k0"] {
-		k0 = opts.K0
-	}
-	if opts.Changed["s0"] {
-		s0 = opts.S0
-	}
+	k0, s0 := opts.chain(m.Config.K0, m.Config.S0)
 	rng := rand.New(rand.NewPCG(opts.Seed, 0x5a3b))
 	z, err := m.SamplePrior(opts.N, k0, s0, rng, -1)
 	if err != nil {
@@ -133,13 +138,7 @@ func runImage(opts *Options) error {
 	if err != nil {
 		return err
 	}
-	k0, s0 := m.Config.K0, m.Config.S0
-	if opts.Changed["k0"] {
-		k0 = opts.K0
-	}
-	if opts.Changed["s0"] {
-		s0 = opts.S0
-	}
+	k0, s0 := opts.chain(m.Config.K0, m.Config.S0)
 	rng := rand.New(rand.NewPCG(opts.Seed, 0x5a3b))
 	z, err := m.SamplePrior(opts.N, k0, s0, rng, -1)
 	if err != nil {

@@ -2,8 +2,6 @@ package sample
 
 import (
 	"bytes"
-	"image/png"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -84,17 +82,8 @@ func TestImageSamples(t *testing.T) {
 	if err := Run(opts); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b := img.Bounds(); b.Dx() != 4*17+1 || b.Dy() != 2*17+1 {
-		t.Fatalf("grid %v, want 4x2 images of 16x16 with borders", b)
+	if w, h := clitest.DecodePNG(t, out); w != 4*17+1 || h != 2*17+1 {
+		t.Fatalf("grid %v, want 4x2 images of 16x16 with borders", []int{w, h})
 	}
 	if !strings.Contains(stdout.String(), `"n": 6`) {
 		t.Errorf("JSON: %s", stdout.String())
