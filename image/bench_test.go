@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/lebm/lebm/corpora"
+	"github.com/lebm/lebm/internal/compute"
 	"github.com/lebm/lebm/internal/learn"
 )
 
@@ -81,4 +82,30 @@ func BenchmarkTrainSVHNSmall(b *testing.B) {
 	cfg, _ := Preset("svhn")
 	cfg.NGF, cfg.Batch = 16, 32
 	benchTrain(b, cfg)
+}
+
+// BenchmarkInceptionFeatures: Inception-v3 pool features of 2 images at 299x299 (random weights: the cost
+// does not depend on them), per iteration.
+func BenchmarkInceptionFeatures(b *testing.B) {
+	backend, err := compute.NewBackend("")
+	if err != nil {
+		b.Fatal(err)
+	}
+	inc, err := newInception(backend, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := corpora.EmbeddedShapes().Test.Float([]int{0, 1})
+	if _, err := inc.Features(x, 2, 16, 16, 3); err != nil { // compiles
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := inc.Features(x, 2, 16, 16, 3); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(b.Elapsed().Seconds()/float64(2*b.N), "s/image")
+	b.ReportMetric(peakRSSMiB(), "peak-RSS-MiB")
 }
