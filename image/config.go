@@ -13,7 +13,8 @@ package image
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/lebm/lebm/internal/compute"
 	"github.com/lebm/lebm/prior"
@@ -120,14 +121,7 @@ var Presets = map[string]func() Config{
 }
 
 // PresetNames lists the presets, sorted.
-func PresetNames() []string {
-	var out []string
-	for k := range Presets {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func PresetNames() []string { return slices.Sorted(maps.Keys(Presets)) }
 
 // Preset returns the named preset.
 func Preset(name string) (Config, error) {

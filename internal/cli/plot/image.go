@@ -25,22 +25,10 @@ func runImage(opts *Options, out string) error {
 	var mse, prior, fPost, fPrior plots.Series
 	mse.Name, prior.Name, fPost.Name, fPrior.Name = "reconstruction MSE per pixel ([-1, 1])", "prior loss", "f on posterior samples", "f on prior samples"
 	for _, r := range recs {
-		x := float64(r.Step)
-		mse.X, mse.Y = append(mse.X, x), append(mse.Y, r.MSE)
-		prior.X, prior.Y = append(prior.X, x), append(prior.Y, r.PriorLoss)
-		fPost.X, fPost.Y = append(fPost.X, x), append(fPost.Y, r.FPost)
-		fPrior.X, fPrior.Y = append(fPrior.X, x), append(fPrior.Y, r.FPrior)
+		pushTraining(float64(r.Step), r.MSE, r.PriorLoss, r.FPost, r.FPrior, &mse, &prior, &fPost, &fPrior)
 	}
 	pics := &drawer{dir: out}
-	draw := pics.draw
-	if err := draw("losses.png", func(p string) error {
-		return plots.Curves(p, "training losses", "iteration", "MSE / nats", []plots.Series{mse, prior})
-	}); err != nil {
-		return err
-	}
-	if err := draw("energies.png", func(p string) error {
-		return plots.Curves(p, "f_alpha on posterior and prior samples", "iteration", "f", []plots.Series{fPost, fPrior})
-	}); err != nil {
+	if err := pics.training(mse, prior, fPost, fPrior, "MSE / nats"); err != nil {
 		return err
 	}
 	m, info, _, err := clix.LoadImageModel(opts.Backend, opts.RunDir)
@@ -78,7 +66,7 @@ func runImage(opts *Options, out string) error {
 			names = []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
 		}
 	}
-	if err := draw("latent.png", func(p string) error {
+	if err := pics.draw("latent.png", func(p string) error {
 		return plots.Projection(p, fmt.Sprintf("posterior means of %d test images (PCA)", n), x, labels, names)
 	}); err != nil {
 		return err

@@ -112,21 +112,11 @@ func Run(opts *Options) error {
 			continue
 		}
 		disp.X, disp.Y = append(disp.X, x), append(disp.Y, r.Displacement)
-		gen.X, gen.Y = append(gen.X, x), append(gen.Y, r.GenLossPerToken)
-		prior.X, prior.Y = append(prior.X, x), append(prior.Y, r.PriorLoss)
-		fPost.X, fPost.Y = append(fPost.X, x), append(fPost.Y, r.FPost)
-		fPrior.X, fPrior.Y = append(fPrior.X, x), append(fPrior.Y, r.FPrior)
+		pushTraining(x, r.GenLossPerToken, r.PriorLoss, r.FPost, r.FPrior, &gen, &prior, &fPost, &fPrior)
 	}
 	pics := &drawer{dir: out}
 	draw := pics.draw
-	if err := draw("losses.png", func(p string) error {
-		return plots.Curves(p, "training losses", "iteration", "nats", []plots.Series{gen, prior})
-	}); err != nil {
-		return err
-	}
-	if err := draw("energies.png", func(p string) error {
-		return plots.Curves(p, "f_alpha on posterior and prior samples", "iteration", "f", []plots.Series{fPost, fPrior})
-	}); err != nil {
+	if err := pics.training(gen, prior, fPost, fPrior, "nats"); err != nil {
 		return err
 	}
 	if len(valid.X) > 0 {
@@ -210,5 +200,25 @@ func (d *drawer) draw(name string, f func(path string) error) error {
 func (d *drawer) print(w io.Writer) {
 	for _, p := range d.written {
 		fmt.Fprintln(w, p)
+	}
+}
+
+// training draws the curves every run has: losses.png (the generator's loss and the prior's) and
+// energies.png (f_alpha on posterior and on prior samples).
+func (d *drawer) training(gen, prior, fPost, fPrior plots.Series, lossUnit string) error {
+	if err := d.draw("losses.png", func(p string) error {
+		return plots.Curves(p, "training losses", "iteration", lossUnit, []plots.Series{gen, prior})
+	}); err != nil {
+		return err
+	}
+	return d.draw("energies.png", func(p string) error {
+		return plots.Curves(p, "f_alpha on posterior and prior samples", "iteration", "f", []plots.Series{fPost, fPrior})
+	})
+}
+
+// pushTraining appends one log record's point at iteration x to the four training series.
+func pushTraining(x, gen, prior, fPost, fPrior float64, series ...*plots.Series) {
+	for i, y := range []float64{gen, prior, fPost, fPrior} {
+		series[i].X, series[i].Y = append(series[i].X, x), append(series[i].Y, y)
 	}
 }

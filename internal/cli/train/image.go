@@ -105,12 +105,7 @@ func (o *Options) ResolveImageConfig() (image.Config, error) {
 	if name == "" {
 		name = "embedded"
 	}
-	cfg, err := image.Preset(name)
-	if err != nil {
-		return cfg, err
-	}
-	o.applyImage(&cfg)
-	return cfg, cfg.Validate()
+	return resolvePreset(name, image.Preset, o.applyImage)
 }
 
 func (o *Options) applyImage(cfg *image.Config) {

@@ -158,12 +158,20 @@ func (o *Options) ResolveConfig() (text.Config, error) {
 			name = "ptb"
 		}
 	}
-	cfg, err := text.Preset(name)
+	return resolvePreset(name, text.Preset, o.applyChanged)
+}
+
+// resolvePreset is a family's preset with the user's flags applied, validated.
+func resolvePreset[C any, P interface {
+	*C
+	Validate() error
+}](name string, preset func(string) (C, error), apply func(P)) (C, error) {
+	cfg, err := preset(name)
 	if err != nil {
 		return cfg, err
 	}
-	o.applyChanged(&cfg)
-	return cfg, cfg.Validate()
+	apply(&cfg)
+	return cfg, P(&cfg).Validate()
 }
 
 func (o *Options) applyChanged(cfg *text.Config) {
