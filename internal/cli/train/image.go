@@ -199,10 +199,7 @@ func RunImage(opts *Options) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(runDir, 0o755); err != nil {
-		return err
-	}
-	logFile, err := os.OpenFile(filepath.Join(runDir, "log.jsonl"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	logFile, err := openLog(runDir)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -111,4 +112,13 @@ func (r loopResult) report(opts *Options, runDir string, timing learn.Timing) {
 	if r.Interrupted {
 		fmt.Fprintf(opts.Stderr, "interrupted: continue with `lebm train --resume %s`\n", runDir)
 	}
+}
+
+// openLog creates the run directory if needed and opens its JSON-lines training log for appending (a
+// resumed run continues the same log).
+func openLog(runDir string) (*os.File, error) {
+	if err := os.MkdirAll(runDir, 0o755); err != nil {
+		return nil, err
+	}
+	return os.OpenFile(filepath.Join(runDir, "log.jsonl"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 }
