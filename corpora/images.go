@@ -114,8 +114,9 @@ const (
 	FormatFolder   = "folder"   // a folder of PNG/JPEG images, centre-cropped and resized
 )
 
-// LoadImages reads a data set in the given format; a folder is resized to size x size with channels.
-func LoadImages(format, path string, size, channels int) (*ImageSplits, error) {
+// LoadImages reads a data set in the given format; a folder is resized to size x size with channels, and
+// its decoding (the slow reader) reports to progress (may be nil).
+func LoadImages(format, path string, size, channels int, progress func(done, total int)) (*ImageSplits, error) {
 	if format != FormatEmbedded && path == "" {
 		return nil, fmt.Errorf("the %s format needs a data path", format)
 	}
@@ -129,7 +130,7 @@ func LoadImages(format, path string, size, channels int) (*ImageSplits, error) {
 	case FormatSVHN:
 		return ReadSVHN(path)
 	case FormatFolder:
-		return ReadFolder(path, size, channels)
+		return ReadFolder(path, size, channels, progress)
 	}
 	return nil, fmt.Errorf("unknown image format %q (expected %s, %s, %s, %s or %s)", format, FormatEmbedded, FormatMNIST, FormatCIFAR10, FormatSVHN, FormatFolder)
 }

@@ -308,9 +308,13 @@ func TestReadFolder(t *testing.T) {
 		writeBytes(t, filepath.Join(dir, "img"+string(rune('a'+i))+".png"), buf.Bytes())
 	}
 	writeBytes(t, filepath.Join(dir, "notes.txt"), []byte("ignored"))
-	s, err := ReadFolder(dir, 8, 3)
+	var last [2]int
+	s, err := ReadFolder(dir, 8, 3, func(done, total int) { last = [2]int{done, total} })
 	if err != nil {
 		t.Fatal(err)
+	}
+	if last != [2]int{10, 10} {
+		t.Errorf("last progress report %v, want [10 10]", last)
 	}
 	if s.Train.N() != 9 || s.Test.N() != 1 || s.Note == "" {
 		t.Fatalf("split %d/%d", s.Train.N(), s.Test.N())
@@ -320,20 +324,30 @@ func TestReadFolder(t *testing.T) {
 			t.Fatalf("pixel %d = (%d,%d,%d): the centre crop should be green", p, r, g, b)
 		}
 	}
-	gray, err := ReadFolder(dir, 4, 1)
+	split := t.TempDir()
+	for _, sub := range []string{"train", "test"} {
+		os.Mkdir(filepath.Join(split, sub), 0o755)
+		for i := 0; i < map[string]int{"train": 3, "test": 2}[sub]; i++ {
+			writeBytes(t, filepath.Join(split, sub, string(rune('a'+i))+".png"), buf.Bytes())
+		}
+	}
+	if s2, err := ReadFolder(split, 8, 3, nil); err != nil || s2.Train.N() != 3 || s2.Test.N() != 2 || s2.Note != "" {
+		t.Fatalf("train/ and test/ subfolders: %v", err)
+	}
+	gray, err := ReadFolder(dir, 4, 1, nil)
 	if err != nil || gray.Train.C != 1 || len(gray.Train.Pix) != 9*16 {
 		t.Fatalf("grayscale: %v", err)
 	}
 	writeBytes(t, filepath.Join(dir, "zz.jpg"), []byte("\xff\xd8\xff not really a jpeg"))
-	if _, err := ReadFolder(dir, 8, 3); err == nil || !strings.Contains(err.Error(), "zz.jpg") {
+	if _, err := ReadFolder(dir, 8, 3, nil); err == nil || !strings.Contains(err.Error(), "zz.jpg") {
 		t.Errorf("corrupt jpeg: %v", err)
 	}
 	os.Remove(filepath.Join(dir, "zz.jpg"))
 	writeBytes(t, filepath.Join(dir, "zz.jpg"), buf.Bytes())
-	if _, err := ReadFolder(dir, 8, 3); err == nil || !strings.Contains(err.Error(), "zz.jpg") || !strings.Contains(err.Error(), "png image") {
+	if _, err := ReadFolder(dir, 8, 3, nil); err == nil || !strings.Contains(err.Error(), "zz.jpg") || !strings.Contains(err.Error(), "png image") {
 		t.Errorf("PNG named .jpg: %v", err)
 	}
-	if _, err := ReadFolder(t.TempDir(), 8, 3); err == nil || !strings.Contains(err.Error(), "no .png") {
+	if _, err := ReadFolder(t.TempDir(), 8, 3, nil); err == nil || !strings.Contains(err.Error(), "no .png") {
 		t.Errorf("empty folder: %v", err)
 	}
 }

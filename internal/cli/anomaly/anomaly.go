@@ -79,7 +79,7 @@ func Run(opts *Options) error {
 	if class < 0 {
 		return fmt.Errorf("%s was trained on every class: give the anomalous class with --class, or train with --hold-out", dir)
 	}
-	data, err := clix.LoadImageSplits(info, opts.Data)
+	data, err := clix.LoadImageSplits(info, opts.Data, opts.Stderr, opts.Quiet)
 	if err != nil {
 		return err
 	}

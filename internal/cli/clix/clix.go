@@ -245,8 +245,9 @@ func LoadImageModel(backendName, path string) (*image.Model, image.RunInfo, stri
 }
 
 // LoadImageSplits reads the data of an image run (or, with override, the data at that path in the run's
-// format), leaving the held-out class out of the training split.
-func LoadImageSplits(info image.RunInfo, override string) (*corpora.ImageSplits, error) {
+// format), leaving the held-out class out of the training split. Decoding a folder of images shows a
+// progress bar on stderr unless quiet.
+func LoadImageSplits(info image.RunInfo, override string, stderr io.Writer, quiet bool) (*corpora.ImageSplits, error) {
 	if override != "" {
 		info.Data = override
 		if info.Format == corpora.FormatEmbedded {
@@ -254,7 +255,9 @@ func LoadImageSplits(info image.RunInfo, override string) (*corpora.ImageSplits,
 		}
 	}
 	c := info.Config
-	data, err := corpora.LoadImages(info.Format, info.Data, c.Height, c.Channels)
+	bar := NewBar(stderr, 1, "reading images", "images", quiet || info.Format != corpora.FormatFolder)
+	data, err := corpora.LoadImages(info.Format, info.Data, c.Height, c.Channels, bar.Progress)
+	bar.Finish()
 	if err != nil {
 		return nil, err
 	}

@@ -48,7 +48,7 @@ func runImage(opts *Options) error {
 	if err != nil {
 		return err
 	}
-	data, err := clix.LoadImageSplits(info, opts.Data)
+	data, err := clix.LoadImageSplits(info, opts.Data, opts.Stderr, opts.Quiet)
 	if err != nil {
 		return err
 	}

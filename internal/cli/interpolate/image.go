@@ -22,7 +22,7 @@ func runImage(opts *Options) error {
 	if err != nil {
 		return err
 	}
-	data, err := clix.LoadImageSplits(info, "")
+	data, err := clix.LoadImageSplits(info, "", opts.Stderr, false)
 	if err != nil {
 		return err
 	}

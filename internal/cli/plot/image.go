@@ -35,7 +35,7 @@ func runImage(opts *Options, out string) error {
 	if err != nil {
 		return err
 	}
-	data, err := clix.LoadImageSplits(info, "")
+	data, err := clix.LoadImageSplits(info, "", opts.Stderr, false)
 	if err != nil {
 		return err
 	}

@@ -159,7 +159,7 @@ func runImage(opts *Options) error {
 	if opts.Input != "-" {
 		override = opts.Input
 	}
-	data, err := clix.LoadImageSplits(info, override)
+	data, err := clix.LoadImageSplits(info, override, opts.Stderr, false)
 	if err != nil {
 		return err
 	}

@@ -188,7 +188,7 @@ func RunImage(opts *Options) error {
 		}
 	}
 	info.Config = m.Config
-	data, err := clix.LoadImageSplits(info, "")
+	data, err := clix.LoadImageSplits(info, "", opts.Stderr, opts.Quiet)
 	if err != nil {
 		return err
 	}
