@@ -2,7 +2,6 @@ package image
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 
 	"github.com/lebm/lebm/corpora"
@@ -168,14 +167,4 @@ func (m *Model) Samples(n int, rng *rand.Rand) (x, z []float32, err error) {
 	}
 	x, err = m.Generate(z, n)
 	return x, z, err
-}
-
-// isFinite reports whether every value is finite.
-func isFinite(v []float32) bool {
-	for _, x := range v {
-		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-			return false
-		}
-	}
-	return true
 }

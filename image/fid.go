@@ -53,7 +53,7 @@ func FitGaussian(features [][]float64) (Gaussian, error) {
 func FrechetDistance(a, b Gaussian) (float64, error) {
 	d := len(a.Mean)
 	if len(b.Mean) != d || a.Cov.SymmetricDim() != d || b.Cov.SymmetricDim() != d {
-		return 0, fmt.Errorf("Fréchet distance between Gaussians of dimensions %d and %d", d, len(b.Mean))
+		return 0, fmt.Errorf("the Fréchet distance between Gaussians of dimensions %d and %d", d, len(b.Mean))
 	}
 	var dist float64
 	for j := range a.Mean {
@@ -65,7 +65,7 @@ func FrechetDistance(a, b Gaussian) (float64, error) {
 	jitter := 1e-10 * math.Max(tr1/float64(d), 1e-300)
 	for !chol.Factorize(s1) {
 		if jitter > tr1 {
-			return 0, fmt.Errorf("Fréchet distance: covariance is not positive semi-definite")
+			return 0, fmt.Errorf("the Fréchet distance: covariance is not positive semi-definite")
 		}
 		j := mat.NewSymDense(d, nil)
 		j.CopySym(a.Cov)
@@ -88,7 +88,7 @@ func FrechetDistance(a, b Gaussian) (float64, error) {
 	}
 	var eig mat.EigenSym
 	if !eig.Factorize(sym, false) {
-		return 0, fmt.Errorf("Fréchet distance: eigendecomposition failed")
+		return 0, fmt.Errorf("the Fréchet distance: eigendecomposition failed")
 	}
 	var trRoot float64
 	for _, v := range eig.Values(nil) {
