@@ -156,6 +156,9 @@ func TestImageEval(t *testing.T) {
 	if r == nil || r.Images != 30 || r.Chains != 2 || r.K != 3 || r.MSE <= 0 || r.Baseline <= 0 || res.FID != nil {
 		t.Fatalf("%+v", res)
 	}
+	if f := res.Fit; f == nil || f.Images != 30 || f.PixelFD <= 0 || f.LatentFD <= 0 || f.K1 != 3 {
+		t.Fatalf("sample fit %+v", f)
+	}
 	if r.MSE01*4 != r.MSE {
 		t.Errorf("MSE on [0, 1] %v is not MSE / 4 (%v)", r.MSE01, r.MSE)
 	}

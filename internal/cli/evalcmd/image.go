@@ -29,6 +29,7 @@ func addImageFlags(f *pflag.FlagSet, o *ImageOptions) {
 type ImageEval struct {
 	Checkpoint string             `json:"checkpoint"`
 	Recon      *image.ReconResult `json:"reconstruction"`
+	Fit        *image.SampleFit   `json:"sample_fit"`
 	FID        *FID               `json:"fid,omitempty"`
 }
 
@@ -81,7 +82,11 @@ func runImage(opts *Options) error {
 	if err != nil {
 		return err
 	}
-	out := ImageEval{Checkpoint: dir, Recon: res}
+	fit, err := m.FitSamples(set, ec)
+	if err != nil {
+		return err
+	}
+	out := ImageEval{Checkpoint: dir, Recon: res, Fit: fit}
 	if opts.Image.Inception != "" {
 		if out.FID, err = fid(opts, m, set); err != nil {
 			return err
@@ -90,7 +95,7 @@ func runImage(opts *Options) error {
 	if opts.JSON {
 		return clix.PrintJSON(opts.Stdout, out)
 	}
-	fmt.Fprintf(opts.Stdout, "checkpoint: %s\n%s", dir, res.Format())
+	fmt.Fprintf(opts.Stdout, "checkpoint: %s\n%s%s", dir, res.Format(), fit.Format())
 	if f := out.FID; f != nil {
 		fmt.Fprintf(opts.Stdout, "FID %.2f: %d model samples (prior chain, %d steps) against %d %s images, %s, %dx%d bilinear\n",
 			f.Value, f.Samples, f.PriorSteps, f.RealImages, f.Split, f.Features, f.ImageSize, f.ImageSize)

@@ -141,6 +141,7 @@ type ImageSummary struct {
 	Config       image.Config       `json:"config"`
 	Data         string             `json:"data"`
 	Test         *image.ReconResult `json:"test,omitempty"`
+	Fit          *image.SampleFit   `json:"sample_fit,omitempty"`
 	Model        string             `json:"model"`
 }
 
@@ -233,19 +234,22 @@ func RunImage(opts *Options) error {
 		ec := image.DefaultEvalConfig(cfg)
 		ec.Images = opts.Image.EvalImages
 		ebar := clix.NewBar(opts.Stderr, 1, "eval test", "images", opts.Quiet)
-		res, err := m.Reconstruct(data.Test, data.Train, "test", ec, ebar.Progress)
+		recon, err := m.Reconstruct(data.Test, data.Train, "test", ec, ebar.Progress)
 		ebar.Finish()
 		if err != nil {
 			return err
 		}
-		sum.Test = res
+		if sum.Fit, err = m.FitSamples(data.Test, ec); err != nil {
+			return err
+		}
+		sum.Test = recon
 	}
 	if opts.JSON {
 		return clix.PrintJSON(opts.Stdout, sum)
 	}
 	fmt.Fprintf(opts.Stdout, "checkpoint: %s\n", res.Checkpoint)
 	if sum.Test != nil {
-		fmt.Fprint(opts.Stdout, sum.Test.Format())
+		fmt.Fprint(opts.Stdout, sum.Test.Format(), sum.Fit.Format())
 	}
 	return nil
 }
