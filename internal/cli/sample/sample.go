@@ -155,6 +155,10 @@ func runImage(opts *Options) error {
 	if opts.JSON {
 		return clix.PrintJSON(opts.Stdout, res)
 	}
-	fmt.Fprintf(opts.Stdout, "%d samples (prior %s, %d prior Langevin steps of %g) written to %s\n", opts.N, res.Prior, k0, s0, opts.Out)
+	how := fmt.Sprintf("prior %s, %d prior Langevin steps of %g", res.Prior, k0, s0)
+	if !m.Prior.Trainable() {
+		how = "gaussian prior: exact N(0, I) draws"
+	}
+	fmt.Fprintf(opts.Stdout, "%d samples (%s) written to %s\n", opts.N, how, opts.Out)
 	return nil
 }
