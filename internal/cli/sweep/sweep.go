@@ -156,6 +156,10 @@ func (o *Options) trainOptions(s Setting) (*train.Options, error) {
 	if err := cmd.Execute(); err != nil {
 		return nil, fmt.Errorf("setting %s: %w", s.Name, err)
 	}
+	if got.Family != "" && got.Family != train.FamilyText {
+		return nil, fmt.Errorf("setting %s: lebm sweep compares text models (NLL, MI, AU); for images train each setting with "+
+			"lebm train --family image and compare with lebm eval", s.Name)
+	}
 	if _, err := got.ResolveConfig(); err != nil {
 		return nil, fmt.Errorf("setting %s: %w", s.Name, err)
 	}

@@ -115,4 +115,8 @@ func TestSweepRuns(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "bad")); !os.IsNotExist(err) {
 		t.Error("a bad setting started training")
 	}
+	opts.Settings = append(opts.Settings[:len(opts.Settings)-1], "img=--family image")
+	if err := Run(opts); err == nil || !strings.Contains(err.Error(), "setting img") || !strings.Contains(err.Error(), "--family image") {
+		t.Fatalf("image setting: %v", err)
+	}
 }
