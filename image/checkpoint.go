@@ -12,8 +12,8 @@ import (
 // Files of an image checkpoint, besides the variables (see internal/ckpt). The hyperparameter file has the
 // text family's name and says "family": "image".
 const (
-	HParamsFile     = "hparams.json"
-	StateFile       = "state.json"
+	HParamsFile     = ckpt.HParamsFile
+	StateFile       = ckpt.StateFile
 	Family          = "image"
 	KeepCheckpoints = 3
 )
@@ -45,18 +45,12 @@ func Save(runDir string, m *Model, info RunInfo, state TrainState) (string, erro
 func Load(backend backends.Backend, path string) (*Model, RunInfo, TrainState, string, error) {
 	var info RunInfo
 	var state TrainState
-	dir, _, err := ckpt.Open(path)
+	dir, err := ckpt.OpenRun(path, &info, &state)
 	if err != nil {
-		return nil, info, state, "", err
-	}
-	if err := ckpt.ReadJSON(filepath.Join(dir, HParamsFile), &info); err != nil {
 		return nil, info, state, "", err
 	}
 	if info.Family != Family {
 		return nil, info, state, "", fmt.Errorf("checkpoint %s holds a %q model, not an image model", dir, FamilyOf(info.Family))
-	}
-	if err := ckpt.ReadJSON(filepath.Join(dir, StateFile), &state); err != nil {
-		return nil, info, state, "", err
 	}
 	m, err := NewModel(backend, info.Config)
 	if err != nil {

@@ -12,9 +12,9 @@ import (
 
 // Files of a text checkpoint, besides the variables (see internal/ckpt).
 const (
-	HParamsFile   = "hparams.json"
+	HParamsFile   = ckpt.HParamsFile
 	TokenizerFile = "tokenizer.json"
-	StateFile     = "state.json"
+	StateFile     = ckpt.StateFile
 	// KeepCheckpoints is how many checkpoints a run directory keeps.
 	KeepCheckpoints = 3
 )
@@ -53,14 +53,8 @@ func Save(runDir string, m *Model, info RunInfo, state TrainState, extra map[str
 func Load(backend backends.Backend, path string) (*Model, RunInfo, TrainState, string, error) {
 	var info RunInfo
 	var state TrainState
-	dir, _, err := ckpt.Open(path)
+	dir, err := ckpt.OpenRun(path, &info, &state)
 	if err != nil {
-		return nil, info, state, "", err
-	}
-	if err := ckpt.ReadJSON(filepath.Join(dir, HParamsFile), &info); err != nil {
-		return nil, info, state, "", err
-	}
-	if err := ckpt.ReadJSON(filepath.Join(dir, StateFile), &state); err != nil {
 		return nil, info, state, "", err
 	}
 	vocab, _, err := corpora.LoadTokenizer(filepath.Join(dir, TokenizerFile))

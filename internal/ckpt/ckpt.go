@@ -310,3 +310,23 @@ func ReadJSON(path string, v any) error {
 	}
 	return nil
 }
+
+// Files every model checkpoint holds besides the variables: the hyperparameters and run information,
+// and the trainer's state.
+const (
+	HParamsFile = "hparams.json"
+	StateFile   = "state.json"
+)
+
+// OpenRun opens the checkpoint at path (a run directory or a step directory), verifies it, and decodes its
+// hparams.json into info and state.json into state. It returns the checkpoint's directory.
+func OpenRun(path string, info, state any) (string, error) {
+	dir, _, err := Open(path)
+	if err != nil {
+		return "", err
+	}
+	if err := ReadJSON(filepath.Join(dir, HParamsFile), info); err != nil {
+		return "", err
+	}
+	return dir, ReadJSON(filepath.Join(dir, StateFile), state)
+}
