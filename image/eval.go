@@ -187,7 +187,8 @@ type SampleFit struct {
 
 // Format renders f for people, stating how it was estimated.
 func (f *SampleFit) Format() string {
-	return fmt.Sprintf("sample fit (%d prior samples, K0 = %d; %d images, posterior chains of K1 = %d): Fréchet distance in pixels %.3f, in z %.4f\n",
+	return fmt.Sprintf("sample fit (%d prior samples, K0 = %d; %d images, posterior chains of K1 = %d): Fréchet distance in pixels %.3f, in z %.4f\n"+
+		"  (Gaussians fitted to each set; estimates shrink as the counts grow: compare models at equal counts)\n",
 		f.Samples, f.K0, f.Images, f.K1, f.PixelFD, f.LatentFD)
 }
 
