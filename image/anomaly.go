@@ -30,8 +30,9 @@ func (r *AnomalyResult) Format() string {
 }
 
 // AnomalyScores returns, per image of set, the mean over chains posterior-chain end points z of
-// -log p(x, z) = ||x - g(z)||^2 / (2 sigma^2) - f_alpha(z) + ||z||^2 / 2: the negative unnormalised
-// log joint, larger for images the model finds unlikely (the paper's score).
+// -log p(x, z) = ||x - g(z)||^2 / (2 sigma^2) - f_alpha(z) + ||z||^2 / 2 (the posterior energy the chains
+// run on, Model.Energy): the negative unnormalised log joint, larger for images the model finds unlikely
+// (the paper's score).
 func (m *Model) AnomalyScores(set *corpora.Images, ec EvalConfig, progress func(done, total int)) ([]float64, error) {
 	if err := m.checkImages(set); err != nil {
 		return nil, err
@@ -40,7 +41,6 @@ func (m *Model) AnomalyScores(set *corpora.Images, ec EvalConfig, progress func(
 	if ec.Images > 0 && ec.Images < n {
 		n = ec.Images
 	}
-	d := m.Config.ZDim
 	rng := rand.New(rand.NewPCG(ec.Seed, 0xa70a))
 	scores := make([]float64, n)
 	err := m.forBatches(set, n, func(idx []int, x []float32, real int) error {
@@ -49,20 +49,12 @@ func (m *Model) AnomalyScores(set *corpora.Images, ec EvalConfig, progress func(
 			if err != nil {
 				return err
 			}
-			lp, err := m.LogPX(x, z, len(idx))
-			if err != nil {
-				return err
-			}
-			f, err := m.F(z, len(idx))
+			e, err := m.Energy(x, z, len(idx))
 			if err != nil {
 				return err
 			}
 			for i := 0; i < real; i++ {
-				var sq float64
-				for _, v := range z[i*d : (i+1)*d] {
-					sq += float64(v) * float64(v)
-				}
-				scores[idx[i]] += (-float64(lp[i]) - float64(f[i]) + sq/2) / float64(ec.Chains)
+				scores[idx[i]] += float64(e[i]) / float64(ec.Chains)
 			}
 		}
 		if progress != nil {

@@ -30,6 +30,7 @@ type Model struct {
 	update           *context.Exec
 	generate         *context.Exec
 	logpx            *context.Exec
+	energy           *context.Exec // (z, x) -> PosteriorEnergy
 }
 
 // NewModel creates a model with freshly initialised variables (seeded by cfg.Seed; the prior and the
@@ -76,6 +77,11 @@ func (m *Model) compile() error {
 	}
 	if m.logpx, err = context.NewExec(m.Backend, m.Ctx.Reuse(), func(_ *context.Context, z, x *graph.Node) *graph.Node {
 		return m.Generator.LogPX(z, x, m.Config.Sigma)
+	}); err != nil {
+		return err
+	}
+	if m.energy, err = context.NewExec(m.Backend, m.Ctx.Reuse(), func(_ *context.Context, z, x *graph.Node) *graph.Node {
+		return m.PosteriorEnergy(z, []*graph.Node{x})
 	}); err != nil {
 		return err
 	}
@@ -143,6 +149,16 @@ func (m *Model) Generate(z []float32, n int) ([]float32, error) {
 // LogPX returns log p_beta(x|z) (constant left out) per image.
 func (m *Model) LogPX(x, z []float32, n int) ([]float32, error) {
 	out, err := m.logpx.Exec(tensors.FromFlatDataAndDimensions(z, n, m.Config.ZDim), m.images(x, n))
+	if err != nil {
+		return nil, err
+	}
+	return tensors.MustCopyFlatData[float32](out[0]), nil
+}
+
+// Energy returns the posterior energy E(z|x) = -f_alpha(z) + ||z||^2/2 - log p_beta(x|z) (the negative
+// unnormalised log joint -log p(x, z), constants left out) per image.
+func (m *Model) Energy(x, z []float32, n int) ([]float32, error) {
+	out, err := m.energy.Exec(tensors.FromFlatDataAndDimensions(z, n, m.Config.ZDim), m.images(x, n))
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package image
 
 import (
 	"errors"
+	"math"
 	"reflect"
 	"testing"
 
@@ -173,7 +174,8 @@ func TestLayersMatchImageSize(t *testing.T) {
 	}
 }
 
-// TestLogPX: log p(x|z) is -||x - g(z)||^2 / (2 sigma^2), checked against the generated image on the host.
+// TestLogPX: log p(x|z) is -||x - g(z)||^2 / (2 sigma^2), checked against the generated image on the host,
+// and the posterior energy is -log p(x|z) - f(z) + ||z||^2/2.
 func TestLogPX(t *testing.T) {
 	cfg := smallConfig()
 	m := testModel(t, cfg)
@@ -202,6 +204,25 @@ func TestLogPX(t *testing.T) {
 			if g[i*P+j] < -1 || g[i*P+j] > 1 {
 				t.Fatalf("g(z) outside [-1, 1]: %v", g[i*P+j])
 			}
+		}
+	}
+	// The posterior energy is -log p(x|z) - f(z) + ||z||^2/2.
+	e, err := m.Energy(x, z, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := m.F(z, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		var sq float64
+		for _, v := range z[i*4 : (i+1)*4] {
+			sq += float64(v) * float64(v)
+		}
+		want := -float64(lp[i]) - float64(f[i]) + sq/2
+		if d := float64(e[i]) - want; d > 1e-3*(1+math.Abs(want)) || d < -1e-3*(1+math.Abs(want)) {
+			t.Errorf("image %d: energy %v, want %v", i, e[i], want)
 		}
 	}
 }
