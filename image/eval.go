@@ -96,7 +96,7 @@ func (m *Model) Reconstruct(set, train *corpora.Images, split string, ec EvalCon
 	mean := MeanImage(train)
 	P := set.Pixels()
 	res := &ReconResult{Split: split, Images: n, Chains: ec.Chains, K: ec.K, S: ec.S}
-	var sse, base, logp float64
+	var sse, base float64
 	err := m.forBatches(set, n, func(idx []int, x []float32, real int) error {
 		z, err := m.PosteriorMean(x, len(idx), ec.Chains, ec.K, ec.S, rng)
 		if err != nil {
@@ -112,13 +112,6 @@ func (m *Model) Reconstruct(set, train *corpora.Images, split string, ec EvalCon
 			b := float64(x[i]) - mean[i%P]
 			base += b * b
 		}
-		lp, err := m.LogPX(x, z, len(idx))
-		if err != nil {
-			return err
-		}
-		for i := 0; i < real; i++ {
-			logp += float64(lp[i])
-		}
 		if progress != nil {
 			progress(idx[0]+real, n)
 		}
@@ -130,7 +123,7 @@ func (m *Model) Reconstruct(set, train *corpora.Images, split string, ec EvalCon
 	res.MSE = sse / float64(n*P)
 	res.MSE01 = res.MSE / 4
 	res.Baseline = base / float64(n*P)
-	res.LogPX = logp / float64(n)
+	res.LogPX = -sse / (2 * m.Config.Sigma * m.Config.Sigma) / float64(n) // log p(x|z_mean) = -||x - g||^2 / (2 sigma^2)
 	return res, nil
 }
 
