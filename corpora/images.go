@@ -30,13 +30,24 @@ func (s *Images) Float(idx []int) []float32 {
 	p := s.Pixels()
 	out := make([]float32, len(idx)*p)
 	for r, i := range idx {
-		src := s.Pix[i*p : (i+1)*p]
-		dst := out[r*p : (r+1)*p]
-		for j, v := range src {
-			dst[j] = float32(v)/127.5 - 1
-		}
+		scale(out[r*p:(r+1)*p], s.Pix[i*p:(i+1)*p])
 	}
 	return out
+}
+
+// FloatRange returns images [from, to) as Float does.
+func (s *Images) FloatRange(from, to int) []float32 {
+	p := s.Pixels()
+	out := make([]float32, (to-from)*p)
+	scale(out, s.Pix[from*p:to*p])
+	return out
+}
+
+// scale writes bytes v as v / 127.5 - 1 into dst.
+func scale(dst []float32, src []uint8) {
+	for j, v := range src {
+		dst[j] = float32(v)/127.5 - 1
+	}
 }
 
 // Without returns the images whose label is not class (all of them for class < 0).
@@ -53,16 +64,6 @@ func (s *Images) Without(class int) *Images {
 		}
 	}
 	return out
-}
-
-// Head returns the first n images (all when n <= 0 or n >= N).
-func (s *Images) Head(n int) *Images {
-	if n <= 0 || n >= s.N() {
-		return s
-	}
-	out := *s
-	out.Pix, out.Labels = s.Pix[:n*s.Pixels()], s.Labels[:n]
-	return &out
 }
 
 // Slice returns images [from, to).

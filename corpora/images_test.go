@@ -13,6 +13,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -359,6 +360,9 @@ func TestEmbeddedShapes(t *testing.T) {
 	}
 	if a.Train.N() != ShapesTrain || a.Test.N() != ShapesTest || a.Train.H != ShapesSize {
 		t.Fatalf("sizes %d %d", a.Train.N(), a.Test.N())
+	}
+	if r, f := a.Test.FloatRange(3, 7), a.Test.Float([]int{3, 4, 5, 6}); !slices.Equal(r, f) {
+		t.Error("FloatRange(3, 7) differs from Float of images 3..6")
 	}
 	counts := make([]int, 3)
 	for _, l := range a.Train.Labels {

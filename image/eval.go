@@ -16,6 +16,9 @@ type EvalConfig struct {
 	Seed   uint64
 }
 
+// Rand is the generator of reconstruction's posterior chains, from Seed.
+func (ec EvalConfig) Rand() *rand.Rand { return rand.New(rand.NewPCG(ec.Seed, 0xe7a1)) }
+
 // DefaultEvalConfig reconstructs every image from the mean of 4 posterior chains of the training length.
 func DefaultEvalConfig(c Config) EvalConfig {
 	return EvalConfig{Chains: 4, K: c.K1, S: c.S1, Seed: 1}
@@ -62,18 +65,18 @@ func (m *Model) forBatches(set *corpora.Images, n int, f func(idx []int, x []flo
 	return nil
 }
 
-// PosteriorMean returns, for images x (flat [n*pixels]), the mean of chains posterior-chain end points
-// (each K steps of size s from N(0, I)): flat [n*d].
-func (m *Model) PosteriorMean(x []float32, n, chains, k int, s float64, rng *rand.Rand) ([]float32, error) {
+// PosteriorMean returns, for images x (flat [n*pixels]), the mean of ec.Chains posterior-chain end points
+// (each ec.K steps of size ec.S from N(0, I), noise from rng): flat [n*d].
+func (m *Model) PosteriorMean(x []float32, n int, ec EvalConfig, rng *rand.Rand) ([]float32, error) {
 	d := m.Config.ZDim
 	mean := make([]float32, n*d)
-	for c := 0; c < chains; c++ {
-		z, err := m.InferPosterior(x, n, nil, k, s, rng, -1)
+	for c := 0; c < ec.Chains; c++ {
+		z, err := m.InferPosterior(x, n, nil, ec.K, ec.S, rng, -1)
 		if err != nil {
 			return nil, err
 		}
 		for i, v := range z {
-			mean[i] += v / float32(chains)
+			mean[i] += v / float32(ec.Chains)
 		}
 	}
 	return mean, nil
@@ -92,13 +95,13 @@ func (m *Model) Reconstruct(set, train *corpora.Images, split string, ec EvalCon
 	if ec.Images > 0 && ec.Images < n {
 		n = ec.Images
 	}
-	rng := rand.New(rand.NewPCG(ec.Seed, 0xe7a1))
+	rng := ec.Rand()
 	mean := MeanImage(train)
 	P := set.Pixels()
 	res := &ReconResult{Split: split, Images: n, Chains: ec.Chains, K: ec.K, S: ec.S}
 	var sse, base float64
 	err := m.forBatches(set, n, func(idx []int, x []float32, real int) error {
-		z, err := m.PosteriorMean(x, len(idx), ec.Chains, ec.K, ec.S, rng)
+		z, err := m.PosteriorMean(x, len(idx), ec, rng)
 		if err != nil {
 			return err
 		}
@@ -201,32 +204,22 @@ func (m *Model) FitSamples(set *corpora.Images, ec EvalConfig) (*SampleFit, erro
 	c := m.Config
 	rng := rand.New(rand.NewPCG(ec.Seed, 0xf17))
 	var sampleZ, sampleX, postZ, dataX [][]float64
-	rows := func(flat []float32, k, width int) [][]float64 {
-		out := make([][]float64, k)
-		for i := range out {
-			out[i] = make([]float64, width)
-			for j := range out[i] {
-				out[i][j] = float64(flat[i*width+j])
-			}
-		}
-		return out
-	}
 	for done := 0; done < n; done += c.Batch { // prior samples in batches of the model's size
 		x, z, err := m.Samples(c.Batch, rng)
 		if err != nil {
 			return nil, err
 		}
 		k := min(c.Batch, n-done)
-		sampleZ = append(sampleZ, rows(z, k, c.ZDim)...)
-		sampleX = append(sampleX, rows(x, k, c.Pixels())...)
+		sampleZ = append(sampleZ, Rows(z, k, c.ZDim)...)
+		sampleX = append(sampleX, Rows(x, k, c.Pixels())...)
 	}
 	err := m.forBatches(set, n, func(idx []int, x []float32, real int) error {
 		z, err := m.InferPosterior(x, len(idx), nil, ec.K, ec.S, rng, -1)
 		if err != nil {
 			return err
 		}
-		postZ = append(postZ, rows(z, real, c.ZDim)...)
-		dataX = append(dataX, rows(x, real, c.Pixels())...)
+		postZ = append(postZ, Rows(z, real, c.ZDim)...)
+		dataX = append(dataX, Rows(x, real, c.Pixels())...)
 		return nil
 	})
 	if err != nil {
@@ -254,4 +247,16 @@ func (m *Model) FitSamples(set *corpora.Images, ec EvalConfig) (*SampleFit, erro
 		return nil, err
 	}
 	return f, nil
+}
+
+// Rows returns the first n rows of flat [*, width] as float64 vectors (for Gaussian fits and projections).
+func Rows(flat []float32, n, width int) [][]float64 {
+	out := make([][]float64, n)
+	for i := range out {
+		out[i] = make([]float64, width)
+		for j := range out[i] {
+			out[i][j] = float64(flat[i*width+j])
+		}
+	}
+	return out
 }

@@ -88,13 +88,5 @@ func (inc *Inception) Features(imgs []float32, n, h, w, c int) ([][]float64, err
 		return nil, err
 	}
 	flat := tensors.MustCopyFlatData[float32](out[0])
-	d := len(flat) / n
-	feats := make([][]float64, n)
-	for i := range feats {
-		feats[i] = make([]float64, d)
-		for j := range feats[i] {
-			feats[i][j] = float64(flat[i*d+j])
-		}
-	}
-	return feats, nil
+	return Rows(flat, n, len(flat)/n), nil
 }

@@ -82,7 +82,7 @@ func variables(m *Model) map[string][]float32 {
 // TestResumeEquivalence: 6 iterations in one go equal 3 iterations, a checkpoint, a reload and 3 more,
 // bit for bit (model, optimizer state, batch order, chain noise), for both priors.
 func TestResumeEquivalence(t *testing.T) {
-	data := corpora.EmbeddedShapes().Train.Head(100)
+	data := corpora.EmbeddedShapes().Train.Slice(0, 100)
 	for _, p := range []string{"ebm", "gaussian"} {
 		t.Run(p, func(t *testing.T) {
 			cfg := smallConfig()
@@ -141,7 +141,7 @@ func TestResumeEquivalence(t *testing.T) {
 func TestDivergingChainReported(t *testing.T) {
 	cfg := smallConfig()
 	cfg.S1 = 1e5
-	tr, err := NewTrainer(testModel(t, cfg), corpora.EmbeddedShapes().Train.Head(50), nil)
+	tr, err := NewTrainer(testModel(t, cfg), corpora.EmbeddedShapes().Train.Slice(0, 50), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

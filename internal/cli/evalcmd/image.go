@@ -134,11 +134,7 @@ func fid(opts *Options, m *image.Model, set *corpora.Images) (*FID, error) {
 	}
 	for done := 0; done < realN; done += chunk {
 		k := min(chunk, realN-done)
-		idx := make([]int, k)
-		for i := range idx {
-			idx[i] = done + i
-		}
-		f, err := inc.Features(set.Float(idx), k, c.Height, c.Width, c.Channels)
+		f, err := inc.Features(set.FloatRange(done, done+k), k, c.Height, c.Width, c.Channels)
 		if err != nil {
 			return nil, err
 		}

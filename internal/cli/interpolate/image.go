@@ -2,7 +2,6 @@ package interpolate
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"strconv"
 
 	"github.com/lebm/lebm/internal/cli/clix"
@@ -36,7 +35,7 @@ func runImage(opts *Options) error {
 	}
 	x := data.Test.Float(idx[:])
 	ec := opts.Posterior.ImageEvalConfig(m.Config)
-	z, err := m.PosteriorMean(x, 2, ec.Chains, ec.K, ec.S, rand.New(rand.NewPCG(ec.Seed, 0xe7a1)))
+	z, err := m.PosteriorMean(x, 2, ec, ec.Rand())
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package plot
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 
@@ -40,23 +39,12 @@ func runImage(opts *Options, out string) error {
 		return err
 	}
 	n := min(opts.Sentences, data.Test.N())
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
-	}
 	ec := opts.Posterior.ImageEvalConfig(m.Config)
-	z, err := m.PosteriorMean(data.Test.Float(idx), n, ec.Chains, ec.K, ec.S, rand.New(rand.NewPCG(ec.Seed, 0xe7a1)))
+	z, err := m.PosteriorMean(data.Test.FloatRange(0, n), n, ec, ec.Rand())
 	if err != nil {
 		return err
 	}
-	d := m.Config.ZDim
-	x := make([][]float64, n)
-	for i := range x {
-		x[i] = make([]float64, d)
-		for j := range x[i] {
-			x[i][j] = float64(z[i*d+j])
-		}
-	}
+	x := image.Rows(z, n, m.Config.ZDim)
 	var labels []int
 	var names []string
 	if data.Test.Labels[0] >= 0 {

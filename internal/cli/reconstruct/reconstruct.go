@@ -5,7 +5,6 @@ package reconstruct
 import (
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"strings"
 
@@ -164,13 +163,9 @@ func runImage(opts *Options) error {
 		return err
 	}
 	n := min(opts.Images, data.Test.N())
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
-	}
-	x := data.Test.Float(idx)
+	x := data.Test.FloatRange(0, n)
 	ec := opts.Posterior.ImageEvalConfig(m.Config)
-	z, err := m.PosteriorMean(x, n, ec.Chains, ec.K, ec.S, rand.New(rand.NewPCG(ec.Seed, 0xe7a1)))
+	z, err := m.PosteriorMean(x, n, ec, ec.Rand())
 	if err != nil {
 		return err
 	}
