@@ -34,16 +34,13 @@ func (r *AnomalyResult) Format() string {
 // run on, Model.Energy): the negative unnormalised log joint, larger for images the model finds unlikely
 // (the paper's score).
 func (m *Model) AnomalyScores(set *corpora.Images, ec EvalConfig, progress func(done, total int)) ([]float64, error) {
-	if err := m.checkImages(set); err != nil {
+	n, err := m.evalImages(set, ec)
+	if err != nil {
 		return nil, err
-	}
-	n := set.N()
-	if ec.Images > 0 && ec.Images < n {
-		n = ec.Images
 	}
 	rng := rand.New(rand.NewPCG(ec.Seed, 0xa70a))
 	scores := make([]float64, n)
-	err := m.forBatches(set, n, func(idx []int, x []float32, real int) error {
+	err = m.forBatches(set, n, func(idx []int, x []float32, real int) error {
 		for c := 0; c < ec.Chains; c++ {
 			z, err := m.InferPosterior(x, len(idx), nil, ec.K, ec.S, rng, -1)
 			if err != nil {

@@ -85,22 +85,19 @@ func (m *Model) PosteriorMean(x []float32, n int, ec EvalConfig, rng *rand.Rand)
 // Reconstruct measures the reconstruction error of set from posterior means (see EvalConfig), against
 // the mean-image baseline computed on train. progress, if not nil, is told the images done and the total.
 func (m *Model) Reconstruct(set, train *corpora.Images, split string, ec EvalConfig, progress func(done, total int)) (*ReconResult, error) {
-	if err := m.checkImages(set); err != nil {
+	n, err := m.evalImages(set, ec)
+	if err != nil {
 		return nil, err
 	}
 	if ec.Chains < 1 {
 		return nil, fmt.Errorf("reconstruction needs at least one posterior chain, got %d", ec.Chains)
-	}
-	n := set.N()
-	if ec.Images > 0 && ec.Images < n {
-		n = ec.Images
 	}
 	rng := ec.Rand()
 	mean := MeanImage(train)
 	P := set.Pixels()
 	res := &ReconResult{Split: split, Images: n, Chains: ec.Chains, K: ec.K, S: ec.S}
 	var sse, base float64
-	err := m.forBatches(set, n, func(idx []int, x []float32, real int) error {
+	err = m.forBatches(set, n, func(idx []int, x []float32, real int) error {
 		z, err := m.PosteriorMean(x, len(idx), ec, rng)
 		if err != nil {
 			return err
@@ -143,15 +140,21 @@ func MeanImage(set *corpora.Images) []float64 {
 	return mean
 }
 
-func (m *Model) checkImages(set *corpora.Images) error {
+// evalImages checks that set fits the model and returns how many of its images an evaluation uses: the
+// first ec.Images (all when 0 or more than there are).
+func (m *Model) evalImages(set *corpora.Images, ec EvalConfig) (int, error) {
 	c := m.Config
 	if set.H != c.Height || set.W != c.Width || set.C != c.Channels {
-		return fmt.Errorf("%s: images are %dx%dx%d, the model makes %dx%dx%d", set.Name, set.H, set.W, set.C, c.Height, c.Width, c.Channels)
+		return 0, fmt.Errorf("%s: images are %dx%dx%d, the model makes %dx%dx%d", set.Name, set.H, set.W, set.C, c.Height, c.Width, c.Channels)
 	}
-	if set.N() == 0 {
-		return fmt.Errorf("%s: no images", set.Name)
+	n := set.N()
+	if n == 0 {
+		return 0, fmt.Errorf("%s: no images", set.Name)
 	}
-	return nil
+	if ec.Images > 0 && ec.Images < n {
+		n = ec.Images
+	}
+	return n, nil
 }
 
 // Samples draws n images from the model: z from the prior chain (K0 steps of size s0; exact N(0, I) for
@@ -191,12 +194,9 @@ func (f *SampleFit) Format() string {
 // FitSamples computes SampleFit on the first ec.Images images of set (all when 0; at least 2) with as
 // many samples.
 func (m *Model) FitSamples(set *corpora.Images, ec EvalConfig) (*SampleFit, error) {
-	if err := m.checkImages(set); err != nil {
+	n, err := m.evalImages(set, ec)
+	if err != nil {
 		return nil, err
-	}
-	n := set.N()
-	if ec.Images > 0 && ec.Images < n {
-		n = ec.Images
 	}
 	if n < 2 {
 		return nil, fmt.Errorf("sample fit needs at least 2 images, got %d", n)
@@ -213,7 +213,7 @@ func (m *Model) FitSamples(set *corpora.Images, ec EvalConfig) (*SampleFit, erro
 		sampleZ = append(sampleZ, Rows(z, k, c.ZDim)...)
 		sampleX = append(sampleX, Rows(x, k, c.Pixels())...)
 	}
-	err := m.forBatches(set, n, func(idx []int, x []float32, real int) error {
+	err = m.forBatches(set, n, func(idx []int, x []float32, real int) error {
 		z, err := m.InferPosterior(x, len(idx), nil, ec.K, ec.S, rng, -1)
 		if err != nil {
 			return err
