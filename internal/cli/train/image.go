@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/lebm/lebm/corpora"
@@ -72,10 +73,8 @@ func (o *Options) checkFamilyFlags() error {
 	switch o.Family {
 	case FamilyText:
 		for _, name := range o.Changed {
-			for _, io := range imageOnly {
-				if name == io {
-					return fmt.Errorf("--%s applies to --family image only", name)
-				}
+			if isImageOnly(name) {
+				return fmt.Errorf("--%s applies to --family image only", name)
 			}
 		}
 	case FamilyImage:
@@ -90,14 +89,7 @@ func (o *Options) checkFamilyFlags() error {
 	return nil
 }
 
-func isImageOnly(name string) bool {
-	for _, n := range imageOnly {
-		if n == name {
-			return true
-		}
-	}
-	return false
-}
+func isImageOnly(name string) bool { return slices.Contains(imageOnly, name) }
 
 // ResolveImageConfig returns the image preset's configuration with the flags the user set applied.
 func (o *Options) ResolveImageConfig() (image.Config, error) {
