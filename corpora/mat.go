@@ -192,19 +192,23 @@ func matElement(buf []byte, off int, order binary.ByteOrder) (typ uint32, n int,
 // matMatrix decodes a numeric real miMATRIX payload (nil for the classes it does not read: cells,
 // structs, sparse, complex).
 func matMatrix(buf []byte, order binary.ByteOrder) (*MatArray, error) {
-	var parts [][2]any
+	type part struct {
+		typ  uint32
+		data []byte
+	}
+	var parts []part
 	for off := 0; off < len(buf); {
 		typ, _, data, next, err := matElement(buf, off, order)
 		if err != nil {
 			return nil, err
 		}
-		parts = append(parts, [2]any{typ, data})
+		parts = append(parts, part{typ, data})
 		off = next
 	}
 	if len(parts) < 3 {
 		return nil, fmt.Errorf("array with %d sub-elements (expected flags, dimensions, name, data)", len(parts))
 	}
-	flags := parts[0][1].([]byte)
+	flags := parts[0].data
 	if len(flags) < 4 {
 		return nil, fmt.Errorf("array flags of %d bytes", len(flags))
 	}
@@ -213,13 +217,13 @@ func matMatrix(buf []byte, order binary.ByteOrder) (*MatArray, error) {
 	if class < 6 || class > 15 || complexFlag || len(parts) < 4 { // 6..15: double .. uint64
 		return nil, nil
 	}
-	dimsRaw := parts[1][1].([]byte)
+	dimsRaw := parts[1].data
 	a := &MatArray{order: order}
 	for i := 0; i+4 <= len(dimsRaw); i += 4 {
 		a.Dims = append(a.Dims, int(int32(order.Uint32(dimsRaw[i:]))))
 	}
-	a.Name = string(parts[2][1].([]byte))
-	a.Type, a.Data = parts[3][0].(uint32), parts[3][1].([]byte)
+	a.Name = string(parts[2].data)
+	a.Type, a.Data = parts[3].typ, parts[3].data
 	if sz := miSize(a.Type); sz == 0 || len(a.Data) != a.Len()*sz {
 		return nil, fmt.Errorf("array %q: %d data bytes of type %d for dimensions %v: truncated or corrupt", a.Name, len(a.Data), a.Type, a.Dims)
 	}
