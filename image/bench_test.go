@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/lebm/lebm/corpora"
-	"github.com/lebm/lebm/internal/compute"
+	"github.com/lebm/lebm/internal/engine"
 	"github.com/lebm/lebm/internal/learn"
 )
 
@@ -87,7 +87,7 @@ func BenchmarkTrainSVHNSmall(b *testing.B) {
 // BenchmarkInceptionFeatures: Inception-v3 pool features of 2 images at 299x299 (random weights: the cost
 // does not depend on them), per iteration.
 func BenchmarkInceptionFeatures(b *testing.B) {
-	backend, err := compute.NewBackend("")
+	backend, err := engine.NewBackend("")
 	if err != nil {
 		b.Fatal(err)
 	}

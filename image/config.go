@@ -16,7 +16,7 @@ import (
 	"maps"
 	"slices"
 
-	"github.com/lebm/lebm/internal/compute"
+	"github.com/lebm/lebm/internal/engine"
 	"github.com/lebm/lebm/prior"
 )
 
@@ -159,7 +159,7 @@ func (c *Config) Layers() ([]Layer, error) {
 	}
 	size := 1
 	for _, l := range ls {
-		size = compute.ConvTransposeSize(size, l.K, l.S, l.P)
+		size = engine.ConvTransposeSize(size, l.K, l.S, l.P)
 	}
 	if size != c.Height || size != c.Width {
 		return nil, fmt.Errorf("generator layout %q makes %dx%d images, the configuration says %dx%d", c.Arch, size, size, c.Height, c.Width)

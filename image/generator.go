@@ -5,10 +5,10 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/lebm/lebm/internal/compute"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/lebm/lebm/internal/engine"
 	"github.com/lebm/lebm/internal/nn"
 )
 
@@ -19,15 +19,15 @@ const GeneratorScope = "generator"
 type Generator struct {
 	Layers []Layer
 	ZDim   int
-	w, b   []*context.Variable // per layer: kernel [Cin, K, K, Cout], bias [Cout]
+	w, b   []*model.Variable // per layer: kernel [Cin, K, K, Cout], bias [Cout]
 }
 
-// NewGenerator creates the generator's variables in ctx.In(GeneratorScope). Kernels are Xavier-normal with
+// NewGenerator creates the generator's variables in scope.At(GeneratorScope). Kernels are Xavier-normal with
 // PyTorch's fans for a transposed convolution (fan_in = Cout K^2, fan_out = Cin K^2), as in the authors'
 // code; biases start at zero.
-func NewGenerator(ctx *context.Context, rng *rand.Rand, layers []Layer, zDim int) *Generator {
+func NewGenerator(scope *model.Scope, rng *rand.Rand, layers []Layer, zDim int) *Generator {
 	g := &Generator{Layers: layers, ZDim: zDim}
-	c := ctx.In(GeneratorScope)
+	c := scope.At(GeneratorScope)
 	cin := zDim
 	for i, l := range layers {
 		std := math.Sqrt(2 / float64((l.Out+cin)*l.K*l.K))
@@ -43,8 +43,8 @@ func NewGenerator(ctx *context.Context, rng *rand.Rand, layers []Layer, zDim int
 }
 
 // Variables are the generator's trainable variables.
-func (g *Generator) Variables() []*context.Variable {
-	return append(append([]*context.Variable{}, g.w...), g.b...)
+func (g *Generator) Variables() []*model.Variable {
+	return append(append([]*model.Variable{}, g.w...), g.b...)
 }
 
 // Generate computes g_beta(z) for z [N, d]: z as a 1x1 image, then per layer
@@ -54,8 +54,8 @@ func (g *Generator) Generate(z *graph.Node) *graph.Node {
 	gr := z.Graph()
 	h := graph.Reshape(z, n, 1, 1, g.ZDim)
 	for i, l := range g.Layers {
-		h = compute.ConvTranspose2D(h, g.w[i].ValueGraph(gr), l.S, l.P)
-		h = graph.Add(h, graph.Reshape(g.b[i].ValueGraph(gr), 1, 1, 1, l.Out))
+		h = engine.ConvTranspose2D(h, g.w[i].NodeValue(gr), l.S, l.P)
+		h = graph.Add(h, graph.Reshape(g.b[i].NodeValue(gr), 1, 1, 1, l.Out))
 		if i < len(g.Layers)-1 {
 			h = nn.LeakyReLU(h, GenSlope)
 		} else {

@@ -6,11 +6,11 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/examples/inceptionv3"
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/ml/model"
 	"golang.org/x/image/draw"
 )
 
@@ -25,12 +25,12 @@ const InceptionSize = 299
 // These are not the TF-slim weights of the reference FID code, so FIDs are comparable between lebm runs,
 // not to published numbers.
 type Inception struct {
-	exec *context.Exec
+	exec *model.Exec
 	size int // side of the network's input (InceptionSize; tests use less)
 }
 
 // NewInception loads the weights from dir (unpacking them if needed).
-func NewInception(backend backends.Backend, dir string) (*Inception, error) {
+func NewInception(backend compute.Backend, dir string) (*Inception, error) {
 	unpacked := filepath.Join(dir, inceptionv3.UnpackedWeightsName)
 	if _, err := os.Stat(unpacked); err != nil {
 		if _, err := os.Stat(filepath.Join(dir, inceptionv3.WeightsH5Name)); err != nil {
@@ -46,10 +46,10 @@ func NewInception(backend backends.Backend, dir string) (*Inception, error) {
 
 // newInception builds the feature extractor; dir "" gives random (untrained) weights, for tests of the
 // graph itself.
-func newInception(backend backends.Backend, dir string) (*Inception, error) {
-	ctx := context.New()
-	exec, err := context.NewExec(backend, ctx, func(ctx *context.Context, x *graph.Node) *graph.Node {
-		cfg := inceptionv3.BuildGraph(ctx, x).SetPooling(inceptionv3.MeanPooling)
+func newInception(backend compute.Backend, dir string) (*Inception, error) {
+	scope := model.NewStore().RootScope()
+	exec, err := model.NewExec(backend, scope.Store(), func(scope *model.Scope, x *graph.Node) *graph.Node {
+		cfg := inceptionv3.BuildGraph(scope, x).SetPooling(inceptionv3.MeanPooling)
 		if dir != "" {
 			cfg = cfg.PreTrained(dir).Trainable(false)
 		}

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/lebm/lebm/corpora"
-	"github.com/lebm/lebm/internal/compute"
+	"github.com/lebm/lebm/internal/engine"
 )
 
 // TestInceptionGraphRuns builds GoMLX's Inception-v3 with random weights, at its smallest input size, on the default backend (the
@@ -16,7 +16,7 @@ func TestInceptionGraphRuns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs Inception-v3 at 299x299")
 	}
-	backend, err := compute.NewBackend("")
+	backend, err := engine.NewBackend("")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,11 +4,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/lebm/lebm/internal/compute"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/lebm/lebm/internal/optim"
 	"github.com/lebm/lebm/prior"
 	"github.com/lebm/lebm/sampler"
@@ -18,8 +17,8 @@ import (
 // their optimizers, and the compiled graphs that use them. The chains are the shared sampler's.
 type Model struct {
 	Config    Config
-	Backend   backends.Backend
-	Ctx       *context.Context
+	Backend   compute.Backend
+	Ctx       *model.Scope
 	Prior     *prior.Prior
 	Generator *Generator
 
@@ -27,30 +26,29 @@ type Model struct {
 	priorChain       *sampler.Langevin
 	postChain        *sampler.Langevin
 	priorEval        *prior.Evaluator
-	update           *context.Exec
-	generate         *context.Exec
-	logpx            *context.Exec
-	energy           *context.Exec // (z, x) -> PosteriorEnergy
+	update           *model.Exec
+	generate         *model.Exec
+	logpx            *model.Exec
+	energy           *model.Exec // (z, x) -> PosteriorEnergy
 }
 
 // NewModel creates a model with freshly initialised variables (seeded by cfg.Seed; the prior and the
 // generator draw from separate streams, so an EBM-prior model and its gaussian ablation share their
 // initial generator).
-func NewModel(backend backends.Backend, cfg Config) (*Model, error) {
+func NewModel(backend compute.Backend, cfg Config) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	layers, _ := cfg.Layers()
-	compute.Register()
-	ctx := context.New()
-	m := &Model{Config: cfg, Backend: backend, Ctx: ctx}
+	scope := model.NewStore().RootScope()
+	m := &Model{Config: cfg, Backend: backend, Ctx: scope}
 	var err error
-	if m.Prior, err = prior.New(ctx, cfg.Prior, cfg.ZDim, cfg.EBMWidth, rand.New(rand.NewPCG(cfg.Seed, 0x1417))); err != nil {
+	if m.Prior, err = prior.New(scope, cfg.Prior, cfg.ZDim, cfg.EBMWidth, rand.New(rand.NewPCG(cfg.Seed, 0x1417))); err != nil {
 		return nil, err
 	}
-	m.Generator = NewGenerator(ctx, rand.New(rand.NewPCG(cfg.Seed, 0x1418)), layers, cfg.ZDim)
-	m.genOpt = optim.NewAdam(ctx, "generator", m.Generator.Variables(), cfg.LRGen, cfg.Beta1, cfg.Beta2, 0)
-	m.priorOpt = optim.NewAdam(ctx, "prior", m.Prior.Variables(), cfg.LRPrior, cfg.Beta1, cfg.Beta2, 0)
+	m.Generator = NewGenerator(scope, rand.New(rand.NewPCG(cfg.Seed, 0x1418)), layers, cfg.ZDim)
+	m.genOpt = optim.NewAdam(scope, "generator", m.Generator.Variables(), cfg.LRGen, cfg.Beta1, cfg.Beta2, 0)
+	m.priorOpt = optim.NewAdam(scope, "prior", m.Prior.Variables(), cfg.LRPrior, cfg.Beta1, cfg.Beta2, 0)
 	if err := m.compile(); err != nil {
 		return nil, err
 	}
@@ -70,17 +68,17 @@ func (m *Model) compile() error {
 	if m.priorEval, err = prior.NewEvaluator(m.Backend, m.Ctx, m.Prior); err != nil {
 		return err
 	}
-	if m.generate, err = context.NewExec(m.Backend, m.Ctx.Reuse(), func(_ *context.Context, z *graph.Node) *graph.Node {
+	if m.generate, err = model.NewExec(m.Backend, m.Ctx.Store(), func(_ *model.Scope, z *graph.Node) *graph.Node {
 		return m.Generator.Generate(z)
 	}); err != nil {
 		return err
 	}
-	if m.logpx, err = context.NewExec(m.Backend, m.Ctx.Reuse(), func(_ *context.Context, z, x *graph.Node) *graph.Node {
+	if m.logpx, err = model.NewExec(m.Backend, m.Ctx.Store(), func(_ *model.Scope, z, x *graph.Node) *graph.Node {
 		return m.Generator.LogPX(z, x, m.Config.Sigma)
 	}); err != nil {
 		return err
 	}
-	if m.energy, err = context.NewExec(m.Backend, m.Ctx.Reuse(), func(_ *context.Context, z, x *graph.Node) *graph.Node {
+	if m.energy, err = model.NewExec(m.Backend, m.Ctx.Store(), func(_ *model.Scope, z, x *graph.Node) *graph.Node {
 		return m.PosteriorEnergy(z, []*graph.Node{x})
 	}); err != nil {
 		return err
@@ -88,7 +86,7 @@ func (m *Model) compile() error {
 	// The learning iteration's parameter updates (steps 3 and 4 of DESIGN.md), given both chains' ends:
 	//   generator: minimise mean_i ||x_i - g(z_post_i)||^2 / (2 sigma^2)   (= -mean log p_beta(x|z_post))
 	//   prior:     minimise mean_i f(z_prior_i) - mean_i f(z_post_i)
-	m.update, err = context.NewExec(m.Backend, m.Ctx.Reuse(), func(_ *context.Context, x, zPost, zPrior *graph.Node) []*graph.Node {
+	m.update, err = model.NewExec(m.Backend, m.Ctx.Store(), func(_ *model.Scope, x, zPost, zPrior *graph.Node) []*graph.Node {
 		logp := m.Generator.LogPX(zPost, x, m.Config.Sigma)
 		genLoss := graph.Neg(graph.ReduceAllMean(logp))
 		fPost := graph.ReduceAllMean(m.Prior.F(zPost))

@@ -6,16 +6,16 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/lebm/lebm/sampler"
 
 	"github.com/lebm/lebm/corpora"
-	"github.com/lebm/lebm/internal/compute"
+	"github.com/lebm/lebm/internal/engine"
 )
 
 func testModel(t testing.TB, cfg Config) *Model {
 	t.Helper()
-	backend, err := compute.NewBackend("")
+	backend, err := engine.NewBackend("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func smallConfig() Config {
 func variables(m *Model) map[string][]float32 {
 	out := map[string][]float32{}
 	for v := range m.Ctx.IterVariables() {
-		out[v.ScopeAndName()] = tensors.MustCopyFlatData[float32](v.MustValue())
+		out[v.Path()] = tensors.MustCopyFlatData[float32](v.MustValue())
 	}
 	return out
 }

@@ -5,17 +5,17 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/lebm/lebm/internal/compute"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/lebm/lebm/internal/engine"
 	"github.com/lebm/lebm/internal/optim"
 )
 
 // TestGaussianKLAndEntropy: the graph's KL(N(mu, sigma^2) || N(0, I)) and entropy against the closed
 // forms, on hand-computed cases and random parameters, and the KL against a Monte Carlo estimate.
 func TestGaussianKLAndEntropy(t *testing.T) {
-	backend, err := compute.NewBackend("")
+	backend, err := engine.NewBackend("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,20 +60,20 @@ func TestGaussianKLAndEntropy(t *testing.T) {
 // every LeakyReLU is in its identity part), p_alpha = N(a, I) exactly. Minimising the synthesis
 // objective alone must move q_psi = N(m, diag exp(logVar)) from N(0, I) to N(a, I).
 func TestSynthesisLearnsKnownPrior(t *testing.T) {
-	backend, err := compute.NewBackend("")
+	backend, err := engine.NewBackend("")
 	if err != nil {
 		t.Fatal(err)
 	}
 	const d = 3
-	ctx := context.New()
+	scope := model.NewStore().RootScope()
 	rng := rand.New(rand.NewPCG(3, 4))
-	p, err := New(ctx, EBM, d, d, rng)
+	p, err := New(scope, EBM, d, d, rng)
 	if err != nil {
 		t.Fatal(err)
 	}
 	a := []float32{1.5, -1, 0.5}
 	eye := []float32{1, 0, 0, 0, 1, 0, 0, 0, 1}
-	set := func(v *context.Variable, x []float32) {
+	set := func(v *model.Variable, x []float32) {
 		v.MustSetValue(tensors.FromFlatDataAndDimensions(x, v.Shape().Dimensions...))
 	}
 	set(p.w1, eye)
@@ -81,9 +81,9 @@ func TestSynthesisLearnsKnownPrior(t *testing.T) {
 	set(p.w2, eye)
 	set(p.b2, []float32{100, 100, 100})
 	set(p.w3, a)
-	syn := NewSynthesis(ctx, rng, d)
-	opt := optim.NewAdam(ctx, "synthesis", syn.Variables(), 0.02, 0.9, 0.999, 0)
-	step, err := context.NewExec(backend, ctx, func(_ *context.Context, eps *graph.Node) *graph.Node {
+	syn := NewSynthesis(scope, rng, d)
+	opt := optim.NewAdam(scope, "synthesis", syn.Variables(), 0.02, 0.9, 0.999, 0)
+	step, err := model.NewExec(backend, scope.Store(), func(_ *model.Scope, eps *graph.Node) *graph.Node {
 		loss := syn.Loss(p, eps)
 		opt.Minimize(loss)
 		return loss
@@ -111,7 +111,7 @@ func TestSynthesisLearnsKnownPrior(t *testing.T) {
 
 // TestGaussianKLFreeBits: FreeBits of the KL terms, sum_j max(mean_i KL_ij, lambda) against a host computation.
 func TestGaussianKLFreeBits(t *testing.T) {
-	backend, err := compute.NewBackend("")
+	backend, err := engine.NewBackend("")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,7 @@ package prior
 import (
 	"math"
 
-	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/core/graph"
 )
 
 // Diagonal Gaussian terms of the amortized networks (q_phi(z|x) and q_psi(z) of the paper's appendix):

@@ -5,10 +5,10 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 )
 
 // LogZChunk is the number of p0 samples evaluated per graph call in EstimateLogZ.
@@ -17,12 +17,12 @@ const LogZChunk = 4096
 // Evaluator computes f_alpha on the host's batches of z.
 type Evaluator struct {
 	p    *Prior
-	exec *context.Exec
+	exec *model.Exec
 }
 
 // NewEvaluator compiles f_alpha for z batches.
-func NewEvaluator(backend backends.Backend, ctx *context.Context, p *Prior) (*Evaluator, error) {
-	exec, err := context.NewExec(backend, ctx.Reuse(), func(_ *context.Context, z *graph.Node) *graph.Node {
+func NewEvaluator(backend compute.Backend, scope *model.Scope, p *Prior) (*Evaluator, error) {
+	exec, err := model.NewExec(backend, scope.Store(), func(_ *model.Scope, z *graph.Node) *graph.Node {
 		return p.F(z)
 	})
 	if err != nil {

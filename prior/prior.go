@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/lebm/lebm/internal/nn"
 )
 
@@ -30,11 +30,11 @@ type Prior struct {
 	Kind                   string
 	ZDim                   int
 	Width                  int
-	w1, b1, w2, b2, w3, b3 *context.Variable
+	w1, b1, w2, b2, w3, b3 *model.Variable
 }
 
-// New creates the prior's variables in ctx.In(Scope), initialised Xavier-normal (biases zero) from rng.
-func New(ctx *context.Context, kind string, zDim, width int, rng *rand.Rand) (*Prior, error) {
+// New creates the prior's variables in scope.At(Scope), initialised Xavier-normal (biases zero) from rng.
+func New(scope *model.Scope, kind string, zDim, width int, rng *rand.Rand) (*Prior, error) {
 	p := &Prior{Kind: kind, ZDim: zDim, Width: width}
 	switch kind {
 	case Gaussian:
@@ -46,7 +46,7 @@ func New(ctx *context.Context, kind string, zDim, width int, rng *rand.Rand) (*P
 	if zDim < 1 || width < 1 {
 		return nil, fmt.Errorf("prior: z dimension %d and width %d must be positive", zDim, width)
 	}
-	c := ctx.In(Scope)
+	c := scope.At(Scope)
 	p.w1 = nn.NewVariable(c, rng, "w1", nn.XavierNormal, zDim, width)
 	p.b1 = nn.NewVariable(c, rng, "b1", nn.Zeros, width)
 	p.w2 = nn.NewVariable(c, rng, "w2", nn.XavierNormal, width, width)
@@ -60,11 +60,11 @@ func New(ctx *context.Context, kind string, zDim, width int, rng *rand.Rand) (*P
 func (p *Prior) Trainable() bool { return p.Kind == EBM }
 
 // Variables are the trainable variables of f_alpha.
-func (p *Prior) Variables() []*context.Variable {
+func (p *Prior) Variables() []*model.Variable {
 	if !p.Trainable() {
 		return nil
 	}
-	return []*context.Variable{p.w1, p.b1, p.w2, p.b2, p.w3, p.b3}
+	return []*model.Variable{p.w1, p.b1, p.w2, p.b2, p.w3, p.b3}
 }
 
 // F computes f_alpha(z) for z [N, d], returning [N]:

@@ -5,12 +5,12 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/lebm/lebm/internal/compute"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/lebm/lebm/internal/engine"
 )
 
-func set(v *context.Variable, data []float32) {
+func set(v *model.Variable, data []float32) {
 	v.MustSetValue(tensors.FromFlatDataAndDimensions(data, v.Shape().Dimensions...))
 }
 
@@ -19,12 +19,12 @@ func set(v *context.Variable, data []float32) {
 func TestLogZLinearEnergy(t *testing.T) {
 	const d = 3
 	a := []float64{0.5, -0.3, 0.2}
-	backend, err := compute.NewBackend("")
+	backend, err := engine.NewBackend("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.New()
-	p, err := New(ctx, EBM, d, 2*d, rand.New(rand.NewPCG(1, 1)))
+	scope := model.NewStore().RootScope()
+	p, err := New(scope, EBM, d, 2*d, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func TestLogZLinearEnergy(t *testing.T) {
 	set(p.w3, w3)
 	set(p.b3, []float32{-50})
 
-	ev, err := NewEvaluator(backend, ctx, p)
+	ev, err := NewEvaluator(backend, scope, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,8 +68,8 @@ func TestLogZLinearEnergy(t *testing.T) {
 	if math.Abs(lz.Value-want) > 4*lz.StdErr || lz.Samples != 200000 {
 		t.Fatalf("log Z %.5f (s.e. %.5f), want %.5f", lz.Value, lz.StdErr, want)
 	}
-	g, _ := New(context.New(), Gaussian, d, 0, nil)
-	gev, _ := NewEvaluator(backend, context.New(), g)
+	g, _ := New(model.NewStore().RootScope(), Gaussian, d, 0, nil)
+	gev, _ := NewEvaluator(backend, model.NewStore().RootScope(), g)
 	if lz, _ := gev.EstimateLogZ(10, nil); lz.Value != 0 {
 		t.Fatal("gaussian prior: log Z must be exactly 0")
 	}

@@ -3,8 +3,8 @@ package prior
 import (
 	"math/rand/v2"
 
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/lebm/lebm/internal/nn"
 )
 
@@ -22,24 +22,24 @@ const SynthesisScope = "synthesis"
 // refinement after it is for; in exchange its entropy is exact, so the objective has no estimated term.
 type Synthesis struct {
 	ZDim      int
-	m, logVar *context.Variable
+	m, logVar *model.Variable
 }
 
-// NewSynthesis creates q_psi = N(0, I) in ctx.In(SynthesisScope).
-func NewSynthesis(ctx *context.Context, rng *rand.Rand, zDim int) *Synthesis {
-	c := ctx.In(SynthesisScope)
+// NewSynthesis creates q_psi = N(0, I) in scope.At(SynthesisScope).
+func NewSynthesis(scope *model.Scope, rng *rand.Rand, zDim int) *Synthesis {
+	c := scope.At(SynthesisScope)
 	return &Synthesis{ZDim: zDim,
 		m:      nn.NewVariable(c, rng, "mean", nn.Zeros, zDim),
 		logVar: nn.NewVariable(c, rng, "log_var", nn.Zeros, zDim)}
 }
 
 // Variables are psi.
-func (s *Synthesis) Variables() []*context.Variable { return []*context.Variable{s.m, s.logVar} }
+func (s *Synthesis) Variables() []*model.Variable { return []*model.Variable{s.m, s.logVar} }
 
 // Params returns (m, logVar) broadcast to [N, d].
 func (s *Synthesis) Params(g *graph.Graph, n int) (mu, logVar *graph.Node) {
-	mu = graph.BroadcastToDims(graph.ExpandAxes(s.m.ValueGraph(g), 0), n, s.ZDim)
-	logVar = graph.BroadcastToDims(graph.ExpandAxes(s.logVar.ValueGraph(g), 0), n, s.ZDim)
+	mu = graph.BroadcastToDims(graph.ExpandAxes(s.m.NodeValue(g), 0), n, s.ZDim)
+	logVar = graph.BroadcastToDims(graph.ExpandAxes(s.logVar.NodeValue(g), 0), n, s.ZDim)
 	return
 }
 

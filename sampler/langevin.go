@@ -16,10 +16,10 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 )
 
 // MaxEnergy bounds |E(z)|: beyond it a chain is reported as exploded.
@@ -27,21 +27,21 @@ const MaxEnergy = 1e7
 
 // Energy computes per-chain energies [N] for z [N, d]; extra are the data the energy depends on (for the
 // posterior: the batch's tokens and mask). Chains must not interact: E is a sum of per-row terms.
-type Energy func(ctx *context.Context, z *graph.Node, extra []*graph.Node) *graph.Node
+type Energy func(scope *model.Scope, z *graph.Node, extra []*graph.Node) *graph.Node
 
 // Langevin is a compiled Langevin step for one energy.
 type Langevin struct {
 	Name string // "prior" or "posterior": used in errors
-	exec *context.Exec
+	exec *model.Exec
 }
 
 // New compiles a Langevin step for energy (graphs are built lazily, once per input shape).
 // The step graph takes (z [N,d], eps [N,d], s scalar, extra...) and returns (z_next, E(z)).
-func New(backend backends.Backend, ctx *context.Context, name string, energy Energy) (*Langevin, error) {
-	exec, err := context.NewExec(backend, ctx.Reuse(), func(ctx *context.Context, in []*graph.Node) []*graph.Node {
+func New(backend compute.Backend, scope *model.Scope, name string, energy Energy) (*Langevin, error) {
+	exec, err := model.NewExec(backend, scope.Store(), func(scope *model.Scope, in []*graph.Node) []*graph.Node {
 		z, eps, s := in[0], in[1], in[2]
 		zVar := graph.Identity(z) // differentiate with respect to the chain's state only
-		e := energy(ctx, zVar, in[3:])
+		e := energy(scope, zVar, in[3:])
 		grad := graph.Gradient(graph.ReduceAllSum(e), zVar)[0]
 		half := graph.MulScalar(graph.Square(s), 0.5)
 		next := graph.Add(graph.Sub(z, graph.Mul(half, grad)), graph.Mul(s, eps))
@@ -139,14 +139,14 @@ func StandardNormal(rng *rand.Rand, n int) []float32 {
 // NewChains compiles the two chains of the learning iteration (the same for every generator family): the
 // prior chain on E_alpha(z) = priorEnergy(z) and the posterior chain on posteriorEnergy(z, extra)
 // (E_alpha(z) - log p_beta(x|z), extra the data).
-func NewChains(backend backends.Backend, ctx *context.Context, priorEnergy func(z *graph.Node) *graph.Node,
+func NewChains(backend compute.Backend, scope *model.Scope, priorEnergy func(z *graph.Node) *graph.Node,
 	posteriorEnergy func(z *graph.Node, extra []*graph.Node) *graph.Node) (priorChain, posteriorChain *Langevin, err error) {
-	if priorChain, err = New(backend, ctx, "prior", func(_ *context.Context, z *graph.Node, _ []*graph.Node) *graph.Node {
+	if priorChain, err = New(backend, scope, "prior", func(_ *model.Scope, z *graph.Node, _ []*graph.Node) *graph.Node {
 		return priorEnergy(z)
 	}); err != nil {
 		return nil, nil, err
 	}
-	posteriorChain, err = New(backend, ctx, "posterior", func(_ *context.Context, z *graph.Node, extra []*graph.Node) *graph.Node {
+	posteriorChain, err = New(backend, scope, "posterior", func(_ *model.Scope, z *graph.Node, extra []*graph.Node) *graph.Node {
 		return posteriorEnergy(z, extra)
 	})
 	return priorChain, posteriorChain, err

@@ -6,19 +6,18 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/lebm/lebm/internal/compute"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/lebm/lebm/internal/engine"
 )
 
 func newChain(t *testing.T, energy Energy) *Langevin {
 	t.Helper()
-	compute.Register()
-	backend, err := compute.NewBackend("")
+	backend, err := engine.NewBackend("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := New(backend, context.New(), "test", energy)
+	l, err := New(backend, model.NewStore().RootScope(), "test", energy)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +29,7 @@ func newChain(t *testing.T, energy Energy) *Langevin {
 func TestGaussianMoments(t *testing.T) {
 	mean := []float64{1, -2}
 	sigma := []float64{0.5, 1.5}
-	l := newChain(t, func(_ *context.Context, z *graph.Node, _ []*graph.Node) *graph.Node {
+	l := newChain(t, func(_ *model.Scope, z *graph.Node, _ []*graph.Node) *graph.Node {
 		g := z.Graph()
 		m := graph.Const(g, [][]float32{{float32(mean[0]), float32(mean[1])}})
 		inv := graph.Const(g, [][]float32{{float32(1 / (2 * sigma[0] * sigma[0])), float32(1 / (2 * sigma[1] * sigma[1]))}})
@@ -68,7 +67,7 @@ func TestGaussianMoments(t *testing.T) {
 // below 0 must match the mixture's mass below 0 (computed by quadrature).
 func TestMixtureWeights(t *testing.T) {
 	const w1, m1, m2, sd = 0.3, -1.0, 1.0, 0.6
-	l := newChain(t, func(_ *context.Context, z *graph.Node, _ []*graph.Node) *graph.Node {
+	l := newChain(t, func(_ *model.Scope, z *graph.Node, _ []*graph.Node) *graph.Node {
 		x := graph.Reshape(z, z.Shape().Dimensions[0])
 		comp := func(w, m float64) *graph.Node {
 			d := graph.AddScalar(x, -m)
@@ -100,7 +99,7 @@ func normCDF(x float64) float64 { return 0.5 * math.Erfc(-x/math.Sqrt2) }
 
 // TestDivergenceReported: a concave energy drives chains to infinity; the error names the step.
 func TestDivergenceReported(t *testing.T) {
-	l := newChain(t, func(_ *context.Context, z *graph.Node, _ []*graph.Node) *graph.Node {
+	l := newChain(t, func(_ *model.Scope, z *graph.Node, _ []*graph.Node) *graph.Node {
 		return graph.ReduceSum(graph.MulScalar(graph.Square(graph.Square(z)), -1), -1)
 	})
 	rng := rand.New(rand.NewPCG(1, 1))

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/lebm/lebm/corpora"
-	"github.com/lebm/lebm/internal/compute"
+	"github.com/lebm/lebm/internal/engine"
 	"github.com/lebm/lebm/internal/textmetrics"
 )
 
@@ -39,7 +39,7 @@ func peakRSSMB() float64 {
 }
 
 func benchIterations(b *testing.B, cfg Config, corpus *corpora.Corpus, bucket int) {
-	backend, err := compute.NewBackend(os.Getenv("LEBM_BACKEND"))
+	backend, err := engine.NewBackend(os.Getenv("LEBM_BACKEND"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func BenchmarkIterationPTBFull(b *testing.B) {
 // BenchmarkSampleSentences: sentences per second of `lebm sample` on the embedded preset: the prior chain
 // (K0 = 60) for 100 chains, then ancestral decoding.
 func BenchmarkSampleSentences(b *testing.B) {
-	backend, err := compute.NewBackend(os.Getenv("LEBM_BACKEND"))
+	backend, err := engine.NewBackend(os.Getenv("LEBM_BACKEND"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func BenchmarkSampleSentences(b *testing.B) {
 // BenchmarkLMIteration: one training iteration of the LSTM language model behind reverse and forward PPL
 // (embedded preset sizes).
 func BenchmarkLMIteration(b *testing.B) {
-	backend, err := compute.NewBackend(os.Getenv("LEBM_BACKEND"))
+	backend, err := engine.NewBackend(os.Getenv("LEBM_BACKEND"))
 	if err != nil {
 		b.Fatal(err)
 	}

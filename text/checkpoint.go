@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/compute"
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/internal/ckpt"
 )
@@ -50,7 +50,7 @@ func Save(runDir string, m *Model, info RunInfo, state TrainState, extra map[str
 
 // Load opens a checkpoint (a run directory or a step directory): verifies it, rebuilds the model from its
 // hyperparameters and tokenizer.json, and restores the variables (optimizer state included).
-func Load(backend backends.Backend, path string) (*Model, RunInfo, TrainState, string, error) {
+func Load(backend compute.Backend, path string) (*Model, RunInfo, TrainState, string, error) {
 	var info RunInfo
 	var state TrainState
 	dir, err := ckpt.OpenRun(path, &info, &state)

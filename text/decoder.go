@@ -5,9 +5,9 @@ package text
 import (
 	"math/rand/v2"
 
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/lebm/lebm/internal/compute"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/lebm/lebm/internal/engine"
 	"github.com/lebm/lebm/internal/nn"
 )
 
@@ -23,12 +23,12 @@ const DecoderInitScale = 0.1
 type Decoder struct {
 	Vocab, Embed, Hidden, ZDim int
 
-	emb, wx, wz, u, b, wh, bh, wo, bo *context.Variable
+	emb, wx, wz, u, b, wh, bh, wo, bo *model.Variable
 }
 
-// NewDecoder creates the decoder's variables in ctx.In("decoder").
-func NewDecoder(ctx *context.Context, rng *rand.Rand, vocab, embed, hidden, zDim int) *Decoder {
-	c := ctx.In("decoder")
+// NewDecoder creates the decoder's variables in scope.At("decoder").
+func NewDecoder(scope *model.Scope, rng *rand.Rand, vocab, embed, hidden, zDim int) *Decoder {
+	c := scope.At("decoder")
 	u := nn.Uniform(DecoderInitScale)
 	d := &Decoder{Vocab: vocab, Embed: embed, Hidden: hidden, ZDim: zDim}
 	d.emb = nn.NewVariable(c, rng, "embedding", u, vocab, embed)
@@ -44,30 +44,30 @@ func NewDecoder(ctx *context.Context, rng *rand.Rand, vocab, embed, hidden, zDim
 }
 
 // Variables are the decoder's trainable variables.
-func (d *Decoder) Variables() []*context.Variable {
-	return []*context.Variable{d.emb, d.wx, d.wz, d.u, d.b, d.wh, d.bh, d.wo, d.bo}
+func (d *Decoder) Variables() []*model.Variable {
+	return []*model.Variable{d.emb, d.wx, d.wz, d.u, d.b, d.wh, d.bh, d.wo, d.bo}
 }
 
 // State is the LSTM state for z: the per-step z contribution to the gates and (h, c).
 type State struct {
 	zGates, H, C *graph.Node
-	split        *compute.Splitter
+	split        *engine.Splitter
 }
 
 // Start returns the initial state for z [N, d].
 func (d *Decoder) Start(z *graph.Node) *State {
 	g := z.Graph()
 	h := graph.Tanh(nn.Linear(z, d.wh, d.bh))
-	zg := graph.Add(graph.MatMul(z, d.wz.ValueGraph(g)), graph.ExpandAxes(d.b.ValueGraph(g), 0))
-	return &State{zGates: zg, H: h, C: graph.ZerosLike(h), split: compute.NewSplitter(g, z.DType(), 4)}
+	zg := graph.Add(graph.MatMul(z, d.wz.NodeValue(g)), graph.ExpandAxes(d.b.NodeValue(g), 0))
+	return &State{zGates: zg, H: h, C: graph.ZerosLike(h), split: engine.NewSplitter(g, z.DType(), 4)}
 }
 
 // InputProjection returns W_x e_t [N, 4H] for the tokens [N] (int32) of one step.
 func (d *Decoder) InputProjection(tokens *graph.Node) *graph.Node {
 	g := tokens.Graph()
 	n := tokens.Shape().Dimensions[0]
-	e := graph.Gather(d.emb.ValueGraph(g), graph.Reshape(tokens, n, 1))
-	return graph.MatMul(e, d.wx.ValueGraph(g))
+	e := graph.Gather(d.emb.NodeValue(g), graph.Reshape(tokens, n, 1))
+	return graph.MatMul(e, d.wx.NodeValue(g))
 }
 
 // InputProjections returns W_x e_t for all steps at once, [N, T, 4H], for inputs [N, T] (int32). The
@@ -75,14 +75,14 @@ func (d *Decoder) InputProjection(tokens *graph.Node) *graph.Node {
 func (d *Decoder) InputProjections(inputs *graph.Node) *graph.Node {
 	g := inputs.Graph()
 	N, T := inputs.Shape().Dimensions[0], inputs.Shape().Dimensions[1]
-	e := graph.Gather(d.emb.ValueGraph(g), graph.Reshape(inputs, N*T, 1))
-	return graph.Reshape(graph.MatMul(e, d.wx.ValueGraph(g)), N, T, 4*d.Hidden)
+	e := graph.Gather(d.emb.NodeValue(g), graph.Reshape(inputs, N*T, 1))
+	return graph.Reshape(graph.MatMul(e, d.wx.NodeValue(g)), N, T, 4*d.Hidden)
 }
 
 // Advance feeds one step's input projection xp = W_x e_t [N, 4H] and returns the next state; its H is h_t.
 func (d *Decoder) Advance(s *State, xp *graph.Node) *State {
 	g := xp.Graph()
-	gates := graph.Add(graph.Add(xp, graph.MatMul(s.H, d.u.ValueGraph(g))), s.zGates)
+	gates := graph.Add(graph.Add(xp, graph.MatMul(s.H, d.u.NodeValue(g))), s.zGates)
 	p := s.split.Split(gates)
 	c := graph.Add(graph.Mul(graph.Sigmoid(p[1]), s.C), graph.Mul(graph.Sigmoid(p[0]), graph.Tanh(p[2])))
 	h := graph.Mul(graph.Sigmoid(p[3]), graph.Tanh(c))
@@ -108,8 +108,8 @@ func (d *Decoder) TargetLogProbs(h, targets *graph.Node) *graph.Node {
 	mx := graph.StopGradient(graph.ReduceMax(logits, -1))
 	lse := graph.Add(mx, graph.Log(graph.ReduceSum(graph.Exp(graph.Sub(logits, graph.ExpandAxes(mx, -1))), -1)))
 	idx := graph.Reshape(targets, M, 1)
-	wT := graph.Gather(graph.Transpose(d.wo.ValueGraph(g), 0, 1), idx) // [M, H]
-	bT := graph.Reshape(graph.Gather(graph.ExpandAxes(d.bo.ValueGraph(g), -1), idx), M)
+	wT := graph.Gather(graph.Transpose(d.wo.NodeValue(g), 0, 1), idx) // [M, H]
+	bT := graph.Reshape(graph.Gather(graph.ExpandAxes(d.bo.NodeValue(g), -1), idx), M)
 	target := graph.Add(graph.ReduceSum(graph.Mul(h, wT), -1), bT)
 	return graph.Sub(target, lse)
 }
@@ -118,7 +118,7 @@ func (d *Decoder) TargetLogProbs(h, targets *graph.Node) *graph.Node {
 // mask [N, T] (float32): the sum over t of mask[t] * log p(targets[t] | inputs[<=t], z) (teacher forcing).
 // It is differentiable with respect to every decoder parameter and z.
 func (d *Decoder) LogPX(z, inputs, targets, mask *graph.Node) *graph.Node {
-	return d.logPX(z, func(t int) *graph.Node { return d.InputProjection(compute.Column(inputs, t)) }, targets, mask)
+	return d.logPX(z, func(t int) *graph.Node { return d.InputProjection(engine.Column(inputs, t)) }, targets, mask)
 }
 
 // LogPXProjected is LogPX given the input projections xp [N, T, 4H] (from InputProjections, computed
@@ -132,12 +132,12 @@ func (d *Decoder) LogPXProjected(z, xp, targets, mask *graph.Node) *graph.Node {
 }
 
 // logPX runs the recurrence step by step; the outputs h_t are gathered into [N, T, H] (by one-hot
-// placement, not Concatenate, see compute.OneHotMasks) so that the output layer and log-softmax run once
+// placement, not Concatenate, see engine.OneHotMasks) so that the output layer and log-softmax run once
 // on [N*T, H].
 func (d *Decoder) logPX(z *graph.Node, stepInput func(t int) *graph.Node, targets, mask *graph.Node) *graph.Node {
 	g := z.Graph()
 	N, T := targets.Shape().Dimensions[0], targets.Shape().Dimensions[1]
-	places := compute.OneHotMasks(g, z.DType(), T, 3, 1) // [1, T, 1]
+	places := engine.OneHotMasks(g, z.DType(), T, 3, 1) // [1, T, 1]
 	s := d.Start(z)
 	var hs *graph.Node
 	for t := 0; t < T; t++ {

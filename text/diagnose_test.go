@@ -6,15 +6,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/lebm/lebm/corpora"
-	"github.com/lebm/lebm/internal/compute"
+	"github.com/lebm/lebm/internal/engine"
 	"github.com/lebm/lebm/prior"
 	"github.com/lebm/lebm/sampler"
 )
 
-func setVariable(v *context.Variable, vals []float32) {
+func setVariable(v *model.Variable, vals []float32) {
 	v.MustSetValue(tensors.FromFlatDataAndDimensions(vals, v.Shape().Dimensions...))
 }
 
@@ -24,7 +24,7 @@ func setVariable(v *context.Variable, vals []float32) {
 // With w = 1 each token is a noisy copy of sign(z) (z is informative); with w = 0 the decoder ignores z.
 func constructedModel(t *testing.T, w float32) *Model {
 	t.Helper()
-	backend, err := compute.NewBackend("")
+	backend, err := engine.NewBackend("")
 	if err != nil {
 		t.Fatal(err)
 	}

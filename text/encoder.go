@@ -3,10 +3,10 @@ package text
 import (
 	"math/rand/v2"
 
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/lebm/lebm/internal/compute"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/lebm/lebm/internal/engine"
 	"github.com/lebm/lebm/internal/nn"
 )
 
@@ -23,12 +23,12 @@ const EncoderScope = "encoder"
 type Encoder struct {
 	Vocab, Embed, Hidden, ZDim int
 
-	emb, wx, u, b, wmu, bmu, wlv, blv *context.Variable
+	emb, wx, u, b, wmu, bmu, wlv, blv *model.Variable
 }
 
-// NewEncoder creates the encoder's variables in ctx.In(EncoderScope), Unif(-0.1, 0.1) like the decoder's.
-func NewEncoder(ctx *context.Context, rng *rand.Rand, vocab, embed, hidden, zDim int) *Encoder {
-	c := ctx.In(EncoderScope)
+// NewEncoder creates the encoder's variables in scope.At(EncoderScope), Unif(-0.1, 0.1) like the decoder's.
+func NewEncoder(scope *model.Scope, rng *rand.Rand, vocab, embed, hidden, zDim int) *Encoder {
+	c := scope.At(EncoderScope)
 	u := nn.Uniform(DecoderInitScale)
 	e := &Encoder{Vocab: vocab, Embed: embed, Hidden: hidden, ZDim: zDim}
 	e.emb = nn.NewVariable(c, rng, "embedding", u, vocab, embed)
@@ -43,8 +43,8 @@ func NewEncoder(ctx *context.Context, rng *rand.Rand, vocab, embed, hidden, zDim
 }
 
 // Variables are phi.
-func (e *Encoder) Variables() []*context.Variable {
-	return []*context.Variable{e.emb, e.wx, e.u, e.b, e.wmu, e.bmu, e.wlv, e.blv}
+func (e *Encoder) Variables() []*model.Variable {
+	return []*model.Variable{e.emb, e.wx, e.u, e.b, e.wmu, e.bmu, e.wlv, e.blv}
 }
 
 // Encode returns mu(x), logVar(x) [N, d] for the sentences' targets [N, T] (int32) and mask [N, T].
@@ -52,17 +52,17 @@ func (e *Encoder) Encode(targets, mask *graph.Node) (mu, logVar *graph.Node) {
 	g := targets.Graph()
 	N, T := targets.Shape().Dimensions[0], targets.Shape().Dimensions[1]
 	dt := mask.DType()
-	split := compute.NewSplitter(g, dt, 4)
+	split := engine.NewSplitter(g, dt, 4)
 	h := graph.Zeros(g, shapes.Make(dt, N, e.Hidden))
 	c := graph.ZerosLike(h)
-	u, b := e.u.ValueGraph(g), graph.ExpandAxes(e.b.ValueGraph(g), 0)
+	u, b := e.u.NodeValue(g), graph.ExpandAxes(e.b.NodeValue(g), 0)
 	for t := 0; t < T; t++ {
-		tok := graph.Reshape(compute.Column(targets, t), N, 1)
-		x := graph.MatMul(graph.Gather(e.emb.ValueGraph(g), tok), e.wx.ValueGraph(g))
+		tok := graph.Reshape(engine.Column(targets, t), N, 1)
+		x := graph.MatMul(graph.Gather(e.emb.NodeValue(g), tok), e.wx.NodeValue(g))
 		p := split.Split(graph.Add(graph.Add(x, graph.MatMul(h, u)), b))
 		cNew := graph.Add(graph.Mul(graph.Sigmoid(p[1]), c), graph.Mul(graph.Sigmoid(p[0]), graph.Tanh(p[2])))
 		hNew := graph.Mul(graph.Sigmoid(p[3]), graph.Tanh(cNew))
-		m := graph.Reshape(compute.Column(mask, t), N, 1)
+		m := graph.Reshape(engine.Column(mask, t), N, 1)
 		keep := graph.OneMinus(m)
 		h = graph.Add(graph.Mul(m, hNew), graph.Mul(keep, h))
 		c = graph.Add(graph.Mul(m, cNew), graph.Mul(keep, c))

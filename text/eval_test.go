@@ -5,14 +5,14 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/prior"
 )
 
 // scaleVariable multiplies a variable's value by k (to make a tiny random model less flat).
-func scaleVariable(t *testing.T, v *context.Variable, k float32) {
+func scaleVariable(t *testing.T, v *model.Variable, k float32) {
 	t.Helper()
 	val := tensors.MustCopyFlatData[float32](v.MustValue())
 	for i := range val {

@@ -6,9 +6,9 @@ import (
 	"math/rand/v2"
 	"sort"
 
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/lebm/lebm/corpora"
 )
 
@@ -29,21 +29,21 @@ type DecodeOptions struct {
 
 // stepper runs the decoder one step at a time: (z, h, c, tokens) -> (h', c', log p(next)).
 type stepper struct {
-	start, step *context.Exec
+	start, step *model.Exec
 }
 
 func (m *Model) stepper() (*stepper, error) {
 	if m.decodeSteps != nil {
 		return m.decodeSteps, nil
 	}
-	start, err := context.NewExec(m.Backend, m.Ctx.Reuse(), func(_ *context.Context, z *graph.Node) []*graph.Node {
+	start, err := model.NewExec(m.Backend, m.Ctx.Store(), func(_ *model.Scope, z *graph.Node) []*graph.Node {
 		s := m.Decoder.Start(z)
 		return []*graph.Node{s.H, s.C}
 	})
 	if err != nil {
 		return nil, err
 	}
-	step, err := context.NewExec(m.Backend, m.Ctx.Reuse(), func(_ *context.Context, in []*graph.Node) []*graph.Node {
+	step, err := model.NewExec(m.Backend, m.Ctx.Store(), func(_ *model.Scope, in []*graph.Node) []*graph.Node {
 		s := m.Decoder.Start(in[0])
 		s.H, s.C = in[1], in[2]
 		s = m.Decoder.Advance(s, m.Decoder.InputProjection(in[3]))

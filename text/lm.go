@@ -7,15 +7,14 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/internal/ckpt"
-	"github.com/lebm/lebm/internal/compute"
 	"github.com/lebm/lebm/internal/optim"
 )
 
@@ -46,29 +45,28 @@ func DefaultLMConfig(c Config) LMConfig {
 type LM struct {
 	Config  LMConfig
 	Vocab   *corpora.Vocab
-	Backend backends.Backend
-	Ctx     *context.Context
+	Backend compute.Backend
+	Ctx     *model.Scope
 	Decoder *Decoder
 	opt     *optim.Adam
-	update  *context.Exec
-	score   *context.Exec
+	update  *model.Exec
+	score   *model.Exec
 	Step    int
 	batches corpora.Cursor
 }
 
 // NewLM creates a language model with fresh variables.
-func NewLM(backend backends.Backend, cfg LMConfig, vocab *corpora.Vocab) (*LM, error) {
+func NewLM(backend compute.Backend, cfg LMConfig, vocab *corpora.Vocab) (*LM, error) {
 	if cfg.EmbedDim < 1 || cfg.HiddenDim < 1 || cfg.Batch < 1 || cfg.MaxLen < 3 || cfg.LR <= 0 {
 		return nil, fmt.Errorf("invalid language-model configuration %+v", cfg)
 	}
-	compute.Register()
-	ctx := context.New()
-	lm := &LM{Config: cfg, Vocab: vocab, Backend: backend, Ctx: ctx, batches: corpora.Cursor{Seed: cfg.Seed, Batch: cfg.Batch}}
-	lm.Decoder = NewDecoder(ctx, rand.New(rand.NewPCG(cfg.Seed, 0x1418)), vocab.Size(), cfg.EmbedDim, cfg.HiddenDim, 1)
-	lm.opt = optim.NewAdam(ctx, "lm", lm.Decoder.Variables(), cfg.LR, DefaultBeta1, DefaultBeta2, cfg.Clip)
+	scope := model.NewStore().RootScope()
+	lm := &LM{Config: cfg, Vocab: vocab, Backend: backend, Ctx: scope, batches: corpora.Cursor{Seed: cfg.Seed, Batch: cfg.Batch}}
+	lm.Decoder = NewDecoder(scope, rand.New(rand.NewPCG(cfg.Seed, 0x1418)), vocab.Size(), cfg.EmbedDim, cfg.HiddenDim, 1)
+	lm.opt = optim.NewAdam(scope, "lm", lm.Decoder.Variables(), cfg.LR, DefaultBeta1, DefaultBeta2, cfg.Clip)
 	var err error
 	zero := func(g *graph.Graph, n int) *graph.Node { return graph.Zeros(g, shapesOf(n)) }
-	if lm.update, err = context.NewExec(backend, ctx.Reuse(), func(_ *context.Context, in []*graph.Node) []*graph.Node {
+	if lm.update, err = model.NewExec(backend, scope.Store(), func(_ *model.Scope, in []*graph.Node) []*graph.Node {
 		logp := lm.Decoder.LogPX(zero(in[0].Graph(), in[0].Shape().Dimensions[0]), in[0], in[1], in[2])
 		loss := graph.Neg(graph.ReduceAllMean(logp))
 		lm.opt.Minimize(loss)
@@ -76,7 +74,7 @@ func NewLM(backend backends.Backend, cfg LMConfig, vocab *corpora.Vocab) (*LM, e
 	}); err != nil {
 		return nil, err
 	}
-	if lm.score, err = context.NewExec(backend, ctx.Reuse(), func(_ *context.Context, in []*graph.Node) *graph.Node {
+	if lm.score, err = model.NewExec(backend, scope.Store(), func(_ *model.Scope, in []*graph.Node) *graph.Node {
 		return lm.Decoder.LogPX(zero(in[0].Graph(), in[0].Shape().Dimensions[0]), in[0], in[1], in[2])
 	}); err != nil {
 		return nil, err
@@ -149,7 +147,7 @@ func SaveLM(runDir string, lm *LM) (string, error) {
 }
 
 // LoadLM opens a language-model checkpoint.
-func LoadLM(backend backends.Backend, path string) (*LM, error) {
+func LoadLM(backend compute.Backend, path string) (*LM, error) {
 	dir, step, err := ckpt.Open(path)
 	if err != nil {
 		return nil, err

@@ -4,13 +4,13 @@ import (
 	"testing"
 
 	"github.com/lebm/lebm/corpora"
-	"github.com/lebm/lebm/internal/compute"
+	"github.com/lebm/lebm/internal/engine"
 )
 
 // TestLMLearnsAndRoundTrips: a small LSTM language model beats the unigram model on the embedded corpus,
 // and a saved and reloaded model scores the same.
 func TestLMLearnsAndRoundTrips(t *testing.T) {
-	backend, err := compute.NewBackend("")
+	backend, err := engine.NewBackend("")
 	if err != nil {
 		t.Fatal(err)
 	}

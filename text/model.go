@@ -4,12 +4,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/lebm/lebm/corpora"
-	"github.com/lebm/lebm/internal/compute"
 	"github.com/lebm/lebm/internal/optim"
 	"github.com/lebm/lebm/prior"
 	"github.com/lebm/lebm/sampler"
@@ -20,8 +19,8 @@ import (
 type Model struct {
 	Config  Config
 	Vocab   *corpora.Vocab
-	Backend backends.Backend
-	Ctx     *context.Context
+	Backend compute.Backend
+	Ctx     *model.Scope
 	Prior   *prior.Prior
 	Decoder *Decoder
 	Encoder *Encoder         // inference network q_phi(z|x), nil unless PosteriorInit = "encoder"
@@ -29,46 +28,45 @@ type Model struct {
 
 	genOpt, priorOpt *optim.Adam
 	encOpt, synthOpt *optim.Adam
-	encode           *context.Exec // (targets, mask, eps) -> (z, mu, logVar)
-	synth            *context.Exec // eps -> z
+	encode           *model.Exec // (targets, mask, eps) -> (z, mu, logVar)
+	synth            *model.Exec // eps -> z
 	priorChain       *sampler.Langevin
 	postChain        *sampler.Langevin
-	update           *context.Exec
-	logpx            *context.Exec
-	project          *context.Exec
+	update           *model.Exec
+	logpx            *model.Exec
+	project          *model.Exec
 	priorEval        *prior.Evaluator
 	decodeSteps      *stepper
 }
 
 // NewModel creates a model with freshly initialised variables (seeded by cfg.Seed).
-func NewModel(backend backends.Backend, cfg Config, vocab *corpora.Vocab) (*Model, error) {
+func NewModel(backend compute.Backend, cfg Config, vocab *corpora.Vocab) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	compute.Register()
-	ctx := context.New()
+	scope := model.NewStore().RootScope()
 	// Separate streams for the prior's and the decoder's initial values: with the same seed, an EBM-prior
 	// model and its gaussian-prior ablation start from the same decoder.
 	priorRNG := rand.New(rand.NewPCG(cfg.Seed, 0x1417))
 	decoderRNG := rand.New(rand.NewPCG(cfg.Seed, 0x1418))
-	m := &Model{Config: cfg, Vocab: vocab, Backend: backend, Ctx: ctx}
+	m := &Model{Config: cfg, Vocab: vocab, Backend: backend, Ctx: scope}
 	var err error
-	if m.Prior, err = prior.New(ctx, cfg.Prior, cfg.ZDim, cfg.EBMWidth, priorRNG); err != nil {
+	if m.Prior, err = prior.New(scope, cfg.Prior, cfg.ZDim, cfg.EBMWidth, priorRNG); err != nil {
 		return nil, err
 	}
-	m.Decoder = NewDecoder(ctx, decoderRNG, vocab.Size(), cfg.EmbedDim, cfg.HiddenDim, cfg.ZDim)
-	m.genOpt = optim.NewAdam(ctx, "generator", m.Decoder.Variables(), cfg.LRGen, cfg.Beta1, cfg.Beta2, cfg.GenClip)
-	m.priorOpt = optim.NewAdam(ctx, "prior", m.Prior.Variables(), cfg.LRPrior, cfg.Beta1, cfg.Beta2, 0)
+	m.Decoder = NewDecoder(scope, decoderRNG, vocab.Size(), cfg.EmbedDim, cfg.HiddenDim, cfg.ZDim)
+	m.genOpt = optim.NewAdam(scope, "generator", m.Decoder.Variables(), cfg.LRGen, cfg.Beta1, cfg.Beta2, cfg.GenClip)
+	m.priorOpt = optim.NewAdam(scope, "prior", m.Prior.Variables(), cfg.LRPrior, cfg.Beta1, cfg.Beta2, 0)
 	// The amortized networks have their own initialisation streams (adding them changes no other
 	// variable's initial value) and learn at the generator's rate (the synthesis network must follow a
 	// moving p_alpha).
 	if cfg.HasEncoder() {
-		m.Encoder = NewEncoder(ctx, rand.New(rand.NewPCG(cfg.Seed, 0x1419)), vocab.Size(), cfg.EmbedDim, cfg.EncoderSize(), cfg.ZDim)
-		m.encOpt = optim.NewAdam(ctx, "encoder", m.Encoder.Variables(), cfg.LRGen, cfg.Beta1, cfg.Beta2, cfg.GenClip)
+		m.Encoder = NewEncoder(scope, rand.New(rand.NewPCG(cfg.Seed, 0x1419)), vocab.Size(), cfg.EmbedDim, cfg.EncoderSize(), cfg.ZDim)
+		m.encOpt = optim.NewAdam(scope, "encoder", m.Encoder.Variables(), cfg.LRGen, cfg.Beta1, cfg.Beta2, cfg.GenClip)
 	}
 	if cfg.HasSynthesis() {
-		m.Synth = prior.NewSynthesis(ctx, rand.New(rand.NewPCG(cfg.Seed, 0x141a)), cfg.ZDim)
-		m.synthOpt = optim.NewAdam(ctx, "synthesis", m.Synth.Variables(), cfg.LRGen, cfg.Beta1, cfg.Beta2, 0)
+		m.Synth = prior.NewSynthesis(scope, rand.New(rand.NewPCG(cfg.Seed, 0x141a)), cfg.ZDim)
+		m.synthOpt = optim.NewAdam(scope, "synthesis", m.Synth.Variables(), cfg.LRGen, cfg.Beta1, cfg.Beta2, 0)
 	}
 	if err := m.compile(); err != nil {
 		return nil, err
@@ -91,20 +89,20 @@ func (m *Model) compile() error {
 	if m.priorEval, err = prior.NewEvaluator(m.Backend, m.Ctx, m.Prior); err != nil {
 		return err
 	}
-	if m.logpx, err = context.NewExec(m.Backend, m.Ctx.Reuse(), func(_ *context.Context, in []*graph.Node) *graph.Node {
+	if m.logpx, err = model.NewExec(m.Backend, m.Ctx.Store(), func(_ *model.Scope, in []*graph.Node) *graph.Node {
 		return m.Decoder.LogPXProjected(in[0], in[1], in[2], in[3])
 	}); err != nil {
 		return err
 	}
 	m.logpx.SetMaxCache(64)
-	if m.project, err = context.NewExec(m.Backend, m.Ctx.Reuse(), func(_ *context.Context, inputs *graph.Node) *graph.Node {
+	if m.project, err = model.NewExec(m.Backend, m.Ctx.Store(), func(_ *model.Scope, inputs *graph.Node) *graph.Node {
 		return m.Decoder.InputProjections(inputs)
 	}); err != nil {
 		return err
 	}
 	m.project.SetMaxCache(64)
 	if m.Encoder != nil {
-		if m.encode, err = context.NewExec(m.Backend, m.Ctx.Reuse(), func(_ *context.Context, in []*graph.Node) []*graph.Node {
+		if m.encode, err = model.NewExec(m.Backend, m.Ctx.Store(), func(_ *model.Scope, in []*graph.Node) []*graph.Node {
 			mu, lv := m.Encoder.Encode(in[0], in[1])
 			return []*graph.Node{prior.Reparameterize(mu, lv, in[2]), mu, lv}
 		}); err != nil {
@@ -113,7 +111,7 @@ func (m *Model) compile() error {
 		m.encode.SetMaxCache(64)
 	}
 	if m.Synth != nil {
-		if m.synth, err = context.NewExec(m.Backend, m.Ctx.Reuse(), func(_ *context.Context, eps *graph.Node) *graph.Node {
+		if m.synth, err = model.NewExec(m.Backend, m.Ctx.Store(), func(_ *model.Scope, eps *graph.Node) *graph.Node {
 			return m.Synth.Sample(eps)
 		}); err != nil {
 			return err
@@ -128,7 +126,7 @@ func (m *Model) compile() error {
 	//              (with free bits, the KL term is prior.FreeBits; with EncoderRate "base" the
 	//              f term is left out)
 	//   synthesis: minimise KL(q_psi || p_alpha) up to its constant (prior.Synthesis.Loss)
-	if m.update, err = context.NewExec(m.Backend, m.Ctx.Reuse(), func(_ *context.Context, in []*graph.Node) []*graph.Node {
+	if m.update, err = model.NewExec(m.Backend, m.Ctx.Store(), func(_ *model.Scope, in []*graph.Node) []*graph.Node {
 		inputs, targets, mask, zPost, zPrior := in[0], in[1], in[2], in[3], in[4]
 		logp := m.Decoder.LogPX(zPost, inputs, targets, mask)
 		genLoss := graph.Neg(graph.ReduceAllMean(logp))

@@ -3,10 +3,11 @@ package text
 import (
 	"math/rand/v2"
 
-	"github.com/lebm/lebm/corpora"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/lebm/lebm/corpora"
 )
 
 // TestPersistentTagsFollowExamples: with K1 = 0 a chain returns its start, so if every example's state is

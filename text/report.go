@@ -2,9 +2,10 @@ package text
 
 import (
 	"fmt"
-	"github.com/lebm/lebm/prior"
 	"math"
 	"strings"
+
+	"github.com/lebm/lebm/prior"
 
 	"github.com/lebm/lebm/corpora"
 )

@@ -7,9 +7,9 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/lebm/lebm/corpora"
-	"github.com/lebm/lebm/internal/compute"
+	"github.com/lebm/lebm/internal/engine"
 	"github.com/lebm/lebm/sampler"
 )
 
@@ -23,7 +23,7 @@ func smallConfig() Config {
 
 func newTrainer(t *testing.T, cfg Config) (*Trainer, *corpora.Corpus) {
 	t.Helper()
-	backend, err := compute.NewBackend("")
+	backend, err := engine.NewBackend("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func newTrainer(t *testing.T, cfg Config) (*Trainer, *corpora.Corpus) {
 func variables(m *Model) map[string][]float32 {
 	out := map[string][]float32{}
 	for v := range m.Ctx.IterVariables() {
-		out[v.ScopeAndName()] = tensors.MustCopyFlatData[float32](v.MustValue())
+		out[v.Path()] = tensors.MustCopyFlatData[float32](v.MustValue())
 	}
 	return out
 }

@@ -21,8 +21,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 )
 
 const (
@@ -48,8 +48,8 @@ type manifest struct {
 
 // Save writes a checkpoint of step into runDir: ctx's variables plus the given extra files (name -> bytes),
 // and keeps the newest keep checkpoints (keep <= 0 keeps all). It returns the checkpoint's directory.
-func Save(runDir string, step int, ctx *context.Context, files map[string][]byte, keep int) (string, error) {
-	vars, err := encodeVariables(ctx)
+func Save(runDir string, step int, scope *model.Scope, files map[string][]byte, keep int) (string, error) {
+	vars, err := encodeVariables(scope)
 	if err != nil {
 		return "", err
 	}
@@ -149,7 +149,7 @@ func Open(path string) (dir string, step int, err error) {
 
 // LoadVariables sets every variable of ctx from dir's variables file. Every variable of ctx must be
 // present with the same shape.
-func LoadVariables(dir string, ctx *context.Context) error {
+func LoadVariables(dir string, scope *model.Scope) error {
 	path := filepath.Join(dir, VariablesFile)
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -166,7 +166,7 @@ func LoadVariables(dir string, ctx *context.Context) error {
 	for _, r := range recs {
 		byName[r.Scope+"/"+r.Name] = r
 	}
-	for v := range ctx.IterVariables() {
+	for v := range scope.IterVariables() {
 		r, ok := byName[v.Scope()+"/"+v.Name()]
 		if !ok {
 			return fmt.Errorf("%s: variable %s/%s missing", path, v.Scope(), v.Name())
@@ -181,9 +181,9 @@ func LoadVariables(dir string, ctx *context.Context) error {
 	return nil
 }
 
-func encodeVariables(ctx *context.Context) ([]byte, error) {
+func encodeVariables(scope *model.Scope) ([]byte, error) {
 	var recs []record
-	for v := range ctx.IterVariables() {
+	for v := range scope.IterVariables() {
 		t, err := v.Value()
 		if err != nil {
 			return nil, err

@@ -7,14 +7,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 )
 
-func newCtx(vals []float32) *context.Context {
-	ctx := context.New()
-	ctx.In("m").VariableWithValue("w", tensors.FromFlatDataAndDimensions(vals, 2, 2))
-	return ctx
+func newCtx(vals []float32) *model.Scope {
+	scope := model.NewStore().RootScope()
+	scope.At("m").VariableWithValue("w", tensors.FromFlatDataAndDimensions(vals, 2, 2))
+	return scope
 }
 
 func TestSaveLoadAndLatest(t *testing.T) {
@@ -42,17 +42,17 @@ func TestSaveLoadAndLatest(t *testing.T) {
 	if n != 2 {
 		t.Fatalf("kept %d checkpoints, want 2", n)
 	}
-	ctx := newCtx(make([]float32, 4))
-	if err := LoadVariables(dir, ctx); err != nil {
+	scope := newCtx(make([]float32, 4))
+	if err := LoadVariables(dir, scope); err != nil {
 		t.Fatal(err)
 	}
-	got := tensors.MustCopyFlatData[float32](ctx.In("m").GetVariable("w").MustValue())
+	got := tensors.MustCopyFlatData[float32](scope.At("m").GetVariable("w").MustValue())
 	if got[0] != 4 {
 		t.Fatalf("loaded %v", got)
 	}
 	// Shape mismatch is reported.
-	bad := context.New()
-	bad.In("m").VariableWithValue("w", tensors.FromFlatDataAndDimensions(make([]float32, 3), 3))
+	bad := model.NewStore().RootScope()
+	bad.At("m").VariableWithValue("w", tensors.FromFlatDataAndDimensions(make([]float32, 3), 3))
 	if err := LoadVariables(dir, bad); err == nil || !strings.Contains(err.Error(), "shape") {
 		t.Fatalf("want shape error, got %v", err)
 	}

@@ -7,9 +7,9 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 )
 
 // Init draws an initial value for a variable of the given dimensions.
@@ -44,8 +44,8 @@ func Uniform(a float64) Init {
 func Zeros(_ *rand.Rand, dims []int) []float32 { return make([]float32, size(dims)) }
 
 // NewVariable creates a float32 variable named name in ctx's current scope with the given initial value.
-func NewVariable(ctx *context.Context, rng *rand.Rand, name string, init Init, dims ...int) *context.Variable {
-	return ctx.VariableWithValue(name, tensors.FromFlatDataAndDimensions(init(rng, dims), dims...))
+func NewVariable(scope *model.Scope, rng *rand.Rand, name string, init Init, dims ...int) *model.Variable {
+	return scope.VariableWithValue(name, tensors.FromFlatDataAndDimensions(init(rng, dims), dims...))
 }
 
 func size(dims []int) int {
@@ -62,7 +62,7 @@ func LeakyReLU(x *graph.Node, alpha float64) *graph.Node {
 }
 
 // Linear is x·w + b for x [N, in], w [in, out], b [out].
-func Linear(x *graph.Node, w, b *context.Variable) *graph.Node {
+func Linear(x *graph.Node, w, b *model.Variable) *graph.Node {
 	g := x.Graph()
-	return graph.Add(graph.MatMul(x, w.ValueGraph(g)), graph.ExpandAxes(b.ValueGraph(g), 0))
+	return graph.Add(graph.MatMul(x, w.NodeValue(g)), graph.ExpandAxes(b.NodeValue(g), 0))
 }

@@ -8,9 +8,9 @@ package optim
 import (
 	"fmt"
 
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 )
 
 // Adam hyperparameters. The paper's learning rule uses betas (0.5, 0.999).
@@ -20,16 +20,16 @@ type Adam struct {
 	Beta1, Beta2 float64
 	Epsilon      float64
 	ClipNorm     float64 // global gradient-norm clip; 0 disables
-	vars         []*context.Variable
-	m, v         []*context.Variable
-	step         *context.Variable
+	vars         []*model.Variable
+	m, v         []*model.Variable
+	step         *model.Variable
 }
 
 // NewAdam creates the optimizer state (first and second moments, step count) for vars in
-// ctx.In("optim").In(name), so that it is saved and restored with the model.
-func NewAdam(ctx *context.Context, name string, vars []*context.Variable, lr, beta1, beta2, clip float64) *Adam {
+// scope.At("optim").In(name), so that it is saved and restored with the model.
+func NewAdam(scope *model.Scope, name string, vars []*model.Variable, lr, beta1, beta2, clip float64) *Adam {
 	a := &Adam{Name: name, LR: lr, Beta1: beta1, Beta2: beta2, Epsilon: 1e-8, ClipNorm: clip, vars: vars}
-	c := ctx.In("optim").In(name)
+	c := scope.At("optim").At("%s", name)
 	for i, v := range vars {
 		dims := v.Shape().Dimensions
 		n := v.Shape().Size()
@@ -53,7 +53,7 @@ func (a *Adam) Minimize(loss *graph.Node) *graph.Node {
 	}
 	values := make([]*graph.Node, len(a.vars))
 	for i, v := range a.vars {
-		values[i] = v.ValueGraph(g)
+		values[i] = v.NodeValue(g)
 	}
 	grads := graph.Gradient(loss, values...)
 	var sq *graph.Node
@@ -70,19 +70,19 @@ func (a *Adam) Minimize(loss *graph.Node) *graph.Node {
 	if a.ClipNorm > 0 {
 		scale = graph.Min(scale, graph.Div(graph.Scalar(g, norm.DType(), a.ClipNorm), graph.Add(norm, graph.Scalar(g, norm.DType(), 1e-12))))
 	}
-	t := graph.AddScalar(a.step.ValueGraph(g), 1)
-	a.step.SetValueGraph(t)
+	t := graph.AddScalar(a.step.NodeValue(g), 1)
+	a.step.SetNodeValue(t)
 	b1t := graph.Pow(graph.Scalar(g, t.DType(), a.Beta1), t)
 	b2t := graph.Pow(graph.Scalar(g, t.DType(), a.Beta2), t)
 	lrT := graph.MulScalar(graph.Div(graph.Sqrt(graph.OneMinus(b2t)), graph.OneMinus(b1t)), a.LR)
 	for i, v := range a.vars {
 		gr := graph.Mul(grads[i], scale)
-		m := graph.Add(graph.MulScalar(a.m[i].ValueGraph(g), a.Beta1), graph.MulScalar(gr, 1-a.Beta1))
-		vv := graph.Add(graph.MulScalar(a.v[i].ValueGraph(g), a.Beta2), graph.MulScalar(graph.Square(gr), 1-a.Beta2))
-		a.m[i].SetValueGraph(m)
-		a.v[i].SetValueGraph(vv)
+		m := graph.Add(graph.MulScalar(a.m[i].NodeValue(g), a.Beta1), graph.MulScalar(gr, 1-a.Beta1))
+		vv := graph.Add(graph.MulScalar(a.v[i].NodeValue(g), a.Beta2), graph.MulScalar(graph.Square(gr), 1-a.Beta2))
+		a.m[i].SetNodeValue(m)
+		a.v[i].SetNodeValue(vv)
 		upd := graph.Mul(lrT, graph.Div(m, graph.AddScalar(graph.Sqrt(vv), a.Epsilon)))
-		v.SetValueGraph(graph.Sub(values[i], upd))
+		v.SetNodeValue(graph.Sub(values[i], upd))
 	}
 	return norm
 }

@@ -4,27 +4,27 @@ import (
 	"math"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/lebm/lebm/internal/compute"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/lebm/lebm/internal/engine"
 )
 
 // TestAdamSteps: on L = sum_i c_i w_i^2 the first Adam step moves each weight by lr * sign(g) (bias
 // correction makes m/sqrt(v) = g/|g|); clipping rescales g but not the first step; the second step follows
 // the moment recursions computed by hand.
 func TestAdamSteps(t *testing.T) {
-	backend, err := compute.NewBackend("")
+	backend, err := engine.NewBackend("")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, clip := range []float64{0, 0.5} {
-		ctx := context.New()
-		w := ctx.In("m").VariableWithValue("w", tensors.FromFlatDataAndDimensions([]float32{1, -2}, 2))
+		scope := model.NewStore().RootScope()
+		w := scope.At("m").VariableWithValue("w", tensors.FromFlatDataAndDimensions([]float32{1, -2}, 2))
 		const lr, b1, b2 = 0.1, 0.5, 0.999
-		adam := NewAdam(ctx, "a", []*context.Variable{w}, lr, b1, b2, clip)
-		exec := context.MustNewExec(backend, ctx, func(ctx *context.Context, g *graph.Graph) *graph.Node {
-			x := w.ValueGraph(g)
+		adam := NewAdam(scope, "a", []*model.Variable{w}, lr, b1, b2, clip)
+		exec := model.MustNewExec(backend, scope.Store(), func(scope *model.Scope, g *graph.Graph) *graph.Node {
+			x := w.NodeValue(g)
 			loss := graph.ReduceAllSum(graph.Mul(graph.Const(g, []float32{1, 3}), graph.Square(x)))
 			return adam.Minimize(loss)
 		})

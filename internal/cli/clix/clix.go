@@ -9,11 +9,11 @@ import (
 	"os"
 	"time"
 
-	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/compute"
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/image"
 	"github.com/lebm/lebm/internal/ckpt"
-	"github.com/lebm/lebm/internal/compute"
+	"github.com/lebm/lebm/internal/engine"
 	"github.com/lebm/lebm/text"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -26,13 +26,12 @@ const BackendUsage = `GoMLX backend: "go" (pure-Go SimpleGo CPU backend, the def
 
 // AddBackendFlag registers --backend on fs.
 func AddBackendFlag(fs *pflag.FlagSet, dst *string) {
-	fs.StringVar(dst, "backend", compute.DefaultBackend, BackendUsage)
+	fs.StringVar(dst, "backend", engine.DefaultBackend, BackendUsage)
 }
 
 // NewBackend creates the backend and installs lebm's graph fixes.
-func NewBackend(name string) (backends.Backend, error) {
-	compute.Register()
-	return compute.NewBackend(name)
+func NewBackend(name string) (compute.Backend, error) {
+	return engine.NewBackend(name)
 }
 
 // Bar is a progress bar on stderr showing count, rate and ETA; nil-safe and silent when quiet.

@@ -1,5 +1,5 @@
 //go:build !xla
 
-package compute
+package engine
 
 const xlaLinked = false

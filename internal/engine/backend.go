@@ -11,15 +11,15 @@
 //   - Graph-level avoidance of ops that SimpleGo lacks (see SplitGates): SimpleGo has no Pad, so the
 //     gradients of Slice, Split and Concatenate fail; model code never slices or concatenates a tensor
 //     that carries a gradient.
-package compute
+package engine
 
 import (
 	"fmt"
 	"path/filepath"
 	"strings"
 
-	"github.com/gomlx/gomlx/backends"
-	_ "github.com/gomlx/gomlx/backends/simplego" // The default, pure-Go CPU backend.
+	"github.com/gomlx/compute"
+	_ "github.com/gomlx/compute/gobackend" // The default, pure-Go CPU backend.
 )
 
 // DefaultBackend is the backend used when the user names none: SimpleGo with sequential op execution.
@@ -52,7 +52,7 @@ func BackendConfig(name string) (string, error) {
 
 // NewBackend creates the backend named by the user (see BackendConfig).
 // XLA is only available in binaries built with cgo and the "xla" build tag.
-func NewBackend(name string) (backends.Backend, error) {
+func NewBackend(name string) (compute.Backend, error) {
 	config, err := BackendConfig(name)
 	if err != nil {
 		return nil, err
@@ -61,7 +61,7 @@ func NewBackend(name string) (backends.Backend, error) {
 		return nil, fmt.Errorf("backend %q needs the XLA backend, which this binary was built without: "+
 			"rebuild with `CGO_ENABLED=1 go build -tags xla ./cmd/lebm`", name)
 	}
-	b, err := backends.NewWithConfig(config)
+	b, err := compute.NewWithConfig(config)
 	if err != nil {
 		return nil, fmt.Errorf("backend %q: %w", name, err)
 	}

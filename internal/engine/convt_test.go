@@ -1,4 +1,4 @@
-package compute
+package engine
 
 import (
 	"fmt"
@@ -6,8 +6,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // naiveConvT is the transposed convolution by its definition: every input pixel scatters its kernel-weighted
@@ -83,7 +83,6 @@ func normals(rng *rand.Rand, n int) []float32 {
 // layer shapes the image generators use (1x1 -> KxK projection, stride-2 doubling with padding 1, the
 // 3x3 stride-1 "same" output layer, the odd 4 -> 7 MNIST step) and a non-square input.
 func TestConvTranspose2DMatchesNaive(t *testing.T) {
-	Register()
 	backend := testBackend(t)
 	cases := []struct{ n, h, w, cin, K, cout, s, p int }{
 		{2, 1, 1, 5, 4, 3, 1, 0},

@@ -1,10 +1,10 @@
-package compute
+package engine
 
 import (
 	"fmt"
 
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // ConvTranspose2D is the 2-D transposed convolution (PyTorch's ConvTranspose2d, dilation 1, no output
