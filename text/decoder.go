@@ -7,7 +7,6 @@ import (
 
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
-	"github.com/lebm/lebm/internal/engine"
 	"github.com/lebm/lebm/internal/nn"
 )
 
@@ -51,7 +50,6 @@ func (d *Decoder) Variables() []*model.Variable {
 // State is the LSTM state for z: the per-step z contribution to the gates and (h, c).
 type State struct {
 	zGates, H, C *graph.Node
-	split        *engine.Splitter
 }
 
 // Start returns the initial state for z [N, d].
@@ -59,7 +57,7 @@ func (d *Decoder) Start(z *graph.Node) *State {
 	g := z.Graph()
 	h := graph.Tanh(nn.Linear(z, d.wh, d.bh))
 	zg := graph.Add(graph.MatMul(z, d.wz.NodeValue(g)), graph.ExpandAxes(d.b.NodeValue(g), 0))
-	return &State{zGates: zg, H: h, C: graph.ZerosLike(h), split: engine.NewSplitter(g, z.DType(), 4)}
+	return &State{zGates: zg, H: h, C: graph.ZerosLike(h)}
 }
 
 // InputProjection returns W_x e_t [N, 4H] for the tokens [N] (int32) of one step.
@@ -83,10 +81,10 @@ func (d *Decoder) InputProjections(inputs *graph.Node) *graph.Node {
 func (d *Decoder) Advance(s *State, xp *graph.Node) *State {
 	g := xp.Graph()
 	gates := graph.Add(graph.Add(xp, graph.MatMul(s.H, d.u.NodeValue(g))), s.zGates)
-	p := s.split.Split(gates)
+	p := graph.Split(gates, 1, 4)
 	c := graph.Add(graph.Mul(graph.Sigmoid(p[1]), s.C), graph.Mul(graph.Sigmoid(p[0]), graph.Tanh(p[2])))
 	h := graph.Mul(graph.Sigmoid(p[3]), graph.Tanh(c))
-	return &State{zGates: s.zGates, H: h, C: c, split: s.split}
+	return &State{zGates: s.zGates, H: h, C: c}
 }
 
 // LogProbs returns log p(next token | state) [N, V] for h [N, H] (or [N*T, H]).
@@ -118,12 +116,12 @@ func (d *Decoder) TargetLogProbs(h, targets *graph.Node) *graph.Node {
 // mask [N, T] (float32): the sum over t of mask[t] * log p(targets[t] | inputs[<=t], z) (teacher forcing).
 // It is differentiable with respect to every decoder parameter and z.
 func (d *Decoder) LogPX(z, inputs, targets, mask *graph.Node) *graph.Node {
-	return d.logPX(z, func(t int) *graph.Node { return d.InputProjection(engine.Column(inputs, t)) }, targets, mask)
+	return d.logPX(z, func(t int) *graph.Node { return d.InputProjection(column(inputs, t)) }, targets, mask)
 }
 
 // LogPXProjected is LogPX given the input projections xp [N, T, 4H] (from InputProjections, computed
-// outside the graph). It is differentiable with respect to z and the recurrent and output parameters,
-// not xp (steps are read from xp with Slice).
+// outside the graph, once per batch: they do not depend on z). It is differentiable with respect to z,
+// xp and the recurrent and output parameters.
 func (d *Decoder) LogPXProjected(z, xp, targets, mask *graph.Node) *graph.Node {
 	N := xp.Shape().Dimensions[0]
 	return d.logPX(z, func(t int) *graph.Node {
@@ -131,26 +129,24 @@ func (d *Decoder) LogPXProjected(z, xp, targets, mask *graph.Node) *graph.Node {
 	}, targets, mask)
 }
 
-// logPX runs the recurrence step by step; the outputs h_t are gathered into [N, T, H] (by one-hot
-// placement, not Concatenate, see engine.OneHotMasks) so that the output layer and log-softmax run once
-// on [N*T, H].
+// logPX runs the recurrence step by step; the outputs h_t are stacked into [N, T, H] so that the output
+// layer and log-softmax run once on [N*T, H].
 func (d *Decoder) logPX(z *graph.Node, stepInput func(t int) *graph.Node, targets, mask *graph.Node) *graph.Node {
-	g := z.Graph()
 	N, T := targets.Shape().Dimensions[0], targets.Shape().Dimensions[1]
-	places := engine.OneHotMasks(g, z.DType(), T, 3, 1) // [1, T, 1]
 	s := d.Start(z)
-	var hs *graph.Node
-	for t := 0; t < T; t++ {
+	hs := make([]*graph.Node, T)
+	for t := range hs {
 		s = d.Advance(s, stepInput(t))
-		placed := graph.Mul(graph.ExpandAxes(s.H, 1), places[t]) // [N, T, H], zero except at t
-		if hs == nil {
-			hs = placed
-		} else {
-			hs = graph.Add(hs, placed)
-		}
+		hs[t] = s.H
 	}
-	lp := d.LogProbs(graph.Reshape(hs, N*T, d.Hidden))                   // [N*T, V]
+	lp := d.LogProbs(graph.Reshape(graph.Stack(hs, 1), N*T, d.Hidden))   // [N*T, V]
 	oh := graph.OneHot(graph.Reshape(targets, N*T), d.Vocab, lp.DType()) // [N*T, V]
 	tok := graph.Mul(graph.ReduceSum(graph.Mul(lp, oh), -1), graph.Reshape(mask, N*T))
 	return graph.ReduceSum(graph.Reshape(tok, N, T), 1)
+}
+
+// column returns column t of x [N, T] as [N].
+func column(x *graph.Node, t int) *graph.Node {
+	n := x.Shape().Dimensions[0]
+	return graph.Reshape(graph.Slice(x, graph.AxisRange(), graph.AxisElem(t)), n)
 }

@@ -6,7 +6,6 @@ import (
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
-	"github.com/lebm/lebm/internal/engine"
 	"github.com/lebm/lebm/internal/nn"
 )
 
@@ -52,17 +51,16 @@ func (e *Encoder) Encode(targets, mask *graph.Node) (mu, logVar *graph.Node) {
 	g := targets.Graph()
 	N, T := targets.Shape().Dimensions[0], targets.Shape().Dimensions[1]
 	dt := mask.DType()
-	split := engine.NewSplitter(g, dt, 4)
 	h := graph.Zeros(g, shapes.Make(dt, N, e.Hidden))
 	c := graph.ZerosLike(h)
 	u, b := e.u.NodeValue(g), graph.ExpandAxes(e.b.NodeValue(g), 0)
 	for t := 0; t < T; t++ {
-		tok := graph.Reshape(engine.Column(targets, t), N, 1)
+		tok := graph.Reshape(column(targets, t), N, 1)
 		x := graph.MatMul(graph.Gather(e.emb.NodeValue(g), tok), e.wx.NodeValue(g))
-		p := split.Split(graph.Add(graph.Add(x, graph.MatMul(h, u)), b))
+		p := graph.Split(graph.Add(graph.Add(x, graph.MatMul(h, u)), b), 1, 4)
 		cNew := graph.Add(graph.Mul(graph.Sigmoid(p[1]), c), graph.Mul(graph.Sigmoid(p[0]), graph.Tanh(p[2])))
 		hNew := graph.Mul(graph.Sigmoid(p[3]), graph.Tanh(cNew))
-		m := graph.Reshape(engine.Column(mask, t), N, 1)
+		m := graph.Reshape(column(mask, t), N, 1)
 		keep := graph.OneMinus(m)
 		h = graph.Add(graph.Mul(m, hNew), graph.Mul(keep, h))
 		c = graph.Add(graph.Mul(m, cNew), graph.Mul(keep, c))
