@@ -130,7 +130,7 @@ func (d *Decoder) LogPXProjected(z, xp, targets, mask *graph.Node) *graph.Node {
 }
 
 // logPX runs the recurrence step by step; the outputs h_t are stacked into [N, T, H] so that the output
-// layer and log-softmax run once on [N*T, H].
+// layer and the target log-probabilities (TargetLogProbs) are computed once on [N*T, H].
 func (d *Decoder) logPX(z *graph.Node, stepInput func(t int) *graph.Node, targets, mask *graph.Node) *graph.Node {
 	N, T := targets.Shape().Dimensions[0], targets.Shape().Dimensions[1]
 	s := d.Start(z)
@@ -139,9 +139,8 @@ func (d *Decoder) logPX(z *graph.Node, stepInput func(t int) *graph.Node, target
 		s = d.Advance(s, stepInput(t))
 		hs[t] = s.H
 	}
-	lp := d.LogProbs(graph.Reshape(graph.Stack(hs, 1), N*T, d.Hidden))   // [N*T, V]
-	oh := graph.OneHot(graph.Reshape(targets, N*T), d.Vocab, lp.DType()) // [N*T, V]
-	tok := graph.Mul(graph.ReduceSum(graph.Mul(lp, oh), -1), graph.Reshape(mask, N*T))
+	lp := d.TargetLogProbs(graph.Reshape(graph.Stack(hs, 1), N*T, d.Hidden), graph.Reshape(targets, N*T)) // [N*T]
+	tok := graph.Mul(lp, graph.Reshape(mask, N*T))
 	return graph.ReduceSum(graph.Reshape(tok, N, T), 1)
 }
 

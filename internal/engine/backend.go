@@ -1,16 +1,19 @@
-// Package compute is the one small place where lebm adapts GoMLX v0.26.0 to the machines it runs on.
+// Package engine is the one small place where lebm adapts GoMLX (v0.28.2, with github.com/gomlx/compute
+// v0.1.2 and github.com/gomlx/go-xla v0.4.1) to the machines it runs on. What remains, each with its reason
+// and documented where it is implemented:
 //
-// It holds three workarounds, each documented where it is implemented:
-//
-//   - Backend selection (this file): the pure-Go SimpleGo backend by default, run with sequential op
-//     execution because its parallel executor has hung on 2-core machines; XLA through a PJRT plugin
+//   - Backend selection (this file): the pure-Go backend ("go", github.com/gomlx/compute/gobackend) by
+//     default, run with sequential op execution, because its parallel executor deadlocks on 2-core
+//     machines at PTB size (measured 2026-12-01: "go:ops_parallel" stopped with 0% CPU for minutes in
+//     the first full-size iteration; at small sizes it ran 1.7x faster); XLA through a PJRT plugin
 //     given by name ("cuda", "cpu") or by absolute path to the plugin's .so file.
-//   - A memory-efficient VJP for DotGeneral (dotgeneral.go): GoMLX's generic VJP materialises a
-//     [batch, lhs, rhs, contracting] tensor (about 20 GB for the PTB output layer); ours uses two
-//     DotGenerals.
-//   - Graph-level avoidance of ops that SimpleGo lacks (see SplitGates): SimpleGo has no Pad, so the
-//     gradients of Slice, Split and Concatenate fail; model code never slices or concatenates a tensor
-//     that carries a gradient.
+//   - Which matrix kernels the binary has (matmul_simd.go, matmul_nosimd.go): GoMLX compute's AVX2 and
+//     AVX-512 kernels are compiled only with GOEXPERIMENT=simd; lebm says which path a run uses.
+//   - ConvTranspose2D (convt.go): GoMLX has no transposed convolution.
+//
+// Obsolete since v0.28.2 and deleted: lebm's own Dot/DotGeneral VJP (GoMLX's is now two DotGenerals, not
+// a broadcast to [batch, lhs, rhs, contracting]) and the slicing-free LSTM gates (the Go backend has Pad,
+// so Slice, Split and Concatenate differentiate).
 package engine
 
 import (
@@ -22,12 +25,12 @@ import (
 	_ "github.com/gomlx/compute/gobackend" // The default, pure-Go CPU backend.
 )
 
-// DefaultBackend is the backend used when the user names none: SimpleGo with sequential op execution.
+// DefaultBackend is the backend used when the user names none: the Go backend with sequential op execution.
 const DefaultBackend = "go"
 
 // BackendConfig turns a user-facing backend name into a GoMLX backend configuration string.
 //
-//	"" or "go" or "simplego"    -> "go:ops_sequential"
+//	"" or "go" or "simplego"    -> "go:ops_sequential" (see the package comment)
 //	"go:OPTIONS"                 -> passed through (e.g. "go:parallelism=2")
 //	"xla" / "xla:cuda" / "cuda"  -> "xla:cuda" (any plugin name known to go-xla)
 //	"/abs/path/plugin.so"        -> "xla:/abs/path/plugin.so"
@@ -66,4 +69,13 @@ func NewBackend(name string) (compute.Backend, error) {
 		return nil, fmt.Errorf("backend %q: %w", name, err)
 	}
 	return b, nil
+}
+
+// Describe names the backend for a run's first lines: its name and, for the Go backend, its op execution
+// and matrix kernels (MatMulPath); XLA backends describe their platform themselves.
+func Describe(b compute.Backend) string {
+	if strings.HasPrefix(strings.ToLower(b.Name()), "go") { // the Go backend calls itself "Go Backend"
+		return "go (pure Go, ops sequential; matrix products: " + MatMulPath() + ")"
+	}
+	return b.Name() + " (" + b.Description() + ")"
 }

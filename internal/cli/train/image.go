@@ -11,6 +11,7 @@ import (
 	"github.com/lebm/lebm/image"
 	"github.com/lebm/lebm/internal/ckpt"
 	"github.com/lebm/lebm/internal/cli/clix"
+	"github.com/lebm/lebm/internal/engine"
 	"github.com/lebm/lebm/internal/learn"
 	"github.com/spf13/cobra"
 )
@@ -199,7 +200,7 @@ func RunImage(opts *Options) error {
 	defer logFile.Close()
 	tr.Log = logFile
 	fmt.Fprintf(opts.Stderr, "%s\ndata: %s (%d training images); run directory: %s; backend: %s\n",
-		m, data.Train.Name, data.Train.N(), runDir, backend.Name())
+		m, data.Train.Name, data.Train.N(), runDir, engine.Describe(backend))
 
 	cfg := m.Config
 	res, err := loop{

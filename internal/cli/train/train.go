@@ -14,6 +14,7 @@ import (
 	"github.com/lebm/lebm/image"
 	"github.com/lebm/lebm/internal/ckpt"
 	"github.com/lebm/lebm/internal/cli/clix"
+	"github.com/lebm/lebm/internal/engine"
 	"github.com/lebm/lebm/prior"
 	"github.com/lebm/lebm/text"
 	"github.com/spf13/cobra"
@@ -304,7 +305,7 @@ func runText(opts *Options) error {
 		corpusName = "embedded generated corpus"
 	}
 	fmt.Fprintf(opts.Stderr, "%s\ndata: %s (%d training sentences, %d buckets); run directory: %s; backend: %s\n",
-		m, corpusName, len(trainSet.Examples), len(trainSet.Buckets), runDir, backend.Name())
+		m, corpusName, len(trainSet.Examples), len(trainSet.Buckets), runDir, engine.Describe(backend))
 
 	cfg := m.Config
 	var validSet *corpora.Dataset // encoded on the first --eval-every
