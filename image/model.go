@@ -47,8 +47,12 @@ func NewModel(backend compute.Backend, cfg Config) (*Model, error) {
 		return nil, err
 	}
 	m.Generator = NewGenerator(scope, rand.New(rand.NewPCG(cfg.Seed, 0x1418)), layers, cfg.ZDim)
-	m.genOpt = optim.NewAdam(scope, "generator", m.Generator.Variables(), cfg.LRGen, cfg.Beta1, cfg.Beta2, 0)
-	m.priorOpt = optim.NewAdam(scope, "prior", m.Prior.Variables(), cfg.LRPrior, cfg.Beta1, cfg.Beta2, 0)
+	if m.genOpt, err = optim.NewAdam(scope.Store(), "generator", m.Generator.Variables(), cfg.LRGen, cfg.Beta1, cfg.Beta2, 0); err != nil {
+		return nil, err
+	}
+	if m.priorOpt, err = optim.NewAdam(scope.Store(), "prior", m.Prior.Variables(), cfg.LRPrior, cfg.Beta1, cfg.Beta2, 0); err != nil {
+		return nil, err
+	}
 	if err := m.compile(); err != nil {
 		return nil, err
 	}

@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/lebm/lebm/sampler"
 
 	"github.com/lebm/lebm/corpora"
@@ -71,10 +70,12 @@ func smallConfig() Config {
 	return cfg
 }
 
-func variables(m *Model) map[string][]float32 {
-	out := map[string][]float32{}
+// variables are the values of every variable of m's store (the float32 model and optimizer state and
+// GoMLX's int64 global step), by path.
+func variables(m *Model) map[string]any {
+	out := map[string]any{}
 	for v := range m.Ctx.IterVariables() {
-		out[v.Path()] = tensors.MustCopyFlatData[float32](v.MustValue())
+		out[v.Path()] = v.MustValue().Value()
 	}
 	return out
 }

@@ -82,7 +82,10 @@ func TestSynthesisLearnsKnownPrior(t *testing.T) {
 	set(p.b2, []float32{100, 100, 100})
 	set(p.w3, a)
 	syn := NewSynthesis(scope, rng, d)
-	opt := optim.NewAdam(scope, "synthesis", syn.Variables(), 0.02, 0.9, 0.999, 0)
+	opt, err := optim.NewAdam(scope.Store(), "synthesis", syn.Variables(), 0.02, 0.9, 0.999, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	step, err := model.NewExec(backend, scope.Store(), func(_ *model.Scope, eps *graph.Node) *graph.Node {
 		loss := syn.Loss(p, eps)
 		opt.Minimize(loss)

@@ -63,8 +63,10 @@ func NewLM(backend compute.Backend, cfg LMConfig, vocab *corpora.Vocab) (*LM, er
 	scope := model.NewStore().RootScope()
 	lm := &LM{Config: cfg, Vocab: vocab, Backend: backend, Ctx: scope, batches: corpora.Cursor{Seed: cfg.Seed, Batch: cfg.Batch}}
 	lm.Decoder = NewDecoder(scope, rand.New(rand.NewPCG(cfg.Seed, 0x1418)), vocab.Size(), cfg.EmbedDim, cfg.HiddenDim, 1)
-	lm.opt = optim.NewAdam(scope, "lm", lm.Decoder.Variables(), cfg.LR, DefaultBeta1, DefaultBeta2, cfg.Clip)
 	var err error
+	if lm.opt, err = optim.NewAdam(scope.Store(), "lm", lm.Decoder.Variables(), cfg.LR, DefaultBeta1, DefaultBeta2, cfg.Clip); err != nil {
+		return nil, err
+	}
 	zero := func(g *graph.Graph, n int) *graph.Node { return graph.Zeros(g, shapesOf(n)) }
 	if lm.update, err = model.NewExec(backend, scope.Store(), func(_ *model.Scope, in []*graph.Node) []*graph.Node {
 		logp := lm.Decoder.LogPX(zero(in[0].Graph(), in[0].Shape().Dimensions[0]), in[0], in[1], in[2])
@@ -164,7 +166,7 @@ func LoadLM(backend compute.Backend, path string) (*LM, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := ckpt.LoadVariables(dir, lm.Ctx); err != nil {
+	if err := ckpt.LoadVariables(dir, lm.Ctx, optim.Legacy(lm.opt)); err != nil {
 		return nil, err
 	}
 	lm.Step = step

@@ -55,18 +55,26 @@ func NewModel(backend compute.Backend, cfg Config, vocab *corpora.Vocab) (*Model
 		return nil, err
 	}
 	m.Decoder = NewDecoder(scope, decoderRNG, vocab.Size(), cfg.EmbedDim, cfg.HiddenDim, cfg.ZDim)
-	m.genOpt = optim.NewAdam(scope, "generator", m.Decoder.Variables(), cfg.LRGen, cfg.Beta1, cfg.Beta2, cfg.GenClip)
-	m.priorOpt = optim.NewAdam(scope, "prior", m.Prior.Variables(), cfg.LRPrior, cfg.Beta1, cfg.Beta2, 0)
+	if m.genOpt, err = optim.NewAdam(scope.Store(), "generator", m.Decoder.Variables(), cfg.LRGen, cfg.Beta1, cfg.Beta2, cfg.GenClip); err != nil {
+		return nil, err
+	}
+	if m.priorOpt, err = optim.NewAdam(scope.Store(), "prior", m.Prior.Variables(), cfg.LRPrior, cfg.Beta1, cfg.Beta2, 0); err != nil {
+		return nil, err
+	}
 	// The amortized networks have their own initialisation streams (adding them changes no other
 	// variable's initial value) and learn at the generator's rate (the synthesis network must follow a
 	// moving p_alpha).
 	if cfg.HasEncoder() {
 		m.Encoder = NewEncoder(scope, rand.New(rand.NewPCG(cfg.Seed, 0x1419)), vocab.Size(), cfg.EmbedDim, cfg.EncoderSize(), cfg.ZDim)
-		m.encOpt = optim.NewAdam(scope, "encoder", m.Encoder.Variables(), cfg.LRGen, cfg.Beta1, cfg.Beta2, cfg.GenClip)
+		if m.encOpt, err = optim.NewAdam(scope.Store(), "encoder", m.Encoder.Variables(), cfg.LRGen, cfg.Beta1, cfg.Beta2, cfg.GenClip); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.HasSynthesis() {
 		m.Synth = prior.NewSynthesis(scope, rand.New(rand.NewPCG(cfg.Seed, 0x141a)), cfg.ZDim)
-		m.synthOpt = optim.NewAdam(scope, "synthesis", m.Synth.Variables(), cfg.LRGen, cfg.Beta1, cfg.Beta2, 0)
+		if m.synthOpt, err = optim.NewAdam(scope.Store(), "synthesis", m.Synth.Variables(), cfg.LRGen, cfg.Beta1, cfg.Beta2, 0); err != nil {
+			return nil, err
+		}
 	}
 	if err := m.compile(); err != nil {
 		return nil, err

@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/internal/engine"
 	"github.com/lebm/lebm/sampler"
@@ -47,10 +46,12 @@ func newTrainer(t *testing.T, cfg Config) (*Trainer, *corpora.Corpus) {
 	return tr, c
 }
 
-func variables(m *Model) map[string][]float32 {
-	out := map[string][]float32{}
+// variables are the values of every variable of m's store (the float32 model and optimizer state and
+// GoMLX's int64 global step), by path.
+func variables(m *Model) map[string]any {
+	out := map[string]any{}
 	for v := range m.Ctx.IterVariables() {
-		out[v.Path()] = tensors.MustCopyFlatData[float32](v.MustValue())
+		out[v.Path()] = v.MustValue().Value()
 	}
 	return out
 }

@@ -21,6 +21,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 )
@@ -35,11 +36,29 @@ const (
 	magic        = "LEBMVARS1\n"
 )
 
+// record is one variable in the variables file. Files written before the move to GoMLX v0.28.2 have only
+// float32 variables and no Int64 field (gob leaves it nil).
 type record struct {
 	Scope, Name string
 	Dims        []int
 	Data        []float32
+	Int64       []int64 // int64 variables (GoMLX's global step counter); Data is then nil
 }
+
+func (r record) path() string { return model.JoinPath(r.Scope, r.Name) }
+
+// Legacy says how to read a variables file written by lebm on GoMLX v0.26.0 (before 2026-12-01), whose
+// optimizer state was lebm's own Adam: Renames maps a variable name in such a file to the model's name
+// for it; Absent lists model variables such a file lacks, which keep their initial values (the learning
+// rates and GoMLX's global step counter). A file is of that age when it holds a variable under
+// LegacyOptimScope.
+type Legacy struct {
+	Renames map[string]string
+	Absent  []string
+}
+
+// LegacyOptimScope is where lebm's own Adam kept its state before the move to GoMLX v0.28.2.
+const LegacyOptimScope = "/optim"
 
 type manifest struct {
 	Step  int               `json:"step"`
@@ -147,9 +166,10 @@ func Open(path string) (dir string, step int, err error) {
 	return dir, m.Step, nil
 }
 
-// LoadVariables sets every variable of ctx from dir's variables file. Every variable of ctx must be
-// present with the same shape.
-func LoadVariables(dir string, scope *model.Scope) error {
+// LoadVariables sets every variable of scope's store from dir's variables file. Every variable of the
+// store must be present with the same shape and type; a file written before the move to GoMLX v0.28.2
+// (see Legacy) is read through legacy's renames.
+func LoadVariables(dir string, scope *model.Scope, legacy Legacy) error {
 	path := filepath.Join(dir, VariablesFile)
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -163,18 +183,51 @@ func LoadVariables(dir string, scope *model.Scope) error {
 		return fmt.Errorf("%s: corrupt variables file: %w", path, err)
 	}
 	byName := map[string]record{}
+	old := false
 	for _, r := range recs {
-		byName[r.Scope+"/"+r.Name] = r
+		byName[r.path()] = r
+		old = old || r.Scope == LegacyOptimScope || strings.HasPrefix(r.Scope, LegacyOptimScope+"/")
 	}
-	for v := range scope.IterVariables() {
-		r, ok := byName[v.Scope()+"/"+v.Name()]
+	absent := map[string]bool{}
+	if old {
+		for from, to := range legacy.Renames {
+			r, ok := byName[from]
+			if !ok {
+				return fmt.Errorf("%s: written by lebm on GoMLX v0.26.0, but optimizer variable %s is missing", path, from)
+			}
+			delete(byName, from)
+			r.Scope, r.Name = model.SplitPath(to)
+			byName[to] = r
+		}
+		for _, a := range legacy.Absent {
+			absent[a] = true
+		}
+	}
+	for v := range scope.Store().IterVariables() {
+		r, ok := byName[v.Path()]
 		if !ok {
-			return fmt.Errorf("%s: variable %s/%s missing", path, v.Scope(), v.Name())
+			if absent[v.Path()] {
+				continue
+			}
+			if old {
+				return fmt.Errorf("%s: written by lebm on GoMLX v0.26.0 and variable %s is missing: this lebm cannot map it; "+
+					"evaluate or continue this run with the lebm release it was trained with (commit e635aff)", path, v.Path())
+			}
+			return fmt.Errorf("%s: variable %s missing", path, v.Path())
 		}
 		if !equalDims(r.Dims, v.Shape().Dimensions) {
-			return fmt.Errorf("%s: variable %s/%s has shape %v, model expects %v", path, v.Scope(), v.Name(), r.Dims, v.Shape().Dimensions)
+			return fmt.Errorf("%s: variable %s has shape %v, model expects %v", path, v.Path(), r.Dims, v.Shape().Dimensions)
 		}
-		if err := v.SetValue(tensors.FromFlatDataAndDimensions(r.Data, r.Dims...)); err != nil {
+		var t *tensors.Tensor
+		switch {
+		case v.DType() == dtypes.Float32 && r.Int64 == nil:
+			t = tensors.FromFlatDataAndDimensions(r.Data, r.Dims...)
+		case v.DType() == dtypes.Int64 && r.Int64 != nil:
+			t = tensors.FromFlatDataAndDimensions(r.Int64, r.Dims...)
+		default:
+			return fmt.Errorf("%s: variable %s has another type in the file than the model's %s", path, v.Path(), v.DType())
+		}
+		if err := v.SetValue(t); err != nil {
 			return err
 		}
 	}
@@ -183,20 +236,28 @@ func LoadVariables(dir string, scope *model.Scope) error {
 
 func encodeVariables(scope *model.Scope) ([]byte, error) {
 	var recs []record
-	for v := range scope.IterVariables() {
+	for v := range scope.Store().IterVariables() {
 		t, err := v.Value()
 		if err != nil {
 			return nil, err
 		}
-		data := tensors.MustCopyFlatData[float32](t)
-		for i, x := range data {
-			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-				return nil, fmt.Errorf("refusing to checkpoint: variable %s/%s holds %v at index %d", v.Scope(), v.Name(), x, i)
+		rec := record{Scope: v.Scope(), Name: v.Name(), Dims: v.Shape().Dimensions}
+		switch v.DType() {
+		case dtypes.Float32:
+			rec.Data = tensors.MustCopyFlatData[float32](t)
+			for i, x := range rec.Data {
+				if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+					return nil, fmt.Errorf("refusing to checkpoint: variable %s holds %v at index %d", v.Path(), x, i)
+				}
 			}
+		case dtypes.Int64:
+			rec.Int64 = tensors.MustCopyFlatData[int64](t)
+		default:
+			return nil, fmt.Errorf("checkpoint: variable %s has type %s (only float32 and int64 are saved)", v.Path(), v.DType())
 		}
-		recs = append(recs, record{Scope: v.Scope(), Name: v.Name(), Dims: v.Shape().Dimensions, Data: data})
+		recs = append(recs, rec)
 	}
-	sort.Slice(recs, func(i, j int) bool { return recs[i].Scope+"/"+recs[i].Name < recs[j].Scope+"/"+recs[j].Name })
+	sort.Slice(recs, func(i, j int) bool { return recs[i].path() < recs[j].path() })
 	var buf bytes.Buffer
 	buf.WriteString(magic)
 	if err := gob.NewEncoder(&buf).Encode(recs); err != nil {

@@ -43,7 +43,7 @@ func TestSaveLoadAndLatest(t *testing.T) {
 		t.Fatalf("kept %d checkpoints, want 2", n)
 	}
 	scope := newCtx(make([]float32, 4))
-	if err := LoadVariables(dir, scope); err != nil {
+	if err := LoadVariables(dir, scope, Legacy{}); err != nil {
 		t.Fatal(err)
 	}
 	got := tensors.MustCopyFlatData[float32](scope.At("m").GetVariable("w").MustValue())
@@ -53,7 +53,7 @@ func TestSaveLoadAndLatest(t *testing.T) {
 	// Shape mismatch is reported.
 	bad := model.NewStore().RootScope()
 	bad.At("m").VariableWithValue("w", tensors.FromFlatDataAndDimensions(make([]float32, 3), 3))
-	if err := LoadVariables(dir, bad); err == nil || !strings.Contains(err.Error(), "shape") {
+	if err := LoadVariables(dir, bad, Legacy{}); err == nil || !strings.Contains(err.Error(), "shape") {
 		t.Fatalf("want shape error, got %v", err)
 	}
 }

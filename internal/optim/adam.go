@@ -1,61 +1,117 @@
-// Package optim implements Adam as graph code over an explicit list of variables.
+// Package optim trains one part of a model (the generator, the prior, ...) with GoMLX's Adam
+// (ml/train/optimizer), one optimizer per part: each has its own learning rate, the paper's betas
+// (0.5, 0.999), an optional global gradient-norm clip, and its state in the model's store, so that it is
+// checkpointed and restored with the model.
 //
-// GoMLX's optimizers differentiate every trainable variable of the graph, whatever the scope; lebm's
-// learning iteration updates the generator and the prior with two Adams of different learning rates (and
-// clips only the generator's gradients), so each Adam here owns its variable list and its state.
+// GoMLX's optimizers update the trainable variables of a scope; an Adam here owns the scope that holds
+// exactly its part's variables (checked when it is created), clips the gradients itself and hands them to
+// GoMLX's Adam. It creates Adam's state variables (moments, step counter, learning rate, GoMLX's global
+// step) when it is created rather than when the update graph is first built, so that a checkpoint
+// restores them before that graph exists and a checkpoint without them is refused.
 package optim
 
 import (
 	"fmt"
+	"path"
+	"slices"
 
+	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/train/optimizer"
+	"github.com/lebm/lebm/internal/ckpt"
 )
 
-// Adam hyperparameters. The paper's learning rule uses betas (0.5, 0.999).
+// Epsilon is Adam's epsilon, added to sqrt of the bias-corrected second moment (as in PyTorch).
+const Epsilon = 1e-8
+
+// Adam is one part's optimizer:
+//
+//	g <- g * min(1, clip / ||g||)            (clip > 0; ||g|| over all of the part's gradients)
+//	m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2
+//	w <- w - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
 type Adam struct {
-	Name         string
-	LR           float64
-	Beta1, Beta2 float64
-	Epsilon      float64
-	ClipNorm     float64 // global gradient-norm clip; 0 disables
-	vars         []*model.Variable
-	m, v         []*model.Variable
-	step         *model.Variable
+	Name     string
+	LR       float64
+	ClipNorm float64 // global gradient-norm clip; 0 disables
+	scope    *model.Scope
+	vars     []*model.Variable
+	opt      withGradients
 }
 
-// NewAdam creates the optimizer state (first and second moments, step count) for vars in
-// scope.At("optim").In(name), so that it is saved and restored with the model.
-func NewAdam(scope *model.Scope, name string, vars []*model.Variable, lr, beta1, beta2, clip float64) *Adam {
-	a := &Adam{Name: name, LR: lr, Beta1: beta1, Beta2: beta2, Epsilon: 1e-8, ClipNorm: clip, vars: vars}
-	c := scope.At("optim").At("%s", name)
-	for i, v := range vars {
-		dims := v.Shape().Dimensions
-		n := v.Shape().Size()
-		a.m = append(a.m, c.VariableWithValue(fmt.Sprintf("m%d", i), tensors.FromFlatDataAndDimensions(make([]float32, n), dims...)))
-		a.v = append(a.v, c.VariableWithValue(fmt.Sprintf("v%d", i), tensors.FromFlatDataAndDimensions(make([]float32, n), dims...)))
+// withGradients is the part of GoMLX's Adam used here (train.OptimizerWithGradients): an update from
+// gradients computed (and clipped) by the caller, in the order of the scope's trainable variables.
+type withGradients interface {
+	UpdateGraphWithGradients(scope *model.Scope, grads []*graph.Node, lossDType dtypes.DType)
+}
+
+// NewAdam creates the optimizer named name for vars, which must be exactly the trainable variables of one
+// scope (their common scope), and its state. The state lives under /adam_<name>/ (moments, named after
+// the variables' paths) and in the part's scope (GoMLX's step counter and learning rate).
+func NewAdam(store *model.Store, name string, vars []*model.Variable, lr, beta1, beta2, clip float64) (*Adam, error) {
+	if len(vars) == 0 { // e.g. the gaussian prior: nothing to train
+		return &Adam{Name: name, LR: lr, ClipNorm: clip}, nil
 	}
-	a.step = c.VariableWithValue("step", float32(0))
-	return a
+	dir := vars[0].Scope()
+	for _, v := range vars[1:] {
+		for !isUnder(v.Scope(), dir) {
+			dir = path.Dir(dir)
+		}
+	}
+	scope := store.Scope(dir)
+	var inScope []string
+	for v := range scope.IterVariables() {
+		if v.Trainable {
+			inScope = append(inScope, v.Path())
+		}
+	}
+	var given []string
+	for _, v := range vars {
+		given = append(given, v.Path())
+	}
+	slices.Sort(inScope)
+	slices.Sort(given)
+	if !slices.Equal(inScope, given) {
+		return nil, fmt.Errorf("optimizer %q: the trainable variables of scope %s are %v, not the given %v", name, dir, inScope, given)
+	}
+	scopeName := "adam_" + name
+	a := &Adam{Name: name, LR: lr, ClipNorm: clip, scope: scope, vars: vars,
+		opt: optimizer.Adam().Scope(scopeName).LearningRate(lr).Betas(beta1, beta2).Epsilon(Epsilon).DType(dtypes.Float32).Done().(withGradients)}
+	// The state GoMLX's Adam would create at the first graph, under the same names (TestStateIsGoMLXs).
+	for _, v := range vars {
+		moments := store.Scope(path.Join("/", scopeName, v.Scope()))
+		for _, suffix := range []string{"_1st_moment", "_2nd_moment"} {
+			if _, err := moments.CreateVariable(v.Name()+suffix, tensors.FromShape(v.Shape())); err != nil {
+				return nil, err
+			}
+			moments.GetVariable(v.Name() + suffix).SetTrainable(false)
+		}
+	}
+	if _, err := scope.At("%s", scopeName).CreateVariable("step", tensors.FromScalar(float32(0))); err != nil {
+		return nil, err
+	}
+	scope.At("%s", scopeName).GetVariable("step").SetTrainable(false)
+	optimizer.LearningRateVarWithValue(scope, dtypes.Float32, lr)
+	optimizer.GetGlobalStepVar(store)
+	return a, nil
+}
+
+// isUnder reports whether scope p is dir or inside it.
+func isUnder(p, dir string) bool {
+	return p == dir || dir == "/" || len(p) > len(dir) && p[:len(dir)] == dir && p[len(dir)] == '/'
 }
 
 // Minimize adds to loss's graph one Adam step on the optimizer's variables and returns the global norm
-// of the gradient before clipping:
-//
-//	g <- g * min(1, clip / ||g||)
-//	m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2
-//	w <- w - lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)
+// of the gradient before clipping.
 func (a *Adam) Minimize(loss *graph.Node) *graph.Node {
-	g := loss.Graph()
 	if len(a.vars) == 0 {
-		return graph.ScalarZero(g, loss.DType())
+		return graph.ScalarZero(loss.Graph(), loss.DType())
 	}
-	values := make([]*graph.Node, len(a.vars))
-	for i, v := range a.vars {
-		values[i] = v.NodeValue(g)
+	grads := a.scope.BuildTrainableVariablesGradientsGraph(loss)
+	if len(grads) != len(a.vars) {
+		panic(fmt.Sprintf("optimizer %q: the loss uses %d of its %d variables", a.Name, len(grads), len(a.vars)))
 	}
-	grads := graph.Gradient(loss, values...)
 	var sq *graph.Node
 	for _, gr := range grads {
 		s := graph.ReduceAllSum(graph.Square(gr))
@@ -66,23 +122,38 @@ func (a *Adam) Minimize(loss *graph.Node) *graph.Node {
 		}
 	}
 	norm := graph.Sqrt(sq)
-	scale := graph.OnesLike(norm)
 	if a.ClipNorm > 0 {
-		scale = graph.Min(scale, graph.Div(graph.Scalar(g, norm.DType(), a.ClipNorm), graph.Add(norm, graph.Scalar(g, norm.DType(), 1e-12))))
+		g := loss.Graph()
+		scale := graph.Min(graph.OnesLike(norm), graph.Div(graph.Scalar(g, norm.DType(), a.ClipNorm), graph.Add(norm, graph.Scalar(g, norm.DType(), 1e-12))))
+		for i := range grads {
+			grads[i] = graph.Mul(grads[i], scale)
+		}
 	}
-	t := graph.AddScalar(a.step.NodeValue(g), 1)
-	a.step.SetNodeValue(t)
-	b1t := graph.Pow(graph.Scalar(g, t.DType(), a.Beta1), t)
-	b2t := graph.Pow(graph.Scalar(g, t.DType(), a.Beta2), t)
-	lrT := graph.MulScalar(graph.Div(graph.Sqrt(graph.OneMinus(b2t)), graph.OneMinus(b1t)), a.LR)
-	for i, v := range a.vars {
-		gr := graph.Mul(grads[i], scale)
-		m := graph.Add(graph.MulScalar(a.m[i].NodeValue(g), a.Beta1), graph.MulScalar(gr, 1-a.Beta1))
-		vv := graph.Add(graph.MulScalar(a.v[i].NodeValue(g), a.Beta2), graph.MulScalar(graph.Square(gr), 1-a.Beta2))
-		a.m[i].SetNodeValue(m)
-		a.v[i].SetNodeValue(vv)
-		upd := graph.Mul(lrT, graph.Div(m, graph.AddScalar(graph.Sqrt(vv), a.Epsilon)))
-		v.SetNodeValue(graph.Sub(values[i], upd))
-	}
+	a.opt.UpdateGraphWithGradients(a.scope, grads, loss.DType())
 	return norm
+}
+
+// Legacy maps the state of lebm's own Adam (before the move to GoMLX v0.28.2) onto these optimizers:
+// /optim/<name>/m<i>, v<i> (the raw first and second moments of the i-th variable of the list, in the
+// order the model passes them, unchanged since) and step (a float32 count) become GoMLX's moments and
+// step counter; the learning rate and the global step counter are absent from such files. The moments and
+// t mean the same in both; only epsilon's place differs (it was added to sqrt(v), the bias correction
+// folded into the learning rate): the step changes by a relative eps / sqrt(v) at most.
+func Legacy(adams ...*Adam) ckpt.Legacy {
+	l := ckpt.Legacy{Renames: map[string]string{}, Absent: []string{"/" + optimizer.GlobalStepVariableName}}
+	for _, a := range adams {
+		if a == nil || len(a.vars) == 0 {
+			continue
+		}
+		old := path.Join(ckpt.LegacyOptimScope, a.Name)
+		scopeName := "adam_" + a.Name
+		for i, v := range a.vars {
+			moments := path.Join("/", scopeName, v.Scope())
+			l.Renames[path.Join(old, fmt.Sprintf("m%d", i))] = path.Join(moments, v.Name()+"_1st_moment")
+			l.Renames[path.Join(old, fmt.Sprintf("v%d", i))] = path.Join(moments, v.Name()+"_2nd_moment")
+		}
+		l.Renames[path.Join(old, "step")] = path.Join(a.scope.Scope(), scopeName, "step")
+		l.Absent = append(l.Absent, path.Join(a.scope.Scope(), optimizer.Scope, optimizer.ParamLearningRate))
+	}
+	return l
 }

@@ -22,7 +22,10 @@ func TestAdamSteps(t *testing.T) {
 		scope := model.NewStore().RootScope()
 		w := scope.At("m").VariableWithValue("w", tensors.FromFlatDataAndDimensions([]float32{1, -2}, 2))
 		const lr, b1, b2 = 0.1, 0.5, 0.999
-		adam := NewAdam(scope, "a", []*model.Variable{w}, lr, b1, b2, clip)
+		adam, err := NewAdam(scope.Store(), "a", []*model.Variable{w}, lr, b1, b2, clip)
+		if err != nil {
+			t.Fatal(err)
+		}
 		exec := model.MustNewExec(backend, scope.Store(), func(scope *model.Scope, g *graph.Graph) *graph.Node {
 			x := w.NodeValue(g)
 			loss := graph.ReduceAllSum(graph.Mul(graph.Const(g, []float32{1, 3}), graph.Square(x)))
@@ -59,6 +62,62 @@ func TestAdamSteps(t *testing.T) {
 			if step == 1 && math.Abs(ws[0]-(1-lr)) > 1e-6 {
 				t.Fatalf("first step must be lr * sign(g): %v", ws)
 			}
+		}
+	}
+}
+
+// TestStateIsGoMLXs: the state NewAdam creates is the state GoMLX's Adam uses (building and running the
+// update creates no variable, and the moments and step counter move), so checkpoints hold all of it; two
+// optimizers in one store keep separate state; a variable list that is not a whole scope is refused.
+func TestStateIsGoMLXs(t *testing.T) {
+	backend, err := engine.NewBackend("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := model.NewStore()
+	root := store.RootScope()
+	a := root.At("gen").VariableWithValue("a", tensors.FromFlatDataAndDimensions([]float32{1, -2}, 2))
+	b := root.At("gen").At("sub").VariableWithValue("b", tensors.FromFlatDataAndDimensions([]float32{3}, 1))
+	p := root.At("prior").VariableWithValue("p", tensors.FromFlatDataAndDimensions([]float32{0.5}, 1))
+	if _, err := NewAdam(store, "bad", []*model.Variable{a}, 0.1, 0.5, 0.999, 0); err == nil {
+		t.Fatal("a list missing a trainable variable of its scope must be refused")
+	}
+	gen, err := NewAdam(store, "generator", []*model.Variable{a, b}, 0.1, 0.5, 0.999, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, err := NewAdam(store, "prior", []*model.Variable{p}, 0.01, 0.5, 0.999, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := store.NumVariables()
+	exec := model.MustNewExec(backend, store, func(_ *model.Scope, g *graph.Graph) []*graph.Node {
+		loss := graph.ReduceAllSum(graph.Square(graph.Add(graph.ReduceAllSum(a.NodeValue(g)), graph.ReduceAllSum(b.NodeValue(g)))))
+		return []*graph.Node{gen.Minimize(loss), pr.Minimize(graph.ReduceAllSum(graph.Square(p.NodeValue(g))))}
+	})
+	exec.MustExec()
+	exec.MustExec()
+	if after := store.NumVariables(); after != before {
+		var names []string
+		for v := range store.IterVariables() {
+			names = append(names, v.Path())
+		}
+		t.Fatalf("the update created %d variables: %v", after-before, names)
+	}
+	for _, path := range []string{"/adam_generator/gen/a_1st_moment", "/adam_generator/gen/sub/b_2nd_moment", "/adam_prior/prior/p_1st_moment"} {
+		v := store.GetVariable(path)
+		if v == nil {
+			t.Fatalf("no variable %s", path)
+		}
+		for _, x := range tensors.MustCopyFlatData[float32](v.MustValue()) {
+			if x == 0 {
+				t.Fatalf("%s did not move: %v", path, v.MustValue())
+			}
+		}
+	}
+	for _, path := range []string{"/gen/adam_generator/step", "/prior/adam_prior/step"} {
+		if got := tensors.MustCopyFlatData[float32](store.GetVariable(path).MustValue())[0]; got != 2 {
+			t.Errorf("%s = %v after two updates, want 2", path, got)
 		}
 	}
 }

@@ -1,0 +1,95 @@
+package text
+
+import (
+	"bytes"
+	"encoding/gob"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/lebm/lebm/corpora"
+	"github.com/lebm/lebm/internal/engine"
+)
+
+// TestLoadsV026Checkpoint: testdata/v026run is a run written by lebm on GoMLX v0.26.0 (commit e635aff:
+// `lebm train --embed 4 --hidden 8 --z 2 --ebm-width 4 --iterations 2 --batch 4`), whose optimizer state
+// was lebm's own Adam. It loads by variable name; its moments m<i>, v<i> and step become GoMLX Adam's
+// state for the i-th variable of each optimizer; and it trains on.
+func TestLoadsV026Checkpoint(t *testing.T) {
+	backend, err := engine.NewBackend("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := filepath.Join("testdata", "v026run")
+	m, _, st, dir, err := Load(backend, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type record struct { // the v0.26-era file's records (gob matches fields by name)
+		Scope, Name string
+		Dims        []int
+		Data        []float32
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "variables.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []record
+	if err := gob.NewDecoder(bytes.NewReader(data[bytes.IndexByte(data, '\n')+1:])).Decode(&recs); err != nil {
+		t.Fatal(err)
+	}
+	old := map[string][]float32{}
+	for _, r := range recs {
+		old[r.Scope+"/"+r.Name] = r.Data
+	}
+	store := m.Ctx.Store()
+	same := func(path string, want []float32) {
+		t.Helper()
+		v := store.GetVariable(path)
+		if v == nil {
+			t.Fatalf("model has no variable %s", path)
+		}
+		got := tensors.MustCopyFlatData[float32](v.MustValue())
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("%s = %v, want the file's %v", path, got, want)
+		}
+	}
+	for _, v := range append(m.Decoder.Variables(), m.Prior.Variables()...) {
+		same(v.Path(), old[v.Path()])
+	}
+	for name, vars := range map[string][]string{"generator": paths(m.Decoder.Variables()), "prior": paths(m.Prior.Variables())} {
+		for i, p := range vars {
+			dir, base := filepath.Split(p)
+			same(filepath.Join("/adam_"+name, dir, base+"_1st_moment"), old[fmt.Sprintf("/optim/%s/m%d", name, i)])
+			same(filepath.Join("/adam_"+name, dir, base+"_2nd_moment"), old[fmt.Sprintf("/optim/%s/v%d", name, i)])
+		}
+	}
+	same("/decoder/adam_generator/step", []float32{2})
+	same("/prior/adam_prior/step", []float32{2})
+	if st.Step != 2 {
+		t.Fatalf("trainer state at step %d, want 2", st.Step)
+	}
+	ds, err := Encode(corpora.Embedded(EmbeddedSeed), m.Vocab, m.Config.MaxLen, "train")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := NewTrainer(m, ds, &st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Step(); err != nil {
+		t.Fatal(err)
+	}
+	same("/decoder/adam_generator/step", []float32{3})
+}
+
+func paths(vars []*model.Variable) []string {
+	out := make([]string, len(vars))
+	for i, v := range vars {
+		out[i] = v.Path()
+	}
+	return out
+}
