@@ -13,10 +13,12 @@ import (
 //	x [N, H, W, Cin], w [Cin, K, K, Cout] -> y [N, Ho, Wo, Cout],  Ho = (H-1) s - 2p + K (Wo likewise)
 //	y[n, oh, ow, c] = sum_{i, kh, j, kw, ci} x[n, i, j, ci] w[ci, kh, kw, c] [oh = i s - p + kh] [ow = j s - p + kw]
 //
-// It is written with DotGeneral, Transpose, Gather and element-wise ops only, so that it runs, and is
-// differentiated, on every backend: SimpleGo v0.26.0 crashes on ConvTranspose, and differentiating its
-// forward convolution with respect to the input needs Reverse, which it lacks; rewriting the transposed
-// convolution as a zero-inserted convolution needs Pad, which it also lacks. Instead:
+// GoMLX (v0.28.2) has no transposed convolution. The textbook rewrites do not differentiate there: a
+// forward convolution with input dilation has no gradient in GoMLX ("not implemented yet"), and a
+// zero-inserted input (Pad with interior padding) convolved with the spatially reversed kernel needs the
+// VJPs of Pad and Reverse, which GoMLX does not register (rev_autodiff.go's VJPRegistration). So it is
+// written with DotGeneral, Transpose, Gather and element-wise ops, whose gradients GoMLX has, and runs
+// and differentiates on every backend:
 //
 //  1. cols[i, kh, j, kw, n, c] = sum_ci w[ci, kh, kw, c] x[n, i, j, ci]   (one DotGeneral: the work)
 //  2. overlap-add: output pixel (oh, ow) receives the taps (i, kh, j, kw) with oh = i s - p + kh and
@@ -24,10 +26,10 @@ import (
 //     ([Ho*Wo*T] rows of N*Cout values), a constant 0/1 mask zeroes the missing taps at the borders, and a
 //     sum over T gives y.
 //
-// The gradient of step 2 is a ScatterSum (GoMLX's VJP of Gather), of step 1 two DotGenerals (see
-// dotGeneralVJP). An earlier version did step 2 with two DotGenerals against 0/1 placement tensors; with
+// The gradient of step 2 is a ScatterSum (GoMLX's VJP of Gather), of step 1 two DotGenerals (GoMLX's
+// DotGeneral VJP). An earlier version did step 2 with two DotGenerals against 0/1 placement tensors; with
 // their small contracting sizes (H K) the embedded image preset's posterior chain took 1.4x as long on
-// SimpleGo.
+// the Go backend.
 func ConvTranspose2D(x, w *graph.Node, stride, pad int) *graph.Node {
 	if x.Rank() != 4 || w.Rank() != 4 {
 		panic(fmt.Sprintf("ConvTranspose2D: x %s and w %s must have rank 4 ([N,H,W,Cin] and [Cin,K,K,Cout])", x.Shape(), w.Shape()))
