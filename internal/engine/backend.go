@@ -9,7 +9,11 @@
 //     given by name ("cuda", "cpu") or by absolute path to the plugin's .so file.
 //   - Which matrix kernels the binary has (matmul_simd.go, matmul_nosimd.go): GoMLX compute's AVX2 and
 //     AVX-512 kernels are compiled only with GOEXPERIMENT=simd; lebm says which path a run uses.
-//   - ConvTranspose2D (convt.go): GoMLX has no transposed convolution.
+//   - ConvTranspose2D (convt.go): GoMLX has no transposed convolution, and its rewrites as convolutions
+//     have no gradient in GoMLX.
+//
+// One adaptation lives where it is used: internal/optim creates the state of GoMLX's Adam when an
+// optimizer is created, not at the first update graph as GoMLX does, so that a checkpoint restores it.
 //
 // Obsolete since v0.28.2 and deleted: lebm's own Dot/DotGeneral VJP (GoMLX's is now two DotGenerals, not
 // a broadcast to [batch, lhs, rhs, contracting]) and the slicing-free LSTM gates (the Go backend has Pad,
