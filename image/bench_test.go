@@ -12,7 +12,7 @@ import (
 )
 
 // benchTrain times learning iterations of cfg on random-content images of its size and reports seconds per
-// part of the iteration and the Go heap's peak (SimpleGo's buffers are Go memory).
+// part of the iteration and the Go heap's peak (the Go backend's buffers are Go memory).
 func benchTrain(b *testing.B, cfg Config) {
 	m := testModel(b, cfg)
 	data := corpora.EmbeddedShapes().Train
@@ -41,7 +41,7 @@ func benchTrain(b *testing.B, cfg Config) {
 	b.ReportMetric(peakRSSMiB(), "peak-RSS-MiB")
 }
 
-// peakRSSMiB is the process's peak resident memory (VmHWM; SimpleGo's buffers are Go memory, so this is
+// peakRSSMiB is the process's peak resident memory (VmHWM; the Go backend's buffers are Go memory, so this is
 // the whole cost). Run one benchmark per process for a peak of its own. 0 where /proc is absent.
 func peakRSSMiB() float64 {
 	b, err := os.ReadFile("/proc/self/status")

@@ -5,6 +5,7 @@ package text
 import (
 	"math/rand/v2"
 
+	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/lebm/lebm/internal/nn"
@@ -94,21 +95,21 @@ func (d *Decoder) LogProbs(h *graph.Node) *graph.Node {
 
 // TargetLogProbs returns log p(target | h) [M] for h [M, H] and targets [M] (int32):
 //
-//	log p = (W_o[:, target] · h + b_o[target]) - logsumexp_v (W_o[:, v] · h + b_o[v])
+//	log p = logits[target] - logsumexp_v logits[v],   logits = W_o h + b_o   [M, V]
 //
-// The target logit is gathered rather than picked from a one-hot [M, V] product, and the log-sum-exp is
-// written out (max held constant for the gradient), so that only the logits and their exponentials are
-// [M, V]: at PTB size (M = 256 rows x 39 steps, V = 10k) each such tensor is 400 MB.
+// The target logit is gathered from the flattened logits (index m V + target) rather than picked by a
+// one-hot [M, V] product, and the log-sum-exp is written out (max held constant for the gradient), so
+// that only the logits and their exponentials are [M, V]: at PTB size (M = 32 rows x 39 steps, V = 10k)
+// each such tensor is 50 MB, and in the posterior chain's Langevin steps they are most of the work.
 func (d *Decoder) TargetLogProbs(h, targets *graph.Node) *graph.Node {
 	g := h.Graph()
 	M := targets.Shape().Dimensions[0]
 	logits := nn.Linear(h, d.wo, d.bo) // [M, V]
 	mx := graph.StopGradient(graph.ReduceMax(logits, -1))
 	lse := graph.Add(mx, graph.Log(graph.ReduceSum(graph.Exp(graph.Sub(logits, graph.ExpandAxes(mx, -1))), -1)))
-	idx := graph.Reshape(targets, M, 1)
-	wT := graph.Gather(graph.Transpose(d.wo.NodeValue(g), 0, 1), idx) // [M, H]
-	bT := graph.Reshape(graph.Gather(graph.ExpandAxes(d.bo.NodeValue(g), -1), idx), M)
-	target := graph.Add(graph.ReduceSum(graph.Mul(h, wT), -1), bT)
+	rows := graph.MulScalar(graph.Iota(g, shapes.Make(targets.DType(), M), 0), float64(d.Vocab))
+	idx := graph.Reshape(graph.Add(rows, graph.Reshape(targets, M)), M, 1)
+	target := graph.Reshape(graph.Gather(graph.Reshape(logits, M*d.Vocab, 1), idx), M)
 	return graph.Sub(target, lse)
 }
 

@@ -21,7 +21,7 @@ import (
 )
 
 // BackendUsage documents --backend.
-const BackendUsage = `GoMLX backend: "go" (pure-Go SimpleGo CPU backend, the default), "xla:cuda" or "cuda" (XLA through ` +
+const BackendUsage = `GoMLX backend: "go" (the pure-Go CPU backend, ops run one at a time, the default; "go:OPTIONS" passes GoMLX options through), "xla:cuda" or "cuda" (XLA through ` +
 	`a PJRT plugin known by name), or the absolute path of a PJRT plugin .so (XLA needs a binary built with -tags xla)`
 
 // AddBackendFlag registers --backend on fs.

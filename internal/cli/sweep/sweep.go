@@ -74,7 +74,7 @@ Example (the README's comparison):
 	f.StringVar(&opts.GridFile, "grid", "", "file with one NAME=FLAGS setting per line (# comments allowed)")
 	f.IntVar(&opts.Iterations, "iterations", 300, "training iterations of every setting (the equal budget)")
 	f.DurationVar(&opts.MaxTime, "max-time", 0, "also stop each setting after this long (0 = no limit)")
-	f.IntVar(&opts.Jobs, "jobs", 1, "settings trained at once (SimpleGo uses one core per run)")
+	f.IntVar(&opts.Jobs, "jobs", 1, "settings trained at once (the Go backend runs ops one at a time; its matrix products use all cores)")
 	f.BoolVar(&opts.JSON, "json", false, "print the results as JSON")
 	return cmd
 }
