@@ -1,15 +1,13 @@
 package image
 
 import (
-	"bytes"
-	"encoding/gob"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/lebm/lebm/corpora"
+	"github.com/lebm/lebm/internal/ckpt"
 	"github.com/lebm/lebm/internal/engine"
 )
 
@@ -25,21 +23,13 @@ func TestLoadsV026Checkpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	type record struct { // the v0.26-era file's records (gob matches fields by name)
-		Scope, Name string
-		Data        []float32
-	}
-	data, err := os.ReadFile(filepath.Join(dir, "variables.bin"))
+	recs, err := ckpt.ReadFloat32s(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var recs []record
-	if err := gob.NewDecoder(bytes.NewReader(data[bytes.IndexByte(data, '\n')+1:])).Decode(&recs); err != nil {
-		t.Fatal(err)
-	}
 	old := map[string]string{}
-	for _, r := range recs {
-		old[r.Scope+"/"+r.Name] = fmt.Sprint(r.Data)
+	for path, data := range recs {
+		old[path] = fmt.Sprint(data)
 	}
 	value := func(path string) string {
 		v := m.Ctx.Store().GetVariable(path)

@@ -1,16 +1,14 @@
 package text
 
 import (
-	"bytes"
-	"encoding/gob"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/lebm/lebm/corpora"
+	"github.com/lebm/lebm/internal/ckpt"
 	"github.com/lebm/lebm/internal/engine"
 )
 
@@ -28,22 +26,9 @@ func TestLoadsV026Checkpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	type record struct { // the v0.26-era file's records (gob matches fields by name)
-		Scope, Name string
-		Dims        []int
-		Data        []float32
-	}
-	data, err := os.ReadFile(filepath.Join(dir, "variables.bin"))
+	old, err := ckpt.ReadFloat32s(dir)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var recs []record
-	if err := gob.NewDecoder(bytes.NewReader(data[bytes.IndexByte(data, '\n')+1:])).Decode(&recs); err != nil {
-		t.Fatal(err)
-	}
-	old := map[string][]float32{}
-	for _, r := range recs {
-		old[r.Scope+"/"+r.Name] = r.Data
 	}
 	store := m.Ctx.Store()
 	same := func(path string, want []float32) {

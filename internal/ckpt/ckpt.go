@@ -171,16 +171,9 @@ func Open(path string) (dir string, step int, err error) {
 // (see Legacy) is read through legacy's renames.
 func LoadVariables(dir string, scope *model.Scope, legacy Legacy) error {
 	path := filepath.Join(dir, VariablesFile)
-	data, err := os.ReadFile(path)
+	recs, err := readRecords(path)
 	if err != nil {
 		return err
-	}
-	if !bytes.HasPrefix(data, []byte(magic)) {
-		return fmt.Errorf("%s: not a lebm variables file", path)
-	}
-	var recs []record
-	if err := gob.NewDecoder(bytes.NewReader(data[len(magic):])).Decode(&recs); err != nil {
-		return fmt.Errorf("%s: corrupt variables file: %w", path, err)
 	}
 	byName := map[string]record{}
 	old := false
@@ -232,6 +225,38 @@ func LoadVariables(dir string, scope *model.Scope, legacy Legacy) error {
 		}
 	}
 	return nil
+}
+
+// readRecords decodes a variables file.
+func readRecords(path string) ([]record, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.HasPrefix(data, []byte(magic)) {
+		return nil, fmt.Errorf("%s: not a lebm variables file", path)
+	}
+	var recs []record
+	if err := gob.NewDecoder(bytes.NewReader(data[len(magic):])).Decode(&recs); err != nil {
+		return nil, fmt.Errorf("%s: corrupt variables file: %w", path, err)
+	}
+	return recs, nil
+}
+
+// ReadFloat32s returns the float32 variables of checkpoint dir's variables file as written, by path (no
+// renaming), for tools and tests that look inside a checkpoint.
+func ReadFloat32s(dir string) (map[string][]float32, error) {
+	recs, err := readRecords(filepath.Join(dir, VariablesFile))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]float32{}
+	for _, r := range recs {
+		if r.Int64 == nil {
+			out[r.path()] = r.Data
+		}
+	}
+	return out, nil
 }
 
 func encodeVariables(scope *model.Scope) ([]byte, error) {
