@@ -7,7 +7,10 @@
 // exactly its part's variables (checked when it is created), clips the gradients itself and hands them to
 // GoMLX's Adam. It creates Adam's state variables (moments, step counter, learning rate, GoMLX's global
 // step) when it is created rather than when the update graph is first built, so that a checkpoint
-// restores them before that graph exists and a checkpoint without them is refused.
+// restores them before that graph exists and a checkpoint without them is refused. GoMLX's learning-rate
+// variable is set from the configuration (hparams.json is the learning rates' one source: they cannot
+// change on --resume), and its global step counter advances once per optimizer per iteration (it is not
+// lebm's iteration count, which the trainer state keeps).
 package optim
 
 import (
