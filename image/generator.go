@@ -12,7 +12,7 @@ import (
 	"github.com/lebm/lebm/internal/nn"
 )
 
-// GeneratorScope is the context scope of the generator's variables.
+// GeneratorScope is the scope of the generator's variables.
 const GeneratorScope = "generator"
 
 // Generator is g_beta: z [N, d] -> images [N, H, W, C] in [-1, 1].

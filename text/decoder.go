@@ -97,20 +97,20 @@ func (d *Decoder) LogProbs(h *graph.Node) *graph.Node {
 //
 //	log p = logits[target] - logsumexp_v logits[v],   logits = W_o h + b_o   [M, V]
 //
-// The target logit is gathered from the flattened logits (index m V + target) rather than picked by a
-// one-hot [M, V] product, and the log-sum-exp is written out (max held constant for the gradient), so
-// that only the logits and their exponentials are [M, V]: at PTB size (M = 32 rows x 39 steps, V = 10k)
-// each such tensor is 50 MB, and in the posterior chain's Langevin steps they are most of the work.
+// The target logit is gathered at (m, target) from the logits (no one-hot [M, V] product, no transpose
+// of W_o), and the log-sum-exp is written out (max held constant for the gradient, which it does not
+// change), so that the forward pass holds only the logits and their exponentials at [M, V] (the gradient
+// adds the softmax and the gather's scatter): at PTB size (M = 32 rows x 39 steps, V = 10k) each such
+// tensor is 50 MB, and in the posterior chain's Langevin steps they are most of the work.
 func (d *Decoder) TargetLogProbs(h, targets *graph.Node) *graph.Node {
 	g := h.Graph()
 	M := targets.Shape().Dimensions[0]
 	logits := nn.Linear(h, d.wo, d.bo) // [M, V]
 	mx := graph.StopGradient(graph.ReduceMax(logits, -1))
 	lse := graph.Add(mx, graph.Log(graph.ReduceSum(graph.Exp(graph.Sub(logits, graph.ExpandAxes(mx, -1))), -1)))
-	rows := graph.MulScalar(graph.Iota(g, shapes.Make(targets.DType(), M), 0), float64(d.Vocab))
-	idx := graph.Reshape(graph.Add(rows, graph.Reshape(targets, M)), M, 1)
-	target := graph.Reshape(graph.Gather(graph.Reshape(logits, M*d.Vocab, 1), idx), M)
-	return graph.Sub(target, lse)
+	rows := graph.Iota(g, shapes.Make(targets.DType(), M), 0)
+	idx := graph.Stack([]*graph.Node{rows, graph.Reshape(targets, M)}, -1) // [M, 2]: (row, target)
+	return graph.Sub(graph.Gather(logits, idx), lse)
 }
 
 // LogPX is log p_beta(x|z) per sentence, [N], for z [N, d], inputs and targets [N, T] (int32) and

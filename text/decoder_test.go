@@ -5,6 +5,9 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/internal/engine"
 )
@@ -112,5 +115,42 @@ func TestBatchLayoutMatchesTokenCount(t *testing.T) {
 	}
 	if int(masked) != ds.Tokens {
 		t.Fatalf("mask sums to %v, want %d", masked, ds.Tokens)
+	}
+}
+
+// TestTargetLogProbsMatchesLogSoftmax: the gathered target log-probabilities and their gradient with
+// respect to h and to the output layer equal those of the textbook form, log_softmax(W_o h + b_o) picked
+// by a one-hot product, on random hidden states and targets.
+func TestTargetLogProbsMatchesLogSoftmax(t *testing.T) {
+	m := tinyModel(t, []string{"a", "b", "c", "d", "e"}, "gaussian")
+	const M = 7
+	rng := rand.New(rand.NewPCG(3, 4))
+	h := make([]float32, M*m.Decoder.Hidden)
+	for i := range h {
+		h[i] = float32(3 * rng.NormFloat64()) // large enough that the max subtraction matters
+	}
+	targets := make([]int32, M)
+	r := make([]float32, M)
+	for i := range targets {
+		targets[i] = int32(rng.IntN(m.Vocab.Size()))
+		r[i] = float32(rng.NormFloat64())
+	}
+	wo := m.Ctx.Store().GetVariable("/decoder/w_o")
+	out := model.MustCallOnceN(m.Backend, m.Ctx.Store(), func(_ *model.Scope, hn, tn, rn *graph.Node) []*graph.Node {
+		gathered := m.Decoder.TargetLogProbs(hn, tn)
+		oh := graph.OneHot(tn, m.Decoder.Vocab, hn.DType())
+		textbook := graph.ReduceSum(graph.Mul(m.Decoder.LogProbs(hn), oh), -1)
+		woNode := wo.NodeValue(hn.Graph())
+		g1 := graph.Gradient(graph.ReduceAllSum(graph.Mul(gathered, rn)), hn, woNode)
+		g2 := graph.Gradient(graph.ReduceAllSum(graph.Mul(textbook, rn)), hn, woNode)
+		return []*graph.Node{gathered, textbook, g1[0], g2[0], g1[1], g2[1]}
+	}, tensors.FromFlatDataAndDimensions(h, M, m.Decoder.Hidden), targets, r)
+	for i, name := range []string{"log p", "d/dh", "d/dW_o"} {
+		got, want := tensors.MustCopyFlatData[float32](out[2*i]), tensors.MustCopyFlatData[float32](out[2*i+1])
+		for j := range want {
+			if math.Abs(float64(got[j]-want[j])) > 1e-5*(1+math.Abs(float64(want[j]))) {
+				t.Fatalf("%s[%d] = %g, textbook form %g", name, j, got[j], want[j])
+			}
+		}
 	}
 }

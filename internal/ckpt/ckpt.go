@@ -15,9 +15,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -55,6 +57,7 @@ func (r record) path() string { return model.JoinPath(r.Scope, r.Name) }
 type Legacy struct {
 	Renames map[string]string
 	Absent  []string
+	Dropped []string // variables of such a file that have no counterpart (and are not read)
 }
 
 // LegacyOptimScope is where lebm's own Adam kept its state before the move to GoMLX v0.28.2.
@@ -65,7 +68,7 @@ type manifest struct {
 	Files map[string]string `json:"files"` // name -> sha256
 }
 
-// Save writes a checkpoint of step into runDir: ctx's variables plus the given extra files (name -> bytes),
+// Save writes a checkpoint of step into runDir: the variables of scope's store plus the given extra files (name -> bytes),
 // and keeps the newest keep checkpoints (keep <= 0 keeps all). It returns the checkpoint's directory.
 func Save(runDir string, step int, scope *model.Scope, files map[string][]byte, keep int) (string, error) {
 	vars, err := encodeVariables(scope)
@@ -167,7 +170,7 @@ func Open(path string) (dir string, step int, err error) {
 }
 
 // LoadVariables sets every variable of scope's store from dir's variables file. Every variable of the
-// store must be present with the same shape and type; a file written before the move to GoMLX v0.28.2
+// store must be present with the same shape and type, and the file must hold no other; a file written before the move to GoMLX v0.28.2
 // (see Legacy) is read through legacy's renames.
 func LoadVariables(dir string, scope *model.Scope, legacy Legacy) error {
 	path := filepath.Join(dir, VariablesFile)
@@ -194,6 +197,9 @@ func LoadVariables(dir string, scope *model.Scope, legacy Legacy) error {
 		}
 		for _, a := range legacy.Absent {
 			absent[a] = true
+		}
+		for _, d := range legacy.Dropped {
+			delete(byName, d)
 		}
 	}
 	for v := range scope.Store().IterVariables() {
@@ -223,6 +229,11 @@ func LoadVariables(dir string, scope *model.Scope, legacy Legacy) error {
 		if err := v.SetValue(t); err != nil {
 			return err
 		}
+		delete(byName, v.Path())
+	}
+	if len(byName) > 0 {
+		extra := slices.Sorted(maps.Keys(byName))
+		return fmt.Errorf("%s: holds variables the model does not have: %v (a checkpoint of another configuration?)", path, extra)
 	}
 	return nil
 }

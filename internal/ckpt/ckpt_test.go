@@ -56,6 +56,10 @@ func TestSaveLoadAndLatest(t *testing.T) {
 	if err := LoadVariables(dir, bad, Legacy{}); err == nil || !strings.Contains(err.Error(), "shape") {
 		t.Fatalf("want shape error, got %v", err)
 	}
+	// A file with variables the model lacks (another configuration) is refused, naming them.
+	if err := LoadVariables(dir, model.NewStore().RootScope(), Legacy{}); err == nil || !strings.Contains(err.Error(), "/m/w") {
+		t.Fatalf("want an error naming the extra variable /m/w, got %v", err)
+	}
 }
 
 func TestDamagedCheckpointDetected(t *testing.T) {

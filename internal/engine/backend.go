@@ -75,11 +75,14 @@ func NewBackend(name string) (compute.Backend, error) {
 	return b, nil
 }
 
-// Describe names the backend for a run's first lines: its name and, for the Go backend, its op execution
-// and matrix kernels (MatMulPath); XLA backends describe their platform themselves.
-func Describe(b compute.Backend) string {
+// Describe names backend b, created from the user's name (see BackendConfig), for a run's first lines:
+// for the Go backend its configuration and matrix kernels (MatMulPath), e.g.
+// "go:ops_sequential (pure Go; matrix products: AVX-512 (GOEXPERIMENT=simd))"; XLA backends describe
+// their platform themselves.
+func Describe(name string, b compute.Backend) string {
 	if strings.HasPrefix(strings.ToLower(b.Name()), "go") { // the Go backend calls itself "Go Backend"
-		return "go (pure Go, ops sequential; matrix products: " + MatMulPath() + ")"
+		config, _ := BackendConfig(name)
+		return config + " (pure Go; matrix products: " + MatMulPath() + ")"
 	}
 	return b.Name() + " (" + b.Description() + ")"
 }

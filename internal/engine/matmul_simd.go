@@ -3,21 +3,25 @@
 package engine
 
 import (
-	"os"
 	"simd/archsimd"
+
+	"github.com/gomlx/compute/support/envutil"
 )
 
 // MatMulPath names the matrix-multiplication kernels the Go backend uses in this binary: built with
 // GOEXPERIMENT=simd, GoMLX compute's AVX-512 kernels where the CPU has AVX-512, else its AVX2 kernels,
-// else portable Go loops. GOMLX_SIMD_AVX512=false or GOMLX_SIMD_AVX2=false (compute's own switches)
-// turn a kernel family off.
+// else portable Go loops. compute's own switches GOMLX_DOT_MATMUL, GOMLX_SIMD_AVX512 and GOMLX_SIMD_AVX2
+// (false turns a family off) are read as compute reads them.
 func MatMulPath() string {
+	on := func(env string) bool { v, err := envutil.ReadBool(env, true); return err == nil && v }
 	switch {
-	case archsimd.X86.AVX512() && os.Getenv("GOMLX_SIMD_AVX512") != "false":
+	case !on("GOMLX_DOT_MATMUL"):
+		return "GoMLX's generic DotGeneral (GOMLX_DOT_MATMUL turns the matrix kernels off)"
+	case archsimd.X86.AVX512() && on(envutil.SIMD_AVX512_Env):
 		return "AVX-512 (GOEXPERIMENT=simd)"
-	case archsimd.X86.AVX2() && os.Getenv("GOMLX_SIMD_AVX2") != "false":
+	case archsimd.X86.AVX2() && on(envutil.SIMD_AVX2_Env):
 		return "AVX2 (GOEXPERIMENT=simd)"
 	default:
-		return "portable Go (built with GOEXPERIMENT=simd, but this CPU has neither AVX-512 nor AVX2)"
+		return "portable Go (built with GOEXPERIMENT=simd, but AVX-512 and AVX2 are absent or turned off)"
 	}
 }

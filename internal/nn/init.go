@@ -43,7 +43,7 @@ func Uniform(a float64) Init {
 // Zeros is the all-zero Init.
 func Zeros(_ *rand.Rand, dims []int) []float32 { return make([]float32, size(dims)) }
 
-// NewVariable creates a float32 variable named name in ctx's current scope with the given initial value.
+// NewVariable creates a float32 variable named name in scope with the given initial value.
 func NewVariable(scope *model.Scope, rng *rand.Rand, name string, init Init, dims ...int) *model.Variable {
 	return scope.VariableWithValue(name, tensors.FromFlatDataAndDimensions(init(rng, dims), dims...))
 }

@@ -8,8 +8,9 @@
 // GoMLX's Adam. It creates Adam's state variables (moments, step counter, learning rate, GoMLX's global
 // step) when it is created rather than when the update graph is first built, so that a checkpoint
 // restores them before that graph exists and a checkpoint without them is refused. GoMLX's learning-rate
-// variable is set from the configuration (hparams.json is the learning rates' one source: they cannot
-// change on --resume), and its global step counter advances once per optimizer per iteration (it is not
+// variable is created from the configuration and saved with the rest; loading a checkpoint restores the
+// same value, since hparams.json, the learning rates' source, cannot change them on --resume. Its global
+// step counter advances once per optimizer per iteration (it is not
 // lebm's iteration count, which the trainer state keeps).
 package optim
 
@@ -19,6 +20,7 @@ import (
 	"slices"
 
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -69,10 +71,7 @@ func NewAdam(store *model.Store, name string, vars []*model.Variable, lr, beta1,
 			inScope = append(inScope, v.Path())
 		}
 	}
-	var given []string
-	for _, v := range vars {
-		given = append(given, v.Path())
-	}
+	given := paths(vars)
 	slices.Sort(inScope)
 	slices.Sort(given)
 	if !slices.Equal(inScope, given) {
@@ -85,7 +84,7 @@ func NewAdam(store *model.Store, name string, vars []*model.Variable, lr, beta1,
 	for _, v := range vars {
 		moments := store.Scope(path.Join("/", scopeName, v.Scope()))
 		for _, suffix := range []string{"_1st_moment", "_2nd_moment"} {
-			if _, err := moments.CreateVariable(v.Name()+suffix, tensors.FromShape(v.Shape())); err != nil {
+			if _, err := moments.CreateVariable(v.Name()+suffix, tensors.FromShape(shapes.Make(dtypes.Float32, v.Shape().Dimensions...))); err != nil {
 				return nil, err
 			}
 			moments.GetVariable(v.Name() + suffix).SetTrainable(false)
@@ -98,6 +97,14 @@ func NewAdam(store *model.Store, name string, vars []*model.Variable, lr, beta1,
 	optimizer.LearningRateVarWithValue(scope, dtypes.Float32, lr)
 	optimizer.GetGlobalStepVar(store)
 	return a, nil
+}
+
+func paths(vars []*model.Variable) []string {
+	out := make([]string, len(vars))
+	for i, v := range vars {
+		out[i] = v.Path()
+	}
+	return out
 }
 
 // isUnder reports whether scope p is dir or inside it.
@@ -113,7 +120,15 @@ func (a *Adam) Minimize(loss *graph.Node) *graph.Node {
 	}
 	grads := a.scope.BuildTrainableVariablesGradientsGraph(loss)
 	if len(grads) != len(a.vars) {
-		panic(fmt.Sprintf("optimizer %q: the loss uses %d of its %d variables", a.Name, len(grads), len(a.vars)))
+		g := loss.Graph()
+		var used []string
+		for v := range a.scope.IterVariables() {
+			if v.Trainable && v.InUseByGraph(g) {
+				used = append(used, v.Path())
+			}
+		}
+		panic(fmt.Sprintf("optimizer %q: its loss's graph uses the trainable variables %v of scope %s, not its %d variables %v",
+			a.Name, used, a.scope.Scope(), len(a.vars), paths(a.vars)))
 	}
 	var sq *graph.Node
 	for _, gr := range grads {
@@ -145,10 +160,14 @@ func (a *Adam) Minimize(loss *graph.Node) *graph.Node {
 func Legacy(adams ...*Adam) ckpt.Legacy {
 	l := ckpt.Legacy{Renames: map[string]string{}, Absent: []string{"/" + optimizer.GlobalStepVariableName}}
 	for _, a := range adams {
-		if a == nil || len(a.vars) == 0 {
+		if a == nil {
 			continue
 		}
 		old := path.Join(ckpt.LegacyOptimScope, a.Name)
+		if len(a.vars) == 0 { // lebm's old Adam kept a step count even with nothing to train
+			l.Dropped = append(l.Dropped, path.Join(old, "step"))
+			continue
+		}
 		scopeName := "adam_" + a.Name
 		for i, v := range a.vars {
 			moments := path.Join("/", scopeName, v.Scope())

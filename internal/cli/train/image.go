@@ -200,7 +200,7 @@ func RunImage(opts *Options) error {
 	defer logFile.Close()
 	tr.Log = logFile
 	fmt.Fprintf(opts.Stderr, "%s\ndata: %s (%d training images); run directory: %s; backend: %s\n",
-		m, data.Train.Name, data.Train.N(), runDir, engine.Describe(backend))
+		m, data.Train.Name, data.Train.N(), runDir, engine.Describe(opts.Backend, backend))
 
 	cfg := m.Config
 	res, err := loop{

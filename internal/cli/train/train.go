@@ -305,7 +305,7 @@ func runText(opts *Options) error {
 		corpusName = "embedded generated corpus"
 	}
 	fmt.Fprintf(opts.Stderr, "%s\ndata: %s (%d training sentences, %d buckets); run directory: %s; backend: %s\n",
-		m, corpusName, len(trainSet.Examples), len(trainSet.Buckets), runDir, engine.Describe(backend))
+		m, corpusName, len(trainSet.Examples), len(trainSet.Buckets), runDir, engine.Describe(opts.Backend, backend))
 
 	cfg := m.Config
 	var validSet *corpora.Dataset // encoded on the first --eval-every
