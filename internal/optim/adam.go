@@ -45,6 +45,18 @@ type Adam struct {
 	opt      withGradients
 }
 
+// The names GoMLX's Adam gives its state (ml/train/optimizer/adam.go), written once for NewAdam and
+// Legacy: the moments of v under /<stateScope>/<v's scope>/, the step counter in the part's scope.
+func stateScope(name string) string { return "adam_" + name }
+
+func momentPath(name string, v *model.Variable, moment string) string {
+	return path.Join("/", stateScope(name), v.Scope(), v.Name()+moment)
+}
+
+const firstMoment, secondMoment = "_1st_moment", "_2nd_moment"
+
+func (a *Adam) stepPath() string { return path.Join(a.scope.Scope(), stateScope(a.Name), "step") }
+
 // withGradients is the part of GoMLX's Adam used here (train.OptimizerWithGradients): an update from
 // gradients computed (and clipped) by the caller, in the order of the scope's trainable variables.
 type withGradients interface {
@@ -77,23 +89,26 @@ func NewAdam(store *model.Store, name string, vars []*model.Variable, lr, beta1,
 	if !slices.Equal(inScope, given) {
 		return nil, fmt.Errorf("optimizer %q: the trainable variables of scope %s are %v, not the given %v", name, dir, inScope, given)
 	}
-	scopeName := "adam_" + name
 	a := &Adam{Name: name, LR: lr, ClipNorm: clip, scope: scope, vars: vars,
-		opt: optimizer.Adam().Scope(scopeName).LearningRate(lr).Betas(beta1, beta2).Epsilon(Epsilon).DType(dtypes.Float32).Done().(withGradients)}
+		opt: optimizer.Adam().Scope(stateScope(name)).LearningRate(lr).Betas(beta1, beta2).Epsilon(Epsilon).DType(dtypes.Float32).Done().(withGradients)}
 	// The state GoMLX's Adam would create at the first graph, under the same names (TestStateIsGoMLXs).
+	state := func(fullPath string, value *tensors.Tensor) error {
+		v, err := store.CreateVariable(fullPath, value)
+		if err == nil {
+			v.SetTrainable(false)
+		}
+		return err
+	}
 	for _, v := range vars {
-		moments := store.Scope(path.Join("/", scopeName, v.Scope()))
-		for _, suffix := range []string{"_1st_moment", "_2nd_moment"} {
-			if _, err := moments.CreateVariable(v.Name()+suffix, tensors.FromShape(shapes.Make(dtypes.Float32, v.Shape().Dimensions...))); err != nil {
+		for _, moment := range []string{firstMoment, secondMoment} {
+			if err := state(momentPath(name, v, moment), tensors.FromShape(shapes.Make(dtypes.Float32, v.Shape().Dimensions...))); err != nil {
 				return nil, err
 			}
-			moments.GetVariable(v.Name() + suffix).SetTrainable(false)
 		}
 	}
-	if _, err := scope.At("%s", scopeName).CreateVariable("step", tensors.FromScalar(float32(0))); err != nil {
+	if err := state(a.stepPath(), tensors.FromScalar(float32(0))); err != nil {
 		return nil, err
 	}
-	scope.At("%s", scopeName).GetVariable("step").SetTrainable(false)
 	optimizer.LearningRateVarWithValue(scope, dtypes.Float32, lr)
 	optimizer.GetGlobalStepVar(store)
 	return a, nil
@@ -168,13 +183,11 @@ func Legacy(adams ...*Adam) ckpt.Legacy {
 			l.Dropped = append(l.Dropped, path.Join(old, "step"))
 			continue
 		}
-		scopeName := "adam_" + a.Name
 		for i, v := range a.vars {
-			moments := path.Join("/", scopeName, v.Scope())
-			l.Renames[path.Join(old, fmt.Sprintf("m%d", i))] = path.Join(moments, v.Name()+"_1st_moment")
-			l.Renames[path.Join(old, fmt.Sprintf("v%d", i))] = path.Join(moments, v.Name()+"_2nd_moment")
+			l.Renames[path.Join(old, fmt.Sprintf("m%d", i))] = momentPath(a.Name, v, firstMoment)
+			l.Renames[path.Join(old, fmt.Sprintf("v%d", i))] = momentPath(a.Name, v, secondMoment)
 		}
-		l.Renames[path.Join(old, "step")] = path.Join(a.scope.Scope(), scopeName, "step")
+		l.Renames[path.Join(old, "step")] = a.stepPath()
 		l.Absent = append(l.Absent, path.Join(a.scope.Scope(), optimizer.Scope, optimizer.ParamLearningRate))
 	}
 	return l
