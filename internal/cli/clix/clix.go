@@ -9,7 +9,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/gomlx/compute"
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/image"
 	"github.com/lebm/lebm/internal/ckpt"
@@ -27,11 +26,6 @@ const BackendUsage = `GoMLX backend: "go" (the pure-Go CPU backend, ops run one 
 // AddBackendFlag registers --backend on fs.
 func AddBackendFlag(fs *pflag.FlagSet, dst *string) {
 	fs.StringVar(dst, "backend", engine.DefaultBackend, BackendUsage)
-}
-
-// NewBackend creates the backend and installs lebm's graph fixes.
-func NewBackend(name string) (compute.Backend, error) {
-	return engine.NewBackend(name)
 }
 
 // Bar is a progress bar on stderr showing count, rate and ETA; nil-safe and silent when quiet.
@@ -155,7 +149,7 @@ func (p PosteriorFlags) EvalConfig(cfg text.Config) text.EvalConfig {
 // LoadModel opens a checkpoint on the named backend: the model, where its data came from, and the
 // checkpoint directory.
 func LoadModel(backendName, path string) (*text.Model, text.RunInfo, string, error) {
-	backend, err := NewBackend(backendName)
+	backend, err := engine.NewBackend(backendName)
 	if err != nil {
 		return nil, text.RunInfo{}, "", err
 	}
@@ -235,7 +229,7 @@ func IsImageCheckpoint(path string) bool {
 // LoadImageModel opens an image checkpoint on the named backend: the model, its run information, and
 // the checkpoint directory.
 func LoadImageModel(backendName, path string) (*image.Model, image.RunInfo, string, error) {
-	backend, err := NewBackend(backendName)
+	backend, err := engine.NewBackend(backendName)
 	if err != nil {
 		return nil, image.RunInfo{}, "", err
 	}

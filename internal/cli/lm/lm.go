@@ -12,6 +12,7 @@ import (
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/internal/ckpt"
 	"github.com/lebm/lebm/internal/cli/clix"
+	"github.com/lebm/lebm/internal/engine"
 	"github.com/lebm/lebm/text"
 	"github.com/spf13/cobra"
 )
@@ -127,7 +128,7 @@ func RunTrain(opts *TrainOptions) error {
 	if err != nil {
 		return err
 	}
-	backend, err := clix.NewBackend(opts.Backend)
+	backend, err := engine.NewBackend(opts.Backend)
 	if err != nil {
 		return err
 	}
@@ -193,7 +194,7 @@ func newEvalCmd(opts *EvalOptions, run func(*EvalOptions) error) *cobra.Command 
 
 // RunEval evaluates as the options say.
 func RunEval(opts *EvalOptions) error {
-	backend, err := clix.NewBackend(opts.Backend)
+	backend, err := engine.NewBackend(opts.Backend)
 	if err != nil {
 		return err
 	}

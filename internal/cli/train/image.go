@@ -140,7 +140,7 @@ type ImageSummary struct {
 
 // RunImage trains an image model as the options say.
 func RunImage(opts *Options) error {
-	backend, err := clix.NewBackend(opts.Backend)
+	backend, err := engine.NewBackend(opts.Backend)
 	if err != nil {
 		return err
 	}

@@ -231,7 +231,7 @@ func Run(opts *Options) error {
 }
 
 func runText(opts *Options) error {
-	backend, err := clix.NewBackend(opts.Backend)
+	backend, err := engine.NewBackend(opts.Backend)
 	if err != nil {
 		return err
 	}
