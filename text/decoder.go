@@ -82,10 +82,19 @@ func (d *Decoder) InputProjections(inputs *graph.Node) *graph.Node {
 func (d *Decoder) Advance(s *State, xp *graph.Node) *State {
 	g := xp.Graph()
 	gates := graph.Add(graph.Add(xp, graph.MatMul(s.H, d.u.NodeValue(g))), s.zGates)
-	p := graph.Split(gates, 1, 4)
-	c := graph.Add(graph.Mul(graph.Sigmoid(p[1]), s.C), graph.Mul(graph.Sigmoid(p[0]), graph.Tanh(p[2])))
-	h := graph.Mul(graph.Sigmoid(p[3]), graph.Tanh(c))
+	h, c := lstmCell(gates, s.C)
 	return &State{zGates: s.zGates, H: h, C: c}
+}
+
+// lstmCell is the LSTM update from the pre-activations gates = [i f g o] [N, 4H] and the cell c [N, H]:
+//
+//	c' = sigmoid(f) c + sigmoid(i) tanh(g);  h' = sigmoid(o) tanh(c')
+//
+// (the decoder's step and the inference network's).
+func lstmCell(gates, c *graph.Node) (h, cNext *graph.Node) {
+	p := graph.Split(gates, 1, 4)
+	cNext = graph.Add(graph.Mul(graph.Sigmoid(p[1]), c), graph.Mul(graph.Sigmoid(p[0]), graph.Tanh(p[2])))
+	return graph.Mul(graph.Sigmoid(p[3]), graph.Tanh(cNext)), cNext
 }
 
 // LogProbs returns log p(next token | state) [N, V] for h [N, H] (or [N*T, H]).

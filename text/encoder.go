@@ -57,9 +57,7 @@ func (e *Encoder) Encode(targets, mask *graph.Node) (mu, logVar *graph.Node) {
 	for t := 0; t < T; t++ {
 		tok := graph.Reshape(column(targets, t), N, 1)
 		x := graph.MatMul(graph.Gather(e.emb.NodeValue(g), tok), e.wx.NodeValue(g))
-		p := graph.Split(graph.Add(graph.Add(x, graph.MatMul(h, u)), b), 1, 4)
-		cNew := graph.Add(graph.Mul(graph.Sigmoid(p[1]), c), graph.Mul(graph.Sigmoid(p[0]), graph.Tanh(p[2])))
-		hNew := graph.Mul(graph.Sigmoid(p[3]), graph.Tanh(cNew))
+		hNew, cNew := lstmCell(graph.Add(graph.Add(x, graph.MatMul(h, u)), b), c)
 		m := graph.Reshape(column(mask, t), N, 1)
 		keep := graph.OneMinus(m)
 		h = graph.Add(graph.Mul(m, hNew), graph.Mul(keep, h))
