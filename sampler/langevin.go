@@ -1,22 +1,28 @@
 // Package sampler runs short-run Langevin chains on any energy written as graph code:
 //
-//	z_{k+1} = z_k - (s^2 / 2) * grad_z E(z_k) + s * eps_k,   eps_k ~ N(0, I),
+//	z_{k+1} = z_k - (s_k^2 / 2) * grad_z E(z_k) + s_k * eps_k,   eps_k ~ N(0, I),
 //
 // for the prior (E = -f_alpha(z) + ||z||^2/2) and for the posterior (the same minus log p_beta(x|z)).
 //
-// One Langevin step is compiled once per input shape and driven from the host, so the chain length K and
-// the step size s are run-time parameters. The noise is drawn on the host from a seeded generator: chains
-// are reproducible, identical across backends, and their generator state is saved with checkpoints.
-// Every step is checked: a NaN or Inf in z or in the energy, or an energy beyond MaxEnergy, stops the
-// chain with a ChainError naming the chain, the training iteration, the step and the step size.
+// A chain is graph code (Unroll): its K steps are unrolled inside one graph, the noise is drawn on the
+// device from a Philox generator state that enters and leaves the graph (so that it can be checkpointed),
+// the step sizes are a [K] input (schedules and warm-ups cost no recompilation), and every step is checked
+// in the graph: the first step at which a chain's energy is NaN, infinite or beyond MaxEnergy, or at which
+// z stops being finite, is recorded per chain (Fault) and reported by the host as a ChainError naming the
+// chain, the training iteration, the step and the step size. Nothing crosses between host and device
+// inside a chain. The learning iteration (internal/learn) puts both of its chains and the parameter
+// updates in one graph; Langevin runs one chain for evaluation, sampling and reconstruction.
+//
+// Chains are unrolled rather than put in a While loop because graph.Gradient inside a While body fails to
+// execute on GoMLX v0.28.2's Go backend ("input 0 for node Neg not computed yet", even for E = -sum z).
 package sampler
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -25,33 +31,132 @@ import (
 // MaxEnergy bounds |E(z)|: beyond it a chain is reported as exploded.
 const MaxEnergy = 1e7
 
+// Segment is the most steps Langevin.Run unrolls in one graph: longer chains run as several calls of the
+// same graph (the last one with its tail steps switched off), so that a 3000-step test chain does not
+// compile a 3000-step graph. The learning iteration unrolls its chains whole.
+const Segment = 50
+
 // Energy computes per-chain energies [N] for z [N, d]; extra are the data the energy depends on (for the
-// posterior: the batch's tokens and mask). Chains must not interact: E is a sum of per-row terms.
+// posterior: the batch). Chains must not interact: E is a sum of per-row terms.
 type Energy func(scope *model.Scope, z *graph.Node, extra []*graph.Node) *graph.Node
 
-// Langevin is a compiled Langevin step for one energy.
-type Langevin struct {
-	Name string // "prior" or "posterior": used in errors
-	exec *model.Exec
+// Fault codes (Trace.Code).
+const (
+	FaultNone          = 0
+	FaultEnergyNaN     = 1 // E(z_k) is NaN or infinite
+	FaultEnergyExplode = 2 // |E(z_k)| > MaxEnergy
+	FaultZ             = 3 // z_{k+1} has a NaN or infinite entry
+)
+
+// Trace is an unrolled chain in a graph: its end, the generator state after its noise, the energies of
+// the last state visited before the final active step, and per chain the first faulty step.
+type Trace struct {
+	Z      *graph.Node // z_K [N, d]
+	RNG    *graph.Node // generator state after the chain's noise
+	Energy *graph.Node // E(z_{active-1}) [N] (zeros when no step is active)
+	Fault  Fault
 }
 
-// New compiles a Langevin step for energy (graphs are built lazily, once per input shape).
-// The step graph takes (z [N,d], eps [N,d], s scalar, extra...) and returns (z_next, E(z)).
-func New(backend compute.Backend, scope *model.Scope, name string, energy Energy) (*Langevin, error) {
-	exec, err := model.NewExec(backend, scope.Store(), func(scope *model.Scope, in []*graph.Node) []*graph.Node {
-		z, eps, s := in[0], in[1], in[2]
-		zVar := graph.Identity(z) // differentiate with respect to the chain's state only
-		e := energy(scope, zVar, in[3:])
-		grad := graph.Gradient(graph.ReduceAllSum(e), zVar)[0]
-		half := graph.MulScalar(graph.Square(s), 0.5)
-		next := graph.Add(graph.Sub(z, graph.Mul(half, grad)), graph.Mul(s, eps))
-		return []*graph.Node{next, e}
-	})
-	if err != nil {
-		return nil, err
+// Fault records, per chain, the first faulty step: Step [N] int32 (-1: none), Code [N] int32 (Fault*),
+// Index [N] int32 (the entry of z for FaultZ) and Value [N] float32 (the energy, or that entry of z).
+type Fault struct {
+	Step, Code, Index, Value *graph.Node
+}
+
+// Nodes lists the fault's nodes (the order FaultValues reads them in).
+func (f Fault) Nodes() []*graph.Node { return []*graph.Node{f.Step, f.Code, f.Index, f.Value} }
+
+// Unroll builds a chain of K = len(steps) steps on energy from z0 [N, d]: steps [K] float32 are the step
+// sizes; a step of size 0 leaves z unchanged and steps k >= active (an int32 scalar) are not checked (so
+// a chain shorter than the graph is its first active steps with the rest switched off); rng is the
+// generator state, advanced by the noise draws. Gradients are taken with respect to z only: the energy is
+// differentiated at Identity(z_k), and the returned z_K carries no gradient to the energy's variables.
+func Unroll(energy func(z *graph.Node) *graph.Node, z0, steps, active, rng *graph.Node) Trace {
+	g := z0.Graph()
+	n := z0.Shape().Dimensions[0]
+	K := steps.Shape().Dimensions[0]
+	i32 := func(v int) *graph.Node { return graph.Const(g, int32(v)) }
+	fault := Fault{
+		Step:  graph.BroadcastToDims(i32(-1), n),
+		Code:  graph.BroadcastToDims(i32(FaultNone), n),
+		Index: graph.BroadcastToDims(i32(0), n),
+		Value: graph.BroadcastToDims(graph.Const(g, float32(0)), n),
 	}
-	exec.SetMaxCache(64)
-	return &Langevin{Name: name, exec: exec}, nil
+	z := graph.StopGradient(z0)
+	last := graph.BroadcastToDims(graph.Const(g, float32(0)), n)
+	for k := 0; k < K; k++ {
+		zVar := graph.Identity(z)
+		e := energy(zVar)
+		grad := graph.Gradient(graph.ReduceAllSum(e), zVar)[0]
+		s := graph.Reshape(graph.Slice(steps, graph.AxisRange(k, k+1)))
+		var eps *graph.Node
+		rng, eps = graph.RandomNormal(rng, z.Shape())
+		next := graph.Add(graph.Sub(z, graph.Mul(graph.MulScalar(graph.Square(s), 0.5), grad)), graph.Mul(s, eps))
+		next = graph.StopGradient(next)
+		on := graph.LessThan(i32(k), active)
+		e = graph.StopGradient(e)
+		fault = fault.record(k, on, e, next)
+		z, last = next, graph.Where(on, e, last)
+	}
+	return Trace{Z: z, RNG: rng, Energy: last, Fault: fault}
+}
+
+// record notes step k's fault for the chains that have none yet (when the step is active).
+func (f Fault) record(k int, active, e, next *graph.Node) Fault {
+	g := e.Graph()
+	finiteZ := graph.IsFinite(next)                                                                         // [N, d]
+	zBad := graph.LogicalNot(graph.ReduceLogicalAnd(finiteZ, -1))                                           // [N]
+	badIndex := graph.ArgMax(graph.ConvertDType(graph.LogicalNot(finiteZ), dtypes.Int32), -1, dtypes.Int32) // first non-finite entry
+	badZ := graph.ReduceSum(graph.Where(graph.OneHot(badIndex, next.Shape().Dimensions[1], dtypes.Bool), next, graph.ZerosLike(next)), -1)
+	eBad := graph.LogicalNot(graph.IsFinite(e))
+	eBig := graph.GreaterThan(graph.Abs(e), graph.Const(g, float32(MaxEnergy)))
+	i32 := func(v int) *graph.Node { return graph.Const(g, int32(v)) }
+	code := graph.Where(eBad, i32(FaultEnergyNaN), graph.Where(eBig, i32(FaultEnergyExplode), graph.Where(zBad, i32(FaultZ), i32(FaultNone))))
+	value := graph.Where(graph.Equal(code, i32(FaultZ)), badZ, e)
+	isNew := graph.LogicalAnd(graph.LogicalAnd(graph.NotEqual(code, i32(FaultNone)), graph.Equal(f.Step, i32(-1))), active)
+	return Fault{
+		Step:  graph.Where(isNew, i32(k), f.Step),
+		Code:  graph.Where(isNew, code, f.Code),
+		Index: graph.Where(isNew, badIndex, f.Index),
+		Value: graph.Where(isNew, value, f.Value),
+	}
+}
+
+// FaultValues are a Fault read back on the host.
+type FaultValues struct {
+	Step, Code, Index []int32
+	Value             []float32
+}
+
+// ReadFault reads the fault's four outputs (in Fault.Nodes order).
+func ReadFault(out []*tensors.Tensor) FaultValues {
+	return FaultValues{Step: tensors.MustCopyFlatData[int32](out[0]), Code: tensors.MustCopyFlatData[int32](out[1]),
+		Index: tensors.MustCopyFlatData[int32](out[2]), Value: tensors.MustCopyFlatData[float32](out[3])}
+}
+
+// Err is the ChainError of the earliest faulty step (the lowest chain among ties), or nil. steps are the
+// chain's step sizes; offset is added to the step index (the chain's earlier segments).
+func (f FaultValues) Err(chain string, iteration, offset int, steps []float32) error {
+	row := -1
+	for r, k := range f.Step {
+		if k >= 0 && (row < 0 || k < f.Step[row]) {
+			row = r
+		}
+	}
+	if row < 0 {
+		return nil
+	}
+	k := int(f.Step[row])
+	what := ""
+	switch f.Code[row] {
+	case FaultEnergyNaN:
+		what = fmt.Sprintf("energy is %v", f.Value[row])
+	case FaultEnergyExplode:
+		what = fmt.Sprintf("energy %.3g exceeds %.0g", f.Value[row], float64(MaxEnergy))
+	default:
+		what = fmt.Sprintf("z[%d] is %v", f.Index[row], f.Value[row])
+	}
+	return &ChainError{Chain: chain, Iteration: iteration, Step: offset + k, Row: row, StepSize: float64(steps[k]), What: what}
 }
 
 // ChainError reports a chain that produced a non-finite value or whose energy exploded.
@@ -75,55 +180,90 @@ type Schedule func(k, K int) float64
 // Constant is the fixed step size schedule.
 func Constant(s float64) Schedule { return func(int, int) float64 { return s } }
 
+// Steps lays out k steps of schedule in a vector of length n >= k, the steps from k on of size 0.
+func Steps(schedule Schedule, k, n int) []float32 {
+	out := make([]float32, n)
+	for i := 0; i < k; i++ {
+		out[i] = float32(schedule(i, k))
+	}
+	return out
+}
+
+// NewRNG returns a generator state for the device's noise, drawn from rng (so that a host-seeded caller
+// gets reproducible chains).
+func NewRNG(rng *rand.Rand) *tensors.Tensor {
+	state := make([]uint64, compute.RNGStateShape.Size())
+	for i := range state {
+		state[i] = rng.Uint64()
+	}
+	return tensors.FromFlatDataAndDimensions(state, compute.RNGStateShape.Dimensions...)
+}
+
+// RNGShape is the shape of a generator state.
+var RNGShape = compute.RNGStateShape
+
+// Langevin is a compiled chain for one energy, run from the host.
+type Langevin struct {
+	Name string // "prior" or "posterior": used in errors
+	exec *model.Exec
+}
+
 // Result is the end of a chain: z [N*d] and the energies of the last state visited before the final step.
 type Result struct {
 	Z      []float32
 	Energy []float32 // E(z_{K-1}) per chain (empty if K = 0)
 }
 
+// New compiles a chain on energy (graphs are built lazily, once per input shape and segment length).
+// The graph takes (z [N,d], steps [L], active int32, rng, extra...) and returns (z_L, rng, E(z_{L-1}),
+// the fault's four outputs).
+func New(backend compute.Backend, scope *model.Scope, name string, energy Energy) (*Langevin, error) {
+	exec, err := model.NewExec(backend, scope.Store(), func(scope *model.Scope, in []*graph.Node) []*graph.Node {
+		extra := in[4:]
+		t := Unroll(func(z *graph.Node) *graph.Node { return energy(scope, z, extra) }, in[0], in[1], in[2], in[3])
+		return append([]*graph.Node{t.Z, t.RNG, t.Energy}, t.Fault.Nodes()...)
+	})
+	if err != nil {
+		return nil, err
+	}
+	exec.SetMaxCache(64)
+	return &Langevin{Name: name, exec: exec}, nil
+}
+
 // Run advances N chains of dimension d from z0 (flat [N*d], not modified) for K steps of size
-// schedule(k, K), with noise from rng. extra are passed to the energy (tensors or Go values).
-// iteration is only used in errors.
+// schedule(k, K), with noise from a generator state drawn from rng. extra are passed to the energy
+// (tensors or Go values). iteration is only used in errors. Chains longer than Segment run as several
+// calls of one Segment-step graph.
 func (l *Langevin) Run(z0 []float32, N, d, K int, schedule Schedule, rng *rand.Rand, iteration int, extra ...any) (*Result, error) {
 	if len(z0) != N*d {
 		return nil, fmt.Errorf("%s chain: z0 has %d values, want %d x %d", l.Name, len(z0), N, d)
 	}
-	z := append([]float32(nil), z0...)
-	eps := make([]float32, N*d)
-	res := &Result{Z: z}
-	for k := 0; k < K; k++ {
-		s := schedule(k, K)
-		for i := range eps {
-			eps[i] = float32(rng.NormFloat64())
-		}
-		args := append([]any{
-			tensors.FromFlatDataAndDimensions(z, N, d),
-			tensors.FromFlatDataAndDimensions(eps, N, d),
-			float32(s),
-		}, extra...)
+	res := &Result{Z: append([]float32(nil), z0...)}
+	if K == 0 {
+		return res, nil
+	}
+	L := min(K, Segment)
+	all := Steps(schedule, K, K)
+	var state any = NewRNG(rng)
+	z := any(tensors.FromFlatDataAndDimensions(res.Z, N, d))
+	for start := 0; start < K; start += L {
+		n := min(L, K-start)
+		steps := make([]float32, L)
+		copy(steps, all[start:start+n])
+		args := append([]any{z, tensors.FromFlatDataAndDimensions(steps, L), int32(n), state}, extra...)
 		out, err := l.exec.Exec(args...)
 		if err != nil {
-			return nil, fmt.Errorf("%s chain step %d: %w", l.Name, k, err)
+			return nil, fmt.Errorf("%s chain steps %d-%d: %w", l.Name, start, start+n-1, err)
 		}
-		z = tensors.MustCopyFlatData[float32](out[0])
-		energy := tensors.MustCopyFlatData[float32](out[1])
-		for r := 0; r < N; r++ {
-			e := float64(energy[r])
-			if math.IsNaN(e) || math.IsInf(e, 0) {
-				return nil, &ChainError{l.Name, iteration, k, r, s, fmt.Sprintf("energy is %v", e)}
-			}
-			if math.Abs(e) > MaxEnergy {
-				return nil, &ChainError{l.Name, iteration, k, r, s, fmt.Sprintf("energy %.3g exceeds %.0g", e, MaxEnergy)}
-			}
-			for j := 0; j < d; j++ {
-				v := float64(z[r*d+j])
-				if math.IsNaN(v) || math.IsInf(v, 0) {
-					return nil, &ChainError{l.Name, iteration, k, r, s, fmt.Sprintf("z[%d] is %v", j, v)}
-				}
-			}
+		if err := ReadFault(out[3:7]).Err(l.Name, iteration, start, steps); err != nil {
+			return nil, err
 		}
-		res.Z, res.Energy = z, energy
+		z, state = out[0], out[1]
+		if start+n == K {
+			res.Energy = tensors.MustCopyFlatData[float32](out[2])
+		}
 	}
+	res.Z = tensors.MustCopyFlatData[float32](z.(*tensors.Tensor))
 	return res, nil
 }
 
@@ -136,7 +276,15 @@ func StandardNormal(rng *rand.Rand, n int) []float32 {
 	return out
 }
 
-// NewChains compiles the two chains of the learning iteration (the same for every generator family): the
+// RNGFromState makes a generator-state tensor from its saved words (nil or wrong length: an error).
+func RNGFromState(words []uint64) (*tensors.Tensor, error) {
+	if len(words) != RNGShape.Size() {
+		return nil, fmt.Errorf("generator state has %d words, want %d", len(words), RNGShape.Size())
+	}
+	return tensors.FromFlatDataAndDimensions(append([]uint64(nil), words...), RNGShape.Dimensions...), nil
+}
+
+// NewChains compiles the two chains of a latent-prior model (the same for every generator family): the
 // prior chain on E_alpha(z) = priorEnergy(z) and the posterior chain on posteriorEnergy(z, extra)
 // (E_alpha(z) - log p_beta(x|z), extra the data).
 func NewChains(backend compute.Backend, scope *model.Scope, priorEnergy func(z *graph.Node) *graph.Node,
