@@ -8,6 +8,7 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+	"github.com/lebm/lebm/internal/learn"
 	"github.com/lebm/lebm/internal/optim"
 	"github.com/lebm/lebm/prior"
 	"github.com/lebm/lebm/sampler"
@@ -26,7 +27,7 @@ type Model struct {
 	priorChain       *sampler.Langevin
 	postChain        *sampler.Langevin
 	priorEval        *prior.Evaluator
-	update           *model.Exec
+	iteration        *learn.Iteration
 	generate         *model.Exec
 	logpx            *model.Exec
 	energy           *model.Exec // (z, x) -> PosteriorEnergy
@@ -87,20 +88,17 @@ func (m *Model) compile() error {
 	}); err != nil {
 		return err
 	}
-	// The learning iteration's parameter updates (steps 3 and 4 of DESIGN.md), given both chains' ends:
-	//   generator: minimise mean_i ||x_i - g(z_post_i)||^2 / (2 sigma^2)   (= -mean log p_beta(x|z_post))
-	//   prior:     minimise mean_i f(z_prior_i) - mean_i f(z_post_i)
-	m.update, err = model.NewExec(m.Backend, m.Ctx.Store(), func(_ *model.Scope, x, zPost, zPrior *graph.Node) []*graph.Node {
-		logp := m.Generator.LogPX(zPost, x, m.Config.Sigma)
-		genLoss := graph.Neg(graph.ReduceAllMean(logp))
-		fPost := graph.ReduceAllMean(m.Prior.F(zPost))
-		fPrior := graph.ReduceAllMean(m.Prior.F(zPrior))
-		priorLoss := graph.Sub(fPrior, fPost)
-		genNorm := m.genOpt.Minimize(genLoss)
-		priorNorm := m.priorOpt.Minimize(priorLoss)
-		return []*graph.Node{genLoss, priorLoss, fPost, fPrior, genNorm, priorNorm}
-	})
+	m.iteration, err = learn.NewIteration(m.Backend, m.Ctx.Store(), learn.Parts{Prior: m.Prior, PriorOpt: m.priorOpt,
+		Gen: likelihood{m}, GenOpt: m.genOpt, ZDim: m.Config.ZDim, K0: m.Config.K0, K1: m.Config.K1,
+		PosteriorStart: learn.StartNoise}, 1)
 	return err
+}
+
+// likelihood is the generator as the learning iteration's: data = (x [N, H, W, C]).
+type likelihood struct{ m *Model }
+
+func (l likelihood) Likelihood(data []*graph.Node) func(z *graph.Node) *graph.Node {
+	return func(z *graph.Node) *graph.Node { return l.m.Generator.LogPX(z, data[0], l.m.Config.Sigma) }
 }
 
 func (m *Model) images(x []float32, n int) *tensors.Tensor {
@@ -169,28 +167,6 @@ func (m *Model) Energy(x, z []float32, n int) ([]float32, error) {
 
 // F returns f_alpha(z) for z flat [n*d].
 func (m *Model) F(z []float32, n int) ([]float32, error) { return m.priorEval.F(z, n) }
-
-// UpdateStats are the outputs of one parameter update.
-type UpdateStats struct {
-	GenLoss   float64 // mean ||x - g(z_post)||^2 / (2 sigma^2)
-	PriorLoss float64 // mean f(z_prior) - mean f(z_post)
-	FPost     float64
-	FPrior    float64
-	GenNorm   float64 // generator gradient norm
-	PriorNorm float64
-}
-
-// Update applies the Adam updates for images x (flat [n*H*W*C]) given the chains' end points.
-func (m *Model) Update(x []float32, n int, zPost, zPrior []float32) (UpdateStats, error) {
-	d := m.Config.ZDim
-	out, err := m.update.Exec(m.images(x, n), tensors.FromFlatDataAndDimensions(zPost, n, d),
-		tensors.FromFlatDataAndDimensions(zPrior, len(zPrior)/d, d))
-	if err != nil {
-		return UpdateStats{}, err
-	}
-	f := func(i int) float64 { return float64(tensors.MustCopyFlatData[float32](out[i])[0]) }
-	return UpdateStats{GenLoss: f(0), PriorLoss: f(1), FPost: f(2), FPrior: f(3), GenNorm: f(4), PriorNorm: f(5)}, nil
-}
 
 // NumParameters counts the trainable parameters (generator and prior).
 func (m *Model) NumParameters() int {

@@ -457,3 +457,18 @@ func activeUnits(muVar, noise []float64) (au, corrected int) {
 	}
 	return
 }
+// meanDistance is mean_i ||a_i - b_i|| over the rows of a, b (flat [N*d]).
+func meanDistance(a, b []float32, d int) float64 {
+	n := len(a) / d
+	var total float64
+	for i := 0; i < n; i++ {
+		var s float64
+		for j := 0; j < d; j++ {
+			v := float64(a[i*d+j] - b[i*d+j])
+			s += v * v
+		}
+		total += math.Sqrt(s)
+	}
+	return total / float64(n)
+}
+

@@ -97,6 +97,15 @@ func (c *Config) PosteriorSteps(iter int) int {
 	return c.K1
 }
 
+// posteriorGraphSteps is the length the learning iteration unrolls the posterior chain to: the longest
+// chain any iteration runs (a shorter one has its remaining steps switched off).
+func (c *Config) posteriorGraphSteps() int {
+	if c.K1WarmupIters > 0 {
+		return max(c.K1, c.K1Warmup)
+	}
+	return c.K1
+}
+
 // PriorWeight is the weight lambda of the prior term at training iteration iter (1-based), growing
 // linearly from 1/W to 1 over the first W = PriorWeightWarmup iterations (1 throughout when W = 0). The
 // posterior chain samples exp(lambda log p_alpha(z) + log p_beta(x|z)), and the encoder's objective

@@ -9,6 +9,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/lebm/lebm/corpora"
+	"github.com/lebm/lebm/internal/learn"
 	"github.com/lebm/lebm/internal/optim"
 	"github.com/lebm/lebm/prior"
 	"github.com/lebm/lebm/sampler"
@@ -32,7 +33,7 @@ type Model struct {
 	synth            *model.Exec // eps -> z
 	priorChain       *sampler.Langevin
 	postChain        *sampler.Langevin
-	update           *model.Exec
+	iteration        *learn.Iteration
 	logpx            *model.Exec
 	project          *model.Exec
 	priorEval        *prior.Evaluator
@@ -125,52 +126,35 @@ func (m *Model) compile() error {
 			return err
 		}
 	}
-	// The learning iteration's parameter updates (steps 3 and 4 of DESIGN.md), given both chains' ends:
-	//   generator: minimise -mean_i log p_beta(x_i | z_post_i)
-	//   prior:     minimise mean_i f(z_prior_i) - mean_i f(z_post_i)
-	// and, with the amortized networks (inputs: encoder noise and lambda; synthesis noise):
-	//   encoder:   minimise mean_i [-log p_beta(x_i|z_i) + lambda (KL(q_phi(.|x_i) || N(0,I)) - f(z_i))],
-	//              z_i = mu(x_i) + sigma(x_i) eps_i: the negative ELBO of the EBM-prior model up to log Z
-	//              (with free bits, the KL term is prior.FreeBits; with EncoderRate "base" the
-	//              f term is left out)
-	//   synthesis: minimise KL(q_psi || p_alpha) up to its constant (prior.Synthesis.Loss)
-	if m.update, err = model.NewExec(m.Backend, m.Ctx.Store(), func(_ *model.Scope, in []*graph.Node) []*graph.Node {
-		inputs, targets, mask, zPost, zPrior := in[0], in[1], in[2], in[3], in[4]
-		logp := m.Decoder.LogPX(zPost, inputs, targets, mask)
-		genLoss := graph.Neg(graph.ReduceAllMean(logp))
-		fPost := graph.ReduceAllMean(m.Prior.F(zPost))
-		fPrior := graph.ReduceAllMean(m.Prior.F(zPrior))
-		priorLoss := graph.Sub(fPrior, fPost)
-		genNorm := m.genOpt.Minimize(genLoss)
-		priorNorm := m.priorOpt.Minimize(priorLoss)
-		zero := graph.ScalarZero(zPost.Graph(), zPost.DType())
-		encLoss, encKL, synthLoss := zero, zero, zero
-		next := 5
-		if m.Encoder != nil {
-			eps, lambda := in[next], in[next+1]
-			next += 2
-			mu, lv := m.Encoder.Encode(targets, mask)
-			z := prior.Reparameterize(mu, lv, eps)
-			terms := prior.GaussianKLTerms(mu, lv)
-			kl := prior.FreeBits(terms, m.Config.FreeBits)
-			if m.Config.RateAgainst() == RateModel {
-				kl = graph.Sub(kl, graph.ReduceAllMean(m.Prior.F(z)))
-			}
-			rate := graph.Mul(lambda, kl)
-			encLoss = graph.Sub(rate, graph.ReduceAllMean(m.Decoder.LogPX(z, inputs, targets, mask)))
-			encKL = graph.ReduceAllMean(graph.ReduceSum(terms, -1))
-			m.encOpt.Minimize(encLoss)
-		}
-		if m.Synth != nil {
-			synthLoss = m.Synth.Loss(m.Prior, in[next])
-			m.synthOpt.Minimize(synthLoss)
-		}
-		return []*graph.Node{graph.ReduceAllSum(logp), priorLoss, fPost, fPrior, genNorm, priorNorm, encLoss, encKL, synthLoss}
-	}); err != nil {
-		return err
+	parts := learn.Parts{Prior: m.Prior, PriorOpt: m.priorOpt, Gen: likelihood{m.Decoder}, GenOpt: m.genOpt,
+		Synth: m.Synth, SynthOpt: m.synthOpt, ZDim: m.Config.ZDim, K0: m.Config.K0, K1: m.Config.posteriorGraphSteps(),
+		FreeBits: m.Config.FreeBits, RateAgainstF: m.Config.RateAgainst() == RateModel}
+	switch m.Config.PosteriorStart() {
+	case InitPersistent:
+		parts.PosteriorStart = learn.StartGiven
+	case InitEncoder:
+		parts.PosteriorStart, parts.Encoder, parts.EncOpt = learn.StartEncoder, encoder{m.Encoder}, m.encOpt
+	default:
+		parts.PosteriorStart = learn.StartNoise
 	}
-	m.update.SetMaxCache(64)
-	return nil
+	m.iteration, err = learn.NewIteration(m.Backend, m.Ctx.Store(), parts, 3)
+	return err
+}
+
+// likelihood is the decoder as the learning iteration's generator: data = (inputs, targets, mask) of a
+// batch; the input projections W_x e_t are computed once per graph.
+type likelihood struct{ d *Decoder }
+
+func (l likelihood) Likelihood(data []*graph.Node) func(z *graph.Node) *graph.Node {
+	proj := l.d.InputProjections(data[0])
+	return func(z *graph.Node) *graph.Node { return l.d.LogPXProjected(z, proj, data[1], data[2]) }
+}
+
+// encoder is the inference network as the learning iteration's: data = (inputs, targets, mask).
+type encoder struct{ e *Encoder }
+
+func (e encoder) Encode(data []*graph.Node) (mu, logVar *graph.Node) {
+	return e.e.Encode(data[1], data[2])
 }
 
 // batchArgs are a batch's graph inputs: inputs, targets [B, T] int32 and mask [B, T] float32.
@@ -203,30 +187,23 @@ func (m *Model) prepare(b *corpora.Batch) (*prepared, error) {
 // from draws of q_psi; the step size goes from s to Config.S0End (constant when that is 0). For the
 // gaussian prior it returns exact N(0, I) draws. iteration is used in error reports.
 func (m *Model) SamplePrior(n, k int, s float64, rng *rand.Rand, iteration int) ([]float32, error) {
-	z, _, err := m.samplePrior(n, k, s, rng, iteration)
-	return z, err
-}
-
-// samplePrior is SamplePrior that also returns the synthesis noise (nil without the synthesis network).
-func (m *Model) samplePrior(n, k int, s float64, rng *rand.Rand, iteration int) (z, eps []float32, err error) {
 	d := m.Config.ZDim
 	z0 := sampler.StandardNormal(rng, n*d)
 	if !m.Prior.Trainable() {
-		return z0, nil, nil
+		return z0, nil
 	}
 	if m.Synth != nil {
-		eps = z0
-		out, err := m.synth.Exec(tensors.FromFlatDataAndDimensions(eps, n, d))
+		out, err := m.synth.Exec(tensors.FromFlatDataAndDimensions(z0, n, d))
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		z0 = tensors.MustCopyFlatData[float32](out[0])
 	}
 	res, err := m.priorChain.Run(z0, n, d, k, StepSchedule(s, m.Config.S0End), rng, iteration)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return res.Z, eps, nil
+	return res.Z, nil
 }
 
 // EncodeStart returns draws z = mu(x) + sigma(x) eps of the inference network for the batch's rows, with
@@ -295,53 +272,6 @@ func (m *Model) F(z []float32, n int) ([]float32, error) { return m.priorEval.F(
 // EstimateLogZ estimates log Z(alpha) with mz samples (exact 0 for the gaussian prior).
 func (m *Model) EstimateLogZ(mz int, rng *rand.Rand) (prior.LogZ, error) {
 	return m.priorEval.EstimateLogZ(mz, rng)
-}
-
-// UpdateStats are the outputs of one parameter update.
-type UpdateStats struct {
-	SumLogP   float64 // sum over the batch of log p_beta(x|z_post)
-	PriorLoss float64 // mean f(z_prior) - mean f(z_post)
-	FPost     float64
-	FPrior    float64
-	GenNorm   float64 // generator gradient norm before clipping
-	PriorNorm float64
-	EncLoss   float64 // encoder's negative ELBO up to log Z (0 without the encoder)
-	EncKL     float64 // mean KL(q_phi(z|x) || N(0, I))
-	SynthLoss float64 // KL(q_psi || p_alpha) up to its constant (0 without the synthesis network)
-}
-
-// Amortized are the extra inputs of an update with the amortized networks: the encoder's noise (its draw
-// for the batch, flat [B*d]) and prior weight, and the synthesis network's noise (flat [n*d]).
-type Amortized struct {
-	EncEps   []float32
-	Lambda   float64
-	SynthEps []float32
-}
-
-// Update applies the Adam updates for batch b given the chains' end points (and, with amortized networks,
-// their noise: a is ignored without them).
-func (m *Model) Update(b *corpora.Batch, zPost, zPrior []float32, a Amortized) (UpdateStats, error) {
-	d := m.Config.ZDim
-	args := append(batchArgs(b), tensors.FromFlatDataAndDimensions(zPost, b.Size, d), tensors.FromFlatDataAndDimensions(zPrior, len(zPrior)/d, d))
-	if m.Encoder != nil {
-		if len(a.EncEps) != b.Size*d {
-			return UpdateStats{}, fmt.Errorf("update: encoder noise has %d values, want %d", len(a.EncEps), b.Size*d)
-		}
-		args = append(args, tensors.FromFlatDataAndDimensions(a.EncEps, b.Size, d), float32(a.Lambda))
-	}
-	if m.Synth != nil {
-		if len(a.SynthEps) == 0 || len(a.SynthEps)%d != 0 {
-			return UpdateStats{}, fmt.Errorf("update: synthesis noise has %d values, want a multiple of %d", len(a.SynthEps), d)
-		}
-		args = append(args, tensors.FromFlatDataAndDimensions(a.SynthEps, len(a.SynthEps)/d, d))
-	}
-	out, err := m.update.Exec(args...)
-	if err != nil {
-		return UpdateStats{}, err
-	}
-	f := func(i int) float64 { return float64(tensors.MustCopyFlatData[float32](out[i])[0]) }
-	return UpdateStats{SumLogP: f(0), PriorLoss: f(1), FPost: f(2), FPrior: f(3), GenNorm: f(4), PriorNorm: f(5),
-		EncLoss: f(6), EncKL: f(7), SynthLoss: f(8)}, nil
 }
 
 // NumParameters counts the model's trainable parameters (decoder and prior).

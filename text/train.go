@@ -3,11 +3,12 @@ package text
 import (
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/internal/learn"
@@ -25,6 +26,10 @@ type TrainState struct {
 	PriorRNG     []byte `json:"prior_rng"`
 	PosteriorRNG []byte `json:"posterior_rng"`
 	DropoutRNG   []byte `json:"dropout_rng,omitempty"` // word dropout's generator (absent before it existed)
+	// Philox states of the chains' device noise (absent before the chains moved into the graph: see
+	// learn.DeviceRNG). The PCG posterior stream above still draws the persistent chains' first starts.
+	PriorChainRNG     []uint64 `json:"prior_chain_rng,omitempty"`
+	PosteriorChainRNG []uint64 `json:"posterior_chain_rng,omitempty"`
 }
 
 // Timing splits the cost of iterations into the learning iteration's parts (the families share it).
@@ -47,9 +52,8 @@ type IterStats struct {
 	EncoderLoss     float64 `json:"encoder_loss,omitempty"`   // negative ELBO up to log Z, per sentence
 	EncoderKL       float64 `json:"encoder_kl,omitempty"`     // mean KL(q_phi(z|x) || N(0, I))
 	SynthesisLoss   float64 `json:"synthesis_loss,omitempty"` // KL(q_psi || p_alpha) up to a constant
-	PriorChainS     float64 `json:"prior_chain_s"`
-	PosteriorChainS float64 `json:"posterior_chain_s"`
-	UpdateS         float64 `json:"update_s"`
+	IterationS      float64 `json:"iteration_s"`              // the compiled iteration: both chains and every update
+	HostS           float64 `json:"host_s"`                   // the batch and the statistics, on the host
 }
 
 // Trainer runs the learning iteration of DESIGN.md over a training set.
@@ -62,10 +66,11 @@ type Trainer struct {
 	// Persist holds the persistent posterior chains (PosteriorInit = "persistent"; nil otherwise).
 	Persist *Persistent
 
-	rng     *learn.Streams // the chains' noise
-	dropPCG *rand.PCG      // word dropout's generator
-	dropRNG *rand.Rand
-	batches corpora.Cursor
+	rng               *learn.Streams  // host noise: the persistent chains' first starts
+	priorDev, postDev *tensors.Tensor // the chains' device generator states
+	dropPCG           *rand.PCG       // word dropout's generator
+	dropRNG           *rand.Rand
+	batches           corpora.Cursor
 }
 
 // NewTrainer starts a run (state nil) or continues one from state.
@@ -85,6 +90,16 @@ func NewTrainer(m *Model, data *corpora.Dataset, state *TrainState) (*Trainer, e
 	}
 	var err error
 	if t.rng, err = learn.NewStreams(m.Config.Seed, prior, post); err != nil {
+		return nil, err
+	}
+	var priorDev, postDev []uint64
+	if state != nil {
+		priorDev, postDev = state.PriorChainRNG, state.PosteriorChainRNG
+	}
+	if t.priorDev, err = learn.DeviceRNG(m.Config.Seed, learn.PriorDeviceStream, t.State.Step, priorDev); err != nil {
+		return nil, err
+	}
+	if t.postDev, err = learn.DeviceRNG(m.Config.Seed, learn.PosteriorDeviceStream, t.State.Step, postDev); err != nil {
 		return nil, err
 	}
 	t.dropRNG = rand.New(t.dropPCG)
@@ -123,7 +138,7 @@ func (t *Trainer) Files() (map[string][]byte, error) {
 	return map[string][]byte{PersistentFile: b}, err
 }
 
-// Step runs one learning iteration:
+// Step runs one learning iteration (learn.Iteration, one compiled graph):
 //  1. prior chain: z ~ N(0, I) (or q_psi), K0 Langevin steps of size s0 on E_alpha(z)  (skipped for the
 //     gaussian prior)
 //  2. posterior chain: z ~ N(0, I) (or the example's persistent state, or q_phi(z|x)), K1 steps of size s1
@@ -134,61 +149,50 @@ func (t *Trainer) Files() (map[string][]byte, error) {
 func (t *Trainer) Step() (IterStats, error) {
 	m := t.Model
 	cfg := m.Config
+	t0 := time.Now()
 	b := t.batches.Next(t.Data)
 	if cfg.WordDropout > 0 {
 		b = dropWords(b, cfg.WordDropout, t.dropRNG)
 	}
 	iter := t.State.Step + 1
 	lambda, k1 := cfg.PriorWeight(iter), cfg.PosteriorSteps(iter)
-	t0 := time.Now()
-	zPrior, synthEps, err := m.samplePrior(b.Size, cfg.K0, cfg.S0, t.rng.Prior, iter)
-	if err != nil {
-		return IterStats{}, err
+	in := learn.Inputs{Data: batchArgs(b),
+		PriorSteps:     sampler.Steps(StepSchedule(cfg.S0, cfg.S0End), cfg.K0, max(cfg.K0, 1)),
+		PosteriorSteps: sampler.Steps(StepSchedule(cfg.S1, cfg.S1End), k1, max(cfg.posteriorGraphSteps(), 1)),
+		PosteriorK:     k1, Lambda: lambda, PriorRNG: t.priorDev, PosteriorRNG: t.postDev, Iteration: iter}
+	if t.Persist != nil {
+		var err error
+		if in.Z0, err = t.Persist.Start(b.Rows, t.rng.Posterior); err != nil {
+			return IterStats{}, err
+		}
 	}
 	t1 := time.Now()
-	var z0, encEps []float32
-	switch cfg.PosteriorStart() {
-	case InitPersistent:
-		if z0, err = t.Persist.Start(b.Rows, t.rng.Posterior); err != nil {
-			return IterStats{}, err
-		}
-	case InitEncoder:
-		encEps = sampler.StandardNormal(t.rng.Posterior, b.Size*cfg.ZDim)
-		if z0, _, _, err = m.EncodeStart(b, encEps); err != nil {
-			return IterStats{}, err
-		}
-	default:
-		z0 = sampler.StandardNormal(t.rng.Posterior, b.Size*cfg.ZDim)
-	}
-	zPost, err := m.InferPosterior(b, z0, k1, cfg.S1, lambda, t.rng.Posterior, iter)
+	out, err := m.iteration.Run(in)
 	if err != nil {
 		return IterStats{}, err
-	}
-	if t.Persist != nil {
-		t.Persist.Store(b.Rows, zPost)
 	}
 	t2 := time.Now()
-	u, err := m.Update(b, zPost, zPrior, Amortized{EncEps: encEps, Lambda: lambda, SynthEps: synthEps})
-	if err != nil {
-		return IterStats{}, err
+	if out.Err != nil {
+		return IterStats{}, out.Err
 	}
-	t3 := time.Now()
+	t.priorDev, t.postDev = out.PriorRNG, out.PosteriorRNG
+	if t.Persist != nil {
+		t.Persist.Store(b.Rows, out.ZPost)
+	}
 	tokens := 0.0
 	for _, v := range b.Mask {
 		tokens += float64(v)
 	}
+	u := out.Stats
 	st := IterStats{
 		Step: iter, GenLossPerToken: -u.SumLogP / tokens, GenLossPerSent: -u.SumLogP / float64(b.Size),
 		PriorLoss: u.PriorLoss, FPost: u.FPost, FPrior: u.FPrior, GenGradNorm: u.GenNorm, PriorGradNorm: u.PriorNorm,
-		BatchLen: b.Len, PosteriorSteps: k1, PriorWeight: lambda, Displacement: meanDistance(zPost, z0, cfg.ZDim),
-		EncoderLoss: u.EncLoss, EncoderKL: u.EncKL, SynthesisLoss: u.SynthLoss, PriorChainS: t1.Sub(t0).Seconds(), PosteriorChainS: t2.Sub(t1).Seconds(), UpdateS: t3.Sub(t2).Seconds(),
-	}
-	if err := learn.CheckFinite(iter, "generator loss", st.GenLossPerToken, "prior loss", st.PriorLoss, "generator gradient norm", st.GenGradNorm,
-		"prior gradient norm", st.PriorGradNorm, "encoder loss", st.EncoderLoss, "synthesis loss", st.SynthesisLoss); err != nil {
-		return st, err
+		BatchLen: b.Len, PosteriorSteps: k1, PriorWeight: lambda, Displacement: u.Displacement,
+		EncoderLoss: u.EncLoss, EncoderKL: u.EncKL, SynthesisLoss: u.SynthLoss, IterationS: t2.Sub(t1).Seconds(),
 	}
 	t.State.Step = iter
-	t.Timing.Add(st.PriorChainS, st.PosteriorChainS, st.UpdateS)
+	st.HostS = time.Since(t2).Seconds() + t1.Sub(t0).Seconds()
+	t.Timing.Add(st.IterationS, st.HostS)
 	if err := learn.WriteLog(t.Log, iter, cfg.LogEvery, st); err != nil {
 		return st, err
 	}
@@ -215,21 +219,6 @@ func dropWords(b *corpora.Batch, p float64, rng *rand.Rand) *corpora.Batch {
 	return &out
 }
 
-// meanDistance is mean_i ||a_i - b_i|| over the rows of a, b (flat [N*d]).
-func meanDistance(a, b []float32, d int) float64 {
-	n := len(a) / d
-	var total float64
-	for i := 0; i < n; i++ {
-		var s float64
-		for j := 0; j < d; j++ {
-			v := float64(a[i*d+j] - b[i*d+j])
-			s += v * v
-		}
-		total += math.Sqrt(s)
-	}
-	return total / float64(n)
-}
-
 // SnapshotState returns the state to save, with the generator's current position.
 func (t *Trainer) SnapshotState() (TrainState, error) {
 	s := t.State
@@ -238,6 +227,7 @@ func (t *Trainer) SnapshotState() (TrainState, error) {
 	if s.PriorRNG, s.PosteriorRNG, err = t.rng.States(); err != nil {
 		return s, err
 	}
+	s.PriorChainRNG, s.PosteriorChainRNG = learn.RNGWords(t.priorDev), learn.RNGWords(t.postDev)
 	s.DropoutRNG, err = t.dropPCG.MarshalBinary()
 	return s, err
 }

@@ -1,7 +1,7 @@
-// Package learn holds the plumbing of the learning iteration that the generator families share (text/
-// and image/ each drive the prior chain, the posterior chain and the updates through prior/ and sampler/):
-// the chains' noise streams and their checkpointed states, the timing of an iteration's parts, the check
-// that refuses non-finite losses, and the JSON-lines training log.
+// Package learn is the learning iteration that the generator families share: compiled as one graph
+// (Iteration: both chains, every update) over a family's log p_beta(x|z), with the plumbing around it: the
+// chains' generator states and their checkpointed form, the timing, the check that refuses non-finite
+// losses, and the JSON-lines training log.
 package learn
 
 import (
@@ -10,6 +10,9 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/lebm/lebm/sampler"
 )
 
 // Stream identifiers of the chains' noise generators (PCG(seed, stream)).
@@ -50,21 +53,46 @@ func (s *Streams) States() (prior, posterior []byte, err error) {
 	return prior, posterior, err
 }
 
-// Timing splits the cost of iterations into the learning iteration's parts (seconds, summed).
+// Timing sums the cost of iterations (seconds): the compiled iteration (both chains and the updates, one
+// graph) and the host's part (the batch, the log).
 type Timing struct {
-	PriorChain     float64 `json:"prior_chain_s"`
-	PosteriorChain float64 `json:"posterior_chain_s"`
-	Update         float64 `json:"update_s"`
-	Iterations     int     `json:"iterations"`
+	Iteration  float64 `json:"iteration_s"`
+	Host       float64 `json:"host_s"`
+	Iterations int     `json:"iterations"`
 }
 
-// Add counts one iteration's parts.
-func (t *Timing) Add(prior, posterior, update float64) {
-	t.PriorChain += prior
-	t.PosteriorChain += posterior
-	t.Update += update
+// Add counts one iteration.
+func (t *Timing) Add(iteration, host float64) {
+	t.Iteration += iteration
+	t.Host += host
 	t.Iterations++
 }
+
+// Stream identifiers of the device generators of the chains' noise (their initial states are drawn from
+// PCG(seed, stream)). As with the host streams, the prior's and the posterior's are separate so that an
+// EBM-prior run and its gaussian ablation see the same posterior-chain noise.
+const (
+	PriorDeviceStream     = 0xc4b1
+	PosteriorDeviceStream = 0xc4b2
+)
+
+// DeviceRNG is a chain's device generator state: the saved one, or (saved nil) the initial state of
+// (seed, stream) offset by step. A run resumed from a checkpoint written before the chains moved into the
+// graph (2026-12-01) has no saved state and continues from the state of (seed, stream, step): its noise
+// differs from an uninterrupted run's from there on.
+func DeviceRNG(seed uint64, stream uint64, step int, saved []uint64) (*tensors.Tensor, error) {
+	if saved != nil {
+		t, err := sampler.RNGFromState(saved)
+		if err != nil {
+			return nil, fmt.Errorf("resume: bad chain generator state: %w", err)
+		}
+		return t, nil
+	}
+	return sampler.NewRNG(rand.New(rand.NewPCG(seed^uint64(step), stream))), nil
+}
+
+// RNGWords are a device generator state's words, to be checkpointed.
+func RNGWords(t *tensors.Tensor) []uint64 { return tensors.MustCopyFlatData[uint64](t) }
 
 // CheckFinite refuses an iteration whose losses or gradient norms are NaN, infinite or beyond 1e30:
 // values are named pairs (name, value). The error says the last checkpoint is intact, since the caller

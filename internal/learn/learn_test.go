@@ -58,9 +58,9 @@ func TestWriteLogAndTiming(t *testing.T) {
 		t.Fatalf("log %q", buf.String())
 	}
 	var tm Timing
-	tm.Add(1, 2, 3)
-	tm.Add(1, 2, 3)
-	if tm.PriorChain != 2 || tm.PosteriorChain != 4 || tm.Update != 6 || tm.Iterations != 2 {
+	tm.Add(1, 2)
+	tm.Add(1, 3)
+	if tm.Iteration != 2 || tm.Host != 5 || tm.Iterations != 2 {
 		t.Fatalf("%+v", tm)
 	}
 }

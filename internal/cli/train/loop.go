@@ -104,8 +104,8 @@ func (r loopResult) report(opts *Options, runDir string, timing learn.Timing) {
 		}
 		return total / float64(r.Done)
 	}
-	fmt.Fprintf(opts.Stderr, "checkpoint: %s (iteration %d, %.3f s/iteration: prior chain %.3f, posterior chain %.3f, updates %.3f)\n",
-		r.Checkpoint, r.Iterations, r.secondsPerIteration(), per(timing.PriorChain), per(timing.PosteriorChain), per(timing.Update))
+	fmt.Fprintf(opts.Stderr, "checkpoint: %s (iteration %d, %.3f s/iteration: compiled iteration (both chains, every update) %.3f, host %.3f)\n",
+		r.Checkpoint, r.Iterations, r.secondsPerIteration(), per(timing.Iteration), per(timing.Host))
 	if r.OutOfTime {
 		fmt.Fprintf(opts.Stderr, "--max-time %v reached at iteration %d\n", opts.MaxTime, r.Iterations)
 	}

@@ -1,0 +1,294 @@
+package learn
+
+import (
+	"fmt"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/lebm/lebm/internal/optim"
+	"github.com/lebm/lebm/prior"
+	"github.com/lebm/lebm/sampler"
+)
+
+// Generator is what a generator family gives the learning iteration: log p_beta(x|z) as graph code.
+type Generator interface {
+	// Likelihood returns, for the batch whose graph inputs are data (in the family's order), the function
+	// z [N, d] -> log p_beta(x_i | z_i) [N]. It is called once per graph: work that does not depend on z
+	// (the text decoder's input projections) is done there, once for both the chain and the update.
+	Likelihood(data []*graph.Node) func(z *graph.Node) *graph.Node
+}
+
+// Encoder is a family's inference network q_phi(z|x) = N(mu(x), diag exp(logVar(x))), [N, d] each.
+type Encoder interface {
+	Encode(data []*graph.Node) (mu, logVar *graph.Node)
+}
+
+// Where the posterior chain starts (Parts.PosteriorStart).
+const (
+	StartNoise   = "noise"   // z0 ~ N(0, I), drawn in the graph
+	StartGiven   = "given"   // z0 is an input (persistent chains: the host keeps each example's state)
+	StartEncoder = "encoder" // z0 = mu(x) + sigma(x) eps, a draw of the inference network
+)
+
+// Parts are the model parts the iteration updates, each with its own optimizer. Encoder and Synth are
+// optional (nil); a gaussian prior has no variables and no chain.
+type Parts struct {
+	Prior    *prior.Prior
+	PriorOpt *optim.Adam
+	Gen      Generator
+	GenOpt   *optim.Adam
+	Encoder  Encoder
+	EncOpt   *optim.Adam
+	Synth    *prior.Synthesis
+	SynthOpt *optim.Adam
+	ZDim     int
+	// K0 and K1 are the lengths the chains are unrolled to (a K1 warm-up runs fewer steps: the rest get
+	// step size 0); PosteriorStart is a Start* constant.
+	K0, K1         int
+	PosteriorStart string
+	// The inference network's objective: free bits (0: off) and whether its rate is measured against the
+	// model's prior (KL(q || N(0, I)) - E_q f_alpha) or against N(0, I) only.
+	FreeBits     float64
+	RateAgainstF bool
+}
+
+// Iteration is the whole learning iteration of DESIGN.md compiled as one graph (per batch shape):
+//
+//  1. prior chain: z ~ N(0, I) (or q_psi), K0 Langevin steps on E_alpha(z) = -f_alpha(z) + ||z||^2/2;
+//  2. posterior chain: z ~ N(0, I) (or given, or q_phi(z|x)), K1 steps on lambda E_alpha(z) - log p_beta(x|z);
+//  3. generator: Adam on -mean_i log p_beta(x_i | z_post_i) (its clip);
+//  4. prior: Adam on mean f(z_prior) - mean f(z_post);
+//  5. encoder: Adam on mean_i [-log p_beta(x_i|z_i) + lambda (KL(q_phi(.|x_i) || N(0,I)) - f(z_i))],
+//     z_i = mu(x_i) + sigma(x_i) eps_i (free bits on the KL; the f term only when RateAgainstF);
+//     synthesis: Adam on KL(q_psi || p_alpha) up to its constant.
+//
+// Every loss is evaluated at the parameters the iteration started from. The noise comes from two
+// generator states (prior chain and synthesis; posterior chain and encoder) that enter and leave the graph,
+// so that the caller checkpoints them. The updates are applied only when the iteration is sound: neither
+// chain faulted and every loss and gradient norm is finite and below 1e30; otherwise every variable keeps
+// its value and the outputs say why.
+type Iteration struct {
+	parts Parts
+	exec  *model.Exec
+	nData int
+}
+
+// Stats are an iteration's scalar outputs.
+type Stats struct {
+	SumLogP      float64 // sum over the batch of log p_beta(x|z_post)
+	PriorLoss    float64 // mean f(z_prior) - mean f(z_post)
+	FPost        float64
+	FPrior       float64
+	GenNorm      float64 // generator gradient norm before clipping
+	PriorNorm    float64
+	EncLoss      float64 // encoder's negative ELBO up to log Z (0 without the encoder)
+	EncKL        float64 // mean KL(q_phi(z|x) || N(0, I))
+	SynthLoss    float64 // KL(q_psi || p_alpha) up to its constant (0 without the synthesis network)
+	Displacement float64 // mean_i ||z_post_i - z0_i|| of the posterior chains
+}
+
+const numStats = 10
+
+// Inputs are one iteration's inputs besides the parameters.
+type Inputs struct {
+	Data           []any     // the batch's graph inputs, in the family's order
+	PriorSteps     []float32 // [K0] step sizes of the prior chain
+	PosteriorSteps []float32 // [K1] step sizes of the posterior chain (0 past a warm-up's length)
+	PosteriorK     int       // steps of the posterior chain that are on (the rest have size 0)
+	Lambda         float64   // prior weight in the posterior chain and the encoder's rate
+	PriorRNG       *tensors.Tensor
+	PosteriorRNG   *tensors.Tensor
+	Z0             []float32 // the posterior chain's start for StartGiven, flat [N*d]
+	Iteration      int       // for error reports
+}
+
+// Outputs are an iteration's results. Err is a *sampler.ChainError when a chain faulted, or the error of
+// a non-finite loss; the parameters were then left as they were.
+type Outputs struct {
+	Stats        Stats
+	ZPost        []float32 // [N*d]
+	PriorRNG     *tensors.Tensor
+	PosteriorRNG *tensors.Tensor
+	Err          error
+}
+
+// NewIteration compiles the iteration for parts; nData is the number of the family's data inputs.
+func NewIteration(backend compute.Backend, store *model.Store, parts Parts, nData int) (*Iteration, error) {
+	it := &Iteration{parts: parts, nData: nData}
+	exec, err := model.NewExec(backend, store, func(_ *model.Scope, in []*graph.Node) []*graph.Node {
+		return it.build(store, in)
+	})
+	if err != nil {
+		return nil, err
+	}
+	exec.SetMaxCache(64)
+	it.exec = exec
+	return it, nil
+}
+
+// build lays out the graph: inputs (data..., priorSteps, posteriorSteps, posteriorK, lambda, priorRNG,
+// posteriorRNG[, z0]); outputs (stats [numStats], zPost, priorRNG, posteriorRNG, sound, prior fault x4,
+// posterior fault x4).
+func (it *Iteration) build(store *model.Store, in []*graph.Node) []*graph.Node {
+	p := it.parts
+	data := in[:it.nData]
+	rest := in[it.nData:]
+	priorSteps, postSteps, postK, lambda, priorRNG, postRNG := rest[0], rest[1], rest[2], rest[3], rest[4], rest[5]
+	g := priorSteps.Graph()
+	n := data[0].Shape().Dimensions[0]
+	zShape := shapes.Make(dtypes.Float32, n, p.ZDim)
+
+	// The values every loss is evaluated at: the parameters as the iteration found them.
+	var vars []*model.Variable
+	var start []*graph.Node
+	for v := range store.IterVariables() {
+		vars, start = append(vars, v), append(start, v.NodeValue(g))
+	}
+	zero := graph.ScalarZero(g, dtypes.Float32)
+	none := func() sampler.Fault {
+		m1 := graph.BroadcastToDims(graph.Const(g, int32(-1)), n)
+		z32 := graph.BroadcastToDims(graph.Const(g, int32(0)), n)
+		return sampler.Fault{Step: m1, Code: z32, Index: z32, Value: graph.BroadcastToDims(zero, n)}
+	}
+
+	// 1. Prior chain (its start and the synthesis network's draws from the prior stream).
+	var zPrior, synthEps *graph.Node
+	priorRNG, zPrior = graph.RandomNormal(priorRNG, zShape)
+	priorFault := none()
+	if p.Prior.Trainable() {
+		if p.Synth != nil {
+			synthEps = zPrior
+			zPrior = graph.StopGradient(p.Synth.Sample(synthEps))
+		}
+		if p.K0 > 0 {
+			t := sampler.Unroll(p.Prior.Energy, zPrior, priorSteps, graph.Const(g, int32(p.K0)), priorRNG)
+			zPrior, priorRNG, priorFault = t.Z, t.RNG, t.Fault
+		}
+	}
+
+	// 2. Posterior chain.
+	like := p.Gen.Likelihood(data)
+	var z0, encEps, mu, logVar *graph.Node
+	switch p.PosteriorStart {
+	case StartGiven:
+		z0 = rest[6]
+	case StartEncoder:
+		postRNG, encEps = graph.RandomNormal(postRNG, zShape)
+		mu, logVar = p.Encoder.Encode(data)
+		z0 = graph.StopGradient(prior.Reparameterize(mu, logVar, encEps))
+	default:
+		postRNG, z0 = graph.RandomNormal(postRNG, zShape)
+	}
+	zPost, postFault := z0, none()
+	if p.K1 > 0 {
+		energy := func(z *graph.Node) *graph.Node { return graph.Sub(graph.Mul(p.Prior.Energy(z), lambda), like(z)) }
+		t := sampler.Unroll(energy, z0, postSteps, postK, postRNG)
+		zPost, postRNG, postFault = t.Z, t.RNG, t.Fault
+	}
+
+	// 3-5. Losses, all at the starting parameters, then the updates.
+	logp := like(zPost)
+	genLoss := graph.Neg(graph.ReduceAllMean(logp))
+	fPost := graph.ReduceAllMean(p.Prior.F(zPost))
+	fPrior := graph.ReduceAllMean(p.Prior.F(zPrior))
+	priorLoss := graph.Sub(fPrior, fPost)
+	encLoss, encKL, synthLoss := zero, zero, zero
+	if p.Encoder != nil {
+		z := prior.Reparameterize(mu, logVar, encEps)
+		terms := prior.GaussianKLTerms(mu, logVar)
+		kl := prior.FreeBits(terms, p.FreeBits)
+		if p.RateAgainstF {
+			kl = graph.Sub(kl, graph.ReduceAllMean(p.Prior.F(z)))
+		}
+		encLoss = graph.Sub(graph.Mul(lambda, kl), graph.ReduceAllMean(like(z)))
+		encKL = graph.ReduceAllMean(graph.ReduceSum(terms, -1))
+	}
+	if p.Synth != nil {
+		synthLoss = p.Synth.Loss(p.Prior, synthEps)
+	}
+	genNorm := p.GenOpt.Minimize(genLoss)
+	priorNorm := p.PriorOpt.Minimize(priorLoss)
+	if p.Encoder != nil {
+		p.EncOpt.Minimize(encLoss)
+	}
+	if p.Synth != nil {
+		p.SynthOpt.Minimize(synthLoss)
+	}
+	disp := graph.ReduceAllMean(graph.Sqrt(graph.ReduceSum(graph.Square(graph.Sub(zPost, z0)), -1)))
+	stats := []*graph.Node{graph.ReduceAllSum(logp), priorLoss, fPost, fPrior, genNorm, priorNorm, encLoss, encKL, synthLoss, disp}
+
+	// Sound: no chain faulted, every statistic finite and below 1e30. Otherwise nothing moves.
+	sound := graph.LogicalAnd(noFault(priorFault), noFault(postFault))
+	for _, s := range stats {
+		s = graph.ConvertDType(s, dtypes.Float32)
+		sound = graph.LogicalAnd(sound, graph.LogicalAnd(graph.IsFinite(s), graph.LessThan(graph.Abs(s), graph.Const(g, float32(1e30)))))
+	}
+	for i, v := range vars {
+		if now := v.NodeValue(g); now != start[i] {
+			v.SetNodeValue(graph.Where(sound, now, start[i]))
+		}
+	}
+	for i, s := range stats {
+		stats[i] = graph.ConvertDType(s, dtypes.Float32)
+	}
+	out := []*graph.Node{graph.Stack(stats, 0), zPost, priorRNG, postRNG, sound}
+	out = append(out, priorFault.Nodes()...)
+	return append(out, postFault.Nodes()...)
+}
+
+// noFault is true when no chain of f faulted.
+func noFault(f sampler.Fault) *graph.Node {
+	return graph.ReduceLogicalAnd(graph.Equal(f.Step, graph.Const(f.Step.Graph(), int32(-1))), -1)
+}
+
+// Run executes one iteration.
+func (it *Iteration) Run(in Inputs) (*Outputs, error) {
+	p := it.parts
+	if len(in.Data) != it.nData {
+		return nil, fmt.Errorf("iteration: %d data inputs, want %d", len(in.Data), it.nData)
+	}
+	if len(in.PriorSteps) != max(p.K0, 1) || len(in.PosteriorSteps) != max(p.K1, 1) {
+		return nil, fmt.Errorf("iteration: %d prior and %d posterior step sizes, want %d and %d", len(in.PriorSteps), len(in.PosteriorSteps), max(p.K0, 1), max(p.K1, 1))
+	}
+	args := append(append([]any{}, in.Data...),
+		tensors.FromFlatDataAndDimensions(in.PriorSteps, len(in.PriorSteps)),
+		tensors.FromFlatDataAndDimensions(in.PosteriorSteps, len(in.PosteriorSteps)),
+		int32(in.PosteriorK), float32(in.Lambda), in.PriorRNG, in.PosteriorRNG)
+	if p.PosteriorStart == StartGiven {
+		if len(in.Z0)%p.ZDim != 0 || len(in.Z0) == 0 {
+			return nil, fmt.Errorf("iteration: the given chain start has %d values, not a multiple of %d", len(in.Z0), p.ZDim)
+		}
+		args = append(args, tensors.FromFlatDataAndDimensions(in.Z0, len(in.Z0)/p.ZDim, p.ZDim))
+	}
+	res, err := it.exec.Exec(args...)
+	if err != nil {
+		return nil, err
+	}
+	s := tensors.MustCopyFlatData[float32](res[0])
+	f := func(i int) float64 { return float64(s[i]) }
+	out := &Outputs{
+		Stats: Stats{SumLogP: f(0), PriorLoss: f(1), FPost: f(2), FPrior: f(3), GenNorm: f(4), PriorNorm: f(5),
+			EncLoss: f(6), EncKL: f(7), SynthLoss: f(8), Displacement: f(9)},
+		ZPost: tensors.MustCopyFlatData[float32](res[1]), PriorRNG: res[2], PosteriorRNG: res[3],
+	}
+	if tensors.MustCopyFlatData[bool](res[4])[0] {
+		return out, nil
+	}
+	if out.Err = sampler.ReadFault(res[5:9]).Err("prior", in.Iteration, 0, in.PriorSteps); out.Err != nil {
+		return out, nil
+	}
+	if out.Err = sampler.ReadFault(res[9:13]).Err("posterior", in.Iteration, 0, in.PosteriorSteps); out.Err != nil {
+		return out, nil
+	}
+	st := out.Stats
+	out.Err = CheckFinite(in.Iteration, "sum log p(x|z)", st.SumLogP, "prior loss", st.PriorLoss, "generator gradient norm", st.GenNorm,
+		"prior gradient norm", st.PriorNorm, "encoder loss", st.EncLoss, "synthesis loss", st.SynthLoss, "f(z_post)", st.FPost, "f(z_prior)", st.FPrior)
+	if out.Err == nil {
+		out.Err = fmt.Errorf("iteration %d: a statistic is non-finite or beyond 1e30 (%+v); not saving: the last checkpoint is intact", in.Iteration, st)
+	}
+	return out, nil
+}

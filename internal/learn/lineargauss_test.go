@@ -1,0 +1,305 @@
+package learn
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/lebm/lebm/internal/engine"
+	"github.com/lebm/lebm/internal/optim"
+	"github.com/lebm/lebm/prior"
+	"github.com/lebm/lebm/sampler"
+)
+
+// linearGaussian is a third generator family, written as a user would: x = W z + sigma * noise, x in R^D,
+// z in R^d, log p(x|z) = -||x - W z||^2 / (2 sigma^2) - D/2 log(2 pi sigma^2). With the gaussian prior its
+// posterior is Gaussian in closed form: precision A = I + W^T W / sigma^2, mean A^{-1} W^T x / sigma^2.
+type linearGaussian struct {
+	w     *model.Variable // [d, D] (z is a row vector: x = z W)
+	sigma float64
+}
+
+// Likelihood: data = (x [N, D]).
+func (l linearGaussian) Likelihood(data []*graph.Node) func(z *graph.Node) *graph.Node {
+	x := data[0]
+	return func(z *graph.Node) *graph.Node {
+		r := graph.Sub(x, graph.MatMul(z, l.w.NodeValue(z.Graph())))
+		D := float64(x.Shape().Dimensions[1])
+		return graph.AddScalar(graph.MulScalar(graph.ReduceSum(graph.Square(r), -1), -1/(2*l.sigma*l.sigma)),
+			-D/2*math.Log(2*math.Pi*l.sigma*l.sigma))
+	}
+}
+
+const lgD, lgX = 2, 3 // latent and data dimensions
+
+var lgW = []float32{0.8, -0.3, 0.5, 0.2, 0.6, -0.7} // [d, D]
+
+type lgModel struct {
+	store *model.Store
+	prior *prior.Prior
+	gen   linearGaussian
+	it    *Iteration
+}
+
+// newLG builds the family with prior kind, K0/K1 chain lengths and learning rates.
+func newLG(t *testing.T, kind string, k0, k1 int, lrGen, lrPrior float64, start string) *lgModel {
+	t.Helper()
+	backend, err := engine.NewBackend("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := model.NewStore()
+	scope := store.RootScope()
+	p, err := prior.New(scope, kind, lgD, 16, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen := linearGaussian{w: scope.At("generator").VariableWithValue("w", tensors.FromFlatDataAndDimensions(append([]float32(nil), lgW...), lgD, lgX)), sigma: 1}
+	genOpt, err := optim.NewAdam(store, "generator", []*model.Variable{gen.w}, lrGen, 0.5, 0.999, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	priorOpt, err := optim.NewAdam(store, "prior", p.Variables(), lrPrior, 0.5, 0.999, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := NewIteration(backend, store, Parts{Prior: p, PriorOpt: priorOpt, Gen: gen, GenOpt: genOpt, ZDim: lgD,
+		K0: k0, K1: k1, PosteriorStart: start}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &lgModel{store: store, prior: p, gen: gen, it: it}
+}
+
+func rngState(seed uint64) *tensors.Tensor { return sampler.NewRNG(rand.New(rand.NewPCG(seed, 9))) }
+
+// inputs: n copies of x, constant step sizes s.
+func lgInputs(x []float32, n, k0, k1 int, s0, s1 float64, priorSeed, postSeed uint64) Inputs {
+	rows := make([]float32, 0, n*len(x))
+	for i := 0; i < n; i++ {
+		rows = append(rows, x...)
+	}
+	return Inputs{Data: []any{tensors.FromFlatDataAndDimensions(rows, n, len(x))},
+		PriorSteps: sampler.Steps(sampler.Constant(s0), k0, max(k0, 1)), PosteriorSteps: sampler.Steps(sampler.Constant(s1), k1, max(k1, 1)),
+		PosteriorK: k1, Lambda: 1, PriorRNG: rngState(priorSeed), PosteriorRNG: rngState(postSeed), Iteration: 1}
+}
+
+// TestPosteriorChainMatchesClosedForm: with the gaussian prior, the posterior chain's end points (a long
+// chain of step s) have the mean of the closed-form posterior, mu = A^{-1} W^T x / sigma^2, and the
+// covariance of the discretised chain's stationary law, (A (I - h A / 2))^{-1} with h = s^2 / 2 (the
+// exact posterior covariance A^{-1} as s -> 0): both checked against their standard errors over N chains.
+func TestPosteriorChainMatchesClosedForm(t *testing.T) {
+	const N, K, s = 4000, 300, 0.6
+	m := newLG(t, prior.Gaussian, 0, K, 0, 0, StartNoise)
+	x := []float32{1.2, -0.4, 0.9}
+	out, err := m.it.Run(lgInputs(x, N, 0, K, 0, s, 1, 2))
+	if err != nil || out.Err != nil {
+		t.Fatal(err, out.Err)
+	}
+	// A = I + W W^T (W is [d, D] here), b = W x.
+	var A [lgD][lgD]float64
+	var b [lgD]float64
+	for i := 0; i < lgD; i++ {
+		A[i][i] = 1
+		for j := 0; j < lgD; j++ {
+			for k := 0; k < lgX; k++ {
+				A[i][j] += float64(lgW[i*lgX+k]) * float64(lgW[j*lgX+k])
+			}
+		}
+		for k := 0; k < lgX; k++ {
+			b[i] += float64(lgW[i*lgX+k]) * float64(x[k])
+		}
+	}
+	inv := func(M [lgD][lgD]float64) [lgD][lgD]float64 {
+		det := M[0][0]*M[1][1] - M[0][1]*M[1][0]
+		return [lgD][lgD]float64{{M[1][1] / det, -M[0][1] / det}, {-M[1][0] / det, M[0][0] / det}}
+	}
+	Ainv := inv(A)
+	mu := [lgD]float64{Ainv[0][0]*b[0] + Ainv[0][1]*b[1], Ainv[1][0]*b[0] + Ainv[1][1]*b[1]}
+	h := s * s / 2
+	var M [lgD][lgD]float64 // A (I - h A / 2) = A - h A^2 / 2
+	for i := 0; i < lgD; i++ {
+		for j := 0; j < lgD; j++ {
+			M[i][j] = A[i][j]
+			for k := 0; k < lgD; k++ {
+				M[i][j] -= h / 2 * A[i][k] * A[k][j]
+			}
+		}
+	}
+	C := inv(M)
+	var mean [lgD]float64
+	var cov [lgD][lgD]float64
+	for r := 0; r < N; r++ {
+		for i := 0; i < lgD; i++ {
+			mean[i] += float64(out.ZPost[r*lgD+i]) / N
+		}
+	}
+	for r := 0; r < N; r++ {
+		for i := 0; i < lgD; i++ {
+			for j := 0; j < lgD; j++ {
+				cov[i][j] += (float64(out.ZPost[r*lgD+i]) - mean[i]) * (float64(out.ZPost[r*lgD+j]) - mean[j]) / (N - 1)
+			}
+		}
+	}
+	for i := 0; i < lgD; i++ {
+		if se := math.Sqrt(C[i][i] / N); math.Abs(mean[i]-mu[i]) > 4*se {
+			t.Errorf("posterior mean[%d] %.4f, closed form %.4f ± %.4f", i, mean[i], mu[i], 4*se)
+		}
+		for j := 0; j < lgD; j++ {
+			// Var of a sample covariance of Gaussians: (C_ij^2 + C_ii C_jj) / N.
+			se := math.Sqrt((C[i][j]*C[i][j] + C[i][i]*C[j][j]) / N)
+			if math.Abs(cov[i][j]-C[i][j]) > 4*se {
+				t.Errorf("posterior cov[%d][%d] %.4f, closed form %.4f ± %.4f (exact posterior %.4f)", i, j, cov[i][j], C[i][j], 4*se, Ainv[i][j])
+			}
+		}
+	}
+	// The step is large enough that the discretised chain's covariance differs from the exact posterior's
+	// by more than the tolerance: the test can tell the two apart.
+	if math.Abs(C[0][0]-Ainv[0][0]) < 4*math.Sqrt(2*C[0][0]*C[0][0]/N) {
+		t.Fatalf("test design: step-size bias %.4f is within the tolerance", C[0][0]-Ainv[0][0])
+	}
+}
+
+// values reads every variable of the store.
+func values(t *testing.T, store *model.Store) map[string][]float32 {
+	t.Helper()
+	out := map[string][]float32{}
+	for v := range store.IterVariables() {
+		val, err := v.Value()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if val.DType().IsFloat() {
+			out[v.Path()] = tensors.MustCopyFlatData[float32](val)
+		}
+	}
+	return out
+}
+
+func changed(before, after map[string][]float32) map[string]bool {
+	out := map[string]bool{}
+	for k, a := range after {
+		b := before[k]
+		for i := range a {
+			if a[i] != b[i] {
+				out[k] = true
+				break
+			}
+		}
+	}
+	return out
+}
+
+// TestLearningRuleWiring: with z_post = z_prior (no chain steps, both starts drawn from the same
+// generator state) the prior loss and its gradient are 0 and the prior's variables do not move; each
+// update touches only its own variables; and one step lowers the generator's loss and raises
+// f(z_post) - f(z_prior) at the same z (the learning rule's signs).
+func TestLearningRuleWiring(t *testing.T) {
+	x := []float32{1.2, -0.4, 0.9}
+	m := newLG(t, prior.EBM, 0, 0, 1e-2, 1e-2, StartNoise)
+	priorVars := map[string]bool{}
+	for _, v := range m.prior.Variables() {
+		priorVars[v.Path()] = true
+	}
+	isPrior := func(p string) bool { return priorVars[p] }
+	isGen := func(p string) bool { return p == m.gen.w.Path() }
+
+	before := values(t, m.store)
+	out, err := m.it.Run(lgInputs(x, 64, 0, 0, 0, 0, 5, 5)) // same state: z_post = z_prior
+	if err != nil || out.Err != nil {
+		t.Fatal(err, out.Err)
+	}
+	if out.Stats.PriorLoss != 0 || out.Stats.PriorNorm != 0 {
+		t.Fatalf("z_post = z_prior: prior loss %g, gradient norm %g, want 0", out.Stats.PriorLoss, out.Stats.PriorNorm)
+	}
+	for k := range changed(before, values(t, m.store)) {
+		if isPrior(k) {
+			t.Errorf("z_post = z_prior moved the prior's variable %s", k)
+		}
+	}
+
+	for _, c := range []struct {
+		name           string
+		lrGen, lrPrior float64
+		moves, stays   func(string) bool
+	}{
+		{"generator only", 1e-2, 0, isGen, isPrior},
+		{"prior only", 0, 1e-2, isPrior, isGen},
+	} {
+		m := newLG(t, prior.EBM, 0, 0, c.lrGen, c.lrPrior, StartNoise)
+		before := values(t, m.store)
+		in := lgInputs(x, 64, 0, 0, 0, 0, 5, 6)
+		first, err := m.it.Run(in)
+		if err != nil || first.Err != nil {
+			t.Fatal(err, first.Err)
+		}
+		ch := changed(before, values(t, m.store))
+		moved := false
+		for k := range ch {
+			if c.stays(k) {
+				t.Errorf("%s: %s moved", c.name, k)
+			}
+			moved = moved || c.moves(k)
+		}
+		if !moved {
+			t.Errorf("%s: no variable of the updated part moved (%v)", c.name, ch)
+		}
+		// The same z again (no chain steps, the same generator states): the losses at the new parameters.
+		second, err := m.it.Run(in)
+		if err != nil || second.Err != nil {
+			t.Fatal(err, second.Err)
+		}
+		if c.lrGen > 0 && !(second.Stats.SumLogP > first.Stats.SumLogP) {
+			t.Errorf("generator step did not raise sum log p(x|z_post): %g -> %g", first.Stats.SumLogP, second.Stats.SumLogP)
+		}
+		gap := func(s Stats) float64 { return s.FPost - s.FPrior }
+		if c.lrPrior > 0 && !(gap(second.Stats) > gap(first.Stats)) {
+			t.Errorf("prior step did not raise f(z_post) - f(z_prior): %g -> %g", gap(first.Stats), gap(second.Stats))
+		}
+	}
+}
+
+// TestUnsoundIterationMovesNothing: an exploding posterior chain is reported with its step and step size,
+// and no variable (nor any optimizer state) changes.
+func TestUnsoundIterationMovesNothing(t *testing.T) {
+	m := newLG(t, prior.EBM, 3, 5, 1e-2, 1e-2, StartNoise)
+	before := values(t, m.store)
+	in := lgInputs([]float32{1, 2, 3}, 8, 3, 5, 0.1, 1e4, 1, 2)
+	out, err := m.it.Run(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ce *sampler.ChainError
+	if !errors.As(out.Err, &ce) || ce.Chain != "posterior" || ce.StepSize != 1e4 || ce.Iteration != 1 {
+		t.Fatalf("want a posterior ChainError at step size 1e4, got %v", out.Err)
+	}
+	if ch := changed(before, values(t, m.store)); len(ch) > 0 {
+		t.Fatalf("an unsound iteration changed %v", ch)
+	}
+}
+
+// TestGivenStartAndSwitchedOffSteps: with StartGiven the chain starts at Z0; steps past PosteriorK have
+// size 0 and leave z unchanged, so a 4-step graph with 0 steps on returns Z0 exactly.
+func TestGivenStartAndSwitchedOffSteps(t *testing.T) {
+	m := newLG(t, prior.Gaussian, 0, 4, 0, 0, StartGiven)
+	in := lgInputs([]float32{1, 2, 3}, 3, 0, 4, 0, 0.2, 1, 2)
+	in.PosteriorK = 0
+	in.PosteriorSteps = sampler.Steps(sampler.Constant(0.2), 0, 4)
+	in.Z0 = []float32{1, 2, 3, 4, 5, 6}
+	out, err := m.it.Run(in)
+	if err != nil || out.Err != nil {
+		t.Fatal(err, out.Err)
+	}
+	for i, v := range in.Z0 {
+		if out.ZPost[i] != v {
+			t.Fatalf("z_post %v, want the given start %v", out.ZPost, in.Z0)
+		}
+	}
+	if out.Stats.Displacement != 0 {
+		t.Fatalf("displacement %g, want 0", out.Stats.Displacement)
+	}
+}
