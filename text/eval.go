@@ -457,6 +457,7 @@ func activeUnits(muVar, noise []float64) (au, corrected int) {
 	}
 	return
 }
+
 // meanDistance is mean_i ||a_i - b_i|| over the rows of a, b (flat [N*d]).
 func meanDistance(a, b []float32, d int) float64 {
 	n := len(a) / d
@@ -471,4 +472,3 @@ func meanDistance(a, b []float32, d int) float64 {
 	}
 	return total / float64(n)
 }
-
