@@ -7,7 +7,6 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/lebm/lebm/internal/ckpt"
-	"github.com/lebm/lebm/internal/optim"
 )
 
 // Files of an image checkpoint, besides the variables (see internal/ckpt). The hyperparameter file has the
@@ -27,8 +26,9 @@ type RunInfo struct {
 	Format string `json:"format"` // reader: embedded, mnist, cifar10, svhn or folder
 }
 
-// Save writes a checkpoint of the model and the trainer state into runDir atomically.
-func Save(runDir string, m *Model, info RunInfo, state TrainState) (string, error) {
+// Save writes a checkpoint of the model and the trainer state into runDir atomically; extra are more files
+// to store with it (Trainer.Files: the persistent chains).
+func Save(runDir string, m *Model, info RunInfo, state TrainState, extra map[string][]byte) (string, error) {
 	info.Family, info.Config = Family, m.Config
 	hp, err := json.MarshalIndent(info, "", " ")
 	if err != nil {
@@ -38,7 +38,11 @@ func Save(runDir string, m *Model, info RunInfo, state TrainState) (string, erro
 	if err != nil {
 		return "", err
 	}
-	return ckpt.Save(runDir, state.Step, m.Ctx, map[string][]byte{HParamsFile: hp, StateFile: st}, KeepCheckpoints)
+	files := map[string][]byte{HParamsFile: hp, StateFile: st}
+	for k, v := range extra {
+		files[k] = v
+	}
+	return ckpt.Save(runDir, state.Step, m.Ctx, files, KeepCheckpoints)
 }
 
 // Load opens an image checkpoint (a run directory or a step directory): verifies it, rebuilds the model
@@ -57,7 +61,7 @@ func Load(backend compute.Backend, path string) (*Model, RunInfo, TrainState, st
 	if err != nil {
 		return nil, info, state, "", fmt.Errorf("checkpoint %s: %w", dir, err)
 	}
-	if err := ckpt.LoadVariables(dir, m.Ctx, optim.Legacy(m.genOpt, m.priorOpt)); err != nil {
+	if err := ckpt.LoadVariables(dir, m.Ctx, m.Legacy()); err != nil {
 		return nil, info, state, "", err
 	}
 	return m, info, state, dir, nil

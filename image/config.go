@@ -14,9 +14,11 @@ package image
 import (
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 
 	"github.com/lebm/lebm/internal/engine"
+	"github.com/lebm/lebm/internal/learn"
 	"github.com/lebm/lebm/prior"
 )
 
@@ -24,7 +26,8 @@ import (
 type Layer struct{ K, S, P, Out int }
 
 // Config holds every hyperparameter of an image model and its training; it is stored in the checkpoint
-// (hparams.json), so that eval, sample, reconstruct and anomaly need no architecture flags.
+// (hparams.json), so that eval, sample, reconstruct and anomaly need no architecture flags. The prior,
+// chain, optimizer and run hyperparameters are the families' shared learn.Config (inlined in the JSON).
 type Config struct {
 	Preset string `json:"preset"`
 
@@ -33,31 +36,13 @@ type Config struct {
 	Height   int     `json:"height"`
 	Width    int     `json:"width"`
 	Channels int     `json:"channels"`
-	NGF      int     `json:"ngf"`       // generator feature width (Table 2)
-	ZDim     int     `json:"z_dim"`     // latent size d
-	Prior    string  `json:"prior"`     // "ebm" or "gaussian"
-	EBMWidth int     `json:"ebm_width"` // nef: hidden width of f_alpha (Table 2)
-	Sigma    float64 `json:"sigma"`     // standard deviation of the Gaussian likelihood
+	NGF      int     `json:"ngf"`   // generator feature width (Table 2)
+	Sigma    float64 `json:"sigma"` // standard deviation of the Gaussian likelihood
 
-	// Short-run Langevin chains (DESIGN.md).
-	K0 int     `json:"k0"`
-	S0 float64 `json:"s0"`
-	K1 int     `json:"k1"`
-	S1 float64 `json:"s1"`
+	// Data.
+	HoldOut int `json:"hold_out"` // class left out of training (MNIST anomaly protocol); -1 = none
 
-	// Optimisation: Adam with betas (Beta1, Beta2), no gradient clipping (the authors' image code).
-	LRGen   float64 `json:"lr_gen"`
-	LRPrior float64 `json:"lr_prior"`
-	Beta1   float64 `json:"beta1"`
-	Beta2   float64 `json:"beta2"`
-
-	// Data and run.
-	Batch      int    `json:"batch"`
-	HoldOut    int    `json:"hold_out"` // class left out of training (MNIST anomaly protocol); -1 = none
-	Iterations int    `json:"iterations"`
-	Seed       uint64 `json:"seed"`
-	SaveEvery  int    `json:"save_every"`
-	LogEvery   int    `json:"log_every"`
+	learn.Config
 }
 
 // Defaults from DESIGN.md and the authors' image code.
@@ -76,12 +61,12 @@ const (
 )
 
 func base() Config {
-	return Config{
-		Prior: prior.EBM, EBMWidth: prior.DefaultWidth, Sigma: DefaultSigma,
+	return Config{Sigma: DefaultSigma, HoldOut: -1, Config: learn.Config{
+		Prior: prior.EBM, EBMWidth: prior.DefaultWidth,
 		K0: DefaultK0, S0: DefaultS0, K1: DefaultK1, S1: DefaultS1,
 		LRGen: DefaultLRGen, LRPrior: DefaultLRPrior, Beta1: DefaultBeta1, Beta2: DefaultBeta2,
-		Batch: DefaultBatch, HoldOut: -1, Iterations: 50000, Seed: 1, SaveEvery: 1000, LogEvery: 50,
-	}
+		Batch: DefaultBatch, Iterations: 50000, Seed: 1, SaveEvery: 1000, LogEvery: 50,
+	}}
 }
 
 // Presets: Table 2 of the paper (SVHN ngf 64, z 100; CIFAR-10 ngf 128, z 128, K1 = 40 from Table 1;
@@ -170,27 +155,21 @@ func (c *Config) Layers() ([]Layer, error) {
 // Pixels is H*W*C.
 func (c *Config) Pixels() int { return c.Height * c.Width * c.Channels }
 
-// Validate checks that the configuration is usable.
+// Validate checks that the configuration is usable: the shared hyperparameters, then the image family's.
 func (c *Config) Validate() error {
+	if err := c.Config.Validate(); err != nil {
+		return err
+	}
 	type check struct {
 		ok  bool
 		msg string
 	}
 	for _, ch := range []check{
 		{c.NGF > 0, "ngf must be positive"},
-		{c.ZDim > 0, "z dimension must be positive"},
 		{c.Channels == 1 || c.Channels == 3, "channels must be 1 or 3"},
-		{c.Prior == prior.EBM || c.Prior == prior.Gaussian, fmt.Sprintf("prior must be %q or %q, got %q", prior.EBM, prior.Gaussian, c.Prior)},
-		{c.Prior == prior.Gaussian || c.EBMWidth > 0, "EBM width (nef) must be positive"},
-		{c.Sigma > 0, "likelihood sigma must be positive"},
-		{c.K0 >= 0 && c.K1 >= 0, "chain lengths K0, K1 must be >= 0"},
-		{c.S0 > 0 && c.S1 > 0, "step sizes s0, s1 must be positive"},
-		{c.LRGen > 0 && c.LRPrior >= 0, "learning rates must be positive"},
-		{c.Beta1 >= 0 && c.Beta1 < 1 && c.Beta2 >= 0 && c.Beta2 < 1, "Adam betas must be in [0, 1)"},
-		{c.Batch > 0, "batch size must be positive"},
+		{c.Sigma > 0 && !math.IsInf(c.Sigma, 0), "likelihood sigma must be positive and finite"},
 		{c.HoldOut >= -1, "held-out class must be -1 (none) or a class label"},
-		{c.Iterations >= 0, "iterations must be >= 0"},
-		{c.SaveEvery > 0 && c.LogEvery > 0, "save and log intervals must be positive"},
+		{!c.HasEncoder(), "the image family has no inference network: --posterior-init encoder is for text"},
 	} {
 		if !ch.ok {
 			return fmt.Errorf("invalid configuration: %s", ch.msg)

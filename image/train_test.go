@@ -108,7 +108,7 @@ func TestResumeEquivalence(t *testing.T) {
 				t.Fatal(err)
 			}
 			run := t.TempDir()
-			if _, err := Save(run, b.Model, RunInfo{Format: corpora.FormatEmbedded}, st); err != nil {
+			if _, err := Save(run, b.Model, RunInfo{Format: corpora.FormatEmbedded}, st, nil); err != nil {
 				t.Fatal(err)
 			}
 			m, info, st2, _, err := Load(b.Model.Backend, run)

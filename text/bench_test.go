@@ -1,6 +1,7 @@
 package text
 
 import (
+	"github.com/lebm/lebm/internal/learn"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -68,7 +69,7 @@ func benchIterations(b *testing.B, cfg Config, corpus *corpora.Corpus, bucket in
 	if _, err := tr.Step(); err != nil { // compile
 		b.Fatal(err)
 	}
-	tr.Timing = Timing{}
+	tr.Timing = learn.Timing{}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := tr.Step(); err != nil {
@@ -96,10 +97,12 @@ func BenchmarkInference(b *testing.B) {
 		mod  func(*Config)
 	}{
 		{"paper_noise_K1_20", func(*Config) {}},
-		{"persistent_K1_20", func(c *Config) { c.PosteriorInit = InitPersistent }},
-		{"encoder_K1_5", func(c *Config) { c.PosteriorInit, c.K1, c.FreeBits = InitEncoder, 5, 0.1 }},
-		{"encoder_K1_0", func(c *Config) { c.PosteriorInit, c.K1 = InitEncoder, 0 }},
-		{"encoder_K1_0_synthesis_K0_20", func(c *Config) { c.PosteriorInit, c.K1, c.PriorInit, c.K0 = InitEncoder, 0, InitSynthesis, 20 }},
+		{"persistent_K1_20", func(c *Config) { c.PosteriorInit = learn.InitPersistent }},
+		{"encoder_K1_5", func(c *Config) { c.PosteriorInit, c.K1, c.FreeBits = learn.InitEncoder, 5, 0.1 }},
+		{"encoder_K1_0", func(c *Config) { c.PosteriorInit, c.K1 = learn.InitEncoder, 0 }},
+		{"encoder_K1_0_synthesis_K0_20", func(c *Config) {
+			c.PosteriorInit, c.K1, c.PriorInit, c.K0 = learn.InitEncoder, 0, learn.InitSynthesis, 20
+		}},
 		{"word_dropout_0.4", func(c *Config) { c.WordDropout = 0.4 }},
 	} {
 		b.Run(c.name, func(b *testing.B) {

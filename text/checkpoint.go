@@ -8,7 +8,6 @@ import (
 	"github.com/gomlx/compute"
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/internal/ckpt"
-	"github.com/lebm/lebm/internal/optim"
 )
 
 // Files of a text checkpoint, besides the variables (see internal/ckpt).
@@ -66,7 +65,7 @@ func Load(backend compute.Backend, path string) (*Model, RunInfo, TrainState, st
 	if err != nil {
 		return nil, info, state, "", fmt.Errorf("checkpoint %s: %w", dir, err)
 	}
-	if err := ckpt.LoadVariables(dir, m.Ctx, optim.Legacy(m.genOpt, m.priorOpt, m.encOpt, m.synthOpt)); err != nil {
+	if err := ckpt.LoadVariables(dir, m.Ctx, m.Legacy()); err != nil {
 		return nil, info, state, "", err
 	}
 	return m, info, state, dir, nil

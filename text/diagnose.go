@@ -2,6 +2,7 @@ package text
 
 import (
 	"fmt"
+	"github.com/lebm/lebm/internal/learn"
 	"math"
 	"strings"
 
@@ -75,7 +76,7 @@ func diagnosisOf(res *EvalResult, cfg Config) *Diagnosis {
 		ValidNLL: res.NLL, ValidPPL: res.PPL, Recon: res.Recon, Gap: res.NLL - res.Recon,
 		MI: res.MI, MIFloor: res.MIFloor, AUCorrected: res.AUCorrected, AUCorrectedFloor: res.AUCorrectedFlr, ZDim: cfg.ZDim,
 		Displacement: res.Displacement, EncoderMI: res.EncoderMI, EncoderAU: res.EncoderAU,
-		NoiseDisplacement: NoiseDisplacement(cfg.ZDim, res.Settings.Steps, StepSchedule(res.Settings.StepSize, cfg.S1End))}
+		NoiseDisplacement: NoiseDisplacement(cfg.ZDim, res.Settings.Steps, learn.StepSchedule(res.Settings.StepSize, cfg.S1End))}
 	d.Collapsed = d.MI-d.MIFloor < CollapseMIMargin && d.AUCorrected <= d.AUCorrectedFloor
 	return d
 }

@@ -1,6 +1,7 @@
 package text
 
 import (
+	"github.com/lebm/lebm/internal/learn"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -106,7 +107,7 @@ func TestDiagnosisConstructed(t *testing.T) {
 // TestNoiseDisplacement checks the analytic displacement against simulated chains on N(0, I).
 func TestNoiseDisplacement(t *testing.T) {
 	const d, K, n = 4, 20, 20000
-	sched := StepSchedule(0.3, 0.05)
+	sched := learn.StepSchedule(0.3, 0.05)
 	rng := newRNG(7)
 	var sum float64
 	for i := 0; i < n; i++ {
@@ -137,7 +138,7 @@ func newRNG(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed+1))
 // and active units; one whose mean weights are zero has MI 0 and no active unit.
 func TestEncoderStats(t *testing.T) {
 	cfg := smallConfig()
-	cfg.PosteriorInit = InitEncoder
+	cfg.PosteriorInit = learn.InitEncoder
 	tr, _ := newTrainer(t, cfg)
 	m := tr.Model
 	ds := corpora.NewDatasetFromIDs(tr.Data.Examples[:200], cfg.MaxLen)

@@ -231,15 +231,12 @@ func (m *Model) fitAndScore(ds *corpora.Dataset, idx []int, ec EvalConfig, logZ 
 				}
 			}
 			batch := ds.MakeBatch(rows, T)
-			b, err := m.prepare(batch)
-			if err != nil {
-				return nil, err
-			}
+			data := batchArgs(batch)
 			z0, err := m.chainStart(batch, rng)
 			if err != nil {
 				return nil, err
 			}
-			z, err := m.inferPrepared(b, z0, ec.Steps, StepSchedule(ec.StepSize, m.Config.S1End), 1, rng, -1)
+			z, err := m.Core.InferPosterior(data, batch.Size, z0, ec.Steps, ec.StepSize, 1, rng, -1)
 			if err != nil {
 				return nil, err
 			}
@@ -290,7 +287,7 @@ func (m *Model) fitAndScore(ds *corpora.Dataset, idx []int, ec EvalConfig, logZ 
 					}
 					logq[r] = lq
 				}
-				lpx, err := m.logPXPrepared(b, zs)
+				lpx, err := m.Core.LogPX(data, zs, batch.Size)
 				if err != nil {
 					return nil, err
 				}

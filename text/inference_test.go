@@ -1,17 +1,18 @@
 package text
 
 import (
+	"github.com/lebm/lebm/internal/learn"
 	"math"
 	"strings"
 	"testing"
 )
 
 func TestStepSchedule(t *testing.T) {
-	c := StepSchedule(0.1, 0)
+	c := learn.StepSchedule(0.1, 0)
 	if c(0, 20) != 0.1 || c(19, 20) != 0.1 {
 		t.Fatal("constant schedule")
 	}
-	g := StepSchedule(0.4, 0.1)
+	g := learn.StepSchedule(0.4, 0.1)
 	if math.Abs(g(0, 5)-0.4) > 1e-12 || math.Abs(g(4, 5)-0.1) > 1e-12 || math.Abs(g(2, 5)-0.2) > 1e-12 {
 		t.Fatalf("geometric schedule: %v %v %v", g(0, 5), g(2, 5), g(4, 5))
 	}
@@ -48,7 +49,7 @@ func TestInferenceConfigValidation(t *testing.T) {
 	}{
 		{func(c *Config) { c.PosteriorInit = "amortised" }, "posterior init"},
 		{func(c *Config) { c.PriorInit = "encoder" }, "prior init"},
-		{func(c *Config) { c.PriorInit, c.Prior = InitSynthesis, "gaussian" }, "synthesis network needs the ebm prior"},
+		{func(c *Config) { c.PriorInit, c.Prior = learn.InitSynthesis, "gaussian" }, "synthesis network needs the ebm prior"},
 		{func(c *Config) { c.S1End = -1 }, "final step sizes"},
 		{func(c *Config) { c.EncoderRate = "prior" }, "encoder rate"},
 		{func(c *Config) { c.FreeBits = 0.1 }, "free bits apply to the inference network"},
@@ -62,7 +63,7 @@ func TestInferenceConfigValidation(t *testing.T) {
 		}
 	}
 	ok := smallConfig()
-	ok.PosteriorInit, ok.PriorInit = InitEncoder, InitSynthesis
+	ok.PosteriorInit, ok.PriorInit = learn.InitEncoder, learn.InitSynthesis
 	if err := ok.Validate(); err != nil {
 		t.Error(err)
 	}

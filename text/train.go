@@ -4,36 +4,17 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"time"
-
-	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/internal/learn"
-	"github.com/lebm/lebm/sampler"
 )
 
-// TrainState is where a run is: saved with every checkpoint so that a resumed run continues exactly.
+// TrainState is where a run is: the core's state and word dropout's generator.
 type TrainState struct {
-	Step  int `json:"step"`  // completed iterations
-	Epoch int `json:"epoch"` // current epoch of the deterministic batch order
-	Pos   int `json:"pos"`   // next batch within the epoch
-	// PCG states of the noise generators of the prior chain and of the posterior chain. They are separate
-	// streams so that, with the same seed, an EBM-prior run and its gaussian-prior ablation see the same
-	// posterior-chain noise (common random numbers: their difference is the prior's, not the noise's).
-	PriorRNG     []byte `json:"prior_rng"`
-	PosteriorRNG []byte `json:"posterior_rng"`
-	DropoutRNG   []byte `json:"dropout_rng,omitempty"` // word dropout's generator (absent before it existed)
-	// Philox states of the chains' device noise (absent before the chains moved into the graph: see
-	// learn.DeviceRNG). The PCG posterior stream above still draws the persistent chains' first starts.
-	PriorChainRNG     []uint64 `json:"prior_chain_rng,omitempty"`
-	PosteriorChainRNG []uint64 `json:"posterior_chain_rng,omitempty"`
+	learn.State
+	DropoutRNG []byte `json:"dropout_rng,omitempty"` // word dropout's generator (absent before it existed)
 }
-
-// Timing splits the cost of iterations into the learning iteration's parts (the families share it).
-type Timing = learn.Timing
 
 // IterStats describes one learning iteration.
 type IterStats struct {
@@ -53,24 +34,19 @@ type IterStats struct {
 	EncoderKL       float64 `json:"encoder_kl,omitempty"`     // mean KL(q_phi(z|x) || N(0, I))
 	SynthesisLoss   float64 `json:"synthesis_loss,omitempty"` // KL(q_psi || p_alpha) up to a constant
 	IterationS      float64 `json:"iteration_s"`              // the compiled iteration: both chains and every update
-	HostS           float64 `json:"host_s"`                   // the batch and the statistics, on the host
+	HostS           float64 `json:"host_s"`                   // the batch, on the host
 }
 
-// Trainer runs the learning iteration of DESIGN.md over a training set.
+// Trainer runs the learning iteration (learn.Trainer) over a training set of sentences.
 type Trainer struct {
-	Model  *Model
-	Data   *corpora.Dataset
-	State  TrainState
-	Timing Timing
-	Log    io.Writer // JSON-lines log of IterStats every Config.LogEvery iterations (nil: none)
-	// Persist holds the persistent posterior chains (PosteriorInit = "persistent"; nil otherwise).
-	Persist *Persistent
+	*learn.Trainer
+	Model *Model
+	Data  *corpora.Dataset
+	Log   io.Writer // JSON-lines log of IterStats every Config.LogEvery iterations (nil: none)
 
-	rng               *learn.Streams  // host noise: the persistent chains' first starts
-	priorDev, postDev *tensors.Tensor // the chains' device generator states
-	dropPCG           *rand.PCG       // word dropout's generator
-	dropRNG           *rand.Rand
-	batches           corpora.Cursor
+	dropPCG *rand.PCG // word dropout's generator
+	dropRNG *rand.Rand
+	batches corpora.Cursor
 }
 
 // NewTrainer starts a run (state nil) or continues one from state.
@@ -79,9 +55,9 @@ func NewTrainer(m *Model, data *corpora.Dataset, state *TrainState) (*Trainer, e
 		return nil, fmt.Errorf("training set is empty")
 	}
 	t := &Trainer{Model: m, Data: data, dropPCG: rand.NewPCG(m.Config.Seed, 0xc4a3)}
-	var prior, post []byte
+	var core *learn.State
 	if state != nil {
-		t.State, prior, post = *state, state.PriorRNG, state.PosteriorRNG
+		core = &state.State
 		if len(state.DropoutRNG) > 0 {
 			if err := t.dropPCG.UnmarshalBinary(state.DropoutRNG); err != nil {
 				return nil, fmt.Errorf("resume: bad word-dropout generator state: %w", err)
@@ -89,56 +65,15 @@ func NewTrainer(m *Model, data *corpora.Dataset, state *TrainState) (*Trainer, e
 		}
 	}
 	var err error
-	if t.rng, err = learn.NewStreams(m.Config.Seed, prior, post); err != nil {
-		return nil, err
-	}
-	var priorDev, postDev []uint64
-	if state != nil {
-		priorDev, postDev = state.PriorChainRNG, state.PosteriorChainRNG
-	}
-	if t.priorDev, err = learn.DeviceRNG(m.Config.Seed, learn.PriorDeviceStream, t.State.Step, priorDev); err != nil {
-		return nil, err
-	}
-	if t.postDev, err = learn.DeviceRNG(m.Config.Seed, learn.PosteriorDeviceStream, t.State.Step, postDev); err != nil {
+	if t.Trainer, err = learn.NewTrainer(m.Core, len(data.Examples), core); err != nil {
 		return nil, err
 	}
 	t.dropRNG = rand.New(t.dropPCG)
 	t.batches = corpora.Cursor{Seed: m.Config.Seed, Batch: m.Config.Batch, Epoch: t.State.Epoch, Pos: t.State.Pos}
-	if m.Config.PosteriorStart() == InitPersistent {
-		t.Persist = NewPersistent(len(data.Examples), m.Config.ZDim)
-	}
 	return t, nil
 }
 
-// RestorePersistent reads the persistent chains saved in checkpoint directory dir (a no-op when the run
-// does not use them).
-func (t *Trainer) RestorePersistent(dir string) error {
-	if t.Persist == nil {
-		return nil
-	}
-	path := filepath.Join(dir, PersistentFile)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("resume: the run uses persistent chains but %w", err)
-	}
-	p, err := UnmarshalPersistent(data, t.Persist.N, t.Persist.D, path)
-	if err != nil {
-		return err
-	}
-	t.Persist = p
-	return nil
-}
-
-// Files are the trainer's own checkpoint files besides the state (the persistent chains).
-func (t *Trainer) Files() (map[string][]byte, error) {
-	if t.Persist == nil {
-		return nil, nil
-	}
-	b, err := t.Persist.MarshalBinary()
-	return map[string][]byte{PersistentFile: b}, err
-}
-
-// Step runs one learning iteration (learn.Iteration, one compiled graph):
+// Step runs one learning iteration (learn.Trainer.Step, one compiled graph) on the next batch:
 //  1. prior chain: z ~ N(0, I) (or q_psi), K0 Langevin steps of size s0 on E_alpha(z)  (skipped for the
 //     gaussian prior)
 //  2. posterior chain: z ~ N(0, I) (or the example's persistent state, or q_phi(z|x)), K1 steps of size s1
@@ -147,56 +82,27 @@ func (t *Trainer) Files() (map[string][]byte, error) {
 //  4. prior update: Adam on mean f(z_prior) - mean f(z_post)
 //  5. amortized networks, when present: encoder on its negative ELBO, synthesis network on KL(q_psi||p_alpha)
 func (t *Trainer) Step() (IterStats, error) {
-	m := t.Model
-	cfg := m.Config
-	t0 := time.Now()
+	started := time.Now()
 	b := t.batches.Next(t.Data)
-	if cfg.WordDropout > 0 {
-		b = dropWords(b, cfg.WordDropout, t.dropRNG)
+	if t.Model.Config.WordDropout > 0 {
+		b = dropWords(b, t.Model.Config.WordDropout, t.dropRNG)
 	}
-	iter := t.State.Step + 1
-	lambda, k1 := cfg.PriorWeight(iter), cfg.PosteriorSteps(iter)
-	in := learn.Inputs{Data: batchArgs(b),
-		PriorSteps:     sampler.Steps(StepSchedule(cfg.S0, cfg.S0End), cfg.K0, max(cfg.K0, 1)),
-		PosteriorSteps: sampler.Steps(StepSchedule(cfg.S1, cfg.S1End), k1, max(cfg.posteriorGraphSteps(), 1)),
-		PosteriorK:     k1, Lambda: lambda, PriorRNG: t.priorDev, PosteriorRNG: t.postDev, Iteration: iter}
-	if t.Persist != nil {
-		var err error
-		if in.Z0, err = t.Persist.Start(b.Rows, t.rng.Posterior); err != nil {
-			return IterStats{}, err
-		}
-	}
-	t1 := time.Now()
-	out, err := m.iteration.Run(in)
+	s, err := t.Trainer.Step(learn.Batch{Data: batchArgs(b), Rows: b.Rows, Size: b.Size}, started)
 	if err != nil {
 		return IterStats{}, err
-	}
-	t2 := time.Now()
-	if out.Err != nil {
-		return IterStats{}, out.Err
-	}
-	t.priorDev, t.postDev = out.PriorRNG, out.PosteriorRNG
-	if t.Persist != nil {
-		t.Persist.Store(b.Rows, out.ZPost)
 	}
 	tokens := 0.0
 	for _, v := range b.Mask {
 		tokens += float64(v)
 	}
-	u := out.Stats
+	u := s.Stats
 	st := IterStats{
-		Step: iter, GenLossPerToken: -u.SumLogP / tokens, GenLossPerSent: -u.SumLogP / float64(b.Size),
+		Step: s.Iteration, GenLossPerToken: -u.SumLogP / tokens, GenLossPerSent: -u.SumLogP / float64(b.Size),
 		PriorLoss: u.PriorLoss, FPost: u.FPost, FPrior: u.FPrior, GenGradNorm: u.GenNorm, PriorGradNorm: u.PriorNorm,
-		BatchLen: b.Len, PosteriorSteps: k1, PriorWeight: lambda, Displacement: u.Displacement,
-		EncoderLoss: u.EncLoss, EncoderKL: u.EncKL, SynthesisLoss: u.SynthLoss, IterationS: t2.Sub(t1).Seconds(),
+		BatchLen: b.Len, PosteriorSteps: s.PosteriorSteps, PriorWeight: s.PriorWeight, Displacement: u.Displacement,
+		EncoderLoss: u.EncLoss, EncoderKL: u.EncKL, SynthesisLoss: u.SynthLoss, IterationS: s.Seconds, HostS: s.HostSeconds,
 	}
-	t.State.Step = iter
-	st.HostS = time.Since(t2).Seconds() + t1.Sub(t0).Seconds()
-	t.Timing.Add(st.IterationS, st.HostS)
-	if err := learn.WriteLog(t.Log, iter, cfg.LogEvery, st); err != nil {
-		return st, err
-	}
-	return st, nil
+	return st, learn.WriteLog(t.Log, s.Iteration, t.Model.Config.LogEvery, st)
 }
 
 // dropWords returns a copy of b whose decoder inputs w_1 .. w_n (not <bos>, not padding) are each
@@ -219,15 +125,13 @@ func dropWords(b *corpora.Batch, p float64, rng *rand.Rand) *corpora.Batch {
 	return &out
 }
 
-// SnapshotState returns the state to save, with the generator's current position.
+// SnapshotState returns the state to save, with the batch order's position and every generator's state.
 func (t *Trainer) SnapshotState() (TrainState, error) {
-	s := t.State
-	s.Epoch, s.Pos = t.batches.Epoch, t.batches.Pos
-	var err error
-	if s.PriorRNG, s.PosteriorRNG, err = t.rng.States(); err != nil {
-		return s, err
+	core, err := t.Snapshot(t.batches.Epoch, t.batches.Pos)
+	if err != nil {
+		return TrainState{}, err
 	}
-	s.PriorChainRNG, s.PosteriorChainRNG = learn.RNGWords(t.priorDev), learn.RNGWords(t.postDev)
+	s := TrainState{State: core}
 	s.DropoutRNG, err = t.dropPCG.MarshalBinary()
 	return s, err
 }

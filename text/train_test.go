@@ -2,6 +2,7 @@ package text
 
 import (
 	"errors"
+	"github.com/lebm/lebm/internal/learn"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -60,11 +61,11 @@ func variables(m *Model) map[string]any {
 // reload and 3 more, bit for bit (model, optimizer state, batch order, chain noise, persistent chains).
 func TestResumeEquivalence(t *testing.T) {
 	amortized := smallConfig()
-	amortized.PosteriorInit, amortized.PriorInit, amortized.PriorWeightWarmup = InitEncoder, InitSynthesis, 4
+	amortized.PosteriorInit, amortized.PriorInit, amortized.PriorWeightWarmup = learn.InitEncoder, learn.InitSynthesis, 4
 	amortized.K1Warmup, amortized.K1WarmupIters, amortized.S1End, amortized.S0End = 8, 2, 0.05, 0.1
 	amortized.FreeBits, amortized.WordDropout = 0.2, 0.3
 	persistent := smallConfig()
-	persistent.PosteriorInit = InitPersistent
+	persistent.PosteriorInit = learn.InitPersistent
 	for name, cfg := range map[string]Config{"paper": smallConfig(), "amortized+warm-ups": amortized, "persistent chains": persistent} {
 		t.Run(name, func(t *testing.T) { testResume(t, cfg) })
 	}

@@ -7,9 +7,9 @@ import (
 
 func TestBackendConfig(t *testing.T) {
 	cases := []struct{ in, want, err string }{
-		{"", "go:ops_sequential", ""},
-		{"go", "go:ops_sequential", ""},
-		{"simplego", "go:ops_sequential", ""},
+		{"", "go:ops_sequential,creation_order", ""},
+		{"go", "go:ops_sequential,creation_order", ""},
+		{"simplego", "go:ops_sequential,creation_order", ""},
 		{"go:parallelism=2", "go:parallelism=2", ""},
 		{"xla", "xla", ""},
 		{"cuda", "xla:cuda", ""},

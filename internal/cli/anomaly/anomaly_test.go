@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"github.com/lebm/lebm/internal/learn"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,7 +75,7 @@ func TestAnomalyProtocol(t *testing.T) {
 		Stdout: &out, Stderr: &out,
 		Changed: []string{"ngf", "z", "nef", "k0", "k1", "iterations", "batch", "lr-gen", "hold-out"},
 		Image:   train.ImageFlags{NGF: 2, NEF: 16, HoldOut: 1},
-		Config:  text.Config{ZDim: 4, K0: 5, K1: 10, Iterations: 25, Batch: 20, LRGen: 2e-3}})
+		Config:  text.Config{Config: learn.Config{ZDim: 4, K0: 5, K1: 10, Iterations: 25, Batch: 20, LRGen: 2e-3}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/lebm/lebm/internal/cli/train"
+	"github.com/lebm/lebm/internal/learn"
 	"github.com/lebm/lebm/text"
 	"github.com/spf13/cobra"
 )
@@ -20,8 +21,8 @@ func TinyRun(t *testing.T, iterations int) string {
 	var out bytes.Buffer
 	err := train.Run(&train.Options{Out: run, Quiet: true, NoEval: true, Stdout: &out, Stderr: &out,
 		Changed: []string{"embed", "hidden", "z", "ebm-width", "k0", "k1", "iterations", "batch", "lr-gen"},
-		Config: text.Config{EmbedDim: 16, HiddenDim: 32, ZDim: 4, EBMWidth: 16, K0: 5, K1: 5,
-			Iterations: iterations, Batch: 16, LRGen: 3e-3}})
+		Config: text.Config{EmbedDim: 16, HiddenDim: 32, Config: learn.Config{ZDim: 4, EBMWidth: 16, K0: 5, K1: 5,
+			Iterations: iterations, Batch: 16, LRGen: 3e-3}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +48,7 @@ func TinyImageRun(t *testing.T, iterations int) string {
 	err := train.Run(&train.Options{Family: train.FamilyImage, Out: run, Quiet: true, NoEval: true, Stdout: &out, Stderr: &out,
 		Changed: []string{"ngf", "z", "nef", "k0", "k1", "iterations", "batch"},
 		Image:   train.ImageFlags{NGF: 2, NEF: 16},
-		Config:  text.Config{ZDim: 4, K0: 3, K1: 3, Iterations: iterations, Batch: 10}})
+		Config:  text.Config{Config: learn.Config{ZDim: 4, K0: 3, K1: 3, Iterations: iterations, Batch: 10}}})
 	if err != nil {
 		t.Fatal(err)
 	}

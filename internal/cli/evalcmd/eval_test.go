@@ -3,6 +3,7 @@ package evalcmd
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/lebm/lebm/internal/learn"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,7 +22,7 @@ func TestFlagParsing(t *testing.T) {
 		check   func(t *testing.T, o *Options)
 	}{
 		{"defaults", []string{"runs/x"}, "", func(t *testing.T, o *Options) {
-			ec := o.Resolve(text.Config{K1: 20, S1: 0.1})
+			ec := o.Resolve(text.Config{Config: learn.Config{K1: 20, S1: 0.1}})
 			if o.Checkpoint != "runs/x" || o.Split != "test" || ec.Chains != text.DefaultEvalChains || ec.Steps != 20 || ec.StepSize != 0.1 ||
 				ec.LogZSamples != text.DefaultLogZSamples || ec.ImportanceSamples != text.DefaultEvalSamples {
 				t.Fatalf("%+v %+v", o, ec)
@@ -30,7 +31,7 @@ func TestFlagParsing(t *testing.T) {
 		{"settings", []string{"ck", "--split", "valid", "--chains", "8", "--steps", "100", "--step-size", "0.05", "--samples", "32",
 			"--logz-samples", "1000", "--sigma-floor", "0.1", "--floor-sentences", "10", "--max-sentences", "50", "--json"}, "",
 			func(t *testing.T, o *Options) {
-				ec := o.Resolve(text.Config{K1: 20, S1: 0.1})
+				ec := o.Resolve(text.Config{Config: learn.Config{K1: 20, S1: 0.1}})
 				if o.Split != "valid" || !o.JSON || ec.Chains != 8 || ec.Steps != 100 || ec.StepSize != 0.05 || ec.ImportanceSamples != 32 ||
 					ec.LogZSamples != 1000 || ec.SigmaFloor != 0.1 || ec.FloorSentences != 10 || ec.MaxSentences != 50 {
 					t.Fatalf("%+v", ec)
@@ -73,7 +74,7 @@ func TestTrainResumeEval(t *testing.T) {
 	var out, errb bytes.Buffer
 	topts := &train.Options{Out: run, Quiet: true, NoEval: true, Stdout: &out, Stderr: &errb,
 		Changed: []string{"embed", "hidden", "z", "ebm-width", "k0", "k1", "iterations", "save-every", "batch"},
-		Config:  text.Config{EmbedDim: 8, HiddenDim: 16, ZDim: 4, EBMWidth: 16, K0: 5, K1: 3, Iterations: 4, SaveEvery: 2, Batch: 8}}
+		Config:  text.Config{EmbedDim: 8, HiddenDim: 16, Config: learn.Config{ZDim: 4, EBMWidth: 16, K0: 5, K1: 3, Iterations: 4, SaveEvery: 2, Batch: 8}}}
 	if err := train.Run(topts); err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +83,7 @@ func TestTrainResumeEval(t *testing.T) {
 		t.Fatalf("training into an existing run directory must be refused, got %v", err)
 	}
 	ropts := &train.Options{Resume: run, Quiet: true, NoEval: true, Stdout: &out, Stderr: &errb, JSON: true,
-		Changed: []string{"iterations"}, Config: text.Config{Iterations: 6}}
+		Changed: []string{"iterations"}, Config: text.Config{Config: learn.Config{Iterations: 6}}}
 	out.Reset()
 	if err := train.Run(ropts); err != nil {
 		t.Fatal(err)

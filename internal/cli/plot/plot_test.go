@@ -2,6 +2,7 @@ package plot
 
 import (
 	"bytes"
+	"github.com/lebm/lebm/internal/learn"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -34,7 +35,7 @@ func TestPlotRun(t *testing.T) {
 	var buf bytes.Buffer
 	if err := train.Run(&train.Options{Out: run, Quiet: true, NoEval: true, Stdout: &buf, Stderr: &buf, EvalEvery: 4, EvalEverySentences: 8,
 		Changed: []string{"embed", "hidden", "z", "ebm-width", "k0", "k1", "iterations", "batch", "log-every"},
-		Config:  text.Config{EmbedDim: 8, HiddenDim: 16, ZDim: 4, EBMWidth: 8, K0: 3, K1: 3, Iterations: 8, Batch: 8, LogEvery: 1}}); err != nil {
+		Config:  text.Config{EmbedDim: 8, HiddenDim: 16, Config: learn.Config{ZDim: 4, EBMWidth: 8, K0: 3, K1: 3, Iterations: 8, Batch: 8, LogEvery: 1}}}); err != nil {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
@@ -68,7 +69,7 @@ func TestPlotImageRun(t *testing.T) {
 	var buf bytes.Buffer
 	if err := train.Run(&train.Options{Family: train.FamilyImage, Out: run, Quiet: true, NoEval: true, Stdout: &buf, Stderr: &buf,
 		Changed: []string{"ngf", "z", "nef", "k0", "k1", "iterations", "batch", "log-every"}, Image: train.ImageFlags{NGF: 2, NEF: 8},
-		Config: text.Config{ZDim: 3, K0: 2, K1: 2, Iterations: 3, Batch: 10, LogEvery: 1}}); err != nil {
+		Config: text.Config{Config: learn.Config{ZDim: 3, K0: 2, K1: 2, Iterations: 3, Batch: 10, LogEvery: 1}}}); err != nil {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer

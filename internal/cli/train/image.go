@@ -13,6 +13,7 @@ import (
 	"github.com/lebm/lebm/internal/cli/clix"
 	"github.com/lebm/lebm/internal/engine"
 	"github.com/lebm/lebm/internal/learn"
+	"github.com/lebm/lebm/text"
 	"github.com/spf13/cobra"
 )
 
@@ -34,27 +35,24 @@ type ImageFlags struct {
 // imageOnly names the image family's own flags (refused with --family text).
 var imageOnly = []string{"ngf", "nef", "sigma", "hold-out", "format", "eval-images"}
 
-// sharedWithImage maps the hyperparameter flags both families have onto the image configuration; the
-// other hyperparameter flags are text-only and refused with --family image.
-var sharedWithImage = map[string]func(dst *image.Config, o *Options){
-	"z":          func(d *image.Config, o *Options) { d.ZDim = o.Config.ZDim },
-	"prior":      func(d *image.Config, o *Options) { d.Prior = o.Config.Prior },
-	"ebm-width":  func(d *image.Config, o *Options) { d.EBMWidth = o.Config.EBMWidth },
-	"k0":         func(d *image.Config, o *Options) { d.K0 = o.Config.K0 },
-	"s0":         func(d *image.Config, o *Options) { d.S0 = o.Config.S0 },
-	"k1":         func(d *image.Config, o *Options) { d.K1 = o.Config.K1 },
-	"s1":         func(d *image.Config, o *Options) { d.S1 = o.Config.S1 },
-	"lr-gen":     func(d *image.Config, o *Options) { d.LRGen = o.Config.LRGen },
-	"lr-prior":   func(d *image.Config, o *Options) { d.LRPrior = o.Config.LRPrior },
-	"batch":      func(d *image.Config, o *Options) { d.Batch = o.Config.Batch },
-	"iterations": func(d *image.Config, o *Options) { d.Iterations = o.Config.Iterations },
-	"seed":       func(d *image.Config, o *Options) { d.Seed = o.Config.Seed },
-	"save-every": func(d *image.Config, o *Options) { d.SaveEvery = o.Config.SaveEvery },
-	"log-every":  func(d *image.Config, o *Options) { d.LogEvery = o.Config.LogEvery },
-	"ngf":        func(d *image.Config, o *Options) { d.NGF = o.Image.NGF },
-	"nef":        func(d *image.Config, o *Options) { d.EBMWidth = o.Image.NEF },
-	"sigma":      func(d *image.Config, o *Options) { d.Sigma = o.Image.Sigma },
-	"hold-out":   func(d *image.Config, o *Options) { d.HoldOut = o.Image.HoldOut },
+// imageFlags maps the image family's own flags onto its configuration; the hyperparameter flags of the
+// shared learn.Config (the overrides marked core: prior, chains, warm-ups, schedules, optimisers, run)
+// apply as they do for text.
+var imageFlags = map[string]func(dst *image.Config, o *Options){
+	"ngf":      func(d *image.Config, o *Options) { d.NGF = o.Image.NGF },
+	"nef":      func(d *image.Config, o *Options) { d.EBMWidth = o.Image.NEF },
+	"sigma":    func(d *image.Config, o *Options) { d.Sigma = o.Image.Sigma },
+	"hold-out": func(d *image.Config, o *Options) { d.HoldOut = o.Image.HoldOut },
+}
+
+// isCore reports whether a hyperparameter flag sets a field of the shared learn.Config.
+func isCore(name string) bool {
+	for _, ov := range overrides {
+		if ov.name == name {
+			return ov.core
+		}
+	}
+	return false
 }
 
 func addImageFlags(cmd *cobra.Command, o *Options) {
@@ -80,8 +78,8 @@ func (o *Options) checkFamilyFlags() error {
 		}
 	case FamilyImage:
 		for _, name := range o.Changed {
-			if _, ok := sharedWithImage[name]; !ok && !isImageOnly(name) {
-				return fmt.Errorf("--%s applies to the text family only (image flags: --ngf --nef --sigma --hold-out --format and the chain, optimiser and run flags)", name)
+			if !isCore(name) && !isImageOnly(name) {
+				return fmt.Errorf("--%s applies to the text family only (image flags: --ngf --nef --sigma --hold-out --format and the prior, chain, optimiser and run flags)", name)
 			}
 		}
 	default:
@@ -102,8 +100,15 @@ func (o *Options) ResolveImageConfig() (image.Config, error) {
 }
 
 func (o *Options) applyImage(cfg *image.Config) {
+	shared := text.Config{Config: cfg.Config}
 	for _, name := range o.Changed {
-		if apply, ok := sharedWithImage[name]; ok {
+		if isCore(name) {
+			o.applyFlag(name, &shared)
+		}
+	}
+	cfg.Config = shared.Config
+	for _, name := range o.Changed {
+		if apply, ok := imageFlags[name]; ok {
 			apply(cfg, o)
 		}
 	}
@@ -193,6 +198,11 @@ func RunImage(opts *Options) error {
 	if err != nil {
 		return err
 	}
+	if resumeDir != "" {
+		if err := tr.RestorePersistent(resumeDir); err != nil {
+			return err
+		}
+	}
 	logFile, err := openLog(runDir)
 	if err != nil {
 		return err
@@ -213,7 +223,11 @@ func RunImage(opts *Options) error {
 			if err != nil {
 				return "", err
 			}
-			return image.Save(runDir, m, info, st)
+			files, err := tr.Files()
+			if err != nil {
+				return "", err
+			}
+			return image.Save(runDir, m, info, st, files)
 		},
 		start: tr.State.Step, iterations: cfg.Iterations, saveEvery: cfg.SaveEvery,
 	}.run(opts)

@@ -15,6 +15,7 @@ import (
 	"github.com/lebm/lebm/internal/ckpt"
 	"github.com/lebm/lebm/internal/cli/clix"
 	"github.com/lebm/lebm/internal/engine"
+	"github.com/lebm/lebm/internal/learn"
 	"github.com/lebm/lebm/prior"
 	"github.com/lebm/lebm/text"
 	"github.com/spf13/cobra"
@@ -45,47 +46,49 @@ type Options struct {
 	Stdout, Stderr io.Writer
 }
 
-// hyperparameter flags: name -> copy of that field from the flag values into a config.
+// hyperparameter flags: name -> copy of that field from the flag values into a config. The flags whose
+// field is in the shared learn.Config (core) apply to every family; the others are the text family's.
 var overrides = []struct {
 	name, usage string
 	bind        func(fs *cobra.Command, c *text.Config)
 	apply       func(dst, src *text.Config)
+	core        bool
 }{
-	{"embed", "word embedding size", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.EmbedDim, "embed", 0, "") }, func(d, s *text.Config) { d.EmbedDim = s.EmbedDim }},
-	{"hidden", "LSTM hidden size", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.HiddenDim, "hidden", 0, "") }, func(d, s *text.Config) { d.HiddenDim = s.HiddenDim }},
-	{"z", "latent dimension", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.ZDim, "z", 0, "") }, func(d, s *text.Config) { d.ZDim = s.ZDim }},
-	{"prior", "prior: " + prior.EBM + " (latent EBM) or " + prior.Gaussian + " (fixed N(0,I) ablation)", func(k *cobra.Command, c *text.Config) { k.Flags().StringVar(&c.Prior, "prior", "", "") }, func(d, s *text.Config) { d.Prior = s.Prior }},
-	{"ebm-width", "hidden width nef of f_alpha", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.EBMWidth, "ebm-width", 0, "") }, func(d, s *text.Config) { d.EBMWidth = s.EBMWidth }},
-	{"k0", "prior chain Langevin steps", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.K0, "k0", 0, "") }, func(d, s *text.Config) { d.K0 = s.K0 }},
-	{"s0", "prior chain step size", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.S0, "s0", 0, "") }, func(d, s *text.Config) { d.S0 = s.S0 }},
-	{"k1", "posterior chain Langevin steps", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.K1, "k1", 0, "") }, func(d, s *text.Config) { d.K1 = s.K1 }},
-	{"s1", "posterior chain step size", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.S1, "s1", 0, "") }, func(d, s *text.Config) { d.S1 = s.S1 }},
+	{"embed", "word embedding size", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.EmbedDim, "embed", 0, "") }, func(d, s *text.Config) { d.EmbedDim = s.EmbedDim }, false},
+	{"hidden", "LSTM hidden size", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.HiddenDim, "hidden", 0, "") }, func(d, s *text.Config) { d.HiddenDim = s.HiddenDim }, false},
+	{"z", "latent dimension", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.ZDim, "z", 0, "") }, func(d, s *text.Config) { d.ZDim = s.ZDim }, true},
+	{"prior", "prior: " + prior.EBM + " (latent EBM) or " + prior.Gaussian + " (fixed N(0,I) ablation)", func(k *cobra.Command, c *text.Config) { k.Flags().StringVar(&c.Prior, "prior", "", "") }, func(d, s *text.Config) { d.Prior = s.Prior }, true},
+	{"ebm-width", "hidden width nef of f_alpha", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.EBMWidth, "ebm-width", 0, "") }, func(d, s *text.Config) { d.EBMWidth = s.EBMWidth }, true},
+	{"k0", "prior chain Langevin steps", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.K0, "k0", 0, "") }, func(d, s *text.Config) { d.K0 = s.K0 }, true},
+	{"s0", "prior chain step size", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.S0, "s0", 0, "") }, func(d, s *text.Config) { d.S0 = s.S0 }, true},
+	{"k1", "posterior chain Langevin steps", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.K1, "k1", 0, "") }, func(d, s *text.Config) { d.K1 = s.K1 }, true},
+	{"s1", "posterior chain step size", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.S1, "s1", 0, "") }, func(d, s *text.Config) { d.S1 = s.S1 }, true},
 	{"posterior-init", "posterior chain start: noise (N(0,I), the paper), persistent (each example's last z), encoder (inference network q_phi; with --k1 0 it replaces the chain)", func(k *cobra.Command, c *text.Config) {
 		k.Flags().StringVar(&c.PosteriorInit, "posterior-init", "", "")
-	}, func(d, s *text.Config) { d.PosteriorInit = s.PosteriorInit }},
-	{"prior-init", "prior chain start: noise (N(0,I), the paper) or synthesis (synthesis network q_psi; with --k0 0 it replaces the chain)", func(k *cobra.Command, c *text.Config) { k.Flags().StringVar(&c.PriorInit, "prior-init", "", "") }, func(d, s *text.Config) { d.PriorInit = s.PriorInit }},
-	{"s0-end", "prior chain step size at its last step, geometric schedule from s0 (0 = constant)", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.S0End, "s0-end", 0, "") }, func(d, s *text.Config) { d.S0End = s.S0End }},
-	{"s1-end", "posterior chain step size at its last step, geometric schedule from s1 (0 = constant)", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.S1End, "s1-end", 0, "") }, func(d, s *text.Config) { d.S1End = s.S1End }},
-	{"k1-warmup", "posterior chain steps during the first --k1-warmup-iters iterations", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.K1Warmup, "k1-warmup", 0, "") }, func(d, s *text.Config) { d.K1Warmup = s.K1Warmup }},
-	{"k1-warmup-iters", "iterations that use --k1-warmup posterior steps (0 = none)", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.K1WarmupIters, "k1-warmup-iters", 0, "") }, func(d, s *text.Config) { d.K1WarmupIters = s.K1WarmupIters }},
+	}, func(d, s *text.Config) { d.PosteriorInit = s.PosteriorInit }, true},
+	{"prior-init", "prior chain start: noise (N(0,I), the paper) or synthesis (synthesis network q_psi; with --k0 0 it replaces the chain)", func(k *cobra.Command, c *text.Config) { k.Flags().StringVar(&c.PriorInit, "prior-init", "", "") }, func(d, s *text.Config) { d.PriorInit = s.PriorInit }, true},
+	{"s0-end", "prior chain step size at its last step, geometric schedule from s0 (0 = constant)", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.S0End, "s0-end", 0, "") }, func(d, s *text.Config) { d.S0End = s.S0End }, true},
+	{"s1-end", "posterior chain step size at its last step, geometric schedule from s1 (0 = constant)", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.S1End, "s1-end", 0, "") }, func(d, s *text.Config) { d.S1End = s.S1End }, true},
+	{"k1-warmup", "posterior chain steps during the first --k1-warmup-iters iterations", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.K1Warmup, "k1-warmup", 0, "") }, func(d, s *text.Config) { d.K1Warmup = s.K1Warmup }, true},
+	{"k1-warmup-iters", "iterations that use --k1-warmup posterior steps (0 = none)", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.K1WarmupIters, "k1-warmup-iters", 0, "") }, func(d, s *text.Config) { d.K1WarmupIters = s.K1WarmupIters }, true},
 	{"prior-weight-warmup", "iterations over which the prior term's weight in the posterior energy (and the encoder's KL) grows from 0 to 1 (0 = always 1)", func(k *cobra.Command, c *text.Config) {
 		k.Flags().IntVar(&c.PriorWeightWarmup, "prior-weight-warmup", 0, "")
-	}, func(d, s *text.Config) { d.PriorWeightWarmup = s.PriorWeightWarmup }},
-	{"encoder-hidden", "inference network LSTM size (0 = --hidden)", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.EncoderHidden, "encoder-hidden", 0, "") }, func(d, s *text.Config) { d.EncoderHidden = s.EncoderHidden }},
-	{"free-bits", "inference network: nats per latent dimension of KL that cost nothing (free bits against posterior collapse; 0 = none)", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.FreeBits, "free-bits", 0, "") }, func(d, s *text.Config) { d.FreeBits = s.FreeBits }},
-	{"encoder-rate", "inference network's rate term: model (KL to the model's prior p_alpha, the seed's objective) or base (KL to N(0,I): the encoder as a VAE-trained proposal for the posterior chain)", func(k *cobra.Command, c *text.Config) { k.Flags().StringVar(&c.EncoderRate, "encoder-rate", "", "") }, func(d, s *text.Config) { d.EncoderRate = s.EncoderRate }},
-	{"word-dropout", "probability of replacing each decoder input word by <unk> during training (0 = none)", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.WordDropout, "word-dropout", 0, "") }, func(d, s *text.Config) { d.WordDropout = s.WordDropout }},
-	{"lr-gen", "generator (decoder) Adam learning rate", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.LRGen, "lr-gen", 0, "") }, func(d, s *text.Config) { d.LRGen = s.LRGen }},
-	{"lr-prior", "prior (EBM) Adam learning rate", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.LRPrior, "lr-prior", 0, "") }, func(d, s *text.Config) { d.LRPrior = s.LRPrior }},
-	{"clip", "generator gradient-norm clip (0 = none)", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.GenClip, "clip", 0, "") }, func(d, s *text.Config) { d.GenClip = s.GenClip }},
-	{"batch", "batch size", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.Batch, "batch", 0, "") }, func(d, s *text.Config) { d.Batch = s.Batch }},
-	{"max-len", "maximum tokens per sentence including <bos> and <eos> (longer ones are truncated)", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.MaxLen, "max-len", 0, "") }, func(d, s *text.Config) { d.MaxLen = s.MaxLen }},
-	{"vocab-size", "maximum vocabulary size including the 4 special tokens (0 = no limit)", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.VocabSize, "vocab-size", 0, "") }, func(d, s *text.Config) { d.VocabSize = s.VocabSize }},
-	{"min-count", "minimum training count of a vocabulary word", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.MinCount, "min-count", 0, "") }, func(d, s *text.Config) { d.MinCount = s.MinCount }},
-	{"iterations", "training iterations (with --resume: the new total)", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.Iterations, "iterations", 0, "") }, func(d, s *text.Config) { d.Iterations = s.Iterations }},
-	{"seed", "random seed (initialisation, batch order, chains)", func(k *cobra.Command, c *text.Config) { k.Flags().Uint64Var(&c.Seed, "seed", 0, "") }, func(d, s *text.Config) { d.Seed = s.Seed }},
-	{"save-every", "iterations between checkpoints", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.SaveEvery, "save-every", 0, "") }, func(d, s *text.Config) { d.SaveEvery = s.SaveEvery }},
-	{"log-every", "iterations between records of the JSON-lines log", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.LogEvery, "log-every", 0, "") }, func(d, s *text.Config) { d.LogEvery = s.LogEvery }},
+	}, func(d, s *text.Config) { d.PriorWeightWarmup = s.PriorWeightWarmup }, true},
+	{"encoder-hidden", "inference network LSTM size (0 = --hidden)", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.EncoderHidden, "encoder-hidden", 0, "") }, func(d, s *text.Config) { d.EncoderHidden = s.EncoderHidden }, false},
+	{"free-bits", "inference network: nats per latent dimension of KL that cost nothing (free bits against posterior collapse; 0 = none)", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.FreeBits, "free-bits", 0, "") }, func(d, s *text.Config) { d.FreeBits = s.FreeBits }, true},
+	{"encoder-rate", "inference network's rate term: model (KL to the model's prior p_alpha, the seed's objective) or base (KL to N(0,I): the encoder as a VAE-trained proposal for the posterior chain)", func(k *cobra.Command, c *text.Config) { k.Flags().StringVar(&c.EncoderRate, "encoder-rate", "", "") }, func(d, s *text.Config) { d.EncoderRate = s.EncoderRate }, true},
+	{"word-dropout", "probability of replacing each decoder input word by <unk> during training (0 = none)", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.WordDropout, "word-dropout", 0, "") }, func(d, s *text.Config) { d.WordDropout = s.WordDropout }, false},
+	{"lr-gen", "generator (decoder) Adam learning rate", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.LRGen, "lr-gen", 0, "") }, func(d, s *text.Config) { d.LRGen = s.LRGen }, true},
+	{"lr-prior", "prior (EBM) Adam learning rate", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.LRPrior, "lr-prior", 0, "") }, func(d, s *text.Config) { d.LRPrior = s.LRPrior }, true},
+	{"clip", "generator gradient-norm clip (0 = none)", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.GenClip, "clip", 0, "") }, func(d, s *text.Config) { d.GenClip = s.GenClip }, true},
+	{"batch", "batch size", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.Batch, "batch", 0, "") }, func(d, s *text.Config) { d.Batch = s.Batch }, true},
+	{"max-len", "maximum tokens per sentence including <bos> and <eos> (longer ones are truncated)", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.MaxLen, "max-len", 0, "") }, func(d, s *text.Config) { d.MaxLen = s.MaxLen }, false},
+	{"vocab-size", "maximum vocabulary size including the 4 special tokens (0 = no limit)", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.VocabSize, "vocab-size", 0, "") }, func(d, s *text.Config) { d.VocabSize = s.VocabSize }, false},
+	{"min-count", "minimum training count of a vocabulary word", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.MinCount, "min-count", 0, "") }, func(d, s *text.Config) { d.MinCount = s.MinCount }, false},
+	{"iterations", "training iterations (with --resume: the new total)", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.Iterations, "iterations", 0, "") }, func(d, s *text.Config) { d.Iterations = s.Iterations }, true},
+	{"seed", "random seed (initialisation, batch order, chains)", func(k *cobra.Command, c *text.Config) { k.Flags().Uint64Var(&c.Seed, "seed", 0, "") }, func(d, s *text.Config) { d.Seed = s.Seed }, true},
+	{"save-every", "iterations between checkpoints", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.SaveEvery, "save-every", 0, "") }, func(d, s *text.Config) { d.SaveEvery = s.SaveEvery }, true},
+	{"log-every", "iterations between records of the JSON-lines log", func(k *cobra.Command, c *text.Config) { k.Flags().IntVar(&c.LogEvery, "log-every", 0, "") }, func(d, s *text.Config) { d.LogEvery = s.LogEvery }, true},
 }
 
 // resumable are the hyperparameter flags that may change when a run is resumed.
@@ -177,10 +180,15 @@ func resolvePreset[C any, P interface {
 
 func (o *Options) applyChanged(cfg *text.Config) {
 	for _, name := range o.Changed {
-		for _, ov := range overrides {
-			if ov.name == name {
-				ov.apply(cfg, &o.Config)
-			}
+		o.applyFlag(name, cfg)
+	}
+}
+
+// applyFlag copies the value of hyperparameter flag name into cfg.
+func (o *Options) applyFlag(name string, cfg *text.Config) {
+	for _, ov := range overrides {
+		if ov.name == name {
+			ov.apply(cfg, &o.Config)
 		}
 	}
 }
@@ -191,7 +199,7 @@ type Summary struct {
 	Checkpoint   string           `json:"checkpoint"`
 	Iterations   int              `json:"iterations"`
 	SecondsPerIt float64          `json:"seconds_per_iteration"`
-	Timing       text.Timing      `json:"timing"`
+	Timing       learn.Timing     `json:"timing"`
 	Interrupted  bool             `json:"interrupted"`
 	OutOfTime    bool             `json:"out_of_time"` // stopped by --max-time
 	Config       text.Config      `json:"config"`

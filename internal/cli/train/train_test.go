@@ -2,6 +2,7 @@ package train
 
 import (
 	"bytes"
+	"github.com/lebm/lebm/internal/learn"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -234,12 +235,12 @@ func TestImageResume(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	base := Options{Family: FamilyImage, Out: run, Quiet: true, NoEval: true, Stdout: &stdout, Stderr: &stderr,
 		Changed: []string{"ngf", "z", "nef", "k0", "k1", "iterations", "batch"},
-		Image:   ImageFlags{NGF: 2, NEF: 8}, Config: text.Config{ZDim: 2, K0: 2, K1: 2, Iterations: 2, Batch: 10}}
+		Image:   ImageFlags{NGF: 2, NEF: 8}, Config: text.Config{Config: learn.Config{ZDim: 2, K0: 2, K1: 2, Iterations: 2, Batch: 10}}}
 	o := base
 	if err := Run(&o); err != nil {
 		t.Fatal(err)
 	}
-	o = Options{Resume: run, JSON: true, Quiet: true, Changed: []string{"iterations", "eval-images"}, Config: text.Config{Iterations: 4},
+	o = Options{Resume: run, JSON: true, Quiet: true, Changed: []string{"iterations", "eval-images"}, Config: text.Config{Config: learn.Config{Iterations: 4}},
 		Image: ImageFlags{EvalImages: 20}, Stdout: &stdout, Stderr: &stderr}
 	if err := Run(&o); err != nil {
 		t.Fatal(err)

@@ -1,0 +1,203 @@
+package learn
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/lebm/lebm/prior"
+	"github.com/lebm/lebm/sampler"
+)
+
+// Config holds the hyperparameters every generator family shares: the latent prior, the two chains and
+// where they start, the warm-ups and schedules, the amortized networks' objective, both optimizers and
+// the run. A family's Config embeds it (encoding/json inlines its fields, so checkpoints keep the keys
+// they had when each family had its own copy) and adds its generator's.
+type Config struct {
+	// The latent prior.
+	ZDim     int    `json:"z_dim"`     // latent size d
+	Prior    string `json:"prior"`     // "ebm" or "gaussian"
+	EBMWidth int    `json:"ebm_width"` // nef, hidden width of f_alpha
+
+	// Short-run Langevin chains.
+	K0 int     `json:"k0"` // prior chain steps
+	S0 float64 `json:"s0"` // prior chain step size
+	K1 int     `json:"k1"` // posterior chain steps
+	S1 float64 `json:"s1"` // posterior chain step size
+
+	// Inference: where chains start, step-size schedules, warm-ups, the amortized networks' objective.
+	// Zero values mean the paper's algorithm: chains from N(0, I), constant step sizes, no warm-up.
+	PosteriorInit     string  `json:"posterior_init,omitempty"`      // "noise" (N(0, I)), "persistent" or "encoder"
+	PriorInit         string  `json:"prior_init,omitempty"`          // "noise" (N(0, I)) or "synthesis"
+	S0End             float64 `json:"s0_end,omitempty"`              // prior chain: step size at its last step (0 = constant s0)
+	S1End             float64 `json:"s1_end,omitempty"`              // posterior chain: step size at its last step (0 = constant s1)
+	K1Warmup          int     `json:"k1_warmup,omitempty"`           // posterior steps during the first K1WarmupIters iterations
+	K1WarmupIters     int     `json:"k1_warmup_iters,omitempty"`     // iterations that use K1Warmup steps (0 = none)
+	PriorWeightWarmup int     `json:"prior_weight_warmup,omitempty"` // iterations over which the prior term's weight grows 0 -> 1
+	FreeBits          float64 `json:"free_bits,omitempty"`           // encoder KL: nats per dimension below which it is free (0 = none)
+	EncoderRate       string  `json:"encoder_rate,omitempty"`        // encoder's rate term: "model" (KL to p_alpha, default) or "base" (KL to N(0, I))
+
+	// Optimisation: Adam with betas (Beta1, Beta2) for every part, each with its learning rate.
+	LRGen   float64 `json:"lr_gen"`
+	LRPrior float64 `json:"lr_prior"`
+	Beta1   float64 `json:"beta1"`
+	Beta2   float64 `json:"beta2"`
+	GenClip float64 `json:"gen_clip,omitempty"` // generator gradient-norm clip (0 = none)
+
+	// Run.
+	Batch      int    `json:"batch"`
+	Iterations int    `json:"iterations"`
+	Seed       uint64 `json:"seed"`
+	SaveEvery  int    `json:"save_every"` // iterations between checkpoints
+	LogEvery   int    `json:"log_every"`  // iterations between JSON-lines log records
+}
+
+// Where chains start (Config.PosteriorInit, Config.PriorInit).
+//
+// Costs, per learning iteration with batch B and the generator's cost C per example evaluation:
+//   - noise: the paper's N(0, I) start; K steps cost K (forward + backward) generator passes.
+//   - persistent: each training example's chain restarts where its last visit ended; the same cost plus
+//     d floats of host memory per example of the training set (saved with checkpoints).
+//   - encoder: a draw of the family's inference network q_phi(z|x) (one encoder pass) starts the chain;
+//     with K1 = 0 it replaces the chain (the update then is a VAE step with the EBM prior); the encoder's
+//     update adds one encoder and one generator forward + backward pass.
+//   - synthesis: a draw of q_psi(z) starts the prior chain; with K0 = 0 it replaces it. Nearly free.
+const (
+	InitNoise      = "noise"
+	InitPersistent = "persistent"
+	InitEncoder    = "encoder"
+	InitSynthesis  = "synthesis"
+)
+
+// The inference network's rate term (Config.EncoderRate).
+//   - model: KL(q_phi(z|x) || p_alpha) up to log Z, i.e. KL(q || N(0, I)) - E_q f_alpha(z): the negative
+//     ELBO of the model itself. Measured on PTB (README): with free bits the EBM absorbs the rate (all
+//     q(z|x) move together to where f_alpha is high), and the latent collapses.
+//   - base: KL(q_phi(z|x) || N(0, I)) only: the encoder is trained as a VAE's would be, as a proposal
+//     for the posterior chain, which then samples the model's own posterior (f_alpha included); the EBM
+//     learns the aggregate posterior of those samples. The encoder's objective is then no bound on the
+//     model's likelihood (evaluation never uses it as one: NLL is importance-sampled).
+const (
+	RateModel = "model"
+	RateBase  = "base"
+)
+
+// RateAgainst is the encoder's rate term ("model" when unset).
+func (c *Config) RateAgainst() string {
+	if c.EncoderRate == "" {
+		return RateModel
+	}
+	return c.EncoderRate
+}
+
+// PosteriorStart is the posterior chain's start ("noise" when unset).
+func (c *Config) PosteriorStart() string {
+	if c.PosteriorInit == "" {
+		return InitNoise
+	}
+	return c.PosteriorInit
+}
+
+// PriorStart is the prior chain's start ("noise" when unset).
+func (c *Config) PriorStart() string {
+	if c.PriorInit == "" {
+		return InitNoise
+	}
+	return c.PriorInit
+}
+
+// HasEncoder reports whether the model has an inference network.
+func (c *Config) HasEncoder() bool { return c.PosteriorStart() == InitEncoder }
+
+// HasSynthesis reports whether the model has a synthesis network.
+func (c *Config) HasSynthesis() bool { return c.PriorStart() == InitSynthesis }
+
+// StepSchedule is the per-step step size of a K-step chain: constant s when end = 0, otherwise geometric
+// from s at step 0 to end at step K-1: s_k = s (end/s)^(k/(K-1)).
+func StepSchedule(s, end float64) sampler.Schedule {
+	if end == 0 || end == s {
+		return sampler.Constant(s)
+	}
+	return func(k, K int) float64 {
+		if K <= 1 {
+			return s
+		}
+		return s * math.Pow(end/s, float64(k)/float64(K-1))
+	}
+}
+
+// PosteriorSteps is the posterior chain's length at training iteration iter (1-based): K1Warmup during
+// the first K1WarmupIters iterations, K1 after.
+func (c *Config) PosteriorSteps(iter int) int {
+	if c.K1WarmupIters > 0 && iter <= c.K1WarmupIters {
+		return c.K1Warmup
+	}
+	return c.K1
+}
+
+// PosteriorGraphSteps is the length the learning iteration unrolls the posterior chain to: the longest
+// chain any iteration runs (a shorter one has its remaining steps switched off).
+func (c *Config) PosteriorGraphSteps() int {
+	if c.K1WarmupIters > 0 {
+		return max(c.K1, c.K1Warmup)
+	}
+	return c.K1
+}
+
+// PriorWeight is the weight lambda of the prior term at training iteration iter (1-based), growing
+// linearly from 1/W to 1 over the first W = PriorWeightWarmup iterations (1 throughout when W = 0). The
+// posterior chain samples exp(lambda log p_alpha(z) + log p_beta(x|z)), and the encoder's objective
+// weighs its KL term by lambda: the analogue of KL annealing. With lambda < 1 the chain is not the model's
+// posterior: the warm-up trades exactness early in training for a latent the decoder learns to read.
+func (c *Config) PriorWeight(iter int) float64 {
+	if c.PriorWeightWarmup <= 0 || iter >= c.PriorWeightWarmup {
+		return 1
+	}
+	return float64(max(iter, 1)) / float64(c.PriorWeightWarmup)
+}
+
+// finite reports whether every value is a finite number.
+func finite(vs ...float64) bool {
+	for _, v := range vs {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// Validate checks the shared hyperparameters (a family's Validate adds its own checks).
+func (c *Config) Validate() error {
+	type check struct {
+		ok  bool
+		msg string
+	}
+	for _, ch := range []check{
+		{c.ZDim > 0, "z dimension must be positive"},
+		{c.Prior == prior.EBM || c.Prior == prior.Gaussian, fmt.Sprintf("prior must be %q or %q, got %q", prior.EBM, prior.Gaussian, c.Prior)},
+		{c.Prior == prior.Gaussian || c.EBMWidth > 0, "EBM width (nef) must be positive"},
+		{c.K0 >= 0 && c.K1 >= 0, "chain lengths K0, K1 must be >= 0"},
+		{c.S0 > 0 && c.S1 > 0 && finite(c.S0, c.S1), "step sizes s0, s1 must be positive and finite"},
+		{c.LRGen > 0 && c.LRPrior >= 0 && finite(c.LRGen, c.LRPrior), "learning rates must be positive and finite"},
+		{c.Beta1 >= 0 && c.Beta1 < 1 && c.Beta2 >= 0 && c.Beta2 < 1, "Adam betas must be in [0, 1)"},
+		{c.GenClip >= 0 && finite(c.GenClip), "gradient clip must be >= 0 and finite"},
+		{c.Batch > 0, "batch size must be positive"},
+		{c.Iterations >= 0, "iterations must be >= 0"},
+		{c.PosteriorInit == "" || c.PosteriorInit == InitNoise || c.PosteriorInit == InitPersistent || c.PosteriorInit == InitEncoder,
+			fmt.Sprintf("posterior init must be %q, %q or %q, got %q", InitNoise, InitPersistent, InitEncoder, c.PosteriorInit)},
+		{c.PriorInit == "" || c.PriorInit == InitNoise || c.PriorInit == InitSynthesis,
+			fmt.Sprintf("prior init must be %q or %q, got %q", InitNoise, InitSynthesis, c.PriorInit)},
+		{c.PriorInit != InitSynthesis || c.Prior == prior.EBM, "the synthesis network needs the ebm prior (the gaussian prior is sampled exactly)"},
+		{c.S0End >= 0 && c.S1End >= 0 && finite(c.S0End, c.S1End), "final step sizes must be >= 0 and finite (0 = constant)"},
+		{c.K1Warmup >= 0 && c.K1WarmupIters >= 0 && c.PriorWeightWarmup >= 0, "warm-up lengths must be >= 0"},
+		{c.FreeBits >= 0 && finite(c.FreeBits), "free bits must be >= 0"},
+		{c.EncoderRate == "" || c.EncoderRate == RateModel || c.EncoderRate == RateBase,
+			fmt.Sprintf("encoder rate must be %q or %q, got %q", RateModel, RateBase, c.EncoderRate)},
+		{c.FreeBits == 0 || c.HasEncoder(), "free bits apply to the inference network's KL: they need --posterior-init encoder"},
+		{c.SaveEvery > 0 && c.LogEvery > 0, "save and log intervals must be positive"},
+	} {
+		if !ch.ok {
+			return fmt.Errorf("invalid configuration: %s", ch.msg)
+		}
+	}
+	return nil
+}

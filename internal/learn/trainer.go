@@ -1,0 +1,161 @@
+package learn
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/lebm/lebm/sampler"
+)
+
+// State is where a run is: saved with every checkpoint so that a resumed run continues exactly. A
+// family's trainer state embeds it (JSON-inlined) and adds its own generators' states.
+type State struct {
+	Step  int `json:"step"`  // completed iterations
+	Epoch int `json:"epoch"` // current epoch of the deterministic batch order
+	Pos   int `json:"pos"`   // next batch within the epoch
+	// PCG states of the host generators of the prior and the posterior stream: today the posterior one
+	// draws the persistent chains' first starts (before 2026-12-01 they drew all chain noise).
+	PriorRNG     []byte `json:"prior_rng"`
+	PosteriorRNG []byte `json:"posterior_rng"`
+	// Philox states of the chains' device noise (absent before the chains moved into the graph: see
+	// DeviceRNG).
+	PriorChainRNG     []uint64 `json:"prior_chain_rng,omitempty"`
+	PosteriorChainRNG []uint64 `json:"posterior_chain_rng,omitempty"`
+}
+
+// Batch is one training batch as the core sees it.
+type Batch struct {
+	Data []any // the family's graph inputs
+	Rows []int // the training example behind each row (persistent chains key their states by it)
+	Size int
+}
+
+// Step is what one learning iteration did: its outputs, the schedule it ran, and its cost.
+type Step struct {
+	Iteration      int
+	Stats          Stats
+	ZPost          []float32
+	PosteriorSteps int     // K1 this iteration (warm-up aware)
+	PriorWeight    float64 // lambda this iteration (warm-up aware)
+	Seconds        float64 // the compiled iteration
+	HostSeconds    float64 // the rest of the iteration, from the family's start (the batch, the chains' starts)
+}
+
+// Trainer runs the learning iteration of DESIGN.md on the batches a family gives it, for any family: the
+// chains' generator states, the warm-ups and step-size schedules, the persistent chains, the state that
+// resumes a run exactly. The family's trainer owns the data, the batch order and the log.
+type Trainer struct {
+	Core   *Core
+	State  State
+	Timing Timing
+	// Persist holds the persistent posterior chains (PosteriorInit = "persistent"; nil otherwise).
+	Persist *Persistent
+
+	host              *Streams
+	priorDev, postDev *tensors.Tensor
+}
+
+// NewTrainer starts a run over examples training examples (state nil) or continues one from state.
+func NewTrainer(core *Core, examples int, state *State) (*Trainer, error) {
+	t := &Trainer{Core: core}
+	var prior, post []byte
+	var priorDev, postDev []uint64
+	if state != nil {
+		t.State = *state
+		prior, post, priorDev, postDev = state.PriorRNG, state.PosteriorRNG, state.PriorChainRNG, state.PosteriorChainRNG
+	}
+	seed := core.Config.Seed
+	var err error
+	if t.host, err = NewStreams(seed, prior, post); err != nil {
+		return nil, err
+	}
+	if t.priorDev, err = DeviceRNG(seed, PriorDeviceStream, t.State.Step, priorDev); err != nil {
+		return nil, err
+	}
+	if t.postDev, err = DeviceRNG(seed, PosteriorDeviceStream, t.State.Step, postDev); err != nil {
+		return nil, err
+	}
+	if core.Config.PosteriorStart() == InitPersistent {
+		t.Persist = NewPersistent(examples, core.Config.ZDim)
+	}
+	return t, nil
+}
+
+// Step runs one learning iteration on b (Iteration: one compiled graph); started is when the family began
+// the iteration (making the batch), for the timing. On success the state advances; on failure (a chain's
+// fault, a non-finite loss) nothing changed, the model's variables included.
+func (t *Trainer) Step(b Batch, started time.Time) (*Step, error) {
+	cfg := t.Core.Config
+	iter := t.State.Step + 1
+	lambda, k1 := cfg.PriorWeight(iter), cfg.PosteriorSteps(iter)
+	in := Inputs{Data: b.Data,
+		PriorSteps:     sampler.Steps(StepSchedule(cfg.S0, cfg.S0End), cfg.K0, max(cfg.K0, 1)),
+		PosteriorSteps: sampler.Steps(StepSchedule(cfg.S1, cfg.S1End), k1, max(cfg.PosteriorGraphSteps(), 1)),
+		PosteriorK:     k1, Lambda: lambda, PriorRNG: t.priorDev, PosteriorRNG: t.postDev, Iteration: iter}
+	if t.Persist != nil {
+		var err error
+		if in.Z0, err = t.Persist.Start(b.Rows, t.host.Posterior); err != nil {
+			return nil, err
+		}
+	}
+	t0 := time.Now()
+	out, err := t.Core.Iterate(in)
+	if err != nil {
+		return nil, err
+	}
+	if out.Err != nil {
+		return nil, out.Err
+	}
+	t.priorDev, t.postDev = out.PriorRNG, out.PosteriorRNG
+	if t.Persist != nil {
+		t.Persist.Store(b.Rows, out.ZPost)
+	}
+	t.State.Step = iter
+	st := &Step{Iteration: iter, Stats: out.Stats, ZPost: out.ZPost, PosteriorSteps: k1, PriorWeight: lambda,
+		Seconds: time.Since(t0).Seconds(), HostSeconds: t0.Sub(started).Seconds()}
+	t.Timing.Add(st.Seconds, st.HostSeconds)
+	return st, nil
+}
+
+// Snapshot returns the state to save, with the batch order's position and the generators' states.
+func (t *Trainer) Snapshot(epoch, pos int) (State, error) {
+	s := t.State
+	s.Epoch, s.Pos = epoch, pos
+	var err error
+	if s.PriorRNG, s.PosteriorRNG, err = t.host.States(); err != nil {
+		return s, err
+	}
+	s.PriorChainRNG, s.PosteriorChainRNG = RNGWords(t.priorDev), RNGWords(t.postDev)
+	return s, nil
+}
+
+// Files are the trainer's checkpoint files besides the state (the persistent chains).
+func (t *Trainer) Files() (map[string][]byte, error) {
+	if t.Persist == nil {
+		return nil, nil
+	}
+	b, err := t.Persist.MarshalBinary()
+	return map[string][]byte{PersistentFile: b}, err
+}
+
+// RestorePersistent reads the persistent chains saved in checkpoint directory dir (a no-op when the run
+// does not use them).
+func (t *Trainer) RestorePersistent(dir string) error {
+	if t.Persist == nil {
+		return nil
+	}
+	path := filepath.Join(dir, PersistentFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("resume: the run uses persistent chains but %w", err)
+	}
+	p, err := UnmarshalPersistent(data, t.Persist.N, t.Persist.D, path)
+	if err != nil {
+		return err
+	}
+	t.Persist = p
+	return nil
+}
