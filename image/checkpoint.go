@@ -3,14 +3,12 @@ package image
 import (
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 
 	"github.com/gomlx/compute"
 	"github.com/lebm/lebm/internal/ckpt"
 )
 
-// Files of an image checkpoint, besides the variables (see internal/ckpt). The hyperparameter file has the
-// text family's name and says "family": "image".
+// Files of an image checkpoint, besides the variables (see internal/ckpt); hparams.json says "family": "image".
 const (
 	HParamsFile     = ckpt.HParamsFile
 	StateFile       = ckpt.StateFile
@@ -48,14 +46,26 @@ func Save(runDir string, m *Model, info RunInfo, state TrainState, extra map[str
 // Load opens an image checkpoint (a run directory or a step directory): verifies it, rebuilds the model
 // from its hyperparameters and restores the variables (optimizer state included).
 func Load(backend compute.Backend, path string) (*Model, RunInfo, TrainState, string, error) {
+	dir, _, err := ckpt.Open(path)
+	if err != nil {
+		return nil, RunInfo{}, TrainState{}, "", err
+	}
+	return LoadVerified(backend, dir)
+}
+
+// LoadVerified is Load of a checkpoint directory that ckpt.Open has verified.
+func LoadVerified(backend compute.Backend, dir string) (*Model, RunInfo, TrainState, string, error) {
 	var info RunInfo
 	var state TrainState
-	dir, err := ckpt.OpenRun(path, &info, &state)
-	if err != nil {
+	if err := ckpt.ReadRun(dir, &info, &state); err != nil {
 		return nil, info, state, "", err
 	}
 	if info.Family != Family {
-		return nil, info, state, "", fmt.Errorf("checkpoint %s holds a %q model, not an image model", dir, FamilyOf(info.Family))
+		fam := info.Family
+		if fam == "" {
+			fam = ckpt.FamilyText
+		}
+		return nil, info, state, "", fmt.Errorf("checkpoint %s holds a %q model, not an image model", dir, fam)
 	}
 	m, err := NewModel(backend, info.Config)
 	if err != nil {
@@ -65,27 +75,4 @@ func Load(backend compute.Backend, path string) (*Model, RunInfo, TrainState, st
 		return nil, info, state, "", err
 	}
 	return m, info, state, dir, nil
-}
-
-// FamilyOf names a checkpoint's family from its hparams.json "family" field ("" in text checkpoints).
-func FamilyOf(field string) string {
-	if field == "" {
-		return "text"
-	}
-	return field
-}
-
-// CheckpointFamily reads the family of the checkpoint at path (a run or step directory): "text" or "image".
-func CheckpointFamily(path string) (string, error) {
-	dir, _, err := ckpt.Open(path)
-	if err != nil {
-		return "", err
-	}
-	var probe struct {
-		Family string `json:"family"`
-	}
-	if err := ckpt.ReadJSON(filepath.Join(dir, HParamsFile), &probe); err != nil {
-		return "", err
-	}
-	return FamilyOf(probe.Family), nil
 }

@@ -19,8 +19,12 @@ const (
 	KeepCheckpoints = 3
 )
 
-// RunInfo is stored with the hyperparameters: where the data came from.
+// Family names the text family in checkpoints (hparams.json "family").
+const Family = ckpt.FamilyText
+
+// RunInfo is stored with the hyperparameters: the family and where the data came from.
 type RunInfo struct {
+	Family string `json:"family"` // "text" (absent in checkpoints written before 2026-12-01)
 	Config Config `json:"config"`
 	Data   string `json:"data"` // corpus directory, or "" for the embedded corpus
 }
@@ -28,7 +32,7 @@ type RunInfo struct {
 // Save writes a checkpoint of the model and the trainer state into runDir atomically; extra are more files
 // to store with it (Trainer.Files: the persistent chains).
 func Save(runDir string, m *Model, info RunInfo, state TrainState, extra map[string][]byte) (string, error) {
-	info.Config = m.Config
+	info.Family, info.Config = Family, m.Config
 	hp, err := json.MarshalIndent(info, "", " ")
 	if err != nil {
 		return "", err
@@ -51,11 +55,22 @@ func Save(runDir string, m *Model, info RunInfo, state TrainState, extra map[str
 // Load opens a checkpoint (a run directory or a step directory): verifies it, rebuilds the model from its
 // hyperparameters and tokenizer.json, and restores the variables (optimizer state included).
 func Load(backend compute.Backend, path string) (*Model, RunInfo, TrainState, string, error) {
+	dir, _, err := ckpt.Open(path)
+	if err != nil {
+		return nil, RunInfo{}, TrainState{}, "", err
+	}
+	return LoadVerified(backend, dir)
+}
+
+// LoadVerified is Load of a checkpoint directory that ckpt.Open has verified.
+func LoadVerified(backend compute.Backend, dir string) (*Model, RunInfo, TrainState, string, error) {
 	var info RunInfo
 	var state TrainState
-	dir, err := ckpt.OpenRun(path, &info, &state)
-	if err != nil {
+	if err := ckpt.ReadRun(dir, &info, &state); err != nil {
 		return nil, info, state, "", err
+	}
+	if info.Family != "" && info.Family != Family {
+		return nil, info, state, "", fmt.Errorf("checkpoint %s holds a %q model, not a text model", dir, info.Family)
 	}
 	vocab, _, err := corpora.LoadTokenizer(filepath.Join(dir, TokenizerFile))
 	if err != nil {

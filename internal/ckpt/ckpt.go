@@ -422,8 +422,32 @@ func OpenRun(path string, info, state any) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return dir, ReadRun(dir, info, state)
+}
+
+// ReadRun decodes the hparams.json and state.json of a checkpoint directory that Open has verified.
+func ReadRun(dir string, info, state any) error {
 	if err := ReadJSON(filepath.Join(dir, HParamsFile), info); err != nil {
+		return err
+	}
+	return ReadJSON(filepath.Join(dir, StateFile), state)
+}
+
+// FamilyText is the family of checkpoints whose hparams.json names none (text checkpoints written before
+// 2026-12-01).
+const FamilyText = "text"
+
+// Family reads the generator family a verified checkpoint directory names in its hparams.json ("family";
+// text when absent).
+func Family(dir string) (string, error) {
+	var probe struct {
+		Family string `json:"family"`
+	}
+	if err := ReadJSON(filepath.Join(dir, HParamsFile), &probe); err != nil {
 		return "", err
 	}
-	return dir, ReadJSON(filepath.Join(dir, StateFile), state)
+	if probe.Family == "" {
+		return FamilyText, nil
+	}
+	return probe.Family, nil
 }

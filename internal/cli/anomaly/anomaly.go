@@ -62,16 +62,17 @@ says otherwise.`,
 
 // Run scores the test set as the options say.
 func Run(opts *Options) error {
-	if !clix.IsImageCheckpoint(opts.Checkpoint) {
-		return fmt.Errorf("%s: anomaly detection needs an image checkpoint (lebm train --family image)", opts.Checkpoint)
-	}
 	if opts.Posterior.Chains < 1 {
 		return fmt.Errorf("--chains must be at least 1, got %d", opts.Posterior.Chains)
 	}
-	m, info, dir, err := clix.LoadImageModel(opts.Backend, opts.Checkpoint)
+	run, err := clix.OpenRun(opts.Backend, opts.Checkpoint)
 	if err != nil {
 		return err
 	}
+	if run.Image == nil {
+		return fmt.Errorf("%s: anomaly detection needs an image checkpoint (lebm train --family image), this one holds a %s model", opts.Checkpoint, run.Family)
+	}
+	m, info, dir := run.Image, run.ImageInfo, run.Dir
 	class := m.Config.HoldOut
 	if opts.Changed["class"] {
 		class = opts.Class

@@ -13,6 +13,7 @@ import (
 	"github.com/lebm/lebm/image"
 	"github.com/lebm/lebm/internal/ckpt"
 	"github.com/lebm/lebm/internal/engine"
+	"github.com/lebm/lebm/internal/runs"
 	"github.com/lebm/lebm/text"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -146,15 +147,13 @@ func (p PosteriorFlags) EvalConfig(cfg text.Config) text.EvalConfig {
 	return ec
 }
 
-// LoadModel opens a checkpoint on the named backend: the model, where its data came from, and the
-// checkpoint directory.
-func LoadModel(backendName, path string) (*text.Model, text.RunInfo, string, error) {
+// OpenRun opens a checkpoint of any family on the named backend (runs.Open: verified once).
+func OpenRun(backendName, path string) (*runs.Run, error) {
 	backend, err := engine.NewBackend(backendName)
 	if err != nil {
-		return nil, text.RunInfo{}, "", err
+		return nil, err
 	}
-	m, info, _, dir, err := text.Load(backend, path)
-	return m, info, dir, err
+	return runs.Open(backend, path)
 }
 
 // ChangedFlags returns the names of the flags the user set on cmd's command line.
@@ -217,24 +216,6 @@ func LoadSplit(recorded, override string, vocab *corpora.Vocab, maxLen int, spli
 	}
 	ds, err := text.Encode(corpus, vocab, maxLen, split)
 	return corpus, ds, err
-}
-
-// IsImageCheckpoint reports whether the checkpoint at path holds an image model (false for text models
-// and for paths that are not checkpoints: loading the text model then reports the problem).
-func IsImageCheckpoint(path string) bool {
-	fam, err := image.CheckpointFamily(path)
-	return err == nil && fam == image.Family
-}
-
-// LoadImageModel opens an image checkpoint on the named backend: the model, its run information, and
-// the checkpoint directory.
-func LoadImageModel(backendName, path string) (*image.Model, image.RunInfo, string, error) {
-	backend, err := engine.NewBackend(backendName)
-	if err != nil {
-		return nil, image.RunInfo{}, "", err
-	}
-	m, info, _, dir, err := image.Load(backend, path)
-	return m, info, dir, err
 }
 
 // LoadImageSplits reads the data of an image run (or, with override, the data at that path in the run's

@@ -98,13 +98,14 @@ func (o *Options) Resolve(cfg text.Config) text.EvalConfig {
 
 // Run evaluates as the options say.
 func Run(opts *Options) error {
-	if clix.IsImageCheckpoint(opts.Checkpoint) {
-		return runImage(opts)
-	}
-	m, info, dir, err := clix.LoadModel(opts.Backend, opts.Checkpoint)
+	run, err := clix.OpenRun(opts.Backend, opts.Checkpoint)
 	if err != nil {
 		return err
 	}
+	if run.Image != nil {
+		return runImage(opts, run)
+	}
+	m, info, dir := run.Text, run.TextInfo, run.Dir
 	corpus, ds, err := clix.LoadSplit(info.Data, opts.Data, m.Vocab, m.Config.MaxLen, opts.Split)
 	if err != nil {
 		return err

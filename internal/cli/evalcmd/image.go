@@ -7,6 +7,7 @@ import (
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/image"
 	"github.com/lebm/lebm/internal/cli/clix"
+	"github.com/lebm/lebm/internal/runs"
 	"github.com/spf13/pflag"
 )
 
@@ -44,11 +45,8 @@ type FID struct {
 	PriorSteps int     `json:"prior_steps"`
 }
 
-func runImage(opts *Options) error {
-	m, info, dir, err := clix.LoadImageModel(opts.Backend, opts.Checkpoint)
-	if err != nil {
-		return err
-	}
+func runImage(opts *Options, run *runs.Run) error {
+	m, info, dir := run.Image, run.ImageInfo, run.Dir
 	data, err := clix.LoadImageSplits(info, opts.Data, opts.Stderr, opts.Quiet)
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/lebm/lebm/internal/cli/clix"
+	"github.com/lebm/lebm/internal/runs"
 )
 
 // ImageResult is what `lebm interpolate --json` prints for an image model.
@@ -16,11 +17,8 @@ type ImageResult struct {
 
 // runImage interpolates between the posterior means of two test images given by index and writes the
 // row g((1 - a) z1 + a z2), a = 0 .. 1, between the two originals, as a PNG.
-func runImage(opts *Options) error {
-	m, info, _, err := clix.LoadImageModel(opts.Backend, opts.Checkpoint)
-	if err != nil {
-		return err
-	}
+func runImage(opts *Options, run *runs.Run) error {
+	m, info := run.Image, run.ImageInfo
 	data, err := clix.LoadImageSplits(info, "", opts.Stderr, false)
 	if err != nil {
 		return err

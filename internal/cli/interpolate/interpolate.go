@@ -62,11 +62,15 @@ type Point struct {
 
 // Run interpolates as the options say.
 func Run(opts *Options) error {
-	if opts.Steps >= 2 && clix.IsImageCheckpoint(opts.Checkpoint) {
-		return runImage(opts)
-	}
 	if opts.Steps < 2 {
 		return fmt.Errorf("--steps must be at least 2 (the two endpoints), got %d", opts.Steps)
+	}
+	run, err := clix.OpenRun(opts.Backend, opts.Checkpoint)
+	if err != nil {
+		return err
+	}
+	if run.Image != nil {
+		return runImage(opts, run)
 	}
 	var sents [][]string
 	for _, s := range []string{opts.First, opts.Second} {
@@ -79,10 +83,7 @@ func Run(opts *Options) error {
 	if opts.Decode.Method == text.Sample {
 		return fmt.Errorf("interpolate decodes greedily or by beam search, not by sampling")
 	}
-	m, _, _, err := clix.LoadModel(opts.Backend, opts.Checkpoint)
-	if err != nil {
-		return err
-	}
+	m := run.Text
 	ds, err := corpora.NewDataset(sents, m.Vocab, m.Config.MaxLen)
 	if err != nil {
 		return err

@@ -9,11 +9,12 @@ import (
 	"github.com/lebm/lebm/image"
 	"github.com/lebm/lebm/internal/cli/clix"
 	"github.com/lebm/lebm/internal/plots"
+	"github.com/lebm/lebm/internal/runs"
 )
 
 // runImage draws an image run: losses.png (reconstruction MSE and prior loss), energies.png, and
 // latent.png (posterior means of test images, coloured by class when the data has classes).
-func runImage(opts *Options, out string) error {
+func runImage(opts *Options, run *runs.Run, out string) error {
 	recs, err := clix.ReadJSONLines[image.IterStats](filepath.Join(opts.RunDir, "log.jsonl"))
 	if err != nil {
 		return err
@@ -30,10 +31,7 @@ func runImage(opts *Options, out string) error {
 	if err := pics.training(mse, prior, fPost, fPrior, "MSE / nats"); err != nil {
 		return err
 	}
-	m, info, _, err := clix.LoadImageModel(opts.Backend, opts.RunDir)
-	if err != nil {
-		return err
-	}
+	m, info := run.Image, run.ImageInfo
 	data, err := clix.LoadImageSplits(info, "", opts.Stderr, false)
 	if err != nil {
 		return err

@@ -75,8 +75,12 @@ func Run(opts *Options) error {
 	if out == "" {
 		out = filepath.Join(opts.RunDir, "plots")
 	}
-	if clix.IsImageCheckpoint(opts.RunDir) {
-		return runImage(opts, out)
+	run, err := clix.OpenRun(opts.Backend, opts.RunDir)
+	if err != nil {
+		return err
+	}
+	if run.Image != nil {
+		return runImage(opts, run, out)
 	}
 	recs, err := clix.ReadJSONLines[record](filepath.Join(opts.RunDir, "log.jsonl"))
 	if err != nil {
@@ -141,10 +145,7 @@ func Run(opts *Options) error {
 	}); err != nil {
 		return err
 	}
-	m, info, _, err := clix.LoadModel(opts.Backend, opts.RunDir)
-	if err != nil {
-		return err
-	}
+	m, info := run.Text, run.TextInfo
 	corpus, err := text.LoadCorpus(info.Data)
 	if err != nil {
 		return err

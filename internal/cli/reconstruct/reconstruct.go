@@ -10,6 +10,7 @@ import (
 
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/internal/cli/clix"
+	"github.com/lebm/lebm/internal/runs"
 	"github.com/lebm/lebm/text"
 	"github.com/spf13/cobra"
 )
@@ -98,11 +99,14 @@ func Reconstruct(m *text.Model, sents [][]string, post clix.PosteriorFlags, dec 
 
 // Run reconstructs as the options say.
 func Run(opts *Options) error {
-	if clix.IsImageCheckpoint(opts.Checkpoint) {
-		return runImage(opts)
+	run, err := clix.OpenRun(opts.Backend, opts.Checkpoint)
+	if err != nil {
+		return err
+	}
+	if run.Image != nil {
+		return runImage(opts, run)
 	}
 	var sents [][]string
-	var err error
 	if opts.Input == "-" {
 		sents, err = corpora.Read(opts.Stdin, "standard input", 0)
 	} else {
@@ -119,10 +123,7 @@ func Run(opts *Options) error {
 	if opts.Decode.Method == text.Sample {
 		return fmt.Errorf("reconstruct decodes greedily or by beam search, not by sampling")
 	}
-	m, _, _, err := clix.LoadModel(opts.Backend, opts.Checkpoint)
-	if err != nil {
-		return err
-	}
+	m := run.Text
 	pairs, err := Reconstruct(m, sents, opts.Posterior, opts.Decode)
 	if err != nil {
 		return err
@@ -146,14 +147,11 @@ type ImageResult struct {
 	MSE    float64 `json:"mse"` // per pixel, [-1, 1] scale, of the images shown
 }
 
-func runImage(opts *Options) error {
+func runImage(opts *Options, run *runs.Run) error {
 	if opts.Images < 1 || opts.Cols < 1 {
 		return fmt.Errorf("--images and --cols must be at least 1, got %d and %d", opts.Images, opts.Cols)
 	}
-	m, info, _, err := clix.LoadImageModel(opts.Backend, opts.Checkpoint)
-	if err != nil {
-		return err
-	}
+	m, info := run.Image, run.ImageInfo
 	override := ""
 	if opts.Input != "-" {
 		override = opts.Input

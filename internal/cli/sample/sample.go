@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/lebm/lebm/internal/cli/clix"
+	"github.com/lebm/lebm/internal/runs"
 	"github.com/lebm/lebm/text"
 	"github.com/spf13/cobra"
 )
@@ -84,13 +85,14 @@ func Run(opts *Options) error {
 	if opts.N < 1 {
 		return fmt.Errorf("-n must be at least 1, got %d", opts.N)
 	}
-	if clix.IsImageCheckpoint(opts.Checkpoint) {
-		return runImage(opts)
-	}
-	m, _, _, err := clix.LoadModel(opts.Backend, opts.Checkpoint)
+	run, err := clix.OpenRun(opts.Backend, opts.Checkpoint)
 	if err != nil {
 		return err
 	}
+	if run.Image != nil {
+		return runImage(opts, run)
+	}
+	m := run.Text
 	k0, s0 := opts.chain(m.Config.K0, m.Config.S0)
 	rng := rand.New(rand.NewPCG(opts.Seed, 0x5a3b))
 	z, err := m.SamplePrior(opts.N, k0, s0, rng, -1)
@@ -130,14 +132,11 @@ type ImageSamples struct {
 	S0    float64 `json:"s0"`
 }
 
-func runImage(opts *Options) error {
+func runImage(opts *Options, run *runs.Run) error {
 	if opts.Cols < 1 {
 		return fmt.Errorf("--cols must be at least 1, got %d", opts.Cols)
 	}
-	m, _, _, err := clix.LoadImageModel(opts.Backend, opts.Checkpoint)
-	if err != nil {
-		return err
-	}
+	m := run.Image
 	k0, s0 := opts.chain(m.Config.K0, m.Config.S0)
 	rng := rand.New(rand.NewPCG(opts.Seed, 0x5a3b))
 	z, err := m.SamplePrior(opts.N, k0, s0, rng, -1)

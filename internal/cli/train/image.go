@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"github.com/gomlx/compute"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,14 +14,15 @@ import (
 	"github.com/lebm/lebm/internal/cli/clix"
 	"github.com/lebm/lebm/internal/engine"
 	"github.com/lebm/lebm/internal/learn"
+	"github.com/lebm/lebm/internal/runs"
 	"github.com/lebm/lebm/text"
 	"github.com/spf13/cobra"
 )
 
-// Families of `lebm train --family`.
+// Families of `lebm train --family` (the names checkpoints record).
 const (
-	FamilyText  = "text"
-	FamilyImage = "image"
+	FamilyText  = text.Family
+	FamilyImage = image.Family
 )
 
 // ImageFlags are the flags that only the image family has.
@@ -143,13 +145,9 @@ type ImageSummary struct {
 	Model        string             `json:"model"`
 }
 
-// RunImage trains an image model as the options say.
-func RunImage(opts *Options) error {
-	backend, err := engine.NewBackend(opts.Backend)
-	if err != nil {
-		return err
-	}
-	defer backend.Finalize()
+// runImage trains an image model as the options say (resumed: the opened checkpoint of an image run to
+// continue, or nil).
+func runImage(opts *Options, backend compute.Backend, resumed *runs.Run) error {
 	var (
 		m         *image.Model
 		info      image.RunInfo
@@ -157,12 +155,10 @@ func RunImage(opts *Options) error {
 		resumeDir string
 	)
 	runDir := opts.Out
-	if opts.Resume != "" {
-		var st image.TrainState
-		if m, info, st, resumeDir, err = image.Load(backend, opts.Resume); err != nil {
-			return err
-		}
-		state = &st
+	var err error
+	if resumed != nil {
+		m, info, resumeDir = resumed.Image, resumed.ImageInfo, resumed.Dir
+		state = &resumed.ImageState
 		opts.applyImage(&m.Config)
 		if opts.Data != "" {
 			info.Data = opts.Data

@@ -5,17 +5,18 @@ package train
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/gomlx/compute"
 	"io"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/lebm/lebm/corpora"
-	"github.com/lebm/lebm/image"
 	"github.com/lebm/lebm/internal/ckpt"
 	"github.com/lebm/lebm/internal/cli/clix"
 	"github.com/lebm/lebm/internal/engine"
 	"github.com/lebm/lebm/internal/learn"
+	"github.com/lebm/lebm/internal/runs"
 	"github.com/lebm/lebm/prior"
 	"github.com/lebm/lebm/text"
 	"github.com/spf13/cobra"
@@ -220,30 +221,33 @@ func Run(opts *Options) error {
 				return fmt.Errorf("--%s cannot change when resuming (the checkpoint fixes it); only --iterations, --save-every, --log-every and --eval-images can", name)
 			}
 		}
-		fam, err := image.CheckpointFamily(opts.Resume)
-		if err != nil {
-			return err
-		}
-		if opts.Family != FamilyText && opts.Family != fam {
-			return fmt.Errorf("--family %s, but %s holds a %s run", opts.Family, opts.Resume, fam)
-		}
-		opts.Family = fam
 	}
-	if err := opts.checkFamilyFlags(); err != nil {
-		return err
-	}
-	if opts.Family == FamilyImage {
-		return RunImage(opts)
-	}
-	return runText(opts)
-}
-
-func runText(opts *Options) error {
 	backend, err := engine.NewBackend(opts.Backend)
 	if err != nil {
 		return err
 	}
 	defer backend.Finalize() // frees device memory (a sweep runs many trainings in one process)
+	var resumed *runs.Run
+	if opts.Resume != "" {
+		if resumed, err = runs.Open(backend, opts.Resume); err != nil {
+			return err
+		}
+		if opts.Family != FamilyText && opts.Family != resumed.Family {
+			return fmt.Errorf("--family %s, but %s holds a %s run", opts.Family, opts.Resume, resumed.Family)
+		}
+		opts.Family = resumed.Family
+	}
+	if err := opts.checkFamilyFlags(); err != nil {
+		return err
+	}
+	if opts.Family == FamilyImage {
+		return runImage(opts, backend, resumed)
+	}
+	return runText(opts, backend, resumed)
+}
+
+// runText trains a text model (resumed: the opened checkpoint of a text run to continue, or nil).
+func runText(opts *Options, backend compute.Backend, resumed *runs.Run) error {
 	var (
 		m         *text.Model
 		info      text.RunInfo
@@ -252,13 +256,10 @@ func runText(opts *Options) error {
 		resumeDir string
 	)
 	runDir := opts.Out
-	if opts.Resume != "" {
-		var st text.TrainState
-		m, info, st, resumeDir, err = text.Load(backend, opts.Resume)
-		if err != nil {
-			return err
-		}
-		state = &st
+	var err error
+	if resumed != nil {
+		m, info, resumeDir = resumed.Text, resumed.TextInfo, resumed.Dir
+		state = &resumed.TextState
 		opts.applyChanged(&m.Config)
 		if opts.Data != "" {
 			info.Data = opts.Data
