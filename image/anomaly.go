@@ -14,8 +14,8 @@ type AnomalyResult struct {
 	Images    int       `json:"images"`    // test images scored
 	Anomalies int       `json:"anomalies"` // of which in the held-out class
 	Chains    int       `json:"chains"`
-	K         int       `json:"k"`
-	S         float64   `json:"s"`
+	K1        int       `json:"k1"`
+	S1        float64   `json:"s1"`
 	AUPRC     float64   `json:"auprc"`  // average precision, the held-out class as positive
 	Chance    float64   `json:"chance"` // AUPRC of a random score: the share of anomalies
 	Scores    []float64 `json:"-"`
@@ -26,7 +26,7 @@ func (r *AnomalyResult) Format() string {
 	return fmt.Sprintf("anomaly detection, class %d held out (%d test images, %d anomalies):\n"+
 		"  AUPRC %.3f (chance %.3f); score = -log p(x, z) (unnormalised: -log p_beta(x|z) - f_alpha(z) + ||z||^2/2)\n"+
 		"  averaged over %d posterior chains of %d Langevin steps (s = %g) per image\n",
-		r.Class, r.Images, r.Anomalies, r.AUPRC, r.Chance, r.Chains, r.K, r.S)
+		r.Class, r.Images, r.Anomalies, r.AUPRC, r.Chance, r.Chains, r.K1, r.S1)
 }
 
 // AnomalyScores returns, per image of set, the mean over chains posterior-chain end points z of
@@ -42,7 +42,7 @@ func (m *Model) AnomalyScores(set *corpora.Images, ec EvalConfig, progress func(
 	scores := make([]float64, n)
 	err = m.forBatches(set, n, func(idx []int, x []float32, real int) error {
 		for c := 0; c < ec.Chains; c++ {
-			z, err := m.InferPosterior(x, len(idx), nil, ec.K, ec.S, rng, -1)
+			z, err := m.InferPosterior(x, len(idx), nil, ec.K1, ec.S1, rng, -1)
 			if err != nil {
 				return err
 			}
@@ -69,7 +69,7 @@ func (m *Model) Anomaly(test *corpora.Images, class int, ec EvalConfig, progress
 		return nil, err
 	}
 	pos := make([]bool, len(scores))
-	r := &AnomalyResult{Class: class, Images: len(scores), Chains: ec.Chains, K: ec.K, S: ec.S, Scores: scores}
+	r := &AnomalyResult{Class: class, Images: len(scores), Chains: ec.Chains, K1: ec.K1, S1: ec.S1, Scores: scores}
 	for i := range pos {
 		pos[i] = test.Labels[i] == class
 		if pos[i] {

@@ -11,8 +11,8 @@ import (
 type EvalConfig struct {
 	Images int     // the first N images of the set (0 = all)
 	Chains int     // posterior chains per image; their end points are averaged (the posterior mean)
-	K      int     // posterior chain steps (DefaultEvalConfig: the training K1)
-	S      float64 // posterior chain step size (the training s1)
+	K1     int     // posterior chain steps (DefaultEvalConfig: the training K1)
+	S1     float64 // posterior chain step size (the training s1)
 	Seed   uint64
 }
 
@@ -21,7 +21,7 @@ func (ec EvalConfig) Rand() *rand.Rand { return rand.New(rand.NewPCG(ec.Seed, 0x
 
 // DefaultEvalConfig reconstructs every image from the mean of 4 posterior chains of the training length.
 func DefaultEvalConfig(c Config) EvalConfig {
-	return EvalConfig{Chains: 4, K: c.K1, S: c.S1, Seed: 1}
+	return EvalConfig{Chains: 4, K1: c.K1, S1: c.S1, Seed: 1}
 }
 
 // ReconResult is the reconstruction error of a set and how it was estimated.
@@ -29,8 +29,8 @@ type ReconResult struct {
 	Split    string  `json:"split"`
 	Images   int     `json:"images"`
 	Chains   int     `json:"chains"`
-	K        int     `json:"k"`
-	S        float64 `json:"s"`
+	K1       int     `json:"k1"`
+	S1       float64 `json:"s1"`
 	MSE      float64 `json:"mse"`        // mean over images and pixels of (x - g(z_mean))^2, images in [-1, 1]
 	MSE01    float64 `json:"mse_01"`     // the same with images in [0, 1] (MSE / 4)
 	Baseline float64 `json:"baseline"`   // MSE of the training set's mean image ([-1, 1] scale)
@@ -41,7 +41,7 @@ type ReconResult struct {
 func (r *ReconResult) Format() string {
 	return fmt.Sprintf("%s reconstruction (%d images, posterior mean of %d chains of %d Langevin steps, s = %g):\n"+
 		"  MSE %.5f per pixel on [-1, 1] (%.5f on [0, 1]); mean-image baseline %.5f\n",
-		r.Split, r.Images, r.Chains, r.K, r.S, r.MSE, r.MSE01, r.Baseline)
+		r.Split, r.Images, r.Chains, r.K1, r.S1, r.MSE, r.MSE01, r.Baseline)
 }
 
 // forBatches calls f on the set's images in batches of the model's batch size; the last batch is filled
@@ -66,12 +66,12 @@ func (m *Model) forBatches(set *corpora.Images, n int, f func(idx []int, x []flo
 }
 
 // PosteriorMean returns, for images x (flat [n*pixels]), the mean of ec.Chains posterior-chain end points
-// (each ec.K steps of size ec.S from N(0, I), noise from rng): flat [n*d].
+// (each ec.K1 steps of size ec.S1 from N(0, I), noise from rng): flat [n*d].
 func (m *Model) PosteriorMean(x []float32, n int, ec EvalConfig, rng *rand.Rand) ([]float32, error) {
 	d := m.Config.ZDim
 	mean := make([]float32, n*d)
 	for c := 0; c < ec.Chains; c++ {
-		z, err := m.InferPosterior(x, n, nil, ec.K, ec.S, rng, -1)
+		z, err := m.InferPosterior(x, n, nil, ec.K1, ec.S1, rng, -1)
 		if err != nil {
 			return nil, err
 		}
@@ -95,7 +95,7 @@ func (m *Model) Reconstruct(set, train *corpora.Images, split string, ec EvalCon
 	rng := ec.Rand()
 	mean := MeanImage(train)
 	P := set.Pixels()
-	res := &ReconResult{Split: split, Images: n, Chains: ec.Chains, K: ec.K, S: ec.S}
+	res := &ReconResult{Split: split, Images: n, Chains: ec.Chains, K1: ec.K1, S1: ec.S1}
 	var sse, base float64
 	err = m.forBatches(set, n, func(idx []int, x []float32, real int) error {
 		z, err := m.PosteriorMean(x, len(idx), ec, rng)
@@ -214,7 +214,7 @@ func (m *Model) FitSamples(set *corpora.Images, ec EvalConfig) (*SampleFit, erro
 		sampleX = append(sampleX, Rows(x, k, c.Pixels())...)
 	}
 	err = m.forBatches(set, n, func(idx []int, x []float32, real int) error {
-		z, err := m.InferPosterior(x, len(idx), nil, ec.K, ec.S, rng, -1)
+		z, err := m.InferPosterior(x, len(idx), nil, ec.K1, ec.S1, rng, -1)
 		if err != nil {
 			return err
 		}
@@ -236,7 +236,7 @@ func (m *Model) FitSamples(set *corpora.Images, ec EvalConfig) (*SampleFit, erro
 		}
 		return FrechetDistance(ga, gb)
 	}
-	f := &SampleFit{Samples: n, Images: n, K0: c.K0, K1: ec.K}
+	f := &SampleFit{Samples: n, Images: n, K0: c.K0, K1: ec.K1}
 	if !m.Prior.Trainable() {
 		f.K0 = 0 // the gaussian prior is sampled exactly
 	}

@@ -15,7 +15,7 @@ func TestFitSamplesAnalytic(t *testing.T) {
 	cfg.Prior = "gaussian"
 	m := testModel(t, cfg)
 	test := corpora.EmbeddedShapes().Test
-	ec := EvalConfig{Images: 400, K: 0, S: 0.1, Seed: 3}
+	ec := EvalConfig{Images: 400, K1: 0, S1: 0.1, Seed: 3}
 	f, err := m.FitSamples(test, ec)
 	if err != nil {
 		t.Fatal(err)
@@ -23,7 +23,7 @@ func TestFitSamplesAnalytic(t *testing.T) {
 	if f.LatentFD <= 0 || f.LatentFD > 0.2 || f.PixelFD <= 0 || f.K0 != 0 || f.Samples != 400 {
 		t.Fatalf("%+v", f)
 	}
-	ec.K, ec.S = 60, 0.5
+	ec.K1, ec.S1 = 60, 0.5
 	moved, err := m.FitSamples(test, ec)
 	if err != nil {
 		t.Fatal(err)

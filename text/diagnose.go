@@ -72,11 +72,11 @@ func (m *Model) Diagnose(ds *corpora.Dataset, dc DiagnoseConfig) (*Diagnosis, er
 }
 
 func diagnosisOf(res *EvalResult, cfg Config) *Diagnosis {
-	d := &Diagnosis{Kind: "diagnosis", Sentences: res.Sentences, Chains: res.Settings.Chains, ChainSteps: res.Settings.Steps,
+	d := &Diagnosis{Kind: "diagnosis", Sentences: res.Sentences, Chains: res.Settings.Chains, ChainSteps: res.Settings.K1,
 		ValidNLL: res.NLL, ValidPPL: res.PPL, Recon: res.Recon, Gap: res.NLL - res.Recon,
 		MI: res.MI, MIFloor: res.MIFloor, AUCorrected: res.AUCorrected, AUCorrectedFloor: res.AUCorrectedFlr, ZDim: cfg.ZDim,
 		Displacement: res.Displacement, EncoderMI: res.EncoderMI, EncoderAU: res.EncoderAU,
-		NoiseDisplacement: NoiseDisplacement(cfg.ZDim, res.Settings.Steps, learn.StepSchedule(res.Settings.StepSize, cfg.S1End))}
+		NoiseDisplacement: NoiseDisplacement(cfg.ZDim, res.Settings.K1, learn.StepSchedule(res.Settings.S1, cfg.S1End))}
 	d.Collapsed = d.MI-d.MIFloor < CollapseMIMargin && d.AUCorrected <= d.AUCorrectedFloor
 	return d
 }

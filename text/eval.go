@@ -13,8 +13,8 @@ import (
 // EvalConfig are the estimator settings of Evaluate; every result reports them.
 type EvalConfig struct {
 	Chains            int     `json:"posterior_chains"`   // P: independent posterior chains per sentence
-	Steps             int     `json:"chain_steps"`        // Langevin steps of each evaluation chain
-	StepSize          float64 `json:"chain_step_size"`    // their step size
+	K1                int     `json:"k1"`                 // Langevin steps of each evaluation chain (the posterior chain's K1)
+	S1                float64 `json:"s1"`                 // their step size (s1)
 	ImportanceSamples int     `json:"importance_samples"` // S: samples of q(z|x) per sentence (rounded up to a multiple of P)
 	LogZSamples       int     `json:"log_z_samples"`      // M_Z: samples of N(0, I) for log Z
 	SigmaFloor        float64 `json:"sigma_floor"`        // lower bound on each sigma_x of q(z|x)
@@ -37,7 +37,7 @@ const (
 
 // DefaultEvalConfig uses the training posterior chain's length and step size.
 func DefaultEvalConfig(cfg Config) EvalConfig {
-	return EvalConfig{Chains: DefaultEvalChains, Steps: cfg.K1, StepSize: cfg.S1, ImportanceSamples: DefaultEvalSamples,
+	return EvalConfig{Chains: DefaultEvalChains, K1: cfg.K1, S1: cfg.S1, ImportanceSamples: DefaultEvalSamples,
 		LogZSamples: DefaultLogZSamples, SigmaFloor: DefaultSigmaFloor, FloorSentences: DefaultFloorSentences,
 		RowsPerCall: DefaultRowsPerCall, Seed: 1}
 }
@@ -47,7 +47,7 @@ func (e *EvalConfig) Validate() error {
 	switch {
 	case e.Chains < 2:
 		return fmt.Errorf("need at least 2 posterior chains per sentence to fit q(z|x), got %d", e.Chains)
-	case e.Steps < 0 || e.StepSize <= 0:
+	case e.K1 < 0 || e.S1 <= 0:
 		return fmt.Errorf("evaluation chain needs steps >= 0 and a positive step size")
 	case e.ImportanceSamples < 1:
 		return fmt.Errorf("need at least one importance sample")
@@ -236,7 +236,7 @@ func (m *Model) fitAndScore(ds *corpora.Dataset, idx []int, ec EvalConfig, logZ 
 			if err != nil {
 				return nil, err
 			}
-			z, err := m.Core.InferPosterior(data, batch.Size, z0, ec.Steps, ec.StepSize, 1, rng, -1)
+			z, err := m.Core.InferPosterior(data, batch.Size, z0, ec.K1, ec.S1, 1, rng, -1)
 			if err != nil {
 				return nil, err
 			}

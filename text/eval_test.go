@@ -83,7 +83,7 @@ func TestNLLMatchesQuadrature(t *testing.T) {
 			exactNLL /= float64(len(sents))
 
 			ec := DefaultEvalConfig(m.Config)
-			ec.Chains, ec.ImportanceSamples, ec.Steps, ec.RowsPerCall, ec.FloorSentences = 32, 512, 50, 128, 2
+			ec.Chains, ec.ImportanceSamples, ec.K1, ec.RowsPerCall, ec.FloorSentences = 32, 512, 50, 128, 2
 			res, err := m.Evaluate(ds, "test", ec, nil)
 			if err != nil {
 				t.Fatal(err)

@@ -266,7 +266,7 @@ func (m *Model) beamSearch(z []float32, opt DecodeOptions) ([]int, error) {
 }
 
 // InferMeans returns the posterior means mu_x (flat [n*d]) of the sentences of ds: the average of
-// ec.Chains posterior chains of ec.Steps steps of size ec.StepSize per sentence, from N(0, I).
+// ec.Chains posterior chains of ec.K1 steps of size ec.S1 per sentence, from N(0, I).
 func (m *Model) InferMeans(ds *corpora.Dataset, ec EvalConfig) ([]float64, error) {
 	if ec.Chains < 2 || ec.RowsPerCall < ec.Chains {
 		return nil, fmt.Errorf("need at least 2 chains per sentence and rows per call >= chains")

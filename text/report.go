@@ -32,7 +32,7 @@ func (r *EvalResult) Format() string {
 		start = "N(0, I)"
 	}
 	fmt.Fprintf(&b, "  q(z|x): diagonal Gaussian fitted to P=%d posterior chains of %d Langevin steps (step %g) from %s, sigma floor %g\n",
-		s.Chains, s.Steps, s.StepSize, start, s.SigmaFloor)
+		s.Chains, s.K1, s.S1, start, s.SigmaFloor)
 	if r.LogZ.Samples > 0 {
 		fmt.Fprintf(&b, "  log Z %8.4f (s.e. %.4f)       %s, effective sample size %.0f\n", r.LogZ.Value, r.LogZ.StdErr, r.LogZ.Method, r.LogZ.ESS)
 		if !r.LogZ.Reliable() {

@@ -117,29 +117,40 @@ func AddDecodeFlags(fs *pflag.FlagSet, d *text.DecodeOptions) {
 
 // PosteriorFlags are the settings of the posterior chains used to infer z for given sentences.
 type PosteriorFlags struct {
-	Chains   int
-	Steps    int     // 0: the model's K1
-	StepSize float64 // 0: the model's s1
-	Seed     uint64
+	Chains int
+	K1     int     // posterior chain steps (0: the model's K1)
+	S1     float64 // posterior chain step size (0: the model's s1)
+	Seed   uint64
 }
 
-// AddPosteriorFlags registers --chains, --chain-steps, --chain-step-size and --seed.
+// AddPosteriorFlags registers --chains, --k1, --s1 and --seed (--chain-steps and --chain-step-size are
+// their deprecated names).
 func AddPosteriorFlags(fs *pflag.FlagSet, p *PosteriorFlags) {
-	fs.IntVar(&p.Chains, "chains", 16, "posterior chains per sentence; z is the mean of their end points")
-	fs.IntVar(&p.Steps, "chain-steps", 0, "Langevin steps of each posterior chain (default: the model's K1)")
-	fs.Float64Var(&p.StepSize, "chain-step-size", 0, "posterior chain step size (default: the model's s1)")
+	fs.IntVar(&p.Chains, "chains", 16, "posterior chains per example; z is the mean of their end points")
+	AddChainFlags(fs, &p.K1, &p.S1, "chain-steps", "chain-step-size")
 	fs.Uint64Var(&p.Seed, "seed", 1, "random seed")
+}
+
+// AddChainFlags registers the posterior chain's length and step size under the names lebm train and
+// the checkpoint use (--k1, --s1; 0: the model's), and under a command's older names, deprecated.
+func AddChainFlags(fs *pflag.FlagSet, k1 *int, s1 *float64, oldK1, oldS1 string) {
+	fs.IntVar(k1, "k1", 0, "Langevin steps of each posterior chain (default: the model's K1)")
+	fs.Float64Var(s1, "s1", 0, "posterior chain step size (default: the model's s1)")
+	fs.IntVar(k1, oldK1, 0, "")
+	fs.Float64Var(s1, oldS1, 0, "")
+	_ = fs.MarkDeprecated(oldK1, "use --k1")
+	_ = fs.MarkDeprecated(oldS1, "use --s1")
 }
 
 // EvalConfig turns the flags into the estimator settings used by text.Model.InferMeans.
 func (p PosteriorFlags) EvalConfig(cfg text.Config) text.EvalConfig {
 	ec := text.DefaultEvalConfig(cfg)
 	ec.Chains, ec.Seed = p.Chains, p.Seed
-	if p.Steps > 0 {
-		ec.Steps = p.Steps
+	if p.K1 > 0 {
+		ec.K1 = p.K1
 	}
-	if p.StepSize > 0 {
-		ec.StepSize = p.StepSize
+	if p.S1 > 0 {
+		ec.S1 = p.S1
 	}
 	if ec.RowsPerCall < ec.Chains {
 		ec.RowsPerCall = ec.Chains
@@ -254,11 +265,11 @@ func WriteGrid(path string, imgs []float32, n, cols int, c image.Config) error {
 func (p PosteriorFlags) ImageEvalConfig(cfg image.Config) image.EvalConfig {
 	ec := image.DefaultEvalConfig(cfg)
 	ec.Chains, ec.Seed = p.Chains, p.Seed
-	if p.Steps > 0 {
-		ec.K = p.Steps
+	if p.K1 > 0 {
+		ec.K1 = p.K1
 	}
-	if p.StepSize > 0 {
-		ec.S = p.StepSize
+	if p.S1 > 0 {
+		ec.S1 = p.S1
 	}
 	return ec
 }

@@ -66,8 +66,7 @@ the training set's mean image), and FID with --inception (model samples against 
 	f.BoolVar(&opts.Quiet, "quiet", false, "no progress bar")
 	f.StringVar(&opts.SentenceNLL, "sentence-nll", "", "write -log p(x) of each evaluated sentence to this file, one per line (for paired comparisons of two models)")
 	f.IntVar(&opts.Eval.Chains, "chains", text.DefaultEvalChains, "P: posterior chains per sentence")
-	f.IntVar(&opts.Eval.Steps, "steps", 0, "Langevin steps of each evaluation chain (default: the model's K1)")
-	f.Float64Var(&opts.Eval.StepSize, "step-size", 0, "step size of the evaluation chains (default: the model's s1)")
+	clix.AddChainFlags(f, &opts.Eval.K1, &opts.Eval.S1, "steps", "step-size")
 	f.IntVar(&opts.Eval.ImportanceSamples, "samples", text.DefaultEvalSamples, "S: importance samples of q(z|x) per sentence")
 	f.IntVar(&opts.Eval.LogZSamples, "logz-samples", text.DefaultLogZSamples, "M_Z: samples of N(0, I) for log Z")
 	f.Float64Var(&opts.Eval.SigmaFloor, "sigma-floor", text.DefaultSigmaFloor, "lower bound on the standard deviations of q(z|x)")
@@ -87,11 +86,11 @@ the training set's mean image), and FID with --inception (model samples against 
 // Resolve fills the settings that default to the model's.
 func (o *Options) Resolve(cfg text.Config) text.EvalConfig {
 	ec := o.Eval
-	if !o.Changed["steps"] {
-		ec.Steps = cfg.K1
+	if !o.Changed["k1"] && !o.Changed["steps"] {
+		ec.K1 = cfg.K1
 	}
-	if !o.Changed["step-size"] {
-		ec.StepSize = cfg.S1
+	if !o.Changed["s1"] && !o.Changed["step-size"] {
+		ec.S1 = cfg.S1
 	}
 	return ec
 }

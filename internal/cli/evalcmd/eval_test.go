@@ -23,20 +23,26 @@ func TestFlagParsing(t *testing.T) {
 	}{
 		{"defaults", []string{"runs/x"}, "", func(t *testing.T, o *Options) {
 			ec := o.Resolve(text.Config{Config: learn.Config{K1: 20, S1: 0.1}})
-			if o.Checkpoint != "runs/x" || o.Split != "test" || ec.Chains != text.DefaultEvalChains || ec.Steps != 20 || ec.StepSize != 0.1 ||
+			if o.Checkpoint != "runs/x" || o.Split != "test" || ec.Chains != text.DefaultEvalChains || ec.K1 != 20 || ec.S1 != 0.1 ||
 				ec.LogZSamples != text.DefaultLogZSamples || ec.ImportanceSamples != text.DefaultEvalSamples {
 				t.Fatalf("%+v %+v", o, ec)
 			}
 		}},
-		{"settings", []string{"ck", "--split", "valid", "--chains", "8", "--steps", "100", "--step-size", "0.05", "--samples", "32",
+		{"settings", []string{"ck", "--split", "valid", "--chains", "8", "--k1", "100", "--s1", "0.05", "--samples", "32",
 			"--logz-samples", "1000", "--sigma-floor", "0.1", "--floor-sentences", "10", "--max-sentences", "50", "--json"}, "",
 			func(t *testing.T, o *Options) {
 				ec := o.Resolve(text.Config{Config: learn.Config{K1: 20, S1: 0.1}})
-				if o.Split != "valid" || !o.JSON || ec.Chains != 8 || ec.Steps != 100 || ec.StepSize != 0.05 || ec.ImportanceSamples != 32 ||
+				if o.Split != "valid" || !o.JSON || ec.Chains != 8 || ec.K1 != 100 || ec.S1 != 0.05 || ec.ImportanceSamples != 32 ||
 					ec.LogZSamples != 1000 || ec.SigmaFloor != 0.1 || ec.FloorSentences != 10 || ec.MaxSentences != 50 {
 					t.Fatalf("%+v", ec)
 				}
 			}},
+		{"deprecated names of --k1 and --s1", []string{"ck", "--steps", "7", "--step-size", "0.2"}, "", func(t *testing.T, o *Options) {
+			ec := o.Resolve(text.Config{Config: learn.Config{K1: 20, S1: 0.1}})
+			if ec.K1 != 7 || ec.S1 != 0.2 {
+				t.Fatalf("%+v", ec)
+			}
+		}},
 		{"no checkpoint", nil, "accepts 1 arg", nil},
 		{"two checkpoints", []string{"a", "b"}, "accepts 1 arg", nil},
 		{"bad number", []string{"a", "--chains", "x"}, "invalid argument", nil},
@@ -154,7 +160,7 @@ func TestImageEval(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := res.Recon
-	if r == nil || r.Images != 30 || r.Chains != 2 || r.K != 3 || r.MSE <= 0 || r.Baseline <= 0 || res.FID != nil {
+	if r == nil || r.Images != 30 || r.Chains != 2 || r.K1 != 3 || r.MSE <= 0 || r.Baseline <= 0 || res.FID != nil {
 		t.Fatalf("%+v", res)
 	}
 	if f := res.Fit; f == nil || f.Images != 30 || f.PixelFD <= 0 || f.LatentFD <= 0 || f.K1 != 3 {

@@ -15,10 +15,10 @@ import (
 func TestFlagParsing(t *testing.T) {
 	var got *Options
 	if _, err := clitest.Execute(NewCmd(&Options{}, func(o *Options) error { got = o; return nil }),
-		"ck", "a b", "c d", "--steps", "5", "--chains", "4", "--chain-steps", "30", "--decode", "beam"); err != nil {
+		"ck", "a b", "c d", "--steps", "5", "--chains", "4", "--k1", "30", "--decode", "beam"); err != nil {
 		t.Fatal(err)
 	}
-	if got.First != "a b" || got.Second != "c d" || got.Steps != 5 || got.Posterior.Chains != 4 || got.Posterior.Steps != 30 || got.Decode.Method != "beam" {
+	if got.First != "a b" || got.Second != "c d" || got.Steps != 5 || got.Posterior.Chains != 4 || got.Posterior.K1 != 30 || got.Decode.Method != "beam" {
 		t.Fatalf("%+v", got)
 	}
 	if out, err := clitest.Execute(NewCmd(&Options{}, Run), "ck", "only one"); err == nil || !strings.Contains(out, "Usage:") {

@@ -142,8 +142,8 @@ type ImageResult struct {
 	File   string  `json:"file"`
 	Images int     `json:"images"`
 	Chains int     `json:"chains"`
-	K      int     `json:"k"`
-	S      float64 `json:"s"`
+	K1     int     `json:"k1"`
+	S1     float64 `json:"s1"`
 	MSE    float64 `json:"mse"` // per pixel, [-1, 1] scale, of the images shown
 }
 
@@ -190,12 +190,12 @@ func runImage(opts *Options, run *runs.Run) error {
 	if err := clix.WriteGrid(opts.Out, grid, rows*opts.Cols, opts.Cols, m.Config); err != nil {
 		return err
 	}
-	res := ImageResult{File: opts.Out, Images: n, Chains: ec.Chains, K: ec.K, S: ec.S, MSE: sse / float64(len(x))}
+	res := ImageResult{File: opts.Out, Images: n, Chains: ec.Chains, K1: ec.K1, S1: ec.S1, MSE: sse / float64(len(x))}
 	if opts.JSON {
 		return clix.PrintJSON(opts.Stdout, res)
 	}
 	fmt.Fprintf(opts.Stdout, "%d test images and their reconstructions (posterior mean of %d chains of %d Langevin steps, s = %g; MSE %.5f per pixel on [-1, 1]) written to %s\n",
-		n, ec.Chains, ec.K, ec.S, res.MSE, opts.Out)
+		n, ec.Chains, ec.K1, ec.S1, res.MSE, opts.Out)
 	return nil
 }
 

@@ -36,7 +36,7 @@ func TestFlagParsing(t *testing.T) {
 		if err != nil || got.Input != tc.wantInput || got.Posterior.Chains == 0 {
 			t.Fatalf("%v: %+v %v", tc.args, got, err)
 		}
-		if len(tc.args) > 2 && (got.Posterior.Chains != 8 || got.Posterior.Steps != 50 || got.Posterior.StepSize != 0.05 || got.Posterior.Seed != 3) {
+		if len(tc.args) > 2 && (got.Posterior.Chains != 8 || got.Posterior.K1 != 50 || got.Posterior.S1 != 0.05 || got.Posterior.Seed != 3) {
 			t.Fatalf("%+v", got.Posterior)
 		}
 	}
@@ -79,7 +79,7 @@ func TestImageReconstruct(t *testing.T) {
 	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
 		t.Fatal(err)
 	}
-	if res.Images != 5 || res.Chains != 2 || res.K != 3 || res.MSE <= 0 {
+	if res.Images != 5 || res.Chains != 2 || res.K1 != 3 || res.MSE <= 0 {
 		t.Fatalf("%+v", res)
 	}
 	if w, h := clitest.DecodePNG(t, out); w != 3*17+1 || h != 4*17+1 { // 2 blocks of (originals, reconstructions)

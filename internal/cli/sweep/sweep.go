@@ -325,7 +325,7 @@ func Table(results []*Result, opts *Options) string {
 			"gap = NLL - recon = KL(p(z|x) || p(z)); AU counts dimensions with "+
 			"Var_x(mu_x) - mean_x(sigma_x^2)/P > %g; floors: the same statistics on copies of one sentence; q_phi MI / AU: "+
 			"those of the inference network's own q_phi(z|x) (exact, no floor).\n",
-			settings.ImportanceSamples, settings.Chains, settings.Steps, settings.StepSize, settings.LogZSamples, text.AUThreshold)
+			settings.ImportanceSamples, settings.Chains, settings.K1, settings.S1, settings.LogZSamples, text.AUThreshold)
 	}
 	if unreliable {
 		fmt.Fprintf(&b, "† log Z unreliable (effective sample size < %d): p_alpha drifted away from N(0, I), the NLL is not to be trusted.\n", prior.MinLogZESS)
