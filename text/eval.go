@@ -5,7 +5,9 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/lebm/lebm/corpora"
+	"github.com/lebm/lebm/internal/learn"
 	"github.com/lebm/lebm/prior"
 	"github.com/lebm/lebm/sampler"
 )
@@ -105,25 +107,50 @@ type EvalResult struct {
 // Progress reports evaluation progress (done of total chain rows).
 type Progress func(done, total int)
 
-// fit is q(z|x) = N(mu, diag(sigma^2)) for a set of sentences, flat [n*d].
-type fit struct {
-	mu, sigma []float64
-	logPX     []float64 // importance-sampled log p(x)
-	recon     []float64 // E_{p(z|x)} log p(x|z), self-normalised importance sampling
-	sample    []float64 // one z ~ q(z|x) per sentence (for MI)
-	// displacement is mean over sentences and chains of ||z_K - z_0||.
-	displacement float64
+// chainStart is where evaluation chains start: draws of the inference network when the model has one,
+// N(0, I) otherwise (nil: persistent states exist for training examples only).
+func (m *Model) chainStart() learn.ChainStart {
+	if m.Encoder == nil {
+		return nil
+	}
+	return func(data []any, rows int, rng *rand.Rand) ([]float32, error) {
+		eps := sampler.StandardNormal(rng, rows*m.Config.ZDim)
+		out, err := m.encode.Exec(data[1], data[2], tensors.FromFlatDataAndDimensions(eps, rows, m.Config.ZDim))
+		if err != nil {
+			return nil, err
+		}
+		return tensors.MustCopyFlatData[float32](out[0]), nil
+	}
 }
 
-// chainStart is where evaluation chains start: draws of the inference network when the model has one,
-// N(0, I) otherwise (persistent states exist for training examples only).
-func (m *Model) chainStart(b *corpora.Batch, rng *rand.Rand) ([]float32, error) {
-	eps := sampler.StandardNormal(rng, b.Size*m.Config.ZDim)
-	if m.Encoder == nil {
-		return eps, nil
+// sentences is a dataset as the estimator's Examples: groups are length buckets (one graph shape each).
+type sentences struct{ ds *corpora.Dataset }
+
+func (s sentences) Groups(idx []int) [][]int {
+	order, byBucket := groupByBucket(s.ds, idx)
+	out := make([][]int, len(order))
+	for i, T := range order {
+		out[i] = byBucket[T]
 	}
-	z, _, _, err := m.EncodeStart(b, eps)
-	return z, err
+	return out
+}
+
+func (s sentences) Rows(examples []int, P, size int) []any {
+	rows := make([]int, size)
+	for r := range rows {
+		rows[r] = -1
+		if g := r / P; g < len(examples) {
+			rows[r] = examples[g]
+		}
+	}
+	return batchArgs(s.ds.MakeBatch(rows, s.ds.BucketOf(examples[0])))
+}
+
+// fitAndScore is the core's FitAndScore on sentences idx of ds with the settings of ec.
+func (m *Model) fitAndScore(ds *corpora.Dataset, idx []int, ec EvalConfig, logZ float64, rng *rand.Rand, score bool, report func(int)) (*learn.Fit, error) {
+	est := learn.Estimator{Chains: ec.Chains, K1: ec.K1, S1: ec.S1, ImportanceSamples: ec.ImportanceSamples,
+		SigmaFloor: ec.SigmaFloor, RowsPerCall: ec.RowsPerCall}
+	return m.Core.FitAndScore(sentences{ds}, idx, est, logZ, rng, score, m.chainStart(), report)
 }
 
 // Evaluate computes NLL, PPL, MI and AU on ds (the split named split), as DESIGN.md defines them.
@@ -170,22 +197,22 @@ func (m *Model) Evaluate(ds *corpora.Dataset, split string, ec EvalConfig, progr
 	}
 	var sumNLL, sumSq float64
 	res.SentenceNLL = make([]float64, n)
-	for i, lp := range main.logPX {
+	for i, lp := range main.LogPX {
 		res.SentenceNLL[i] = -lp
 		sumNLL += -lp
 		sumSq += lp * lp
 		res.Tokens += len(ds.Examples[idx[i]]) + 1
-		res.Recon += -main.recon[i]
+		res.Recon += -main.Recon[i]
 	}
 	res.NLL = sumNLL / float64(n)
 	res.NLLSE = math.Sqrt(math.Max(sumSq/float64(n)-res.NLL*res.NLL, 0) / float64(n))
 	res.PPL = math.Exp(sumNLL / float64(res.Tokens))
 	res.Recon /= float64(n)
-	res.Displacement = main.displacement
+	res.Displacement = main.Displacement
 	d := m.Config.ZDim
-	res.MI = MutualInformation(main.mu, main.sigma, main.sample, d)
+	res.MI = MutualInformation(main.Mu, main.Sigma, main.Sample, d)
 	res.MICeiling = math.Log(float64(n))
-	res.MuVariance, res.NoiseVariance = unitVariances(main.mu, main.sigma, d, ec.Chains)
+	res.MuVariance, res.NoiseVariance = unitVariances(main.Mu, main.Sigma, d, ec.Chains)
 	res.AU, res.AUCorrected = activeUnits(res.MuVariance, res.NoiseVariance)
 
 	if m.Encoder != nil {
@@ -201,124 +228,11 @@ func (m *Model) Evaluate(ds *corpora.Dataset, split string, ec EvalConfig, progr
 		if err != nil {
 			return nil, err
 		}
-		res.MIFloor = MutualInformation(fl.mu, fl.sigma, fl.sample, d)
-		mv, nv := unitVariances(fl.mu, fl.sigma, d, ec.Chains)
+		res.MIFloor = MutualInformation(fl.Mu, fl.Sigma, fl.Sample, d)
+		mv, nv := unitVariances(fl.Mu, fl.Sigma, d, ec.Chains)
 		res.AUFloor, res.AUCorrectedFlr = activeUnits(mv, nv)
 	}
 	return res, nil
-}
-
-// fitAndScore fits q(z|x) for the sentences idx (indices into ds, repeats allowed) from P posterior chains
-// each, and when score is set estimates log p(x) by importance sampling from q:
-//
-//	log p(x) = logsumexp_s [log p(x|z_s) + f(z_s) - log Z + log p0(z_s) - log q(z_s|x)] - log S.
-func (m *Model) fitAndScore(ds *corpora.Dataset, idx []int, ec EvalConfig, logZ float64, rng *rand.Rand, score bool, report func(int)) (*fit, error) {
-	d, P := m.Config.ZDim, ec.Chains
-	n := len(idx)
-	f := &fit{mu: make([]float64, n*d), sigma: make([]float64, n*d), logPX: make([]float64, n), recon: make([]float64, n), sample: make([]float64, n*d)}
-	order, byBucket := groupByBucket(ds, idx)
-	G := ec.RowsPerCall / P // sentences per call
-	rounds := (ec.ImportanceSamples + P - 1) / P
-	for _, T := range order {
-		positions := byBucket[T]
-		for start := 0; start < len(positions); start += G {
-			group := positions[start:min(start+G, len(positions))]
-			rows := make([]int, G*P)
-			for r := range rows {
-				rows[r] = -1
-				if g := r / P; g < len(group) {
-					rows[r] = idx[group[g]]
-				}
-			}
-			batch := ds.MakeBatch(rows, T)
-			data := batchArgs(batch)
-			z0, err := m.chainStart(batch, rng)
-			if err != nil {
-				return nil, err
-			}
-			z, err := m.Core.InferPosterior(data, batch.Size, z0, ec.K1, ec.S1, 1, rng, -1)
-			if err != nil {
-				return nil, err
-			}
-			for g := range group {
-				f.displacement += meanDistance(z[g*P*d:(g+1)*P*d], z0[g*P*d:(g+1)*P*d], d) / float64(n)
-			}
-			for g, pos := range group {
-				for j := 0; j < d; j++ {
-					var s1, s2 float64
-					for p := 0; p < P; p++ {
-						v := float64(z[(g*P+p)*d+j])
-						s1 += v
-						s2 += v * v
-					}
-					mu := s1 / float64(P)
-					vr := (s2 - float64(P)*mu*mu) / float64(P-1)
-					f.mu[pos*d+j] = mu
-					f.sigma[pos*d+j] = math.Max(math.Sqrt(math.Max(vr, 0)), ec.SigmaFloor)
-				}
-			}
-			// One draw of q per sentence for the MI estimator.
-			for _, pos := range group {
-				for j := 0; j < d; j++ {
-					f.sample[pos*d+j] = f.mu[pos*d+j] + f.sigma[pos*d+j]*rng.NormFloat64()
-				}
-			}
-			report(len(group) * P)
-			if !score {
-				continue
-			}
-			logw := make([][]float64, len(group))
-			lpxs := make([][]float64, len(group))
-			zs := make([]float32, G*P*d)
-			logq := make([]float64, G*P)
-			for round := 0; round < rounds; round++ {
-				for r := range logq {
-					g := r / P
-					if g >= len(group) {
-						continue
-					}
-					pos := group[g]
-					var lq float64
-					for j := 0; j < d; j++ {
-						e := rng.NormFloat64()
-						mu, sg := f.mu[pos*d+j], f.sigma[pos*d+j]
-						zs[r*d+j] = float32(mu + sg*e)
-						lq += -0.5*e*e - math.Log(sg) - 0.5*prior.Log2Pi
-					}
-					logq[r] = lq
-				}
-				lpx, err := m.Core.LogPX(data, zs, batch.Size)
-				if err != nil {
-					return nil, err
-				}
-				fz, err := m.F(zs, G*P)
-				if err != nil {
-					return nil, err
-				}
-				for r := range logq {
-					g := r / P
-					if g >= len(group) {
-						continue
-					}
-					var sq float64
-					for j := 0; j < d; j++ {
-						sq += float64(zs[r*d+j]) * float64(zs[r*d+j])
-					}
-					logp0 := -0.5*sq - 0.5*float64(d)*prior.Log2Pi
-					logw[g] = append(logw[g], float64(lpx[r])+float64(fz[r])-logZ+logp0-logq[r])
-					lpxs[g] = append(lpxs[g], float64(lpx[r]))
-				}
-			}
-			for g, pos := range group {
-				lse := logSumExp(logw[g])
-				f.logPX[pos] = lse - math.Log(float64(len(logw[g])))
-				for s, w := range logw[g] { // self-normalised weights: an estimate of E_{p(z|x)} log p(x|z)
-					f.recon[pos] += math.Exp(w-lse) * lpxs[g][s]
-				}
-			}
-		}
-	}
-	return f, nil
 }
 
 // groupByBucket groups the positions of idx (indices into ds) by bucket length, so that each graph call
@@ -370,21 +284,6 @@ func (m *Model) encoderStats(ds *corpora.Dataset, idx []int, rng *rand.Rand) (fl
 	return MutualInformation(mu, sigma, sample, d), au, nil
 }
 
-func logSumExp(x []float64) float64 {
-	mx := math.Inf(-1)
-	for _, v := range x {
-		mx = math.Max(mx, v)
-	}
-	if math.IsInf(mx, -1) {
-		return mx
-	}
-	var s float64
-	for _, v := range x {
-		s += math.Exp(v - mx)
-	}
-	return mx + math.Log(s)
-}
-
 // MutualInformation is the mixture estimator of I(x; z) for Gaussian q(z|x) = N(mu_x, diag sigma_x^2)
 // (He et al. 2019's estimator of log q(z)): with one sample z_x ~ q(z|x) per sentence and the aggregate
 // posterior q(z) approximated by the mixture (1/N) sum_x' q(z|x'),
@@ -417,7 +316,7 @@ func MutualInformation(mu, sigma, samples []float64, d int) float64 {
 			}
 			terms[k] = logNorm[k] - 0.5*q
 		}
-		total += terms[i] - (logSumExp(terms) - math.Log(float64(n)))
+		total += terms[i] - (learn.LogSumExp(terms) - math.Log(float64(n)))
 	}
 	return total / float64(n)
 }
@@ -453,19 +352,4 @@ func activeUnits(muVar, noise []float64) (au, corrected int) {
 		}
 	}
 	return
-}
-
-// meanDistance is mean_i ||a_i - b_i|| over the rows of a, b (flat [N*d]).
-func meanDistance(a, b []float32, d int) float64 {
-	n := len(a) / d
-	var total float64
-	for i := 0; i < n; i++ {
-		var s float64
-		for j := 0; j < d; j++ {
-			v := float64(a[i*d+j] - b[i*d+j])
-			s += v * v
-		}
-		total += math.Sqrt(s)
-	}
-	return total / float64(n)
 }

@@ -1,6 +1,7 @@
 package text
 
 import (
+	"github.com/lebm/lebm/internal/learn"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -62,7 +63,7 @@ func TestNLLMatchesQuadrature(t *testing.T) {
 			for i := range grid {
 				zTerms = append(zTerms, float64(f[i])+logN(float64(grid[i]))+math.Log(h))
 			}
-			logZ := logSumExp(zTerms)
+			logZ := learn.LogSumExp(zTerms)
 			var exactNLL float64
 			for i := range sents {
 				rows := make([]int, G)
@@ -78,7 +79,7 @@ func TestNLLMatchesQuadrature(t *testing.T) {
 				for r := range terms {
 					terms[r] = float64(lp[r]) + zTerms[r]
 				}
-				exactNLL += -(logSumExp(terms) - logZ)
+				exactNLL += -(learn.LogSumExp(terms) - logZ)
 			}
 			exactNLL /= float64(len(sents))
 

@@ -280,5 +280,5 @@ func (m *Model) InferMeans(ds *corpora.Dataset, ec EvalConfig) ([]float64, error
 	if err != nil {
 		return nil, err
 	}
-	return f.mu, nil
+	return f.Mu, nil
 }

@@ -410,3 +410,79 @@ func TestThirdFamilyOnTheCore(t *testing.T) {
 		}
 	}
 }
+
+// lgSet is a set of data points for the estimator (one graph shape).
+type lgSet struct{ x [][]float32 }
+
+func (s lgSet) Groups(idx []int) [][]int {
+	pos := make([]int, len(idx))
+	for i := range pos {
+		pos[i] = i
+	}
+	return [][]int{pos}
+}
+
+func (s lgSet) Rows(examples []int, P, size int) []any {
+	flat := make([]float32, 0, size*lgX)
+	for r := 0; r < size; r++ {
+		e := examples[0]
+		if g := r / P; g < len(examples) {
+			e = examples[g]
+		}
+		flat = append(flat, s.x[e]...)
+	}
+	return []any{tensors.FromFlatDataAndDimensions(flat, size, lgX)}
+}
+
+// TestLogLikelihoodMatchesClosedForm: with the gaussian prior, x = W z + noise has marginal
+// N(0, W^T W + sigma^2 I); the importance-sampled log p(x) of FitAndScore matches it per point, within
+// a tolerance set by the weights' spread (q is fitted to chains, not exact, so the estimate is noisy but
+// consistent).
+func TestLogLikelihoodMatchesClosedForm(t *testing.T) {
+	backend, err := engine.NewBackend("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &Config{ZDim: lgD, Prior: prior.Gaussian, K0: 1, S0: 0.1, K1: 200, S1: 0.2, LRGen: 1e-3, Beta1: 0.5, Beta2: 0.999,
+		Batch: 4, Seed: 1, SaveEvery: 1, LogEvery: 1}
+	scope := model.NewStore().RootScope()
+	gen := linearGaussian{w: scope.At("generator").VariableWithValue("w", tensors.FromFlatDataAndDimensions(append([]float32(nil), lgW...), lgD, lgX)), sigma: 1}
+	core, err := NewCore(backend, scope, cfg, gen, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xs := [][]float32{{1.2, -0.4, 0.9}, {0, 0, 0}, {-2, 1, 0.5}, {3, -1, -2}}
+	est := Estimator{Chains: 16, K1: 200, S1: 0.2, ImportanceSamples: 4096, SigmaFloor: 0.05, RowsPerCall: 64}
+	fit, err := core.FitAndScore(lgSet{xs}, []int{0, 1, 2, 3}, est, 0, rand.New(rand.NewPCG(4, 5)), true, nil, func(int) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Marginal covariance M = W^T W + I (W is [d, D]: M_kl = sum_i W_ik W_il + delta_kl).
+	var M [lgX][lgX]float64
+	for k := 0; k < lgX; k++ {
+		for l := 0; l < lgX; l++ {
+			for i := 0; i < lgD; i++ {
+				M[k][l] += float64(lgW[i*lgX+k]) * float64(lgW[i*lgX+l])
+			}
+		}
+		M[k][k]++
+	}
+	det := M[0][0]*(M[1][1]*M[2][2]-M[1][2]*M[2][1]) - M[0][1]*(M[1][0]*M[2][2]-M[1][2]*M[2][0]) + M[0][2]*(M[1][0]*M[2][1]-M[1][1]*M[2][0])
+	inv := [lgX][lgX]float64{
+		{M[1][1]*M[2][2] - M[1][2]*M[2][1], M[0][2]*M[2][1] - M[0][1]*M[2][2], M[0][1]*M[1][2] - M[0][2]*M[1][1]},
+		{M[1][2]*M[2][0] - M[1][0]*M[2][2], M[0][0]*M[2][2] - M[0][2]*M[2][0], M[0][2]*M[1][0] - M[0][0]*M[1][2]},
+		{M[1][0]*M[2][1] - M[1][1]*M[2][0], M[0][1]*M[2][0] - M[0][0]*M[2][1], M[0][0]*M[1][1] - M[0][1]*M[1][0]},
+	}
+	for i, x := range xs {
+		var quad float64
+		for k := 0; k < lgX; k++ {
+			for l := 0; l < lgX; l++ {
+				quad += float64(x[k]) * inv[k][l] / det * float64(x[l])
+			}
+		}
+		want := -0.5*quad - 0.5*math.Log(det) - 1.5*math.Log(2*math.Pi)
+		if got := fit.LogPX[i]; math.Abs(got-want) > 0.02 {
+			t.Errorf("x %v: log p(x) %.4f, closed form %.4f", x, got, want)
+		}
+	}
+}

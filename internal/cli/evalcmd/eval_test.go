@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"github.com/lebm/lebm/internal/learn"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -162,6 +163,10 @@ func TestImageEval(t *testing.T) {
 	r := res.Recon
 	if r == nil || r.Images != 30 || r.Chains != 2 || r.K1 != 3 || r.MSE <= 0 || r.Baseline <= 0 || res.FID != nil {
 		t.Fatalf("%+v", res)
+	}
+	if l := res.Likelihood; l == nil || l.Images != 30 || l.Settings.Chains != 2 || l.Settings.K1 != 3 || math.IsNaN(l.NLL) || l.NLL == 0 ||
+		l.BitsPerDim <= 0 || l.LogZ.Samples == 0 {
+		t.Fatalf("log-likelihood %+v", l)
 	}
 	if f := res.Fit; f == nil || f.Images != 30 || f.PixelFD <= 0 || f.LatentFD <= 0 || f.K1 != 3 {
 		t.Fatalf("sample fit %+v", f)

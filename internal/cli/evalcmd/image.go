@@ -28,10 +28,11 @@ func addImageFlags(f *pflag.FlagSet, o *ImageOptions) {
 
 // ImageEval is what `lebm eval --json` prints for an image model.
 type ImageEval struct {
-	Checkpoint string             `json:"checkpoint"`
-	Recon      *image.ReconResult `json:"reconstruction"`
-	Fit        *image.SampleFit   `json:"sample_fit"`
-	FID        *FID               `json:"fid,omitempty"`
+	Checkpoint string                  `json:"checkpoint"`
+	Recon      *image.ReconResult      `json:"reconstruction"`
+	Likelihood *image.LikelihoodResult `json:"log_likelihood"`
+	Fit        *image.SampleFit        `json:"sample_fit"`
+	FID        *FID                    `json:"fid,omitempty"`
 }
 
 // FID is a Fréchet Inception distance with how it was estimated.
@@ -80,11 +81,30 @@ func runImage(opts *Options, run *runs.Run) error {
 	if err != nil {
 		return err
 	}
+	lc := image.DefaultLikelihoodConfig(m.Config)
+	lc.Images, lc.K1, lc.S1, lc.Seed = ec.Images, ec.K1, ec.S1, opts.Eval.Seed
+	for _, o := range []struct {
+		dst *int
+		v   int
+	}{{&lc.Chains, opts.Eval.Chains}, {&lc.ImportanceSamples, opts.Eval.ImportanceSamples}, {&lc.LogZSamples, opts.Eval.LogZSamples}} {
+		if o.v > 0 { // 0: the option was not given (the flags' defaults are positive)
+			*o.dst = o.v
+		}
+	}
+	if opts.Eval.SigmaFloor > 0 {
+		lc.SigmaFloor = opts.Eval.SigmaFloor
+	}
+	lbar := clix.NewBar(opts.Stderr, 1, "log p(x) "+opts.Split, "chains", opts.Quiet)
+	lik, err := m.LogLikelihood(set, opts.Split, lc, lbar.Progress)
+	lbar.Finish()
+	if err != nil {
+		return err
+	}
 	fit, err := m.FitSamples(set, ec)
 	if err != nil {
 		return err
 	}
-	out := ImageEval{Checkpoint: dir, Recon: res, Fit: fit}
+	out := ImageEval{Checkpoint: dir, Recon: res, Likelihood: lik, Fit: fit}
 	if opts.Image.Inception != "" {
 		if out.FID, err = fid(opts, m, set); err != nil {
 			return err
@@ -93,7 +113,7 @@ func runImage(opts *Options, run *runs.Run) error {
 	if opts.JSON {
 		return clix.PrintJSON(opts.Stdout, out)
 	}
-	fmt.Fprintf(opts.Stdout, "checkpoint: %s\n%s%s", dir, res.Format(), fit.Format())
+	fmt.Fprintf(opts.Stdout, "checkpoint: %s\n%s%s%s", dir, res.Format(), lik.Format(), fit.Format())
 	if f := out.FID; f != nil {
 		fmt.Fprintf(opts.Stdout, "FID %.2f: %d model samples (prior chain, %d steps) against %d %s images, %s, %dx%d bilinear\n",
 			f.Value, f.Samples, f.PriorSteps, f.RealImages, f.Split, f.Features, f.ImageSize, f.ImageSize)

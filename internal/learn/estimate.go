@@ -1,0 +1,201 @@
+package learn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/lebm/lebm/prior"
+)
+
+// Examples is an evaluation set as the estimator sees it (a family's sentences or images).
+type Examples interface {
+	// Groups splits positions (indices into the set, repeats allowed) into runs that share one graph
+	// shape, in a deterministic order; each is a list of positions into examples.
+	Groups(examples []int) [][]int
+	// Rows lays out the examples (indices into the set) each repeated P times, rows g*P .. g*P+P-1 for the
+	// g-th, padded to size rows (the padding's results are ignored), as the family's graph inputs.
+	Rows(examples []int, P, size int) []any
+}
+
+// Estimator are the settings of the posterior fit and the likelihood estimate (each family's evaluation
+// reports them).
+type Estimator struct {
+	Chains            int     // P: posterior chains per example
+	K1                int     // their Langevin steps
+	S1                float64 // their step size
+	ImportanceSamples int     // S: samples of q(z|x) per example (rounded up to a multiple of P)
+	SigmaFloor        float64 // lower bound on each sigma of q(z|x)
+	RowsPerCall       int     // chain rows per graph call (a multiple of P is used)
+}
+
+// Fit is q(z|x) = N(mu_x, diag sigma_x^2) fitted to the end points of P posterior chains per example, and
+// (when scored) the importance-sampled log p(x); all flat over the examples in the order given.
+type Fit struct {
+	Mu, Sigma []float64 // [n*d]
+	LogPX     []float64 // [n] importance-sampled log p(x)
+	Recon     []float64 // [n] E_{p(z|x)} log p(x|z), self-normalised importance sampling
+	Sample    []float64 // [n*d] one z ~ q(z|x) per example (for the MI estimator)
+	// Displacement is the mean over examples and chains of ||z_K - z_0||.
+	Displacement float64
+}
+
+// ChainStart gives the evaluation chains' starting points for a call's rows (flat [rows*d]); nil means
+// N(0, I) draws from the estimator's generator.
+type ChainStart func(data []any, rows int, rng *rand.Rand) ([]float32, error)
+
+// FitAndScore fits q(z|x) for the examples idx of set (repeats allowed) from P posterior chains each, and
+// when score is set estimates log p(x) by importance sampling from q:
+//
+//	log p(x) = logsumexp_s [log p(x|z_s) + f(z_s) - log Z + log p0(z_s) - log q(z_s|x)] - log S.
+//
+// The chains target the model's posterior (prior weight 1) with the core's S1End schedule. report is
+// called with the number of chain rows done.
+func (c *Core) FitAndScore(set Examples, idx []int, e Estimator, logZ float64, rng *rand.Rand, score bool, start ChainStart, report func(int)) (*Fit, error) {
+	d, P := c.Config.ZDim, e.Chains
+	if P < 2 {
+		return nil, fmt.Errorf("need at least 2 posterior chains per example to fit q(z|x), got %d", P)
+	}
+	n := len(idx)
+	f := &Fit{Mu: make([]float64, n*d), Sigma: make([]float64, n*d), LogPX: make([]float64, n), Recon: make([]float64, n), Sample: make([]float64, n*d)}
+	G := max(e.RowsPerCall/P, 1) // examples per call
+	rounds := (e.ImportanceSamples + P - 1) / P
+	for _, positions := range set.Groups(idx) {
+		for s := 0; s < len(positions); s += G {
+			group := positions[s:min(s+G, len(positions))]
+			examples := make([]int, len(group))
+			for g, pos := range group {
+				examples[g] = idx[pos]
+			}
+			rows := G * P
+			data := set.Rows(examples, P, rows)
+			var z0 []float32
+			var err error
+			if start != nil {
+				if z0, err = start(data, rows, rng); err != nil {
+					return nil, err
+				}
+			} else {
+				z0 = make([]float32, rows*d)
+				for i := range z0 {
+					z0[i] = float32(rng.NormFloat64())
+				}
+			}
+			z, err := c.InferPosterior(data, rows, z0, e.K1, e.S1, 1, rng, -1)
+			if err != nil {
+				return nil, err
+			}
+			f.fitGroup(group, z, z0, d, P, e.SigmaFloor, n, rng)
+			report(len(group) * P)
+			if score {
+				if err := c.scoreGroup(f, group, data, rows, d, P, rounds, logZ, rng); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return f, nil
+}
+
+// fitGroup fits q(z|x) of the group's examples to their P chain ends (rows g*P ..), with one draw each.
+func (f *Fit) fitGroup(group []int, z, z0 []float32, d, P int, floor float64, n int, rng *rand.Rand) {
+	for g, pos := range group {
+		var disp float64
+		for p := 0; p < P; p++ {
+			var sq float64
+			for j := 0; j < d; j++ {
+				v := float64(z[(g*P+p)*d+j] - z0[(g*P+p)*d+j])
+				sq += v * v
+			}
+			disp += math.Sqrt(sq)
+		}
+		f.Displacement += disp / float64(P) / float64(n)
+		for j := 0; j < d; j++ {
+			var s1, s2 float64
+			for p := 0; p < P; p++ {
+				v := float64(z[(g*P+p)*d+j])
+				s1 += v
+				s2 += v * v
+			}
+			mu := s1 / float64(P)
+			vr := (s2 - float64(P)*mu*mu) / float64(P-1)
+			f.Mu[pos*d+j] = mu
+			f.Sigma[pos*d+j] = math.Max(math.Sqrt(math.Max(vr, 0)), floor)
+		}
+	}
+	for _, pos := range group { // one draw of q per example for the MI estimator
+		for j := 0; j < d; j++ {
+			f.Sample[pos*d+j] = f.Mu[pos*d+j] + f.Sigma[pos*d+j]*rng.NormFloat64()
+		}
+	}
+}
+
+// scoreGroup estimates log p(x) of the group's examples from rounds x P draws of their q(z|x).
+func (c *Core) scoreGroup(f *Fit, group []int, data []any, rows, d, P, rounds int, logZ float64, rng *rand.Rand) error {
+	logw := make([][]float64, len(group))
+	lpxs := make([][]float64, len(group))
+	zs := make([]float32, rows*d)
+	logq := make([]float64, rows)
+	for round := 0; round < rounds; round++ {
+		for r := range logq {
+			g := r / P
+			if g >= len(group) {
+				continue
+			}
+			pos := group[g]
+			var lq float64
+			for j := 0; j < d; j++ {
+				e := rng.NormFloat64()
+				mu, sg := f.Mu[pos*d+j], f.Sigma[pos*d+j]
+				zs[r*d+j] = float32(mu + sg*e)
+				lq += -0.5*e*e - math.Log(sg) - 0.5*prior.Log2Pi
+			}
+			logq[r] = lq
+		}
+		lpx, err := c.LogPX(data, zs, rows)
+		if err != nil {
+			return err
+		}
+		fz, err := c.F(zs, rows)
+		if err != nil {
+			return err
+		}
+		for r := range logq {
+			g := r / P
+			if g >= len(group) {
+				continue
+			}
+			var sq float64
+			for j := 0; j < d; j++ {
+				sq += float64(zs[r*d+j]) * float64(zs[r*d+j])
+			}
+			logp0 := -0.5*sq - 0.5*float64(d)*prior.Log2Pi
+			logw[g] = append(logw[g], float64(lpx[r])+float64(fz[r])-logZ+logp0-logq[r])
+			lpxs[g] = append(lpxs[g], float64(lpx[r]))
+		}
+	}
+	for g, pos := range group {
+		lse := LogSumExp(logw[g])
+		f.LogPX[pos] = lse - math.Log(float64(len(logw[g])))
+		for s, w := range logw[g] { // self-normalised weights: an estimate of E_{p(z|x)} log p(x|z)
+			f.Recon[pos] += math.Exp(w-lse) * lpxs[g][s]
+		}
+	}
+	return nil
+}
+
+// LogSumExp is log sum_i exp(x_i), computed stably (-Inf for no terms or all -Inf).
+func LogSumExp(x []float64) float64 {
+	mx := math.Inf(-1)
+	for _, v := range x {
+		mx = math.Max(mx, v)
+	}
+	if math.IsInf(mx, -1) {
+		return mx
+	}
+	var s float64
+	for _, v := range x {
+		s += math.Exp(v - mx)
+	}
+	return mx + math.Log(s)
+}
