@@ -1,7 +1,6 @@
 package image
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/gomlx/compute"
@@ -28,19 +27,7 @@ type RunInfo struct {
 // to store with it (Trainer.Files: the persistent chains).
 func Save(runDir string, m *Model, info RunInfo, state TrainState, extra map[string][]byte) (string, error) {
 	info.Family, info.Config = Family, m.Config
-	hp, err := json.MarshalIndent(info, "", " ")
-	if err != nil {
-		return "", err
-	}
-	st, err := json.MarshalIndent(state, "", " ")
-	if err != nil {
-		return "", err
-	}
-	files := map[string][]byte{HParamsFile: hp, StateFile: st}
-	for k, v := range extra {
-		files[k] = v
-	}
-	return ckpt.Save(runDir, state.Step, m.Ctx, files, KeepCheckpoints)
+	return ckpt.SaveRun(runDir, state.Step, m.Ctx, info, state, extra, KeepCheckpoints)
 }
 
 // Load opens an image checkpoint (a run directory or a step directory): verifies it, rebuilds the model

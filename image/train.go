@@ -12,22 +12,11 @@ import (
 // TrainState is where a run is (the core's state: images have no generator of their own).
 type TrainState = learn.State
 
-// IterStats describes one learning iteration.
+// IterStats describes one learning iteration (a record of log.jsonl).
 type IterStats struct {
-	Step           int     `json:"step"`
-	GenLoss        float64 `json:"gen_loss"` // mean ||x - g(z_post)||^2 / (2 sigma^2)
-	MSE            float64 `json:"mse"`      // the same as a per-pixel mean squared error ([-1, 1] scale)
-	PriorLoss      float64 `json:"prior_loss"`
-	FPost          float64 `json:"f_post"`
-	FPrior         float64 `json:"f_prior"`
-	GenGradNorm    float64 `json:"gen_grad_norm"`
-	PriorGradNorm  float64 `json:"prior_grad_norm"`
-	PosteriorSteps int     `json:"posterior_steps"`        // K1 this iteration (warm-up aware)
-	PriorWeight    float64 `json:"prior_weight"`           // lambda this iteration (warm-up aware)
-	Displacement   float64 `json:"posterior_displacement"` // mean_i ||z_K - z_0|| of the posterior chains
-	SynthesisLoss  float64 `json:"synthesis_loss,omitempty"`
-	IterationS     float64 `json:"iteration_s"` // the compiled iteration: both chains and every update
-	HostS          float64 `json:"host_s"`      // the batch, on the host
+	learn.Record
+	GenLoss float64 `json:"gen_loss"` // mean ||x - g(z_post)||^2 / (2 sigma^2)
+	MSE     float64 `json:"mse"`      // the same as a per-pixel mean squared error ([-1, 1] scale)
 }
 
 // Trainer runs the learning iteration (learn.Trainer) over a set of images.
@@ -74,13 +63,9 @@ func (t *Trainer) Step() (IterStats, error) {
 	if err != nil {
 		return IterStats{}, err
 	}
-	u := s.Stats
 	cfg := m.Config
-	genLoss := -u.SumLogP / float64(n)
-	st := IterStats{Step: s.Iteration, GenLoss: genLoss, MSE: genLoss * 2 * cfg.Sigma * cfg.Sigma / float64(cfg.Pixels()),
-		PriorLoss: u.PriorLoss, FPost: u.FPost, FPrior: u.FPrior, GenGradNorm: u.GenNorm, PriorGradNorm: u.PriorNorm,
-		PosteriorSteps: s.PosteriorSteps, PriorWeight: s.PriorWeight, Displacement: u.Displacement, SynthesisLoss: u.SynthLoss,
-		IterationS: s.Seconds, HostS: s.HostSeconds}
+	genLoss := -s.Stats.SumLogP / float64(n)
+	st := IterStats{Record: s.Record(), GenLoss: genLoss, MSE: genLoss * 2 * cfg.Sigma * cfg.Sigma / float64(cfg.Pixels())}
 	return st, learn.WriteLog(t.Log, s.Iteration, cfg.LogEvery, st)
 }
 

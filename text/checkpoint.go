@@ -1,7 +1,6 @@
 package text
 
 import (
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 
@@ -33,23 +32,15 @@ type RunInfo struct {
 // to store with it (Trainer.Files: the persistent chains).
 func Save(runDir string, m *Model, info RunInfo, state TrainState, extra map[string][]byte) (string, error) {
 	info.Family, info.Config = Family, m.Config
-	hp, err := json.MarshalIndent(info, "", " ")
-	if err != nil {
-		return "", err
-	}
 	tok, err := m.Vocab.TokenizerJSON()
 	if err != nil {
 		return "", err
 	}
-	st, err := json.MarshalIndent(state, "", " ")
-	if err != nil {
-		return "", err
-	}
-	files := map[string][]byte{HParamsFile: hp, TokenizerFile: tok, StateFile: st}
+	files := map[string][]byte{TokenizerFile: tok}
 	for k, v := range extra {
 		files[k] = v
 	}
-	return ckpt.Save(runDir, state.Step, m.Ctx, files, KeepCheckpoints)
+	return ckpt.SaveRun(runDir, state.Step, m.Ctx, info, state, files, KeepCheckpoints)
 }
 
 // Load opens a checkpoint (a run directory or a step directory): verifies it, rebuilds the model from its

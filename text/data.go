@@ -23,3 +23,18 @@ func Encode(c *corpora.Corpus, vocab *corpora.Vocab, maxLen int, split string) (
 	}
 	return corpora.NewDataset(sents, vocab, maxLen)
 }
+
+// LoadSplit reads the corpus (override when set, else the one a checkpoint recorded; "" is the embedded
+// corpus) and encodes its split with the model's vocabulary and length.
+func LoadSplit(recorded, override string, vocab *corpora.Vocab, maxLen int, split string) (*corpora.Corpus, *corpora.Dataset, error) {
+	data := recorded
+	if override != "" {
+		data = override
+	}
+	corpus, err := LoadCorpus(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	ds, err := Encode(corpus, vocab, maxLen, split)
+	return corpus, ds, err
+}

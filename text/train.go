@@ -16,25 +16,12 @@ type TrainState struct {
 	DropoutRNG []byte `json:"dropout_rng,omitempty"` // word dropout's generator (absent before it existed)
 }
 
-// IterStats describes one learning iteration.
+// IterStats describes one learning iteration (a record of log.jsonl).
 type IterStats struct {
-	Step            int     `json:"step"`
+	learn.Record
 	GenLossPerToken float64 `json:"gen_loss_per_token"`    // -sum log p(x|z_post) / predicted tokens
 	GenLossPerSent  float64 `json:"gen_loss_per_sentence"` // -mean log p(x|z_post)
-	PriorLoss       float64 `json:"prior_loss"`            // mean f(z_prior) - mean f(z_post)
-	FPost           float64 `json:"f_post"`
-	FPrior          float64 `json:"f_prior"`
-	GenGradNorm     float64 `json:"gen_grad_norm"`
-	PriorGradNorm   float64 `json:"prior_grad_norm"`
 	BatchLen        int     `json:"batch_len"`
-	PosteriorSteps  int     `json:"posterior_steps"`          // K1 this iteration (warm-up aware)
-	PriorWeight     float64 `json:"prior_weight"`             // lambda this iteration (warm-up aware)
-	Displacement    float64 `json:"posterior_displacement"`   // mean_i ||z_K - z_0|| of the posterior chains
-	EncoderLoss     float64 `json:"encoder_loss,omitempty"`   // negative ELBO up to log Z, per sentence
-	EncoderKL       float64 `json:"encoder_kl,omitempty"`     // mean KL(q_phi(z|x) || N(0, I))
-	SynthesisLoss   float64 `json:"synthesis_loss,omitempty"` // KL(q_psi || p_alpha) up to a constant
-	IterationS      float64 `json:"iteration_s"`              // the compiled iteration: both chains and every update
-	HostS           float64 `json:"host_s"`                   // the batch, on the host
 }
 
 // Trainer runs the learning iteration (learn.Trainer) over a training set of sentences.
@@ -95,13 +82,8 @@ func (t *Trainer) Step() (IterStats, error) {
 	for _, v := range b.Mask {
 		tokens += float64(v)
 	}
-	u := s.Stats
-	st := IterStats{
-		Step: s.Iteration, GenLossPerToken: -u.SumLogP / tokens, GenLossPerSent: -u.SumLogP / float64(b.Size),
-		PriorLoss: u.PriorLoss, FPost: u.FPost, FPrior: u.FPrior, GenGradNorm: u.GenNorm, PriorGradNorm: u.PriorNorm,
-		BatchLen: b.Len, PosteriorSteps: s.PosteriorSteps, PriorWeight: s.PriorWeight, Displacement: u.Displacement,
-		EncoderLoss: u.EncLoss, EncoderKL: u.EncKL, SynthesisLoss: u.SynthLoss, IterationS: s.Seconds, HostS: s.HostSeconds,
-	}
+	st := IterStats{Record: s.Record(), GenLossPerToken: -s.Stats.SumLogP / tokens, GenLossPerSent: -s.Stats.SumLogP / float64(b.Size),
+		BatchLen: b.Len}
 	return st, learn.WriteLog(t.Log, s.Iteration, t.Model.Config.LogEvery, st)
 }
 

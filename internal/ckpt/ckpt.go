@@ -425,6 +425,24 @@ func OpenRun(path string, info, state any) (string, error) {
 	return dir, ReadRun(dir, info, state)
 }
 
+// SaveRun writes a model checkpoint of step into runDir (Save): the variables of scope's store, info as
+// hparams.json, state as state.json, and the extra files; it keeps the newest keep checkpoints.
+func SaveRun(runDir string, step int, scope *model.Scope, info, state any, extra map[string][]byte, keep int) (string, error) {
+	hp, err := json.MarshalIndent(info, "", " ")
+	if err != nil {
+		return "", err
+	}
+	st, err := json.MarshalIndent(state, "", " ")
+	if err != nil {
+		return "", err
+	}
+	files := map[string][]byte{HParamsFile: hp, StateFile: st}
+	for k, v := range extra {
+		files[k] = v
+	}
+	return Save(runDir, step, scope, files, keep)
+}
+
 // ReadRun decodes the hparams.json and state.json of a checkpoint directory that Open has verified.
 func ReadRun(dir string, info, state any) error {
 	if err := ReadJSON(filepath.Join(dir, HParamsFile), info); err != nil {

@@ -44,6 +44,33 @@ type Step struct {
 	HostSeconds    float64 // the rest of the iteration, from the family's start (the batch, the chains' starts)
 }
 
+// Record is the part of a training log record (log.jsonl) every family writes; a family's record embeds
+// it (JSON-inlined) and adds its generator's loss in its own units.
+type Record struct {
+	Step           int     `json:"step"`
+	PriorLoss      float64 `json:"prior_loss"` // mean f(z_prior) - mean f(z_post)
+	FPost          float64 `json:"f_post"`
+	FPrior         float64 `json:"f_prior"`
+	GenGradNorm    float64 `json:"gen_grad_norm"`
+	PriorGradNorm  float64 `json:"prior_grad_norm"`
+	PosteriorSteps int     `json:"posterior_steps"`          // K1 this iteration (warm-up aware)
+	PriorWeight    float64 `json:"prior_weight"`             // lambda this iteration (warm-up aware)
+	Displacement   float64 `json:"posterior_displacement"`   // mean_i ||z_K - z_0|| of the posterior chains
+	EncoderLoss    float64 `json:"encoder_loss,omitempty"`   // negative ELBO up to log Z, per example
+	EncoderKL      float64 `json:"encoder_kl,omitempty"`     // mean KL(q_phi(z|x) || N(0, I))
+	SynthesisLoss  float64 `json:"synthesis_loss,omitempty"` // KL(q_psi || p_alpha) up to a constant
+	IterationS     float64 `json:"iteration_s"`              // the compiled iteration: both chains and every update
+	HostS          float64 `json:"host_s"`                   // the batch and the chains' starts, on the host
+}
+
+// Record is the step's shared log record.
+func (s *Step) Record() Record {
+	u := s.Stats
+	return Record{Step: s.Iteration, PriorLoss: u.PriorLoss, FPost: u.FPost, FPrior: u.FPrior, GenGradNorm: u.GenNorm,
+		PriorGradNorm: u.PriorNorm, PosteriorSteps: s.PosteriorSteps, PriorWeight: s.PriorWeight, Displacement: u.Displacement,
+		EncoderLoss: u.EncLoss, EncoderKL: u.EncKL, SynthesisLoss: u.SynthLoss, IterationS: s.Seconds, HostS: s.HostSeconds}
+}
+
 // Trainer runs the learning iteration of DESIGN.md on the batches a family gives it, for any family: the
 // chains' generator states, the warm-ups and step-size schedules, the persistent chains, the state that
 // resumes a run exactly. The family's trainer owns the data, the batch order and the log.

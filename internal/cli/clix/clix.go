@@ -11,7 +11,6 @@ import (
 
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/image"
-	"github.com/lebm/lebm/internal/ckpt"
 	"github.com/lebm/lebm/internal/engine"
 	"github.com/lebm/lebm/internal/runs"
 	"github.com/lebm/lebm/text"
@@ -214,51 +213,12 @@ func ReadJSONLines[T any](path string) ([]T, error) {
 	return out, sc.Err()
 }
 
-// LoadSplit reads the corpus (override when set, else the one a checkpoint recorded; "" is the embedded
-// corpus) and encodes its split with the model's vocabulary and length.
-func LoadSplit(recorded, override string, vocab *corpora.Vocab, maxLen int, split string) (*corpora.Corpus, *corpora.Dataset, error) {
-	data := recorded
-	if override != "" {
-		data = override
-	}
-	corpus, err := text.LoadCorpus(data)
-	if err != nil {
-		return nil, nil, err
-	}
-	ds, err := text.Encode(corpus, vocab, maxLen, split)
-	return corpus, ds, err
-}
-
-// LoadImageSplits reads the data of an image run (or, with override, the data at that path in the run's
-// format), leaving the held-out class out of the training split. Decoding a folder of images shows a
-// progress bar on stderr unless quiet.
+// LoadImageSplits is image.LoadSplits with a progress bar on stderr (unless quiet) while a folder of
+// images decodes.
 func LoadImageSplits(info image.RunInfo, override string, stderr io.Writer, quiet bool) (*corpora.ImageSplits, error) {
-	if override != "" {
-		info.Data = override
-		if info.Format == corpora.FormatEmbedded {
-			info.Format = corpora.FormatFolder
-		}
-	}
-	c := info.Config
-	bar := NewBar(stderr, 1, "reading images", "images", quiet || info.Format != corpora.FormatFolder)
-	data, err := corpora.LoadImages(info.Format, info.Data, c.Height, c.Channels, bar.Progress)
-	bar.Finish()
-	if err != nil {
-		return nil, err
-	}
-	if c.HoldOut >= 0 {
-		data = &corpora.ImageSplits{Train: data.Train.Without(c.HoldOut), Test: data.Test, Note: data.Note}
-	}
-	return data, nil
-}
-
-// WriteGrid writes n images (flat, in [-1, 1]) as a PNG grid of cols columns, atomically.
-func WriteGrid(path string, imgs []float32, n, cols int, c image.Config) error {
-	png, err := image.GridPNG(imgs, n, c.Height, c.Width, c.Channels, cols)
-	if err != nil {
-		return err
-	}
-	return ckpt.WriteAtomic(path, png)
+	bar := NewBar(stderr, 1, "reading images", "images", quiet || image.ResolveData(info, override).Format != corpora.FormatFolder)
+	defer bar.Finish()
+	return image.LoadSplits(info, override, bar.Progress)
 }
 
 // ImageEvalConfig turns the flags into the reconstruction settings of an image model.

@@ -105,7 +105,7 @@ func Run(opts *Options) error {
 		return runImage(opts, run)
 	}
 	m, info, dir := run.Text, run.TextInfo, run.Dir
-	corpus, ds, err := clix.LoadSplit(info.Data, opts.Data, m.Vocab, m.Config.MaxLen, opts.Split)
+	corpus, ds, err := text.LoadSplit(info.Data, opts.Data, m.Vocab, m.Config.MaxLen, opts.Split)
 	if err != nil {
 		return err
 	}

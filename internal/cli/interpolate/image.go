@@ -2,6 +2,7 @@ package interpolate
 
 import (
 	"fmt"
+	"github.com/lebm/lebm/image"
 	"strconv"
 
 	"github.com/lebm/lebm/internal/cli/clix"
@@ -51,7 +52,7 @@ func runImage(opts *Options, run *runs.Run) error {
 	}
 	P := m.Config.Pixels()
 	row := append(append(append([]float32{}, x[:P]...), g...), x[P:]...)
-	if err := clix.WriteGrid(opts.Out, row, n+2, n+2, m.Config); err != nil {
+	if err := image.WriteGrid(opts.Out, row, n+2, n+2, m.Config); err != nil {
 		return err
 	}
 	res := ImageResult{File: opts.Out, Images: idx, Steps: n}

@@ -202,7 +202,7 @@ func RunEval(opts *EvalOptions) error {
 	if err != nil {
 		return err
 	}
-	_, ds, err := clix.LoadSplit(lm.Config.Data, opts.Data, lm.Vocab, lm.Config.MaxLen, opts.Split)
+	_, ds, err := text.LoadSplit(lm.Config.Data, opts.Data, lm.Vocab, lm.Config.MaxLen, opts.Split)
 	if err != nil {
 		return err
 	}

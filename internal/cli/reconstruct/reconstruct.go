@@ -4,6 +4,7 @@ package reconstruct
 
 import (
 	"fmt"
+	"github.com/lebm/lebm/image"
 	"io"
 	"os"
 	"strings"
@@ -187,7 +188,7 @@ func runImage(opts *Options, run *runs.Run) error {
 			rows++
 		}
 	}
-	if err := clix.WriteGrid(opts.Out, grid, rows*opts.Cols, opts.Cols, m.Config); err != nil {
+	if err := image.WriteGrid(opts.Out, grid, rows*opts.Cols, opts.Cols, m.Config); err != nil {
 		return err
 	}
 	res := ImageResult{File: opts.Out, Images: n, Chains: ec.Chains, K1: ec.K1, S1: ec.S1, MSE: sse / float64(len(x))}

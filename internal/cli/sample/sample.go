@@ -4,6 +4,7 @@ package sample
 
 import (
 	"fmt"
+	"github.com/lebm/lebm/image"
 	"io"
 	"math/rand/v2"
 	"strings"
@@ -147,7 +148,7 @@ func runImage(opts *Options, run *runs.Run) error {
 	if err != nil {
 		return err
 	}
-	if err := clix.WriteGrid(opts.Out, x, opts.N, opts.Cols, m.Config); err != nil {
+	if err := image.WriteGrid(opts.Out, x, opts.N, opts.Cols, m.Config); err != nil {
 		return err
 	}
 	res := ImageSamples{File: opts.Out, N: opts.N, Prior: m.Config.Prior, K0: k0, S0: s0}

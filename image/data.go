@@ -1,0 +1,44 @@
+package image
+
+import (
+	"github.com/lebm/lebm/corpora"
+	"github.com/lebm/lebm/internal/ckpt"
+)
+
+// ResolveData is the run information with the data at override (when set) read in the run's format: an
+// override of the embedded shapes is a folder of images.
+func ResolveData(info RunInfo, override string) RunInfo {
+	if override != "" {
+		info.Data = override
+		if info.Format == corpora.FormatEmbedded {
+			info.Format = corpora.FormatFolder
+		}
+	}
+	return info
+}
+
+// LoadSplits reads the data of an image run (or, with override, the data at that path in the run's
+// format: ResolveData), leaving the held-out class out of the training split; progress follows the
+// decoding of a folder of images.
+func LoadSplits(info RunInfo, override string, progress func(done, total int)) (*corpora.ImageSplits, error) {
+	info = ResolveData(info, override)
+	c := info.Config
+	data, err := corpora.LoadImages(info.Format, info.Data, c.Height, c.Channels, progress)
+	if err != nil {
+		return nil, err
+	}
+	if c.HoldOut >= 0 {
+		data = &corpora.ImageSplits{Train: data.Train.Without(c.HoldOut), Test: data.Test, Note: data.Note}
+	}
+	return data, nil
+}
+
+// WriteGrid writes n images (flat, in [-1, 1]) of configuration c as a PNG grid of cols columns,
+// atomically.
+func WriteGrid(path string, imgs []float32, n, cols int, c Config) error {
+	png, err := GridPNG(imgs, n, c.Height, c.Width, c.Channels, cols)
+	if err != nil {
+		return err
+	}
+	return ckpt.WriteAtomic(path, png)
+}
