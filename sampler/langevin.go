@@ -23,6 +23,7 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -69,56 +70,64 @@ func (f Fault) Nodes() []*graph.Node { return []*graph.Node{f.Step, f.Code, f.In
 // Unroll builds a chain of K = len(steps) steps on energy from z0 [N, d]: steps [K] float32 are the step
 // sizes; a step of size 0 leaves z unchanged and steps k >= active (an int32 scalar) are not checked (so
 // a chain shorter than the graph is its first active steps with the rest switched off); rng is the
-// generator state, advanced by the noise draws. Gradients are taken with respect to z only: the energy is
-// differentiated at Identity(z_k), and the returned z_K carries no gradient to the energy's variables.
+// generator state, advanced by the noise draws (all K steps' noise is drawn at once). Gradients are taken
+// with respect to z only: the energy is differentiated at Identity(z_k), and the returned z_K carries no
+// gradient to the energy's variables. Each step adds only what the fault check needs of it (its energy,
+// whether z_{k+1} is finite and where not); the checks themselves run once, after the last step: on the
+// Go backend every op costs a few microseconds whatever its size, and the prior chain's steps are small.
 func Unroll(energy func(z *graph.Node) *graph.Node, z0, steps, active, rng *graph.Node) Trace {
-	g := z0.Graph()
-	n := z0.Shape().Dimensions[0]
+	n, d := z0.Shape().Dimensions[0], z0.Shape().Dimensions[1]
 	K := steps.Shape().Dimensions[0]
-	i32 := func(v int) *graph.Node { return graph.Const(g, int32(v)) }
-	fault := Fault{
-		Step:  graph.BroadcastToDims(i32(-1), n),
-		Code:  graph.BroadcastToDims(i32(FaultNone), n),
-		Index: graph.BroadcastToDims(i32(0), n),
-		Value: graph.BroadcastToDims(graph.Const(g, float32(0)), n),
-	}
+	var noise *graph.Node
+	rng, noise = graph.RandomNormal(rng, shapes.Make(z0.DType(), K, n, d))
+	half := graph.MulScalar(graph.Square(steps), 0.5) // s_k^2 / 2
 	z := graph.StopGradient(z0)
-	last := graph.BroadcastToDims(graph.Const(g, float32(0)), n)
+	es, zBad, zIdx, zVal := make([]*graph.Node, K), make([]*graph.Node, K), make([]*graph.Node, K), make([]*graph.Node, K)
 	for k := 0; k < K; k++ {
 		zVar := graph.Identity(z)
 		e := energy(zVar)
 		grad := graph.Gradient(graph.ReduceAllSum(e), zVar)[0]
-		s := graph.Reshape(graph.Slice(steps, graph.AxisRange(k, k+1)))
-		var eps *graph.Node
-		rng, eps = graph.RandomNormal(rng, z.Shape())
-		next := graph.Add(graph.Sub(z, graph.Mul(graph.MulScalar(graph.Square(s), 0.5), grad)), graph.Mul(s, eps))
-		next = graph.StopGradient(next)
-		on := graph.LessThan(i32(k), active)
-		e = graph.StopGradient(e)
-		fault = fault.record(k, on, e, next)
-		z, last = next, graph.Where(on, e, last)
+		at := func(v *graph.Node) *graph.Node { return graph.Reshape(graph.Slice(v, graph.AxisRange(k, k+1))) }
+		eps := graph.Reshape(graph.Slice(noise, graph.AxisRange(k, k+1)), n, d)
+		next := graph.StopGradient(graph.Add(graph.Sub(z, graph.Mul(at(half), grad)), graph.Mul(at(steps), eps)))
+		notFinite := graph.LogicalNot(graph.IsFinite(next)) // [N, d]
+		es[k] = graph.StopGradient(e)
+		zBad[k] = graph.ReduceLogicalOr(notFinite, -1)
+		zIdx[k] = graph.ArgMax(graph.ConvertDType(notFinite, dtypes.Int32), -1, dtypes.Int32) // its first non-finite entry
+		zVal[k] = graph.ReduceSum(graph.Where(notFinite, next, graph.ZerosLike(next)), -1)    // NaN or +-Inf
+		z = next
 	}
-	return Trace{Z: z, RNG: rng, Energy: last, Fault: fault}
+	energies := graph.Stack(es, 0) // [K, N]
+	return Trace{Z: z, RNG: rng, Energy: atStep(energies, graph.SubScalar(active, 1)),
+		Fault: findFault(energies, graph.Stack(zBad, 0), graph.Stack(zIdx, 0), graph.Stack(zVal, 0), active)}
 }
 
-// record notes step k's fault for the chains that have none yet (when the step is active).
-func (f Fault) record(k int, active, e, next *graph.Node) Fault {
-	g := e.Graph()
-	finiteZ := graph.IsFinite(next)                                                                         // [N, d]
-	zBad := graph.LogicalNot(graph.ReduceLogicalAnd(finiteZ, -1))                                           // [N]
-	badIndex := graph.ArgMax(graph.ConvertDType(graph.LogicalNot(finiteZ), dtypes.Int32), -1, dtypes.Int32) // first non-finite entry
-	badZ := graph.ReduceSum(graph.Where(graph.OneHot(badIndex, next.Shape().Dimensions[1], dtypes.Bool), next, graph.ZerosLike(next)), -1)
-	eBad := graph.LogicalNot(graph.IsFinite(e))
-	eBig := graph.GreaterThan(graph.Abs(e), graph.Const(g, float32(MaxEnergy)))
+// atStep picks row k of x [K, N] ([N]; zeros when k is outside [0, K)).
+func atStep(x, k *graph.Node) *graph.Node {
+	steps := graph.Iota(x.Graph(), shapes.Make(dtypes.Int32, x.Shape().Dimensions...), 0)
+	return graph.ReduceSum(graph.Where(graph.Equal(steps, k), x, graph.ZerosLike(x)), 0)
+}
+
+// findFault is, per chain, the first active step whose energy (energies [K, N]) is NaN, infinite or beyond
+// MaxEnergy, or after which z is not finite (zBad [K, N], at entry zIdx with value zVal).
+func findFault(energies, zBad, zIdx, zVal, active *graph.Node) Fault {
+	g := energies.Graph()
 	i32 := func(v int) *graph.Node { return graph.Const(g, int32(v)) }
+	steps := graph.Iota(g, shapes.Make(dtypes.Int32, energies.Shape().Dimensions...), 0)
+	eBad := graph.LogicalNot(graph.IsFinite(energies))
+	eBig := graph.GreaterThan(graph.Abs(energies), graph.Const(g, float32(MaxEnergy)))
 	code := graph.Where(eBad, i32(FaultEnergyNaN), graph.Where(eBig, i32(FaultEnergyExplode), graph.Where(zBad, i32(FaultZ), i32(FaultNone))))
-	value := graph.Where(graph.Equal(code, i32(FaultZ)), badZ, e)
-	isNew := graph.LogicalAnd(graph.LogicalAnd(graph.NotEqual(code, i32(FaultNone)), graph.Equal(f.Step, i32(-1))), active)
+	bad := graph.LogicalAnd(graph.NotEqual(code, i32(FaultNone)), graph.LessThan(steps, active))
+	first := graph.ArgMax(graph.ConvertDType(bad, dtypes.Int32), 0, dtypes.Int32) // the first bad step (0 when none)
+	at := func(x *graph.Node) *graph.Node {
+		return graph.ReduceSum(graph.Where(graph.Equal(steps, graph.ExpandAxes(first, 0)), x, graph.ZerosLike(x)), 0)
+	}
+	found := graph.ReduceLogicalOr(bad, 0)
 	return Fault{
-		Step:  graph.Where(isNew, i32(k), f.Step),
-		Code:  graph.Where(isNew, code, f.Code),
-		Index: graph.Where(isNew, badIndex, f.Index),
-		Value: graph.Where(isNew, value, f.Value),
+		Step:  graph.Where(found, first, i32(-1)),
+		Code:  at(code),
+		Index: at(zIdx),
+		Value: at(graph.Where(graph.Equal(code, i32(FaultZ)), zVal, energies)),
 	}
 }
 

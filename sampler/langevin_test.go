@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/core/graph"
@@ -110,5 +111,39 @@ func TestDivergenceReported(t *testing.T) {
 	}
 	if ce.Iteration != 17 || ce.StepSize != 1.0 || ce.Chain != "test" {
 		t.Fatalf("bad report: %+v", ce)
+	}
+}
+
+// TestFaultStepAndSegments: steps of size 0 leave z unchanged; a step of size 1e30 sends z to infinity,
+// and the fault is reported at that step (3, in the second 50-step segment when offset by 50), as z
+// going non-finite, with its step size; E(z_{K-1}) of a sound chain is its energy before the last step.
+func TestFaultStepAndSegments(t *testing.T) {
+	l := newChain(t, func(_ *model.Scope, z *graph.Node, _ []*graph.Node) *graph.Node {
+		return graph.ReduceSum(graph.MulScalar(z, 3), -1)
+	})
+	z0 := []float32{1, 2, 3, 4}
+	for _, at := range []int{3, Segment + 3} {
+		steps := make([]float64, at+5)
+		steps[at] = 1e30
+		_, err := l.Run(z0, 2, 2, len(steps), func(k, _ int) float64 { return steps[k] }, rand.New(rand.NewPCG(1, 2)), 7)
+		var ce *ChainError
+		if !errors.As(err, &ce) {
+			t.Fatalf("fault at %d: want a ChainError, got %v", at, err)
+		}
+		if ce.Step != at || ce.StepSize != float64(float32(1e30)) || ce.Iteration != 7 || !strings.Contains(ce.What, "z[") {
+			t.Fatalf("fault at %d reported as %+v", at, ce)
+		}
+	}
+	res, err := l.Run(z0, 2, 2, 4, Constant(0), rand.New(rand.NewPCG(1, 2)), -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range res.Z {
+		if v != z0[i] {
+			t.Fatalf("steps of size 0 moved z: %v", res.Z)
+		}
+	}
+	if res.Energy[0] != 9 || res.Energy[1] != 21 {
+		t.Fatalf("energies %v, want [9 21]", res.Energy)
 	}
 }

@@ -34,6 +34,7 @@ type Estimator struct {
 type Fit struct {
 	Mu, Sigma []float64 // [n*d]
 	LogPX     []float64 // [n] importance-sampled log p(x)
+	LogPXSE   []float64 // [n] its Monte Carlo standard error (delta method: sd(w) / (sqrt(S) mean(w)))
 	Recon     []float64 // [n] E_{p(z|x)} log p(x|z), self-normalised importance sampling
 	Sample    []float64 // [n*d] one z ~ q(z|x) per example (for the MI estimator)
 	// Displacement is the mean over examples and chains of ||z_K - z_0||.
@@ -57,7 +58,7 @@ func (c *Core) FitAndScore(set Examples, idx []int, e Estimator, logZ float64, r
 		return nil, fmt.Errorf("need at least 2 posterior chains per example to fit q(z|x), got %d", P)
 	}
 	n := len(idx)
-	f := &Fit{Mu: make([]float64, n*d), Sigma: make([]float64, n*d), LogPX: make([]float64, n), Recon: make([]float64, n), Sample: make([]float64, n*d)}
+	f := &Fit{Mu: make([]float64, n*d), Sigma: make([]float64, n*d), LogPX: make([]float64, n), LogPXSE: make([]float64, n), Recon: make([]float64, n), Sample: make([]float64, n*d)}
 	G := max(e.RowsPerCall/P, 1) // examples per call
 	rounds := (e.ImportanceSamples + P - 1) / P
 	for _, positions := range set.Groups(idx) {
@@ -176,10 +177,14 @@ func (c *Core) scoreGroup(f *Fit, group []int, data []any, rows, d, P, rounds in
 	}
 	for g, pos := range group {
 		lse := LogSumExp(logw[g])
-		f.LogPX[pos] = lse - math.Log(float64(len(logw[g])))
+		S := float64(len(logw[g]))
+		f.LogPX[pos] = lse - math.Log(S)
+		var w2 float64
 		for s, w := range logw[g] { // self-normalised weights: an estimate of E_{p(z|x)} log p(x|z)
 			f.Recon[pos] += math.Exp(w-lse) * lpxs[g][s]
+			w2 += math.Exp(2 * (w - lse))
 		}
+		f.LogPXSE[pos] = math.Sqrt(math.Max(S*w2-1, 0) / S)
 	}
 	return nil
 }

@@ -435,9 +435,9 @@ func (s lgSet) Rows(examples []int, P, size int) []any {
 }
 
 // TestLogLikelihoodMatchesClosedForm: with the gaussian prior, x = W z + noise has marginal
-// N(0, W^T W + sigma^2 I); the importance-sampled log p(x) of FitAndScore matches it per point, within
-// a tolerance set by the weights' spread (q is fitted to chains, not exact, so the estimate is noisy but
-// consistent).
+// N(0, W^T W + sigma^2 I); the importance-sampled log p(x) of FitAndScore matches it per point within 4
+// of its own standard errors (from the weights' spread; q is fitted to chains, not exact, so the estimate
+// is noisy but consistent), plus 0.005 nats for the log's downward bias var(w)/(2 S mean(w)^2).
 func TestLogLikelihoodMatchesClosedForm(t *testing.T) {
 	backend, err := engine.NewBackend("")
 	if err != nil {
@@ -481,8 +481,10 @@ func TestLogLikelihoodMatchesClosedForm(t *testing.T) {
 			}
 		}
 		want := -0.5*quad - 0.5*math.Log(det) - 1.5*math.Log(2*math.Pi)
-		if got := fit.LogPX[i]; math.Abs(got-want) > 0.02 {
-			t.Errorf("x %v: log p(x) %.4f, closed form %.4f", x, got, want)
+		if got, se := fit.LogPX[i], fit.LogPXSE[i]; math.Abs(got-want) > 4*se+0.005 || se > 0.05 {
+			t.Errorf("x %v: log p(x) %.4f (s.e. %.4f), closed form %.4f", x, got, se, want)
+		} else {
+			t.Logf("x %v: log p(x) %.4f (s.e. %.4f), closed form %.4f", x, got, se, want)
 		}
 	}
 }
