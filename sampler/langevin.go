@@ -72,9 +72,9 @@ func (f Fault) Nodes() []*graph.Node { return []*graph.Node{f.Step, f.Code, f.In
 // a chain shorter than the graph is its first active steps with the rest switched off); rng is the
 // generator state, advanced by the noise draws (all K steps' noise is drawn at once). Gradients are taken
 // with respect to z only: the energy is differentiated at Identity(z_k), and the returned z_K carries no
-// gradient to the energy's variables. Each step adds only what the fault check needs of it (its energy,
-// whether z_{k+1} is finite and where not); the checks themselves run once, after the last step: on the
-// Go backend every op costs a few microseconds whatever its size, and the prior chain's steps are small.
+// gradient to the energy's variables. The fault checks run once, after the last step, on the stacked
+// energies and states ([K, N] and [K, N, d]): on the Go backend every op costs a few microseconds
+// whatever its size, and the prior chain's steps are small.
 func Unroll(energy func(z *graph.Node) *graph.Node, z0, steps, active, rng *graph.Node) Trace {
 	n, d := z0.Shape().Dimensions[0], z0.Shape().Dimensions[1]
 	K := steps.Shape().Dimensions[0]
@@ -82,24 +82,24 @@ func Unroll(energy func(z *graph.Node) *graph.Node, z0, steps, active, rng *grap
 	rng, noise = graph.RandomNormal(rng, shapes.Make(z0.DType(), K, n, d))
 	half := graph.MulScalar(graph.Square(steps), 0.5) // s_k^2 / 2
 	z := graph.StopGradient(z0)
-	es, zBad, zIdx, zVal := make([]*graph.Node, K), make([]*graph.Node, K), make([]*graph.Node, K), make([]*graph.Node, K)
+	es, zs := make([]*graph.Node, K), make([]*graph.Node, K)
 	for k := 0; k < K; k++ {
 		zVar := graph.Identity(z)
 		e := energy(zVar)
 		grad := graph.Gradient(graph.ReduceAllSum(e), zVar)[0]
 		at := func(v *graph.Node) *graph.Node { return graph.Reshape(graph.Slice(v, graph.AxisRange(k, k+1))) }
 		eps := graph.Reshape(graph.Slice(noise, graph.AxisRange(k, k+1)), n, d)
-		next := graph.StopGradient(graph.Add(graph.Sub(z, graph.Mul(at(half), grad)), graph.Mul(at(steps), eps)))
-		notFinite := graph.LogicalNot(graph.IsFinite(next)) // [N, d]
-		es[k] = graph.StopGradient(e)
-		zBad[k] = graph.ReduceLogicalOr(notFinite, -1)
-		zIdx[k] = graph.ArgMax(graph.ConvertDType(notFinite, dtypes.Int32), -1, dtypes.Int32) // its first non-finite entry
-		zVal[k] = graph.ReduceSum(graph.Where(notFinite, next, graph.ZerosLike(next)), -1)    // NaN or +-Inf
-		z = next
+		z = graph.StopGradient(graph.Add(graph.Sub(z, graph.Mul(at(half), grad)), graph.Mul(at(steps), eps)))
+		es[k], zs[k] = graph.StopGradient(e), z
 	}
 	energies := graph.Stack(es, 0) // [K, N]
+	all := graph.Stack(zs, 0)      // [K, N, d]: z_{k+1}
+	notFinite := graph.LogicalNot(graph.IsFinite(all))
+	zBad := graph.ReduceLogicalOr(notFinite, -1)
+	zIdx := graph.ArgMax(graph.ConvertDType(notFinite, dtypes.Int32), -1, dtypes.Int32) // the first non-finite entry
+	zVal := graph.ReduceSum(graph.Where(notFinite, all, graph.ZerosLike(all)), -1)      // NaN or +-Inf
 	return Trace{Z: z, RNG: rng, Energy: atStep(energies, graph.SubScalar(active, 1)),
-		Fault: findFault(energies, graph.Stack(zBad, 0), graph.Stack(zIdx, 0), graph.Stack(zVal, 0), active)}
+		Fault: findFault(energies, zBad, zIdx, zVal, active)}
 }
 
 // atStep picks row k of x [K, N] ([N]; zeros when k is outside [0, K)).
