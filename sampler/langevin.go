@@ -4,14 +4,15 @@
 //
 // for the prior (E = -f_alpha(z) + ||z||^2/2) and for the posterior (the same minus log p_beta(x|z)).
 //
-// A chain is graph code (Unroll): its K steps are unrolled inside one graph, the noise is drawn on the
-// device from a Philox generator state that enters and leaves the graph (so that it can be checkpointed),
-// the step sizes are a [K] input (schedules and warm-ups cost no recompilation), and every step is checked
-// in the graph: the first step at which a chain's energy is NaN, infinite or beyond MaxEnergy, or at which
-// z stops being finite, is recorded per chain (Fault) and reported by the host as a ChainError naming the
-// chain, the training iteration, the step and the step size. Nothing crosses between host and device
-// inside a chain. The learning iteration (internal/learn) puts both of its chains and the parameter
-// updates in one graph; Langevin runs one chain for evaluation, sampling and reconstruction.
+// A chain is graph code (Unroll): its K steps are unrolled inside one graph, its noise is one [K, N, d]
+// node (drawn in the graph from a Philox state, or given: the caller's choice), the step sizes are a [K]
+// input (schedules and warm-ups cost no recompilation), and every step is checked in the graph: the first
+// step at which a chain's energy is NaN, infinite or beyond MaxEnergy, or at which z stops being finite, is
+// recorded per chain (Fault) and reported by the host as a ChainError naming the chain, the training
+// iteration, the step and the step size. Nothing crosses between host and device inside a chain. The
+// learning iteration (internal/learn) puts both of its chains and the parameter updates in one graph;
+// Langevin runs one chain for evaluation, sampling and reconstruction, its noise drawn from the caller's
+// seeded generator and passed in once per call.
 //
 // Chains are unrolled rather than put in a While loop because graph.Gradient inside a While body fails to
 // execute on GoMLX v0.28.2's Go backend ("input 0 for node Neg not computed yet", even for E = -sum z).
@@ -49,11 +50,10 @@ const (
 	FaultZ             = 3 // z_{k+1} has a NaN or infinite entry
 )
 
-// Trace is an unrolled chain in a graph: its end, the generator state after its noise, the energies of
-// the last state visited before the final active step, and per chain the first faulty step.
+// Trace is an unrolled chain in a graph: its end, the energies of the last state visited before the final
+// active step, and per chain the first faulty step.
 type Trace struct {
 	Z      *graph.Node // z_K [N, d]
-	RNG    *graph.Node // generator state after the chain's noise
 	Energy *graph.Node // E(z_{active-1}) [N] (zeros when no step is active)
 	Fault  Fault
 }
@@ -69,17 +69,15 @@ func (f Fault) Nodes() []*graph.Node { return []*graph.Node{f.Step, f.Code, f.In
 
 // Unroll builds a chain of K = len(steps) steps on energy from z0 [N, d]: steps [K] float32 are the step
 // sizes; a step of size 0 leaves z unchanged and steps k >= active (an int32 scalar) are not checked (so
-// a chain shorter than the graph is its first active steps with the rest switched off); rng is the
-// generator state, advanced by the noise draws (all K steps' noise is drawn at once). Gradients are taken
+// a chain shorter than the graph is its first active steps with the rest switched off); noise [K, N, d]
+// are the steps' N(0, I) draws (drawn in the graph or given: see learn.Iteration). Gradients are taken
 // with respect to z only: the energy is differentiated at Identity(z_k), and the returned z_K carries no
 // gradient to the energy's variables. The fault checks run once, after the last step, on the stacked
 // energies and states ([K, N] and [K, N, d]): on the Go backend every op costs a few microseconds
 // whatever its size, and the prior chain's steps are small.
-func Unroll(energy func(z *graph.Node) *graph.Node, z0, steps, active, rng *graph.Node) Trace {
+func Unroll(energy func(z *graph.Node) *graph.Node, z0, steps, active, noise *graph.Node) Trace {
 	n, d := z0.Shape().Dimensions[0], z0.Shape().Dimensions[1]
 	K := steps.Shape().Dimensions[0]
-	var noise *graph.Node
-	rng, noise = graph.RandomNormal(rng, shapes.Make(z0.DType(), K, n, d))
 	half := graph.MulScalar(graph.Square(steps), 0.5) // s_k^2 / 2
 	z := graph.StopGradient(z0)
 	es, zs := make([]*graph.Node, K), make([]*graph.Node, K)
@@ -98,7 +96,7 @@ func Unroll(energy func(z *graph.Node) *graph.Node, z0, steps, active, rng *grap
 	zBad := graph.ReduceLogicalOr(notFinite, -1)
 	zIdx := graph.ArgMax(graph.ConvertDType(notFinite, dtypes.Int32), -1, dtypes.Int32) // the first non-finite entry
 	zVal := graph.ReduceSum(graph.Where(notFinite, all, graph.ZerosLike(all)), -1)      // NaN or +-Inf
-	return Trace{Z: z, RNG: rng, Energy: atStep(energies, graph.SubScalar(active, 1)),
+	return Trace{Z: z, Energy: atStep(energies, graph.SubScalar(active, 1)),
 		Fault: findFault(energies, zBad, zIdx, zVal, active)}
 }
 
@@ -224,13 +222,13 @@ type Result struct {
 }
 
 // New compiles a chain on energy (graphs are built lazily, once per input shape and segment length).
-// The graph takes (z [N,d], steps [L], active int32, rng, extra...) and returns (z_L, rng, E(z_{L-1}),
-// the fault's four outputs).
+// The graph takes (z [N,d], steps [L], active int32, noise [L,N,d], extra...) and returns (z_L,
+// E(z_{L-1}), the fault's four outputs).
 func New(backend compute.Backend, scope *model.Scope, name string, energy Energy) (*Langevin, error) {
 	exec, err := model.NewExec(backend, scope.Store(), func(scope *model.Scope, in []*graph.Node) []*graph.Node {
 		extra := in[4:]
 		t := Unroll(func(z *graph.Node) *graph.Node { return energy(scope, z, extra) }, in[0], in[1], in[2], in[3])
-		return append([]*graph.Node{t.Z, t.RNG, t.Energy}, t.Fault.Nodes()...)
+		return append([]*graph.Node{t.Z, t.Energy}, t.Fault.Nodes()...)
 	})
 	if err != nil {
 		return nil, err
@@ -240,9 +238,9 @@ func New(backend compute.Backend, scope *model.Scope, name string, energy Energy
 }
 
 // Run advances N chains of dimension d from z0 (flat [N*d], not modified) for K steps of size
-// schedule(k, K), with noise from a generator state drawn from rng. extra are passed to the energy
-// (tensors or Go values). iteration is only used in errors. Chains longer than Segment run as several
-// calls of one Segment-step graph.
+// schedule(k, K), with noise drawn from rng on the host (one [L, N, d] input per call). extra are passed to
+// the energy (tensors or Go values). iteration is only used in errors. Chains longer than Segment run as
+// several calls of one Segment-step graph.
 func (l *Langevin) Run(z0 []float32, N, d, K int, schedule Schedule, rng *rand.Rand, iteration int, extra ...any) (*Result, error) {
 	if len(z0) != N*d {
 		return nil, fmt.Errorf("%s chain: z0 has %d values, want %d x %d", l.Name, len(z0), N, d)
@@ -253,23 +251,26 @@ func (l *Langevin) Run(z0 []float32, N, d, K int, schedule Schedule, rng *rand.R
 	}
 	L := min(K, Segment)
 	all := Steps(schedule, K, K)
-	var state any = NewRNG(rng)
 	z := any(tensors.FromFlatDataAndDimensions(res.Z, N, d))
 	for start := 0; start < K; start += L {
 		n := min(L, K-start)
 		steps := make([]float32, L)
 		copy(steps, all[start:start+n])
-		args := append([]any{z, tensors.FromFlatDataAndDimensions(steps, L), int32(n), state}, extra...)
+		noise := make([]float32, L*N*d)
+		for i := range noise[:n*N*d] {
+			noise[i] = float32(rng.NormFloat64())
+		}
+		args := append([]any{z, tensors.FromFlatDataAndDimensions(steps, L), int32(n), tensors.FromFlatDataAndDimensions(noise, L, N, d)}, extra...)
 		out, err := l.exec.Exec(args...)
 		if err != nil {
 			return nil, fmt.Errorf("%s chain steps %d-%d: %w", l.Name, start, start+n-1, err)
 		}
-		if err := ReadFault(out[3:7]).Err(l.Name, iteration, start, steps); err != nil {
+		if err := ReadFault(out[2:6]).Err(l.Name, iteration, start, steps); err != nil {
 			return nil, err
 		}
-		z, state = out[0], out[1]
+		z = out[0]
 		if start+n == K {
-			res.Energy = tensors.MustCopyFlatData[float32](out[2])
+			res.Energy = tensors.MustCopyFlatData[float32](out[1])
 		}
 	}
 	res.Z = tensors.MustCopyFlatData[float32](z.(*tensors.Tensor))

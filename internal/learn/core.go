@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/gobackend"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -51,6 +52,9 @@ type Core struct {
 	Synth   *prior.Synthesis // nil unless PriorInit = "synthesis"
 	Family  Family
 	Enc     Encoding // nil unless PosteriorInit = "encoder"
+	// HostNoise: the learning iteration's chain noise is drawn on the host (the Go backend, where the host
+	// is the device and its ziggurat beats the graph's Box-Muller); on other backends in the graph.
+	HostNoise bool
 
 	genOpt, priorOpt, encOpt, synthOpt *optim.Adam
 	iteration                          *Iteration
@@ -66,7 +70,7 @@ func NewCore(backend compute.Backend, ctx *model.Scope, cfg *Config, fam Family,
 	if cfg.HasEncoder() != (enc != nil) {
 		return nil, fmt.Errorf("posterior init %q with %s inference network", cfg.PosteriorStart(), map[bool]string{true: "an", false: "no"}[enc != nil])
 	}
-	c := &Core{Config: cfg, Backend: backend, Ctx: ctx, Family: fam, Enc: enc}
+	c := &Core{Config: cfg, Backend: backend, Ctx: ctx, Family: fam, Enc: enc, HostNoise: backend.String() == gobackend.BackendName}
 	store := ctx.Store()
 	var err error
 	if c.Prior, err = prior.New(ctx, cfg.Prior, cfg.ZDim, cfg.EBMWidth, rand.New(rand.NewPCG(cfg.Seed, PriorInitStream))); err != nil {
@@ -133,7 +137,8 @@ func (c *Core) compile() error {
 	}
 	cfg := c.Config
 	parts := Parts{Prior: c.Prior, PriorOpt: c.priorOpt, Gen: c.Family, GenOpt: c.genOpt, Synth: c.Synth, SynthOpt: c.synthOpt,
-		ZDim: cfg.ZDim, K0: cfg.K0, K1: cfg.PosteriorGraphSteps(), FreeBits: cfg.FreeBits, RateAgainstF: cfg.RateAgainst() == RateModel}
+		ZDim: cfg.ZDim, K0: cfg.K0, K1: cfg.PosteriorGraphSteps(), FreeBits: cfg.FreeBits, RateAgainstF: cfg.RateAgainst() == RateModel,
+		HostNoise: c.HostNoise}
 	switch cfg.PosteriorStart() {
 	case InitPersistent:
 		parts.PosteriorStart = StartGiven

@@ -54,6 +54,12 @@ type Parts struct {
 	// model's prior (KL(q || N(0, I)) - E_q f_alpha) or against N(0, I) only.
 	FreeBits     float64
 	RateAgainstF bool
+	// HostNoise: the chains' N(0, I) draws are inputs (Inputs.PriorNoise, PosteriorNoise), drawn by the
+	// caller; otherwise they are drawn in the graph from the Philox states PriorRNG, PosteriorRNG. On the Go
+	// backend the host's ziggurat is several times cheaper than the graph's Box-Muller (its per-element log
+	// and cos were ~40% of the embedded preset's 60-step prior chain); on an accelerator the draws stay on
+	// the device.
+	HostNoise bool
 }
 
 // Iteration is the whole learning iteration of DESIGN.md compiled as one graph (per batch shape):
@@ -100,9 +106,13 @@ type Inputs struct {
 	PosteriorSteps []float32 // [K1] step sizes of the posterior chain (0 past a warm-up's length)
 	PosteriorK     int       // steps of the posterior chain that are on (the rest have size 0)
 	Lambda         float64   // prior weight in the posterior chain and the encoder's rate
-	PriorRNG       *tensors.Tensor
+	PriorRNG       *tensors.Tensor // the device generator states (without HostNoise)
 	PosteriorRNG   *tensors.Tensor
-	Z0             []float32 // the posterior chain's start for StartGiven, flat [N*d]
+	// With HostNoise: N(0, I) draws, flat [(1+K)*N*d] each, K the chain's graph length (len of its step
+	// sizes): the first N*d start the chain (or feed the synthesis network / the encoder), the rest are the
+	// steps' noise.
+	PriorNoise, PosteriorNoise []float32
+	Z0                         []float32 // the posterior chain's start for StartGiven, flat [N*d]
 	Iteration      int       // for error reports
 }
 
@@ -111,7 +121,7 @@ type Inputs struct {
 type Outputs struct {
 	Stats        Stats
 	ZPost        []float32 // [N*d]
-	PriorRNG     *tensors.Tensor
+	PriorRNG     *tensors.Tensor // the advanced device generator states (nil with HostNoise)
 	PosteriorRNG *tensors.Tensor
 	Err          error
 }
@@ -130,17 +140,16 @@ func NewIteration(backend compute.Backend, store *model.Store, parts Parts, nDat
 	return it, nil
 }
 
-// build lays out the graph: inputs (data..., priorSteps, posteriorSteps, posteriorK, lambda, priorRNG,
-// posteriorRNG[, z0]); outputs (stats [numStats], zPost, priorRNG, posteriorRNG, sound, prior fault x4,
-// posterior fault x4).
+// build lays out the graph: inputs (data..., priorSteps, posteriorSteps, posteriorK, lambda, priorRNG or
+// prior draws, posteriorRNG or posterior draws[, z0]); outputs (stats [numStats], zPost, sound, prior
+// fault x4, posterior fault x4[, priorRNG, posteriorRNG]).
 func (it *Iteration) build(store *model.Store, in []*graph.Node) []*graph.Node {
 	p := it.parts
 	data := in[:it.nData]
 	rest := in[it.nData:]
-	priorSteps, postSteps, postK, lambda, priorRNG, postRNG := rest[0], rest[1], rest[2], rest[3], rest[4], rest[5]
+	priorSteps, postSteps, postK, lambda, priorSrc, postSrc := rest[0], rest[1], rest[2], rest[3], rest[4], rest[5]
 	g := priorSteps.Graph()
 	n := data[0].Shape().Dimensions[0]
-	zShape := shapes.Make(dtypes.Float32, n, p.ZDim)
 
 	// The values every loss is evaluated at: the parameters as the iteration found them.
 	var vars []*model.Variable
@@ -155,9 +164,19 @@ func (it *Iteration) build(store *model.Store, in []*graph.Node) []*graph.Node {
 		return sampler.Fault{Step: m1, Code: z32, Index: z32, Value: graph.BroadcastToDims(zero, n)}
 	}
 
+	// draws are a stream's N(0, I) values [1+K, N, d]: given, or drawn from its generator state.
+	draws := func(src *graph.Node, K int) (state, first, chain *graph.Node) {
+		all := src
+		if !p.HostNoise {
+			src, all = graph.RandomNormal(src, shapes.Make(dtypes.Float32, 1+K, n, p.ZDim))
+		}
+		return src, graph.Reshape(graph.Slice(all, graph.AxisRange(0, 1)), n, p.ZDim), graph.Slice(all, graph.AxisRange(1, 1+K))
+	}
+	priorRNG, zPrior, priorNoise := draws(priorSrc, priorSteps.Shape().Dimensions[0])
+	postRNG, postFirst, postNoise := draws(postSrc, postSteps.Shape().Dimensions[0])
+
 	// 1. Prior chain (its start and the synthesis network's draws from the prior stream).
-	var zPrior, synthEps *graph.Node
-	priorRNG, zPrior = graph.RandomNormal(priorRNG, zShape)
+	var synthEps *graph.Node
 	priorFault := none()
 	if p.Prior.Trainable() {
 		if p.Synth != nil {
@@ -165,8 +184,8 @@ func (it *Iteration) build(store *model.Store, in []*graph.Node) []*graph.Node {
 			zPrior = graph.StopGradient(p.Synth.Sample(synthEps))
 		}
 		if p.K0 > 0 {
-			t := sampler.Unroll(p.Prior.Energy, zPrior, priorSteps, graph.Const(g, int32(p.K0)), priorRNG)
-			zPrior, priorRNG, priorFault = t.Z, t.RNG, t.Fault
+			t := sampler.Unroll(p.Prior.Energy, zPrior, priorSteps, graph.Const(g, int32(p.K0)), priorNoise)
+			zPrior, priorFault = t.Z, t.Fault
 		}
 	}
 
@@ -177,17 +196,17 @@ func (it *Iteration) build(store *model.Store, in []*graph.Node) []*graph.Node {
 	case StartGiven:
 		z0 = rest[6]
 	case StartEncoder:
-		postRNG, encEps = graph.RandomNormal(postRNG, zShape)
+		encEps = postFirst
 		mu, logVar = p.Encoder.Encode(data)
 		z0 = graph.StopGradient(prior.Reparameterize(mu, logVar, encEps))
 	default:
-		postRNG, z0 = graph.RandomNormal(postRNG, zShape)
+		z0 = postFirst
 	}
 	zPost, postFault := z0, none()
 	if p.K1 > 0 {
 		energy := func(z *graph.Node) *graph.Node { return graph.Sub(graph.Mul(p.Prior.Energy(z), lambda), like(z)) }
-		t := sampler.Unroll(energy, z0, postSteps, postK, postRNG)
-		zPost, postRNG, postFault = t.Z, t.RNG, t.Fault
+		t := sampler.Unroll(energy, z0, postSteps, postK, postNoise)
+		zPost, postFault = t.Z, t.Fault
 	}
 
 	// 3-5. Losses, all at the starting parameters, then the updates.
@@ -235,9 +254,20 @@ func (it *Iteration) build(store *model.Store, in []*graph.Node) []*graph.Node {
 	for i, s := range stats {
 		stats[i] = graph.ConvertDType(s, dtypes.Float32)
 	}
-	out := []*graph.Node{graph.Stack(stats, 0), zPost, priorRNG, postRNG, sound}
-	out = append(out, priorFault.Nodes()...)
-	return append(out, postFault.Nodes()...)
+	out := []*graph.Node{graph.Stack(stats, 0), zPost, sound}
+	out = append(append(out, priorFault.Nodes()...), postFault.Nodes()...)
+	if !p.HostNoise {
+		out = append(out, priorRNG, postRNG)
+	}
+	return out
+}
+
+// rows is the batch size: the first dimension of the first data input.
+func (in *Inputs) rows() int {
+	if t, ok := in.Data[0].(*tensors.Tensor); ok {
+		return t.Shape().Dimensions[0]
+	}
+	return 0
 }
 
 // noFault is true when no chain of f faulted.
@@ -257,7 +287,21 @@ func (it *Iteration) Run(in Inputs) (*Outputs, error) {
 	args := append(append([]any{}, in.Data...),
 		tensors.FromFlatDataAndDimensions(in.PriorSteps, len(in.PriorSteps)),
 		tensors.FromFlatDataAndDimensions(in.PosteriorSteps, len(in.PosteriorSteps)),
-		int32(in.PosteriorK), float32(in.Lambda), in.PriorRNG, in.PosteriorRNG)
+		int32(in.PosteriorK), float32(in.Lambda))
+	if p.HostNoise {
+		n := in.rows()
+		for _, x := range []struct {
+			noise []float32
+			K     int
+		}{{in.PriorNoise, len(in.PriorSteps)}, {in.PosteriorNoise, len(in.PosteriorSteps)}} {
+			if len(x.noise) != (1+x.K)*n*p.ZDim {
+				return nil, fmt.Errorf("iteration: %d noise values, want %d = (1 + %d) x %d x %d", len(x.noise), (1+x.K)*n*p.ZDim, x.K, n, p.ZDim)
+			}
+			args = append(args, tensors.FromFlatDataAndDimensions(x.noise, 1+x.K, n, p.ZDim))
+		}
+	} else {
+		args = append(args, in.PriorRNG, in.PosteriorRNG)
+	}
 	if p.PosteriorStart == StartGiven {
 		if len(in.Z0)%p.ZDim != 0 || len(in.Z0) == 0 {
 			return nil, fmt.Errorf("iteration: the given chain start has %d values, not a multiple of %d", len(in.Z0), p.ZDim)
@@ -273,15 +317,18 @@ func (it *Iteration) Run(in Inputs) (*Outputs, error) {
 	out := &Outputs{
 		Stats: Stats{SumLogP: f(0), PriorLoss: f(1), FPost: f(2), FPrior: f(3), GenNorm: f(4), PriorNorm: f(5),
 			EncLoss: f(6), EncKL: f(7), SynthLoss: f(8), Displacement: f(9)},
-		ZPost: tensors.MustCopyFlatData[float32](res[1]), PriorRNG: res[2], PosteriorRNG: res[3],
+		ZPost: tensors.MustCopyFlatData[float32](res[1]),
 	}
-	if tensors.MustCopyFlatData[bool](res[4])[0] {
+	if !p.HostNoise {
+		out.PriorRNG, out.PosteriorRNG = res[11], res[12]
+	}
+	if tensors.MustCopyFlatData[bool](res[2])[0] {
 		return out, nil
 	}
-	if out.Err = sampler.ReadFault(res[5:9]).Err("prior", in.Iteration, 0, in.PriorSteps); out.Err != nil {
+	if out.Err = sampler.ReadFault(res[3:7]).Err("prior", in.Iteration, 0, in.PriorSteps); out.Err != nil {
 		return out, nil
 	}
-	if out.Err = sampler.ReadFault(res[9:13]).Err("posterior", in.Iteration, 0, in.PosteriorSteps); out.Err != nil {
+	if out.Err = sampler.ReadFault(res[7:11]).Err("posterior", in.Iteration, 0, in.PosteriorSteps); out.Err != nil {
 		return out, nil
 	}
 	st := out.Stats

@@ -310,8 +310,10 @@ func TestGivenStartAndSwitchedOffSteps(t *testing.T) {
 }
 
 // TestThirdFamilyOnTheCore: the linear-Gaussian family runs on the whole core as text and image do: NewCore
-// builds its prior, optimizers and compiled iteration, Core.InferPosterior runs its evaluation chains, and
-// the generic Trainer trains it (persistent chains and a K1 warm-up included) and resumes it exactly.
+// builds its prior, optimizers and compiled iteration (noise from the host on the Go backend; the other
+// tests of this file run the iteration with noise drawn in the graph), Core.InferPosterior runs its
+// evaluation chains, and the generic Trainer trains it (persistent chains and a K1 warm-up included) and
+// resumes it exactly.
 func TestThirdFamilyOnTheCore(t *testing.T) {
 	backend, err := engine.NewBackend("")
 	if err != nil {
@@ -356,6 +358,9 @@ func TestThirdFamilyOnTheCore(t *testing.T) {
 		return losses
 	}
 	core := newCore()
+	if !core.HostNoise {
+		t.Fatal("on the Go backend the core draws the chains' noise on the host")
+	}
 	tr, err := NewTrainer(core, 8, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -16,12 +16,12 @@ type State struct {
 	Step  int `json:"step"`  // completed iterations
 	Epoch int `json:"epoch"` // current epoch of the deterministic batch order
 	Pos   int `json:"pos"`   // next batch within the epoch
-	// PCG states of the host generators of the prior and the posterior stream: today the posterior one
-	// draws the persistent chains' first starts (before 2026-12-01 they drew all chain noise).
+	// PCG states of the host generators of the prior and the posterior stream: the chains' noise on the Go
+	// backend (Core.HostNoise) and the persistent chains' first starts.
 	PriorRNG     []byte `json:"prior_rng"`
 	PosteriorRNG []byte `json:"posterior_rng"`
-	// Philox states of the chains' device noise (absent before the chains moved into the graph: see
-	// DeviceRNG).
+	// Philox states of the chains' noise on other backends (absent before the chains moved into the graph:
+	// see DeviceRNG).
 	PriorChainRNG     []uint64 `json:"prior_chain_rng,omitempty"`
 	PosteriorChainRNG []uint64 `json:"posterior_chain_rng,omitempty"`
 }
@@ -128,6 +128,11 @@ func (t *Trainer) Step(b Batch, started time.Time) (*Step, error) {
 			return nil, err
 		}
 	}
+	if t.Core.HostNoise {
+		d := cfg.ZDim
+		in.PriorNoise = sampler.StandardNormal(t.host.Prior, (1+len(in.PriorSteps))*b.Size*d)
+		in.PosteriorNoise = sampler.StandardNormal(t.host.Posterior, (1+len(in.PosteriorSteps))*b.Size*d)
+	}
 	t0 := time.Now()
 	out, err := t.Core.Iterate(in)
 	if err != nil {
@@ -136,7 +141,9 @@ func (t *Trainer) Step(b Batch, started time.Time) (*Step, error) {
 	if out.Err != nil {
 		return nil, out.Err
 	}
-	t.priorDev, t.postDev = out.PriorRNG, out.PosteriorRNG
+	if !t.Core.HostNoise {
+		t.priorDev, t.postDev = out.PriorRNG, out.PosteriorRNG
+	}
 	if t.Persist != nil {
 		t.Persist.Store(b.Rows, out.ZPost)
 	}
