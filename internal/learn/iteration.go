@@ -101,11 +101,11 @@ const numStats = 10
 
 // Inputs are one iteration's inputs besides the parameters.
 type Inputs struct {
-	Data           []any     // the batch's graph inputs, in the family's order
-	PriorSteps     []float32 // [K0] step sizes of the prior chain
-	PosteriorSteps []float32 // [K1] step sizes of the posterior chain (0 past a warm-up's length)
-	PosteriorK     int       // steps of the posterior chain that are on (the rest have size 0)
-	Lambda         float64   // prior weight in the posterior chain and the encoder's rate
+	Data           []any           // the batch's graph inputs, in the family's order
+	PriorSteps     []float32       // [K0] step sizes of the prior chain
+	PosteriorSteps []float32       // [K1] step sizes of the posterior chain (0 past a warm-up's length)
+	PosteriorK     int             // steps of the posterior chain that are on (the rest have size 0)
+	Lambda         float64         // prior weight in the posterior chain and the encoder's rate
 	PriorRNG       *tensors.Tensor // the device generator states (without HostNoise)
 	PosteriorRNG   *tensors.Tensor
 	// With HostNoise: N(0, I) draws, flat [(1+K)*N*d] each, K the chain's graph length (len of its step
@@ -113,14 +113,14 @@ type Inputs struct {
 	// steps' noise.
 	PriorNoise, PosteriorNoise []float32
 	Z0                         []float32 // the posterior chain's start for StartGiven, flat [N*d]
-	Iteration      int       // for error reports
+	Iteration                  int       // for error reports
 }
 
 // Outputs are an iteration's results. Err is a *sampler.ChainError when a chain faulted, or the error of
 // a non-finite loss; the parameters were then left as they were.
 type Outputs struct {
 	Stats        Stats
-	ZPost        []float32 // [N*d]
+	ZPost        []float32       // [N*d]
 	PriorRNG     *tensors.Tensor // the advanced device generator states (nil with HostNoise)
 	PosteriorRNG *tensors.Tensor
 	Err          error
