@@ -72,9 +72,9 @@ type Parts struct {
 //     z_i = mu(x_i) + sigma(x_i) eps_i (free bits on the KL; the f term only when RateAgainstF);
 //     synthesis: Adam on KL(q_psi || p_alpha) up to its constant.
 //
-// Every loss is evaluated at the parameters the iteration started from. The noise comes from two
-// generator states (prior chain and synthesis; posterior chain and encoder) that enter and leave the graph,
-// so that the caller checkpoints them. The updates are applied only when the iteration is sound: neither
+// Every loss is evaluated at the parameters the iteration started from. The noise comes from two streams
+// (prior chain and synthesis; posterior chain and encoder): generator states that enter and leave the
+// graph, or (Parts.HostNoise) draws the caller makes; either way the caller checkpoints them. The updates are applied only when the iteration is sound: neither
 // chain faulted and every loss and gradient norm is finite and below 1e30; otherwise every variable keeps
 // its value and the outputs say why.
 type Iteration struct {
