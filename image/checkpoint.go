@@ -47,12 +47,8 @@ func LoadVerified(backend compute.Backend, dir string) (*Model, RunInfo, TrainSt
 	if err := ckpt.ReadRun(dir, &info, &state); err != nil {
 		return nil, info, state, "", err
 	}
-	if info.Family != Family {
-		fam := info.Family
-		if fam == "" {
-			fam = ckpt.FamilyText
-		}
-		return nil, info, state, "", fmt.Errorf("checkpoint %s holds a %q model, not an image model", dir, fam)
+	if err := ckpt.CheckFamily(dir, info.Family, Family); err != nil {
+		return nil, info, state, "", err
 	}
 	m, err := NewModel(backend, info.Config)
 	if err != nil {

@@ -123,15 +123,12 @@ func (m *Model) LogLikelihood(set *corpora.Images, split string, lc LikelihoodCo
 	D := float64(m.Config.Pixels())
 	constant := -D / 2 * math.Log(2*math.Pi*m.Config.Sigma*m.Config.Sigma) // the part of log p(x|z) LogPX leaves out
 	res := &LikelihoodResult{Split: split, Images: n, LogZ: logZ, Settings: lc}
-	var sum, sq float64
+	nll := make([]float64, n)
 	for i, lp := range fit.LogPX {
-		nll := -(lp + constant)
-		sum += nll
-		sq += nll * nll
+		nll[i] = -(lp + constant)
 		res.Recon += -(fit.Recon[i] + constant)
 	}
-	res.NLL = sum / float64(n)
-	res.NLLSE = math.Sqrt(math.Max(sq/float64(n)-res.NLL*res.NLL, 0) / float64(n))
+	res.NLL, res.NLLSE = learn.MeanSE(nll)
 	res.Recon /= float64(n)
 	res.BitsPerDim = (res.NLL + D*math.Log(128)) / (D * math.Ln2)
 	return res, nil

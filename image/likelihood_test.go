@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/lebm/lebm/corpora"
-	"github.com/lebm/lebm/internal/learn"
+	"github.com/lebm/lebm/prior"
 	"github.com/lebm/lebm/sampler"
 )
 
@@ -56,13 +56,8 @@ func TestLogLikelihoodAgainstPriorSampling(t *testing.T) {
 				terms = append(terms, float64(lp[r])+float64(f[r]))
 			}
 		}
-		lse := learn.LogSumExp(terms)
-		var w2 float64
-		for _, v := range terms {
-			w2 += math.Exp(2 * (v - lse))
-		}
-		se := math.Sqrt(math.Max(float64(M)*w2-1, 0) / float64(M)) // sd(w)/(sqrt(M) mean(w)), w normalised
-		brute := lse - math.Log(M) - logZ.Value + constant
+		mean, se, _ := prior.LogMeanExp(terms) // log mean exp(f + log p(x|z)), s.e. sd(w)/(sqrt(M) mean(w))
+		brute := mean - logZ.Value + constant
 		total += -brute
 		seSq += se * se
 		t.Logf("image %d: brute force log p(x) %.3f ± %.3f (log Z s.e. %.4f)", i, brute, se, logZ.StdErr)

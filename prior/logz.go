@@ -89,22 +89,30 @@ func (e *Evaluator) EstimateLogZ(m int, rng *rand.Rand) (LogZ, error) {
 			}
 		}
 	}
+	value, se, ess := LogMeanExp(fs)
+	return LogZ{Value: value, Samples: m, StdErr: se, ESS: ess,
+		Method: fmt.Sprintf("logsumexp over %d samples of N(0, I)", m)}, nil
+}
+
+// LogMeanExp is the Monte Carlo estimate log((1/m) sum_i w_i), w_i = exp(x_i), computed stably, with its
+// delta-method standard error sd(w) / (sqrt(m) mean(w)) and the effective sample size (sum w)^2 / sum w^2:
+// log Z from f over samples of N(0, I), log p(x) from importance weights.
+func LogMeanExp(x []float64) (value, se, ess float64) {
+	m := len(x)
 	mx := math.Inf(-1)
-	for _, f := range fs {
-		mx = math.Max(mx, f)
+	for _, v := range x {
+		mx = math.Max(mx, v)
 	}
 	var s1, s2 float64
-	for _, f := range fs {
-		w := math.Exp(f - mx)
+	for _, v := range x {
+		w := math.Exp(v - mx)
 		s1 += w
 		s2 += w * w
 	}
 	mean := s1 / float64(m)
 	variance := s2/float64(m) - mean*mean
-	se := 0.0
 	if m > 1 && variance > 0 {
 		se = math.Sqrt(variance/float64(m)) / mean
 	}
-	return LogZ{Value: mx + math.Log(mean), Samples: m, StdErr: se, ESS: s1 * s1 / s2,
-		Method: fmt.Sprintf("logsumexp over %d samples of N(0, I)", m)}, nil
+	return mx + math.Log(mean), se, s1 * s1 / s2
 }

@@ -2,6 +2,7 @@ package text
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
 
 	"github.com/gomlx/compute"
@@ -37,9 +38,7 @@ func Save(runDir string, m *Model, info RunInfo, state TrainState, extra map[str
 		return "", err
 	}
 	files := map[string][]byte{TokenizerFile: tok}
-	for k, v := range extra {
-		files[k] = v
-	}
+	maps.Copy(files, extra)
 	return ckpt.SaveRun(runDir, state.Step, m.Ctx, info, state, files, KeepCheckpoints)
 }
 
@@ -60,8 +59,8 @@ func LoadVerified(backend compute.Backend, dir string) (*Model, RunInfo, TrainSt
 	if err := ckpt.ReadRun(dir, &info, &state); err != nil {
 		return nil, info, state, "", err
 	}
-	if info.Family != "" && info.Family != Family {
-		return nil, info, state, "", fmt.Errorf("checkpoint %s holds a %q model, not a text model", dir, info.Family)
+	if err := ckpt.CheckFamily(dir, info.Family, Family); err != nil {
+		return nil, info, state, "", err
 	}
 	vocab, _, err := corpora.LoadTokenizer(filepath.Join(dir, TokenizerFile))
 	if err != nil {

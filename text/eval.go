@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/internal/learn"
 	"github.com/lebm/lebm/prior"
@@ -114,12 +113,8 @@ func (m *Model) chainStart() learn.ChainStart {
 		return nil
 	}
 	return func(data []any, rows int, rng *rand.Rand) ([]float32, error) {
-		eps := sampler.StandardNormal(rng, rows*m.Config.ZDim)
-		out, err := m.encode.Exec(data[1], data[2], tensors.FromFlatDataAndDimensions(eps, rows, m.Config.ZDim))
-		if err != nil {
-			return nil, err
-		}
-		return tensors.MustCopyFlatData[float32](out[0]), nil
+		z, _, _, err := m.encodeData(data, sampler.StandardNormal(rng, rows*m.Config.ZDim), rows)
+		return z, err
 	}
 }
 
@@ -195,18 +190,14 @@ func (m *Model) Evaluate(ds *corpora.Dataset, split string, ec EvalConfig, progr
 	if m.Encoder != nil {
 		res.ChainStart = "the inference network's draws"
 	}
-	var sumNLL, sumSq float64
 	res.SentenceNLL = make([]float64, n)
 	for i, lp := range main.LogPX {
 		res.SentenceNLL[i] = -lp
-		sumNLL += -lp
-		sumSq += lp * lp
 		res.Tokens += len(ds.Examples[idx[i]]) + 1
 		res.Recon += -main.Recon[i]
 	}
-	res.NLL = sumNLL / float64(n)
-	res.NLLSE = math.Sqrt(math.Max(sumSq/float64(n)-res.NLL*res.NLL, 0) / float64(n))
-	res.PPL = math.Exp(sumNLL / float64(res.Tokens))
+	res.NLL, res.NLLSE = learn.MeanSE(res.SentenceNLL)
+	res.PPL = math.Exp(res.NLL * float64(n) / float64(res.Tokens))
 	res.Recon /= float64(n)
 	res.Displacement = main.Displacement
 	d := m.Config.ZDim

@@ -88,11 +88,15 @@ func batchArgs(b *corpora.Batch) []any {
 // EncodeStart returns draws z = mu(x) + sigma(x) eps of the inference network for the batch's rows, with
 // mu and logVar, all flat [B*d]. It needs the encoder.
 func (m *Model) EncodeStart(b *corpora.Batch, eps []float32) (z, mu, logVar []float32, err error) {
+	return m.encodeData(batchArgs(b), eps, b.Size)
+}
+
+// encodeData is EncodeStart for a batch of rows given as its graph inputs (batchArgs).
+func (m *Model) encodeData(data []any, eps []float32, rows int) (z, mu, logVar []float32, err error) {
 	if m.Encoder == nil {
 		return nil, nil, nil, fmt.Errorf("the model has no inference network (posterior init %q)", m.Config.PosteriorStart())
 	}
-	out, err := m.encode.Exec(tensors.FromFlatDataAndDimensions(b.Targets, b.Size, b.Len),
-		tensors.FromFlatDataAndDimensions(b.Mask, b.Size, b.Len), tensors.FromFlatDataAndDimensions(eps, b.Size, m.Config.ZDim))
+	out, err := m.encode.Exec(data[1], data[2], tensors.FromFlatDataAndDimensions(eps, rows, m.Config.ZDim))
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -415,16 +415,6 @@ const (
 	StateFile   = "state.json"
 )
 
-// OpenRun opens the checkpoint at path (a run directory or a step directory), verifies it, and decodes its
-// hparams.json into info and state.json into state. It returns the checkpoint's directory.
-func OpenRun(path string, info, state any) (string, error) {
-	dir, _, err := Open(path)
-	if err != nil {
-		return "", err
-	}
-	return dir, ReadRun(dir, info, state)
-}
-
 // SaveRun writes a model checkpoint of step into runDir (Save): the variables of scope's store, info as
 // hparams.json, state as state.json, and the extra files; it keeps the newest keep checkpoints.
 func SaveRun(runDir string, step int, scope *model.Scope, info, state any, extra map[string][]byte, keep int) (string, error) {
@@ -437,9 +427,7 @@ func SaveRun(runDir string, step int, scope *model.Scope, info, state any, extra
 		return "", err
 	}
 	files := map[string][]byte{HParamsFile: hp, StateFile: st}
-	for k, v := range extra {
-		files[k] = v
-	}
+	maps.Copy(files, extra)
 	return Save(runDir, step, scope, files, keep)
 }
 
@@ -464,8 +452,22 @@ func Family(dir string) (string, error) {
 	if err := ReadJSON(filepath.Join(dir, HParamsFile), &probe); err != nil {
 		return "", err
 	}
-	if probe.Family == "" {
-		return FamilyText, nil
+	return familyOf(probe.Family), nil
+}
+
+// familyOf is the family an hparams.json "family" field names (text when empty).
+func familyOf(recorded string) string {
+	if recorded == "" {
+		return FamilyText
 	}
-	return probe.Family, nil
+	return recorded
+}
+
+// CheckFamily refuses a checkpoint directory whose recorded family (its hparams.json field, empty in text
+// checkpoints written before 2026-12-01) is not want.
+func CheckFamily(dir, recorded, want string) error {
+	if fam := familyOf(recorded); fam != want {
+		return fmt.Errorf("checkpoint %s holds a %q model, not a %q model", dir, fam, want)
+	}
+	return nil
 }

@@ -187,9 +187,6 @@ func (c *Core) InferPosterior(data []any, n int, z0 []float32, k int, s, lambda 
 	if z0 == nil {
 		z0 = sampler.StandardNormal(rng, n*c.Config.ZDim)
 	}
-	if k == 0 {
-		return append([]float32(nil), z0...), nil
-	}
 	res, err := c.postChain.Run(z0, n, c.Config.ZDim, k, StepSchedule(s, c.Config.S1End), rng, iteration, append(append([]any{}, data...), float32(lambda))...)
 	if err != nil {
 		return nil, err

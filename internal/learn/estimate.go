@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/lebm/lebm/prior"
+	"github.com/lebm/lebm/sampler"
 )
 
 // Examples is an evaluation set as the estimator sees it (a family's sentences or images).
@@ -77,10 +78,7 @@ func (c *Core) FitAndScore(set Examples, idx []int, e Estimator, logZ float64, r
 					return nil, err
 				}
 			} else {
-				z0 = make([]float32, rows*d)
-				for i := range z0 {
-					z0[i] = float32(rng.NormFloat64())
-				}
+				z0 = sampler.StandardNormal(rng, rows*d)
 			}
 			z, err := c.InferPosterior(data, rows, z0, e.K1, e.S1, 1, rng, -1)
 			if err != nil {
@@ -176,15 +174,11 @@ func (c *Core) scoreGroup(f *Fit, group []int, data []any, rows, d, P, rounds in
 		}
 	}
 	for g, pos := range group {
-		lse := LogSumExp(logw[g])
+		f.LogPX[pos], f.LogPXSE[pos], _ = prior.LogMeanExp(logw[g])
 		S := float64(len(logw[g]))
-		f.LogPX[pos] = lse - math.Log(S)
-		var w2 float64
-		for s, w := range logw[g] { // self-normalised weights: an estimate of E_{p(z|x)} log p(x|z)
-			f.Recon[pos] += math.Exp(w-lse) * lpxs[g][s]
-			w2 += math.Exp(2 * (w - lse))
+		for s, w := range logw[g] { // self-normalised weights w_s / sum w: an estimate of E_{p(z|x)} log p(x|z)
+			f.Recon[pos] += math.Exp(w-f.LogPX[pos]) / S * lpxs[g][s]
 		}
-		f.LogPXSE[pos] = math.Sqrt(math.Max(S*w2-1, 0) / S)
 	}
 	return nil
 }
@@ -203,4 +197,16 @@ func LogSumExp(x []float64) float64 {
 		s += math.Exp(v - mx)
 	}
 	return mx + math.Log(s)
+}
+
+// MeanSE is the mean of x and its standard error sqrt(Var(x) / n), the variance over the n values.
+func MeanSE(x []float64) (mean, se float64) {
+	n := float64(len(x))
+	var sum, sq float64
+	for _, v := range x {
+		sum += v
+		sq += v * v
+	}
+	mean = sum / n
+	return mean, math.Sqrt(math.Max(sq/n-mean*mean, 0) / n)
 }

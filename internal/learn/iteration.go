@@ -239,20 +239,19 @@ func (it *Iteration) build(store *model.Store, in []*graph.Node) []*graph.Node {
 	}
 	disp := graph.ReduceAllMean(graph.Sqrt(graph.ReduceSum(graph.Square(graph.Sub(zPost, z0)), -1)))
 	stats := []*graph.Node{graph.ReduceAllSum(logp), priorLoss, fPost, fPrior, genNorm, priorNorm, encLoss, encKL, synthLoss, disp}
+	for i, s := range stats {
+		stats[i] = graph.ConvertDType(s, dtypes.Float32)
+	}
 
 	// Sound: no chain faulted, every statistic finite and below 1e30. Otherwise nothing moves.
 	sound := graph.LogicalAnd(noFault(priorFault), noFault(postFault))
 	for _, s := range stats {
-		s = graph.ConvertDType(s, dtypes.Float32)
 		sound = graph.LogicalAnd(sound, graph.LogicalAnd(graph.IsFinite(s), graph.LessThan(graph.Abs(s), graph.Const(g, float32(1e30)))))
 	}
 	for i, v := range vars {
 		if now := v.NodeValue(g); now != start[i] {
 			v.SetNodeValue(graph.Where(sound, now, start[i]))
 		}
-	}
-	for i, s := range stats {
-		stats[i] = graph.ConvertDType(s, dtypes.Float32)
 	}
 	out := []*graph.Node{graph.Stack(stats, 0), zPost, sound}
 	out = append(append(out, priorFault.Nodes()...), postFault.Nodes()...)
@@ -333,7 +332,9 @@ func (it *Iteration) Run(in Inputs) (*Outputs, error) {
 	}
 	st := out.Stats
 	out.Err = CheckFinite(in.Iteration, "sum log p(x|z)", st.SumLogP, "prior loss", st.PriorLoss, "generator gradient norm", st.GenNorm,
-		"prior gradient norm", st.PriorNorm, "encoder loss", st.EncLoss, "synthesis loss", st.SynthLoss, "f(z_post)", st.FPost, "f(z_prior)", st.FPrior)
+		"prior gradient norm", st.PriorNorm, "encoder loss", st.EncLoss, "synthesis loss", st.SynthLoss, "f(z_post)", st.FPost, "f(z_prior)", st.FPrior,
+		"encoder KL", st.EncKL, "posterior displacement", st.Displacement)
+	// The graph compared float32 values with float32(1e30); a statistic within rounding of 1e30 may pass here.
 	if out.Err == nil {
 		out.Err = fmt.Errorf("iteration %d: a statistic is non-finite or beyond 1e30 (%+v); not saving: the last checkpoint is intact", in.Iteration, st)
 	}

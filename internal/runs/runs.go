@@ -56,11 +56,3 @@ func Open(backend compute.Backend, path string) (*Run, error) {
 	}
 	return r, nil
 }
-
-// Model is the run's model as a family-independent description (its String).
-func (r *Run) Model() fmt.Stringer {
-	if r.Image != nil {
-		return r.Image
-	}
-	return r.Text
-}
