@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/lebm/lebm/corpora"
+	"github.com/lebm/lebm/internal/learn"
 )
 
 // EvalConfig says how images are reconstructed.
@@ -65,21 +66,18 @@ func (m *Model) forBatches(set *corpora.Images, n int, f func(idx []int, x []flo
 	return nil
 }
 
-// PosteriorMean returns, for images x (flat [n*pixels]), the mean of ec.Chains posterior-chain end points
-// (each ec.K1 steps of size ec.S1 from N(0, I), noise from rng): flat [n*d].
-func (m *Model) PosteriorMean(x []float32, n int, ec EvalConfig, rng *rand.Rand) ([]float32, error) {
-	d := m.Config.ZDim
-	mean := make([]float32, n*d)
-	for c := 0; c < ec.Chains; c++ {
-		z, err := m.InferPosterior(x, n, nil, ec.K1, ec.S1, rng, -1)
-		if err != nil {
-			return nil, err
-		}
-		for i, v := range z {
-			mean[i] += v / float32(ec.Chains)
-		}
+// PosteriorMeans returns, for images x (flat [n*pixels]), the mean of ec.Chains posterior-chain end points
+// each (ec.K1 steps of size ec.S1 from N(0, I), noise from rng): the core's PosteriorMeans, flat [n*d].
+func (m *Model) PosteriorMeans(x []float32, n int, ec EvalConfig, rng *rand.Rand) ([]float32, error) {
+	if len(x) != n*m.Config.Pixels() {
+		return nil, fmt.Errorf("posterior mean: %d pixel values for %d images of %d", len(x), n, m.Config.Pixels())
 	}
-	return mean, nil
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	est := learn.Estimator{Chains: ec.Chains, K1: ec.K1, S1: ec.S1, RowsPerCall: max(m.Config.Batch, ec.Chains)}
+	return m.Core.PosteriorMeans(flatImages(m, x), idx, est, rng, nil)
 }
 
 // Reconstruct measures the reconstruction error of set from posterior means (see EvalConfig), against
@@ -98,7 +96,7 @@ func (m *Model) Reconstruct(set, train *corpora.Images, split string, ec EvalCon
 	res := &ReconResult{Split: split, Images: n, Chains: ec.Chains, K1: ec.K1, S1: ec.S1}
 	var sse, base float64
 	err = m.forBatches(set, n, func(idx []int, x []float32, real int) error {
-		z, err := m.PosteriorMean(x, len(idx), ec, rng)
+		z, err := m.PosteriorMeans(x, len(idx), ec, rng)
 		if err != nil {
 			return err
 		}
@@ -210,16 +208,16 @@ func (m *Model) FitSamples(set *corpora.Images, ec EvalConfig) (*SampleFit, erro
 			return nil, err
 		}
 		k := min(c.Batch, n-done)
-		sampleZ = append(sampleZ, Rows(z, k, c.ZDim)...)
-		sampleX = append(sampleX, Rows(x, k, c.Pixels())...)
+		sampleZ = append(sampleZ, learn.Rows(z, k, c.ZDim)...)
+		sampleX = append(sampleX, learn.Rows(x, k, c.Pixels())...)
 	}
 	err = m.forBatches(set, n, func(idx []int, x []float32, real int) error {
 		z, err := m.InferPosterior(x, len(idx), nil, ec.K1, ec.S1, rng, -1)
 		if err != nil {
 			return err
 		}
-		postZ = append(postZ, Rows(z, real, c.ZDim)...)
-		dataX = append(dataX, Rows(x, real, c.Pixels())...)
+		postZ = append(postZ, learn.Rows(z, real, c.ZDim)...)
+		dataX = append(dataX, learn.Rows(x, real, c.Pixels())...)
 		return nil
 	})
 	if err != nil {
@@ -247,16 +245,4 @@ func (m *Model) FitSamples(set *corpora.Images, ec EvalConfig) (*SampleFit, erro
 		return nil, err
 	}
 	return f, nil
-}
-
-// Rows returns the first n rows of flat [*, width] as float64 vectors (for Gaussian fits and projections).
-func Rows(flat []float32, n, width int) [][]float64 {
-	out := make([][]float64, n)
-	for i := range out {
-		out[i] = make([]float64, width)
-		for j := range out[i] {
-			out[i][j] = float64(flat[i*width+j])
-		}
-	}
-	return out
 }

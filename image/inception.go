@@ -2,6 +2,7 @@ package image
 
 import (
 	"fmt"
+	"github.com/lebm/lebm/internal/learn"
 	goimage "image"
 	"os"
 	"path/filepath"
@@ -88,5 +89,5 @@ func (inc *Inception) Features(imgs []float32, n, h, w, c int) ([][]float64, err
 		return nil, err
 	}
 	flat := tensors.MustCopyFlatData[float32](out[0])
-	return Rows(flat, n, len(flat)/n), nil
+	return learn.Rows(flat, n, len(flat)/n), nil
 }

@@ -55,11 +55,23 @@ func (r *LikelihoodResult) Format() string {
 		r.LogZ.Value, r.LogZ.StdErr, r.LogZ.Samples)
 }
 
-// imageSet is a set of images as the estimator's Examples: one graph shape; a call's padding repeats
-// its first image.
+// imageSet is images as the estimator's Examples: one graph shape; a call's padding repeats its first
+// image. float returns the images of the given indices, flat, in [-1, 1].
 type imageSet struct {
-	m   *Model
-	set *corpora.Images
+	m     *Model
+	float func(idx []int) []float32
+}
+
+// flatImages is the imageSet of images x (flat [n*pixels]).
+func flatImages(m *Model, x []float32) imageSet {
+	D := m.Config.Pixels()
+	return imageSet{m, func(idx []int) []float32 {
+		out := make([]float32, 0, len(idx)*D)
+		for _, i := range idx {
+			out = append(out, x[i*D:(i+1)*D]...)
+		}
+		return out
+	}}
 }
 
 func (s imageSet) Groups(idx []int) [][]int {
@@ -78,7 +90,7 @@ func (s imageSet) Rows(examples []int, P, size int) []any {
 			rows[r] = examples[g]
 		}
 	}
-	return []any{s.m.images(s.set.Float(rows), size)}
+	return []any{s.m.images(s.float(rows), size)}
 }
 
 // LogLikelihood estimates log p(x) of the first lc.Images images of set (the split named split) by
@@ -111,7 +123,7 @@ func (m *Model) LogLikelihood(set *corpora.Images, split string, lc LikelihoodCo
 	est := learn.Estimator{Chains: lc.Chains, K1: lc.K1, S1: lc.S1, ImportanceSamples: lc.ImportanceSamples,
 		SigmaFloor: lc.SigmaFloor, RowsPerCall: max(m.Config.Batch, lc.Chains)}
 	done, total := 0, n*lc.Chains
-	fit, err := m.Core.FitAndScore(imageSet{m, set}, idx, est, logZ.Value, rng, true, nil, func(rows int) {
+	fit, err := m.Core.FitAndScore(imageSet{m, set.Float}, idx, est, logZ.Value, rng, true, nil, func(rows int) {
 		done += rows
 		if progress != nil {
 			progress(done, total)

@@ -143,9 +143,13 @@ func (s sentences) Rows(examples []int, P, size int) []any {
 
 // fitAndScore is the core's FitAndScore on sentences idx of ds with the settings of ec.
 func (m *Model) fitAndScore(ds *corpora.Dataset, idx []int, ec EvalConfig, logZ float64, rng *rand.Rand, score bool, report func(int)) (*learn.Fit, error) {
-	est := learn.Estimator{Chains: ec.Chains, K1: ec.K1, S1: ec.S1, ImportanceSamples: ec.ImportanceSamples,
+	return m.Core.FitAndScore(sentences{ds}, idx, m.estimator(ec), logZ, rng, score, m.chainStart(), report)
+}
+
+// estimator is the core's estimator with the settings of ec.
+func (m *Model) estimator(ec EvalConfig) learn.Estimator {
+	return learn.Estimator{Chains: ec.Chains, K1: ec.K1, S1: ec.S1, ImportanceSamples: ec.ImportanceSamples,
 		SigmaFloor: ec.SigmaFloor, RowsPerCall: ec.RowsPerCall}
-	return m.Core.FitAndScore(sentences{ds}, idx, est, logZ, rng, score, m.chainStart(), report)
 }
 
 // Evaluate computes NLL, PPL, MI and AU on ds (the split named split), as DESIGN.md defines them.

@@ -265,20 +265,17 @@ func (m *Model) beamSearch(z []float32, opt DecodeOptions) ([]int, error) {
 	return best.words, nil
 }
 
-// InferMeans returns the posterior means mu_x (flat [n*d]) of the sentences of ds: the average of
-// ec.Chains posterior chains of ec.K1 steps of size ec.S1 per sentence, from N(0, I).
-func (m *Model) InferMeans(ds *corpora.Dataset, ec EvalConfig) ([]float64, error) {
-	if ec.Chains < 2 || ec.RowsPerCall < ec.Chains {
-		return nil, fmt.Errorf("need at least 2 chains per sentence and rows per call >= chains")
+// PosteriorMeans returns the posterior means E[z|x] (flat [n*d]) of the sentences of ds: the average of
+// ec.Chains posterior chains of ec.K1 steps of size ec.S1 per sentence, from N(0, I) (from the inference
+// network's draws when the model has one): the core's PosteriorMeans.
+func (m *Model) PosteriorMeans(ds *corpora.Dataset, ec EvalConfig) ([]float32, error) {
+	if ec.Chains < 1 || ec.RowsPerCall < ec.Chains {
+		return nil, fmt.Errorf("the posterior mean needs at least one chain per sentence and rows per call >= chains, got %d and %d", ec.Chains, ec.RowsPerCall)
 	}
 	idx := make([]int, len(ds.Examples))
 	for i := range idx {
 		idx[i] = i
 	}
 	rng := rand.New(rand.NewPCG(ec.Seed, 0x3ea5))
-	f, err := m.fitAndScore(ds, idx, ec, 0, rng, false, func(int) {})
-	if err != nil {
-		return nil, err
-	}
-	return f.Mu, nil
+	return m.Core.PosteriorMeans(sentences{ds}, idx, m.estimator(ec), rng, m.chainStart())
 }

@@ -60,8 +60,49 @@ func (c *Core) FitAndScore(set Examples, idx []int, e Estimator, logZ float64, r
 	}
 	n := len(idx)
 	f := &Fit{Mu: make([]float64, n*d), Sigma: make([]float64, n*d), LogPX: make([]float64, n), LogPXSE: make([]float64, n), Recon: make([]float64, n), Sample: make([]float64, n*d)}
-	G := max(e.RowsPerCall/P, 1) // examples per call
 	rounds := (e.ImportanceSamples + P - 1) / P
+	err := c.chainEnds(set, idx, e, rng, start, func(group []int, data []any, rows int, z, z0 []float32) error {
+		f.fitGroup(group, z, z0, d, P, e.SigmaFloor, n, rng)
+		report(len(group) * P)
+		if score {
+			return c.scoreGroup(f, group, data, rows, d, P, rounds, logZ, rng)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// PosteriorMeans returns, for the examples idx of set, the mean of e.Chains posterior-chain end points
+// each (e.K1 steps of size e.S1, prior weight 1, from start or N(0, I)): the posterior mean E[z|x] by
+// Monte Carlo, flat [len(idx)*d]. It runs the chains as FitAndScore does and allows a single chain.
+func (c *Core) PosteriorMeans(set Examples, idx []int, e Estimator, rng *rand.Rand, start ChainStart) ([]float32, error) {
+	d, P := c.Config.ZDim, e.Chains
+	if P < 1 {
+		return nil, fmt.Errorf("the posterior mean needs at least one chain per example, got %d", P)
+	}
+	mean := make([]float32, len(idx)*d)
+	err := c.chainEnds(set, idx, e, rng, start, func(group []int, _ []any, _ int, z, _ []float32) error {
+		for g, pos := range group {
+			for p := 0; p < P; p++ {
+				for j := 0; j < d; j++ {
+					mean[pos*d+j] += z[(g*P+p)*d+j] / float32(P)
+				}
+			}
+		}
+		return nil
+	})
+	return mean, err
+}
+
+// chainEnds runs e.Chains posterior chains for each example of idx, RowsPerCall rows per call (rows
+// g*P .. g*P+P-1 for the call's g-th example, padded), and gives each call's end points z and starts z0
+// (flat [rows*d]) to done with the call's positions into idx and its data.
+func (c *Core) chainEnds(set Examples, idx []int, e Estimator, rng *rand.Rand, start ChainStart, done func(group []int, data []any, rows int, z, z0 []float32) error) error {
+	d, P := c.Config.ZDim, e.Chains
+	G := max(e.RowsPerCall/P, 1) // examples per call
 	for _, positions := range set.Groups(idx) {
 		for s := 0; s < len(positions); s += G {
 			group := positions[s:min(s+G, len(positions))]
@@ -75,25 +116,21 @@ func (c *Core) FitAndScore(set Examples, idx []int, e Estimator, logZ float64, r
 			var err error
 			if start != nil {
 				if z0, err = start(data, rows, rng); err != nil {
-					return nil, err
+					return err
 				}
 			} else {
 				z0 = sampler.StandardNormal(rng, rows*d)
 			}
 			z, err := c.InferPosterior(data, rows, z0, e.K1, e.S1, 1, rng, -1)
 			if err != nil {
-				return nil, err
+				return err
 			}
-			f.fitGroup(group, z, z0, d, P, e.SigmaFloor, n, rng)
-			report(len(group) * P)
-			if score {
-				if err := c.scoreGroup(f, group, data, rows, d, P, rounds, logZ, rng); err != nil {
-					return nil, err
-				}
+			if err := done(group, data, rows, z, z0); err != nil {
+				return err
 			}
 		}
 	}
-	return f, nil
+	return nil
 }
 
 // fitGroup fits q(z|x) of the group's examples to their P chain ends (rows g*P ..), with one draw each.

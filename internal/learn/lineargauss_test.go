@@ -93,20 +93,9 @@ func lgInputs(x []float32, n, k0, k1 int, s0, s1 float64, priorSeed, postSeed ui
 		PosteriorK: k1, Lambda: 1, PriorRNG: rngState(priorSeed), PosteriorRNG: rngState(postSeed), Iteration: 1}
 }
 
-// TestPosteriorChainMatchesClosedForm: with the gaussian prior, the posterior chain's end points (a long
-// chain of step s) have the mean of the closed-form posterior, mu = A^{-1} W^T x / sigma^2, and the
-// covariance of the discretised chain's stationary law, (A (I - h A / 2))^{-1} with h = s^2 / 2 (the
-// exact posterior covariance A^{-1} as s -> 0): both checked against their standard errors over N chains.
-func TestPosteriorChainMatchesClosedForm(t *testing.T) {
-	const N, K, s = 4000, 300, 0.6
-	m := newLG(t, prior.Gaussian, 0, K, 0, 0, StartNoise)
-	x := []float32{1.2, -0.4, 0.9}
-	out, err := m.it.Run(lgInputs(x, N, 0, K, 0, s, 1, 2))
-	if err != nil || out.Err != nil {
-		t.Fatal(err, out.Err)
-	}
-	// A = I + W W^T (W is [d, D] here), b = W x.
-	var A [lgD][lgD]float64
+// lgPosterior is the gaussian-prior family's posterior for x in closed form: precision A = I + W W^T (W is
+// [d, D] here), covariance A^{-1}, mean A^{-1} W x.
+func lgPosterior(x []float32) (A, Ainv [lgD][lgD]float64, mu [lgD]float64) {
 	var b [lgD]float64
 	for i := 0; i < lgD; i++ {
 		A[i][i] = 1
@@ -119,12 +108,30 @@ func TestPosteriorChainMatchesClosedForm(t *testing.T) {
 			b[i] += float64(lgW[i*lgX+k]) * float64(x[k])
 		}
 	}
-	inv := func(M [lgD][lgD]float64) [lgD][lgD]float64 {
-		det := M[0][0]*M[1][1] - M[0][1]*M[1][0]
-		return [lgD][lgD]float64{{M[1][1] / det, -M[0][1] / det}, {-M[1][0] / det, M[0][0] / det}}
+	Ainv = inv2(A)
+	mu = [lgD]float64{Ainv[0][0]*b[0] + Ainv[0][1]*b[1], Ainv[1][0]*b[0] + Ainv[1][1]*b[1]}
+	return A, Ainv, mu
+}
+
+// inv2 inverts a 2x2 matrix.
+func inv2(M [lgD][lgD]float64) [lgD][lgD]float64 {
+	det := M[0][0]*M[1][1] - M[0][1]*M[1][0]
+	return [lgD][lgD]float64{{M[1][1] / det, -M[0][1] / det}, {-M[1][0] / det, M[0][0] / det}}
+}
+
+// TestPosteriorChainMatchesClosedForm: with the gaussian prior, the posterior chain's end points (a long
+// chain of step s) have the mean of the closed-form posterior, mu = A^{-1} W^T x / sigma^2, and the
+// covariance of the discretised chain's stationary law, (A (I - h A / 2))^{-1} with h = s^2 / 2 (the
+// exact posterior covariance A^{-1} as s -> 0): both checked against their standard errors over N chains.
+func TestPosteriorChainMatchesClosedForm(t *testing.T) {
+	const N, K, s = 4000, 300, 0.6
+	m := newLG(t, prior.Gaussian, 0, K, 0, 0, StartNoise)
+	x := []float32{1.2, -0.4, 0.9}
+	out, err := m.it.Run(lgInputs(x, N, 0, K, 0, s, 1, 2))
+	if err != nil || out.Err != nil {
+		t.Fatal(err, out.Err)
 	}
-	Ainv := inv(A)
-	mu := [lgD]float64{Ainv[0][0]*b[0] + Ainv[0][1]*b[1], Ainv[1][0]*b[0] + Ainv[1][1]*b[1]}
+	A, Ainv, mu := lgPosterior(x)
 	h := s * s / 2
 	var M [lgD][lgD]float64 // A (I - h A / 2) = A - h A^2 / 2
 	for i := 0; i < lgD; i++ {
@@ -135,7 +142,7 @@ func TestPosteriorChainMatchesClosedForm(t *testing.T) {
 			}
 		}
 	}
-	C := inv(M)
+	C := inv2(M)
 	var mean [lgD]float64
 	var cov [lgD][lgD]float64
 	for r := 0; r < N; r++ {
@@ -490,6 +497,43 @@ func TestLogLikelihoodMatchesClosedForm(t *testing.T) {
 			t.Errorf("x %v: log p(x) %.4f (s.e. %.4f), closed form %.4f", x, got, se, want)
 		} else {
 			t.Logf("x %v: log p(x) %.4f (s.e. %.4f), closed form %.4f", x, got, se, want)
+		}
+	}
+}
+
+// TestPosteriorMeansMatchClosedForm: the core's posterior means (P chains per example, laid out in calls
+// of RowsPerCall rows with padding, examples repeated) match the closed-form posterior mean of each
+// example within 4 standard errors sqrt(A^{-1}_ii / P) (the chains are long enough that their start is
+// forgotten: (1 - s^2 lambda_min / 2)^K < 1e-3).
+func TestPosteriorMeansMatchClosedForm(t *testing.T) {
+	backend, err := engine.NewBackend("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &Config{ZDim: lgD, Prior: prior.Gaussian, K0: 1, S0: 0.1, K1: 200, S1: 0.3, LRGen: 1e-3, Beta1: 0.5, Beta2: 0.999,
+		Batch: 4, Seed: 1, SaveEvery: 1, LogEvery: 1}
+	scope := model.NewStore().RootScope()
+	gen := linearGaussian{w: scope.At("generator").VariableWithValue("w", tensors.FromFlatDataAndDimensions(append([]float32(nil), lgW...), lgD, lgX)), sigma: 1}
+	core, err := NewCore(backend, scope, cfg, gen, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xs := [][]float32{{1.2, -0.4, 0.9}, {3, -1, -2}, {-2, 1, 0.5}}
+	idx := []int{2, 0, 2, 1} // a repeat; 3 examples in calls of 2, then 4 in calls of 3: the last call padded
+	const P = 300
+	for _, rows := range []int{2 * P, 3 * P} {
+		est := Estimator{Chains: P, K1: 200, S1: 0.3, RowsPerCall: rows}
+		mean, err := core.PosteriorMeans(lgSet{xs}, idx[:rows/P+1], est, rand.New(rand.NewPCG(6, 7)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for pos, e := range idx[:rows/P+1] {
+			_, Ainv, mu := lgPosterior(xs[e])
+			for i := 0; i < lgD; i++ {
+				if got, se := float64(mean[pos*lgD+i]), math.Sqrt(Ainv[i][i]/P); math.Abs(got-mu[i]) > 4*se {
+					t.Errorf("rows %d, example %d: posterior mean[%d] %.4f, closed form %.4f ± %.4f", rows, e, i, got, mu[i], 4*se)
+				}
+			}
 		}
 	}
 }

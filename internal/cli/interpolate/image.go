@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/lebm/lebm/internal/cli/clix"
+	"github.com/lebm/lebm/internal/learn"
 	"github.com/lebm/lebm/internal/runs"
 )
 
@@ -34,18 +35,12 @@ func runImage(opts *Options, run *runs.Run) error {
 	}
 	x := data.Test.Float(idx[:])
 	ec := opts.Posterior.ImageEvalConfig(m.Config)
-	z, err := m.PosteriorMean(x, 2, ec, ec.Rand())
+	z, err := m.PosteriorMeans(x, 2, ec, ec.Rand())
 	if err != nil {
 		return err
 	}
 	d, n := m.Config.ZDim, opts.Steps
-	line := make([]float32, n*d)
-	for k := 0; k < n; k++ {
-		a := float32(k) / float32(n-1)
-		for j := 0; j < d; j++ {
-			line[k*d+j] = (1-a)*z[j] + a*z[d+j]
-		}
-	}
+	line, _ := learn.Line(z[:d], z[d:], n)
 	g, err := m.Generate(line, n)
 	if err != nil {
 		return err

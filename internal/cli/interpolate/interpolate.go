@@ -9,6 +9,7 @@ import (
 
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/internal/cli/clix"
+	"github.com/lebm/lebm/internal/learn"
 	"github.com/lebm/lebm/text"
 	"github.com/spf13/cobra"
 )
@@ -88,20 +89,12 @@ func Run(opts *Options) error {
 	if err != nil {
 		return err
 	}
-	mu, err := m.InferMeans(ds, opts.Posterior.EvalConfig(m.Config))
+	mu, err := m.PosteriorMeans(ds, opts.Posterior.EvalConfig(m.Config))
 	if err != nil {
 		return err
 	}
 	d := m.Config.ZDim
-	z := make([]float32, opts.Steps*d)
-	alphas := make([]float64, opts.Steps)
-	for k := range alphas {
-		a := float64(k) / float64(opts.Steps-1)
-		alphas[k] = a
-		for j := 0; j < d; j++ {
-			z[k*d+j] = float32((1-a)*mu[j] + a*mu[d+j])
-		}
-	}
+	z, alphas := learn.Line(mu[:d], mu[d:], opts.Steps)
 	out, err := m.Decode(z, opts.Steps, opts.Decode, nil)
 	if err != nil {
 		return err

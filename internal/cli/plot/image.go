@@ -8,6 +8,7 @@ import (
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/image"
 	"github.com/lebm/lebm/internal/cli/clix"
+	"github.com/lebm/lebm/internal/learn"
 	"github.com/lebm/lebm/internal/plots"
 	"github.com/lebm/lebm/internal/runs"
 )
@@ -38,11 +39,11 @@ func runImage(opts *Options, run *runs.Run, out string) error {
 	}
 	n := min(opts.Sentences, data.Test.N())
 	ec := opts.Posterior.ImageEvalConfig(m.Config)
-	z, err := m.PosteriorMean(data.Test.FloatRange(0, n), n, ec, ec.Rand())
+	z, err := m.PosteriorMeans(data.Test.FloatRange(0, n), n, ec, ec.Rand())
 	if err != nil {
 		return err
 	}
-	x := image.Rows(z, n, m.Config.ZDim)
+	x := learn.Rows(z, n, m.Config.ZDim)
 	var labels []int
 	var names []string
 	if data.Test.Labels[0] >= 0 {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/internal/cli/clix"
+	"github.com/lebm/lebm/internal/learn"
 	"github.com/lebm/lebm/internal/plots"
 	"github.com/lebm/lebm/text"
 	"github.com/spf13/cobra"
@@ -158,15 +159,11 @@ func Run(opts *Options) error {
 	if err != nil {
 		return err
 	}
-	mu, err := m.InferMeans(ds, opts.Posterior.EvalConfig(m.Config))
+	mu, err := m.PosteriorMeans(ds, opts.Posterior.EvalConfig(m.Config))
 	if err != nil {
 		return err
 	}
-	d := m.Config.ZDim
-	x := make([][]float64, len(sents))
-	for i := range x {
-		x[i] = mu[i*d : (i+1)*d]
-	}
+	x := learn.Rows(mu, len(sents), m.Config.ZDim)
 	var labels []int
 	var names []string
 	if l, ok := corpus.Labels["valid"]; ok {

@@ -68,7 +68,7 @@ side (tab-separated). Words outside the model's vocabulary become <unk> and are 
 type Pair struct {
 	Input          string    `json:"input"`
 	Reconstruction string    `json:"reconstruction"`
-	Z              []float64 `json:"z"`
+	Z              []float32 `json:"z"`
 }
 
 // Reconstruct infers z for each sentence and decodes it.
@@ -77,13 +77,9 @@ func Reconstruct(m *text.Model, sents [][]string, post clix.PosteriorFlags, dec 
 	if err != nil {
 		return nil, err
 	}
-	mu, err := m.InferMeans(ds, post.EvalConfig(m.Config))
+	z, err := m.PosteriorMeans(ds, post.EvalConfig(m.Config))
 	if err != nil {
 		return nil, err
-	}
-	z := make([]float32, len(mu))
-	for i, v := range mu {
-		z[i] = float32(v)
 	}
 	out, err := m.Decode(z, len(sents), dec, nil)
 	if err != nil {
@@ -93,7 +89,7 @@ func Reconstruct(m *text.Model, sents [][]string, post clix.PosteriorFlags, dec 
 	pairs := make([]Pair, len(sents))
 	for i := range sents {
 		pairs[i] = Pair{Input: strings.Join(m.Vocab.Decode(ds.Examples[i]), " "),
-			Reconstruction: strings.Join(m.Vocab.Decode(out[i]), " "), Z: mu[i*d : (i+1)*d]}
+			Reconstruction: strings.Join(m.Vocab.Decode(out[i]), " "), Z: z[i*d : (i+1)*d]}
 	}
 	return pairs, nil
 }
@@ -164,7 +160,7 @@ func runImage(opts *Options, run *runs.Run) error {
 	n := min(opts.Images, data.Test.N())
 	x := data.Test.FloatRange(0, n)
 	ec := opts.Posterior.ImageEvalConfig(m.Config)
-	z, err := m.PosteriorMean(x, n, ec, ec.Rand())
+	z, err := m.PosteriorMeans(x, n, ec, ec.Rand())
 	if err != nil {
 		return err
 	}
