@@ -29,17 +29,22 @@ type Batch struct {
 
 // Dataset is a split encoded to ids, truncated to MaxLen, with its examples grouped by length bucket.
 type Dataset struct {
-	Examples [][]int // word ids, without <bos>/<eos>
-	MaxLen   int     // maximum tokens per sentence including <bos> and <eos>
-	Buckets  []int   // distinct bucket lengths, increasing
-	byBucket map[int][]int
-	Tokens   int // predicted tokens: words + one <eos> per sentence
+	Examples  [][]int // word ids, without <bos>/<eos>
+	MaxLen    int     // maximum tokens per sentence including <bos> and <eos>
+	Buckets   []int   // distinct bucket lengths, increasing
+	byBucket  map[int][]int
+	Tokens    int // predicted tokens: words + one <eos> per sentence
+	Truncated int // sentences that were longer than MaxLen and were cut
 }
 
+// Whole is the maxLen that truncates nothing: every sentence is kept whole, MaxLen becomes the longest
+// sentence's words + 2 (the evaluation default; training truncates at its preset's MaxLen).
+const Whole = 0
+
 // NewDataset encodes sentences with vocab. Sentences longer than maxLen-2 words are truncated, keeping
-// <eos> as the last predicted token.
+// <eos> as the last predicted token (maxLen = Whole: none is).
 func NewDataset(sentences [][]string, vocab *Vocab, maxLen int) (*Dataset, error) {
-	if maxLen < 3 {
+	if maxLen != Whole && maxLen < 3 {
 		return nil, fmt.Errorf("maximum length %d too small: need at least 3 tokens (<bos>, a word, <eos>)", maxLen)
 	}
 	examples := make([][]int, len(sentences))
@@ -52,10 +57,17 @@ func NewDataset(sentences [][]string, vocab *Vocab, maxLen int) (*Dataset, error
 // NewDatasetFromIDs wraps already-encoded sentences (word ids without <bos>/<eos>), truncated like
 // NewDataset's.
 func NewDatasetFromIDs(examples [][]int, maxLen int) *Dataset {
+	if maxLen == Whole {
+		maxLen = 3
+		for _, ex := range examples {
+			maxLen = max(maxLen, len(ex)+2)
+		}
+	}
 	d := &Dataset{MaxLen: maxLen, byBucket: map[int][]int{}}
 	for _, ex := range examples {
 		if len(ex) > maxLen-2 {
 			ex = ex[:maxLen-2]
+			d.Truncated++
 		}
 		d.Examples = append(d.Examples, ex)
 	}

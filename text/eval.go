@@ -21,8 +21,11 @@ type EvalConfig struct {
 	SigmaFloor        float64 `json:"sigma_floor"`        // lower bound on each sigma_x of q(z|x)
 	FloorSentences    int     `json:"floor_sentences"`    // copies of one sentence for the MI / AU floor (0 = as many as evaluated sentences)
 	MaxSentences      int     `json:"max_sentences"`      // evaluate at most this many sentences (0 = all)
-	RowsPerCall       int     `json:"rows_per_call"`      // chain rows per graph call
-	Seed              uint64  `json:"seed"`
+	RowsPerCall       int     `json:"rows_per_call"`      // chain rows per graph call (for buckets longer than RowsReferenceLen, scaled down by RowsReferenceLen / T)
+	// MaxLen is the hard limit on a scored sentence in tokens including <bos> and <eos>; 0
+	// (corpora.Whole, the default) scores every sentence whole, whatever the training MaxLen.
+	MaxLen int    `json:"max_len"`
+	Seed   uint64 `json:"seed"`
 }
 
 // Evaluation defaults.
@@ -58,6 +61,8 @@ func (e *EvalConfig) Validate() error {
 		return fmt.Errorf("sigma floor must be positive")
 	case e.FloorSentences < 0:
 		return fmt.Errorf("floor sentences must be >= 0")
+	case e.MaxLen != corpora.Whole && e.MaxLen < 3:
+		return fmt.Errorf("evaluation max length must be 0 (whole sentences) or at least 3 tokens, got %d", e.MaxLen)
 	case e.RowsPerCall < e.Chains:
 		return fmt.Errorf("rows per call (%d) must be at least the number of chains (%d)", e.RowsPerCall, e.Chains)
 	}
@@ -69,17 +74,29 @@ type EvalResult struct {
 	Split     string `json:"split"`
 	Sentences int    `json:"sentences"`
 	Tokens    int    `json:"tokens"` // predicted tokens: words + <eos>
+	// MaxLen is the longest scored sentence in tokens (with <bos> and <eos>); Truncated counts the
+	// sentences cut to it (0 unless EvalConfig.MaxLen set a limit).
+	MaxLen    int `json:"max_len"`
+	Truncated int `json:"truncated"`
 
-	NLL   float64 `json:"nll"`    // nats per sentence, importance-sampled
-	PPL   float64 `json:"ppl"`    // exp(sum NLL / tokens)
-	Recon float64 `json:"recon"`  // mean over sentences of E_{p(z|x)}[-log p(x|z)] (self-normalised importance sampling): reconstruction term
-	NLLSE float64 `json:"nll_se"` // standard error of the mean NLL over sentences
+	NLL   float64 `json:"nll"`   // nats per sentence, importance-sampled
+	PPL   float64 `json:"ppl"`   // exp(sum NLL / tokens)
+	Recon float64 `json:"recon"` // mean over sentences of E_{p(z|x)}[-log p(x|z)] (self-normalised importance sampling): reconstruction term
+	// NLLSE is the standard error of NLL: sqrt(NLLSESentences^2 + LogZ.StdErr^2), the spread over
+	// sentences (which holds each sentence's importance-sampling noise) and log Z's Monte Carlo error,
+	// which every sentence shares.
+	NLLSE          float64 `json:"nll_se"`
+	NLLSESentences float64 `json:"nll_se_sentences"` // standard error of the mean NLL over sentences only
 
 	SentenceNLL []float64 `json:"-"` // -log p(x) per sentence, in dataset order (for paired comparisons)
 
 	MI        float64 `json:"mi"`         // I(x; z) under q(z|x) p_data(x), nats
 	MIFloor   float64 `json:"mi_floor"`   // the same on copies of one sentence (no information about x)
 	MICeiling float64 `json:"mi_ceiling"` // log of the number of sentences in the mixture
+	// MIHe and MIHeFloor are He et al. 2019's form of the same (HeMutualInformation: exact entropy,
+	// the mixture within length-sorted batches of HeBatch), for comparison with published values.
+	MIHe      float64 `json:"mi_he"`
+	MIHeFloor float64 `json:"mi_he_floor"`
 
 	AU             int       `json:"au"`           // dims with Var_x(mu_x) > 0.01
 	AUCorrected    int       `json:"au_corrected"` // dims with Var_x(mu_x) - mean_x(sigma_x^2)/P > 0.01
@@ -128,6 +145,19 @@ func (s sentences) Groups(idx []int) [][]int {
 		out[i] = byBucket[T]
 	}
 	return out
+}
+
+// RowsReferenceLen is the bucket length (time steps) up to which an evaluation call holds
+// EvalConfig.RowsPerCall chain rows; a longer bucket of T steps holds RowsPerCall * RowsReferenceLen / T,
+// so that a call's activations stay within what the training length limit needs.
+const RowsReferenceLen = DefaultMaxLen
+
+// CallRows: RowsPerCall up to RowsReferenceLen time steps, fewer for longer buckets.
+func (s sentences) CallRows(example, rowsPerCall int) int {
+	if T := s.ds.BucketOf(example); T > RowsReferenceLen {
+		return max(rowsPerCall*RowsReferenceLen/T, 1)
+	}
+	return rowsPerCall
 }
 
 func (s sentences) Rows(examples []int, P, size int) []any {
@@ -190,7 +220,7 @@ func (m *Model) Evaluate(ds *corpora.Dataset, split string, ec EvalConfig, progr
 		return nil, err
 	}
 	res := &EvalResult{Split: split, Sentences: n, LogZ: logZ, Settings: ec, Prior: m.Config.Prior, FloorSentence: 0, FloorCopies: nFloor,
-		ChainStart: "N(0, I)"}
+		ChainStart: "N(0, I)", Truncated: ds.Truncated}
 	if m.Encoder != nil {
 		res.ChainStart = "the inference network's draws"
 	}
@@ -198,14 +228,17 @@ func (m *Model) Evaluate(ds *corpora.Dataset, split string, ec EvalConfig, progr
 	for i, lp := range main.LogPX {
 		res.SentenceNLL[i] = -lp
 		res.Tokens += len(ds.Examples[idx[i]]) + 1
+		res.MaxLen = max(res.MaxLen, len(ds.Examples[idx[i]])+2)
 		res.Recon += -main.Recon[i]
 	}
-	res.NLL, res.NLLSE = learn.MeanSE(res.SentenceNLL)
+	res.NLL, res.NLLSESentences = learn.MeanSE(res.SentenceNLL)
+	res.NLLSE = math.Hypot(res.NLLSESentences, logZ.StdErr)
 	res.PPL = math.Exp(res.NLL * float64(n) / float64(res.Tokens))
 	res.Recon /= float64(n)
 	res.Displacement = main.Displacement
 	d := m.Config.ZDim
 	res.MI = MutualInformation(main.Mu, main.Sigma, main.Sample, d)
+	res.MIHe = HeMutualInformation(main.Mu, main.Sigma, main.Sample, d, heBatches(sentences{ds}.Groups(idx)))
 	res.MICeiling = math.Log(float64(n))
 	res.MuVariance, res.NoiseVariance = unitVariances(main.Mu, main.Sigma, d, ec.Chains)
 	res.AU, res.AUCorrected = activeUnits(res.MuVariance, res.NoiseVariance)
@@ -224,6 +257,7 @@ func (m *Model) Evaluate(ds *corpora.Dataset, split string, ec EvalConfig, progr
 			return nil, err
 		}
 		res.MIFloor = MutualInformation(fl.Mu, fl.Sigma, fl.Sample, d)
+		res.MIHeFloor = HeMutualInformation(fl.Mu, fl.Sigma, fl.Sample, d, heBatches(sentences{ds}.Groups(copies)))
 		mv, nv := unitVariances(fl.Mu, fl.Sigma, d, ec.Chains)
 		res.AUFloor, res.AUCorrectedFlr = activeUnits(mv, nv)
 	}
@@ -277,43 +311,6 @@ func (m *Model) encoderStats(ds *corpora.Dataset, idx []int, rng *rand.Rand) (fl
 	}
 	au, _ := activeUnits(unitVariances(mu, sigma, d, 1))
 	return MutualInformation(mu, sigma, sample, d), au, nil
-}
-
-// MutualInformation is the mixture estimator of I(x; z) for Gaussian q(z|x) = N(mu_x, diag sigma_x^2)
-// (He et al. 2019's estimator of log q(z)): with one sample z_x ~ q(z|x) per sentence and the aggregate
-// posterior q(z) approximated by the mixture (1/N) sum_x' q(z|x'),
-//
-//	I = mean_x [log q(z_x|x) - log q(z_x)],  log q(z_x) = logsumexp_x' log q(z_x|x') - log N.
-//
-// The first term is the sample's own log-density rather than He et al.'s exact E_q log q(z|x): the same
-// expectation, but the noise of the two terms then cancels, and the estimate never exceeds log N (with
-// the exact entropy, one draw per sentence in 32 dimensions overshoots log N by about 0.6 nats on 50
-// sentences). mu, sigma and samples are flat [N*d].
-func MutualInformation(mu, sigma, samples []float64, d int) float64 {
-	n := len(mu) / d
-	logNorm := make([]float64, n)
-	for k := 0; k < n; k++ {
-		c := -0.5 * float64(d) * prior.Log2Pi
-		for j := 0; j < d; j++ {
-			c -= math.Log(sigma[k*d+j])
-		}
-		logNorm[k] = c
-	}
-	var total float64
-	terms := make([]float64, n)
-	for i := 0; i < n; i++ {
-		z := samples[i*d : (i+1)*d]
-		for k := 0; k < n; k++ {
-			var q float64
-			for j := 0; j < d; j++ {
-				e := (z[j] - mu[k*d+j]) / sigma[k*d+j]
-				q += e * e
-			}
-			terms[k] = logNorm[k] - 0.5*q
-		}
-		total += terms[i] - (learn.LogSumExp(terms) - math.Log(float64(n)))
-	}
-	return total / float64(n)
 }
 
 // unitVariances returns per dimension Var_x(mu_x) (population variance over sentences) and the Monte

@@ -4,6 +4,7 @@ import (
 	"github.com/lebm/lebm/internal/learn"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/core/tensors"
@@ -47,41 +48,7 @@ func TestNLLMatchesQuadrature(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// Quadrature on [-10, 10].
-			const G = 4001
-			grid := make([]float32, G)
-			h := 20.0 / (G - 1)
-			for i := range grid {
-				grid[i] = float32(-10 + float64(i)*h)
-			}
-			f, err := m.F(grid, G)
-			if err != nil {
-				t.Fatal(err)
-			}
-			logN := func(z float64) float64 { return -0.5*z*z - 0.5*prior.Log2Pi }
-			var zTerms []float64
-			for i := range grid {
-				zTerms = append(zTerms, float64(f[i])+logN(float64(grid[i]))+math.Log(h))
-			}
-			logZ := learn.LogSumExp(zTerms)
-			var exactNLL float64
-			for i := range sents {
-				rows := make([]int, G)
-				for r := range rows {
-					rows[r] = i
-				}
-				b := ds.MakeBatch(rows, ds.BucketOf(i))
-				lp, err := m.LogPX(b, grid)
-				if err != nil {
-					t.Fatal(err)
-				}
-				terms := make([]float64, G)
-				for r := range terms {
-					terms[r] = float64(lp[r]) + zTerms[r]
-				}
-				exactNLL += -(learn.LogSumExp(terms) - logZ)
-			}
-			exactNLL /= float64(len(sents))
+			exactNLL, logZ := quadratureNLL(t, m, ds)
 
 			ec := DefaultEvalConfig(m.Config)
 			ec.Chains, ec.ImportanceSamples, ec.K1, ec.RowsPerCall, ec.FloorSentences = 32, 512, 50, 128, 2
@@ -101,6 +68,85 @@ func TestNLLMatchesQuadrature(t *testing.T) {
 			}
 			t.Logf("%s: NLL %.4f quadrature %.4f, log Z %.4f quadrature %.4f", kind, res.NLL, exactNLL, res.LogZ.Value, logZ)
 		})
+	}
+}
+
+// quadratureNLL is the mean over ds's sentences of -log p(x) of a model with 1-dimensional z, by
+// quadrature on [-10, 10]: log p(x) = log ∫ p_beta(x|z) exp(f(z)) N(z; 0, 1) dz - log Z; and log Z.
+func quadratureNLL(t *testing.T, m *Model, ds *corpora.Dataset) (nll, logZ float64) {
+	t.Helper()
+	const G = 4001
+	grid := make([]float32, G)
+	h := 20.0 / (G - 1)
+	for i := range grid {
+		grid[i] = float32(-10 + float64(i)*h)
+	}
+	f, err := m.F(grid, G)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logN := func(z float64) float64 { return -0.5*z*z - 0.5*prior.Log2Pi }
+	var zTerms []float64
+	for i := range grid {
+		zTerms = append(zTerms, float64(f[i])+logN(float64(grid[i]))+math.Log(h))
+	}
+	logZ = learn.LogSumExp(zTerms)
+	for i := range ds.Examples {
+		rows := make([]int, G)
+		for r := range rows {
+			rows[r] = i
+		}
+		lp, err := m.LogPX(ds.MakeBatch(rows, ds.BucketOf(i)), grid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		terms := make([]float64, G)
+		for r := range terms {
+			terms[r] = float64(lp[r]) + zTerms[r]
+		}
+		nll += -(learn.LogSumExp(terms) - logZ)
+	}
+	return nll / float64(len(ds.Examples)), logZ
+}
+
+// TestEvaluationScoresWholeSentences: sentences longer than the training MaxLen (16 here) are scored
+// whole by default: every token counted, the NLL that of the whole sentence (quadrature); with a hard
+// limit the report counts the sentences it cut, and their NLL is that of the cut sentence.
+func TestEvaluationScoresWholeSentences(t *testing.T) {
+	m := tinyModel(t, []string{"a", "b", "c"}, prior.Gaussian)
+	cfg := m.Config
+	cfg.ZDim = 1
+	m, err := NewModel(m.Backend, cfg, m.Vocab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scaleVariable(t, m.Decoder.wz, 30)
+	long := strings.Fields(strings.Repeat("a b c ", 10)) // 30 words
+	sents := [][]string{long, {"b", "c"}, long[:20]}
+	ec := DefaultEvalConfig(m.Config)
+	ec.Chains, ec.ImportanceSamples, ec.K1, ec.RowsPerCall, ec.FloorSentences, ec.LogZSamples = 16, 256, 50, 64, 2, 10
+	for _, maxLen := range []int{corpora.Whole, m.Config.MaxLen} {
+		ds, err := corpora.NewDataset(sents, m.Vocab, maxLen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ec.MaxLen = maxLen
+		res, err := m.Evaluate(ds, "test", ec, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exact, _ := quadratureNLL(t, m, ds)
+		wantTokens, wantCut, wantMax := 31+3+21, 0, 32
+		if maxLen != corpora.Whole {
+			wantTokens, wantCut, wantMax = 15+3+15, 2, maxLen
+		}
+		if res.Tokens != wantTokens || res.Truncated != wantCut || res.MaxLen != wantMax {
+			t.Errorf("max len %d: %d tokens, %d cut, longest %d; want %d, %d, %d", maxLen, res.Tokens, res.Truncated, res.MaxLen, wantTokens, wantCut, wantMax)
+		}
+		if math.Abs(res.NLL-exact) > 0.05 { // as TestNLLMatchesQuadrature (the whole and the cut NLL differ by 14 nats)
+			t.Errorf("max len %d: NLL %.4f (s.e. %.4f), quadrature %.4f", maxLen, res.NLL, res.NLLSE, exact)
+		}
+		t.Logf("max len %d: NLL %.4f (s.e. %.4f), quadrature %.4f, %d tokens", maxLen, res.NLL, res.NLLSE, exact, res.Tokens)
 	}
 }
 

@@ -108,9 +108,10 @@ func (lm *LM) TrainStep(data *corpora.Dataset) (float64, error) {
 // LMScore is a language model's perplexity on a data set.
 type LMScore struct {
 	Sentences int     `json:"sentences"`
-	Tokens    int     `json:"tokens"` // predicted tokens: words + <eos>
-	NLL       float64 `json:"nll"`    // nats per sentence
-	PPL       float64 `json:"ppl"`    // exp(sum NLL / tokens)
+	Tokens    int     `json:"tokens"`    // predicted tokens: words + <eos>
+	Truncated int     `json:"truncated"` // sentences cut by the data set's MaxLen (0 for whole sentences)
+	NLL       float64 `json:"nll"`       // nats per sentence
+	PPL       float64 `json:"ppl"`       // exp(sum NLL / tokens)
 }
 
 // Evaluate computes the exact log-likelihood of every sentence of data (no latent: no estimator).
@@ -129,7 +130,7 @@ func (lm *LM) Evaluate(data *corpora.Dataset) (LMScore, error) {
 		}
 	}
 	n := len(data.Examples)
-	return LMScore{Sentences: n, Tokens: data.Tokens, NLL: -sum / float64(n), PPL: math.Exp(-sum / float64(data.Tokens))}, nil
+	return LMScore{Sentences: n, Tokens: data.Tokens, Truncated: data.Truncated, NLL: -sum / float64(n), PPL: math.Exp(-sum / float64(data.Tokens))}, nil
 }
 
 // lmFiles of an LM checkpoint.

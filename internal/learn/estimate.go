@@ -19,6 +19,12 @@ type Examples interface {
 	Rows(examples []int, P, size int) []any
 }
 
+// CallRows is an optional part of Examples: the chain rows per call for the group of example (the text
+// family lowers it for long sentences, whose rows cost more), given the estimator's RowsPerCall.
+type CallRows interface {
+	CallRows(example, rowsPerCall int) int
+}
+
 // Estimator are the settings of the posterior fit and the likelihood estimate (each family's evaluation
 // reports them).
 type Estimator struct {
@@ -102,8 +108,12 @@ func (c *Core) PosteriorMeans(set Examples, idx []int, e Estimator, rng *rand.Ra
 // (flat [rows*d]) to done with the call's positions into idx and its data.
 func (c *Core) chainEnds(set Examples, idx []int, e Estimator, rng *rand.Rand, start ChainStart, done func(group []int, data []any, rows int, z, z0 []float32) error) error {
 	d, P := c.Config.ZDim, e.Chains
-	G := max(e.RowsPerCall/P, 1) // examples per call
 	for _, positions := range set.Groups(idx) {
+		rpc := e.RowsPerCall
+		if cr, ok := set.(CallRows); ok && len(positions) > 0 {
+			rpc = cr.CallRows(idx[positions[0]], rpc)
+		}
+		G := max(rpc/P, 1) // examples per call
 		for s := 0; s < len(positions); s += G {
 			group := positions[s:min(s+G, len(positions))]
 			examples := make([]int, len(group))

@@ -25,6 +25,11 @@ type BLEU struct {
 //	BP  = 1 if c > r else exp(1 - r/c),  c = total hypothesis length, r = sum of closest reference lengths
 //	      (ties to the shorter)
 //	BLEU = BP * exp(sum_n log(p_n) / maxN), and 0 when some p_n is 0.
+//
+// A hypothesis shorter than n words has no n-grams and adds nothing to p_n's denominator (Papineni et
+// al.'s definition). NLTK's corpus_bleu instead adds max(1, number of n-grams) per hypothesis, a phantom
+// n-gram that never matches, so with short hypotheses (samples of 1-3 words) NLTK's score is lower than
+// this one; with none shorter than maxN words the two agree (TestCorpusBLEUShortHypotheses).
 func CorpusBLEU(hyps, refs [][]string, maxN int) BLEU {
 	maxRef := make([]map[string]int, maxN+1)
 	for n := 1; n <= maxN; n++ {

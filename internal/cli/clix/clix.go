@@ -141,7 +141,7 @@ func AddChainFlags(fs *pflag.FlagSet, k1 *int, s1 *float64, oldK1, oldS1 string)
 	_ = fs.MarkDeprecated(oldS1, "use --s1")
 }
 
-// EvalConfig turns the flags into the estimator settings used by text.Model.InferMeans.
+// EvalConfig turns the flags into the estimator settings used by text.Model.PosteriorMeans.
 func (p PosteriorFlags) EvalConfig(cfg text.Config) text.EvalConfig {
 	ec := text.DefaultEvalConfig(cfg)
 	ec.Chains, ec.Seed = p.Chains, p.Seed

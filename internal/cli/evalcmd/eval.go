@@ -72,6 +72,7 @@ the training set's mean image), and FID with --inception (model samples against 
 	f.Float64Var(&opts.Eval.SigmaFloor, "sigma-floor", text.DefaultSigmaFloor, "lower bound on the standard deviations of q(z|x)")
 	f.IntVar(&opts.Eval.FloorSentences, "floor-sentences", text.DefaultFloorSentences, "copies of one sentence for the MI/AU floor (0 = as many as evaluated sentences)")
 	f.IntVar(&opts.Eval.MaxSentences, "max-sentences", 0, "evaluate only the first N sentences (0 = all)")
+	f.IntVar(&opts.Eval.MaxLen, "max-len", corpora.Whole, "cut evaluated sentences to this many tokens with <bos> and <eos> (0 = score whole sentences; the report counts those cut)")
 	f.IntVar(&opts.Eval.RowsPerCall, "rows", text.DefaultRowsPerCall, "chain rows per graph call")
 	f.Uint64Var(&opts.Eval.Seed, "seed", 1, "random seed of the estimators")
 	f.BoolVar(&opts.Generation, "generation", false, "also compute generation metrics: reverse and forward PPL, BLEU-4, word KL")
@@ -105,11 +106,14 @@ func Run(opts *Options) error {
 		return runImage(opts, run)
 	}
 	m, info, dir := run.Text, run.TextInfo, run.Dir
-	corpus, ds, err := text.LoadSplit(info.Data, opts.Data, m.Vocab, m.Config.MaxLen, opts.Split)
+	ec := opts.Resolve(m.Config)
+	if err := ec.Validate(); err != nil {
+		return err
+	}
+	corpus, ds, err := text.LoadSplit(info.Data, opts.Data, m.Vocab, ec.MaxLen, opts.Split)
 	if err != nil {
 		return err
 	}
-	ec := opts.Resolve(m.Config)
 	if !opts.Quiet {
 		fmt.Fprintf(opts.Stderr, "%s\ncheckpoint: %s\n", m, dir)
 	}
@@ -150,7 +154,7 @@ func Run(opts *Options) error {
 
 func generation(opts *Options, m *text.Model, corpus *corpora.Corpus, test *corpora.Dataset) (*text.GenerationResult, error) {
 	gc := text.DefaultGenerationConfig(m.Config)
-	gc.Samples, gc.Temperature, gc.Seed = opts.Gen.Samples, opts.Gen.Temperature, opts.Eval.Seed
+	gc.Samples, gc.Temperature, gc.Seed, gc.Split = opts.Gen.Samples, opts.Gen.Temperature, opts.Eval.Seed, opts.Split
 	if opts.Gen.LMIterations > 0 {
 		gc.LMIterations = opts.Gen.LMIterations
 	}

@@ -162,7 +162,7 @@ func RunTrain(opts *TrainOptions) error {
 	}
 	res := Result{Checkpoint: dir, Scores: map[string]text.LMScore{}}
 	for _, split := range []string{"valid", "test"} {
-		ds, err := text.Encode(corpus, vocab, cfg.MaxLen, split)
+		ds, err := text.Encode(corpus, vocab, corpora.Whole, split)
 		if err != nil {
 			return err
 		}
@@ -202,7 +202,7 @@ func RunEval(opts *EvalOptions) error {
 	if err != nil {
 		return err
 	}
-	_, ds, err := text.LoadSplit(lm.Config.Data, opts.Data, lm.Vocab, lm.Config.MaxLen, opts.Split)
+	_, ds, err := text.LoadSplit(lm.Config.Data, opts.Data, lm.Vocab, corpora.Whole, opts.Split)
 	if err != nil {
 		return err
 	}

@@ -329,7 +329,7 @@ func runText(opts *Options, backend compute.Backend, resumed *runs.Run) error {
 				return nil
 			}
 			if validSet == nil {
-				if validSet, err = text.Encode(corpus, m.Vocab, m.Config.MaxLen, "valid"); err != nil {
+				if validSet, err = text.Encode(corpus, m.Vocab, corpora.Whole, "valid"); err != nil {
 					return err
 				}
 			}
@@ -364,7 +364,7 @@ func runText(opts *Options, backend compute.Backend, resumed *runs.Run) error {
 	sum := Summary{RunDir: runDir, Checkpoint: res.Checkpoint, Iterations: res.Iterations, SecondsPerIt: res.secondsPerIteration(),
 		Timing: tr.Timing, Interrupted: res.Interrupted, OutOfTime: res.OutOfTime, Model: m.String(), Config: m.Config}
 	if !opts.NoEval && !res.Interrupted {
-		test, err := text.Encode(corpus, m.Vocab, cfg.MaxLen, "test")
+		test, err := text.Encode(corpus, m.Vocab, corpora.Whole, "test")
 		if err != nil {
 			return err
 		}
