@@ -3,6 +3,9 @@ package image
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
+
+	"github.com/lebm/lebm/corpora"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -95,4 +98,94 @@ func FrechetDistance(a, b Gaussian) (float64, error) {
 		trRoot += math.Sqrt(math.Max(v, 0))
 	}
 	return dist + tr1 + tr2 - 2*trRoot, nil
+}
+
+// FIDConfig says how a Fréchet Inception distance is estimated.
+type FIDConfig struct {
+	Samples int `json:"samples"` // model samples
+	// RealImages is the number of reference images, the first of the set (0: as many as Samples, at most
+	// all of them).
+	RealImages int    `json:"real_images"`
+	Reference  string `json:"reference"` // the split the reference images come from
+	Seed       uint64 `json:"seed"`
+}
+
+// FIDResult is a Fréchet Inception distance with how it was estimated.
+type FIDResult struct {
+	Value      float64 `json:"value"`
+	Samples    int     `json:"samples"`
+	Sampler    string  `json:"sampler"` // how z was drawn: the prior chain's length and step, or exact N(0, I) draws
+	RealImages int     `json:"real_images"`
+	Reference  string  `json:"reference"`
+	Features   string  `json:"features"`
+	ImageSize  int     `json:"image_size"`
+}
+
+// Format renders r for people, stating how it was estimated.
+func (r *FIDResult) Format() string {
+	return fmt.Sprintf("FID %.2f: %d model samples (%s) against %d %s images, %s, %dx%d bilinear\n",
+		r.Value, r.Samples, r.Sampler, r.RealImages, r.Reference, r.Features, r.ImageSize, r.ImageSize)
+}
+
+// FID is the Fréchet distance between Gaussians fitted to the Inception features of fc.Samples model
+// samples (z from the prior chain, or exact N(0, I) draws for a gaussian prior) and of the first
+// fc.RealImages images of ref. progress, if not nil, is told the images done and the total.
+func (m *Model) FID(inc *Inception, ref *corpora.Images, fc FIDConfig, progress func(done, total int)) (*FIDResult, error) {
+	n := fc.Samples
+	if n < 2 {
+		return nil, fmt.Errorf("FID needs at least 2 samples, got %d", n)
+	}
+	realN := fc.RealImages
+	if realN <= 0 {
+		realN = n
+	}
+	realN = min(realN, ref.N())
+	if realN < 2 {
+		return nil, fmt.Errorf("FID needs at least 2 reference images, the %s set has %d", fc.Reference, ref.N())
+	}
+	c := m.Config
+	const chunk = 50
+	report := func(done int) {
+		if progress != nil {
+			progress(done, n+realN)
+		}
+	}
+	var fake, real [][]float64
+	rng := rand.New(rand.NewPCG(fc.Seed, 0xf1d))
+	for done := 0; done < n; done += chunk {
+		k := min(chunk, n-done)
+		x, _, err := m.Samples(k, rng)
+		if err != nil {
+			return nil, err
+		}
+		f, err := inc.Features(x, k, c.Height, c.Width, c.Channels)
+		if err != nil {
+			return nil, err
+		}
+		fake = append(fake, f...)
+		report(done + k)
+	}
+	for done := 0; done < realN; done += chunk {
+		k := min(chunk, realN-done)
+		f, err := inc.Features(ref.FloatRange(done, done+k), k, c.Height, c.Width, c.Channels)
+		if err != nil {
+			return nil, err
+		}
+		real = append(real, f...)
+		report(n + done + k)
+	}
+	gf, err := FitGaussian(fake)
+	if err != nil {
+		return nil, err
+	}
+	gr, err := FitGaussian(real)
+	if err != nil {
+		return nil, err
+	}
+	v, err := FrechetDistance(gf, gr)
+	if err != nil {
+		return nil, err
+	}
+	return &FIDResult{Value: v, Samples: n, Sampler: m.Core.PriorSampler(c.K0, c.S0), RealImages: realN, Reference: fc.Reference,
+		Features: "Keras Inception-v3 pool features (2048)", ImageSize: inc.size}, nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/internal/engine"
+	"github.com/lebm/lebm/prior"
 )
 
 // TestInceptionGraphRuns builds GoMLX's Inception-v3 with random weights, at its smallest input size, on the default backend (the
@@ -58,5 +59,39 @@ func TestInceptionGraphRuns(t *testing.T) {
 	}
 	if _, err := NewInception(backend, t.TempDir()); err == nil || !strings.Contains(err.Error(), "weights.h5") {
 		t.Errorf("missing weights: %v", err)
+	}
+}
+
+// TestFIDRecord: Model.FID reports its counts, its reference split and how z was drawn (here exact N(0, I)
+// draws: a gaussian prior; learn's TestPriorSampler covers the chain's wording), with Inception at
+// random weights and its smallest input (the pretrained weights are the user's).
+func TestFIDRecord(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Inception-v3")
+	}
+	backend, err := engine.NewBackend("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inc, err := newInception(backend, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inc.size = 75
+	ref := corpora.EmbeddedShapes().Test
+	cfg := smallConfig()
+	cfg.Prior = prior.Gaussian
+	m := testModel(t, cfg)
+	res, err := m.FID(inc, ref, FIDConfig{Samples: 2, Reference: "test", Seed: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "exact N(0, I)"
+	if !strings.Contains(res.Sampler, want) || res.Samples != 2 || res.RealImages != 2 || res.Reference != "test" ||
+		!(res.Value > 0) || !strings.Contains(res.Format(), want) {
+		t.Errorf("%+v, want the sampler to say %q", res, want)
+	}
+	if _, err := m.FID(inc, ref, FIDConfig{Samples: 1}, nil); err == nil {
+		t.Error("FID of one sample accepted")
 	}
 }

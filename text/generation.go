@@ -78,10 +78,7 @@ func (m *Model) GenerationMetrics(train, test *corpora.Dataset, realLM *LM, gc G
 	for i, ex := range test.Examples {
 		testWords[i] = m.Vocab.Decode(ex)
 	}
-	res := &GenerationResult{Settings: gc, Sampler: fmt.Sprintf("prior chain K0=%d s0=%g", gc.K0, gc.S0)}
-	if !m.Prior.Trainable() {
-		res.Sampler = "exact N(0, I) draws (gaussian prior)"
-	}
+	res := &GenerationResult{Settings: gc, Sampler: m.Core.PriorSampler(gc.K0, gc.S0)}
 	for i := 0; i < min(5, len(samples)); i++ {
 		res.Examples = append(res.Examples, corpora.Join(samples[i]))
 	}

@@ -41,7 +41,7 @@ func NewModel(backend compute.Backend, cfg Config, vocab *corpora.Vocab) (*Model
 		enc = encoder{m.Encoder}
 	}
 	var err error
-	if m.Core, err = learn.NewCore(backend, scope, &m.Config.Config, family{m.Decoder}, enc); err != nil {
+	if m.Core, err = learn.NewCore(backend, scope, &m.Config.Config, family{m.Decoder, cfg.WordDropout > 0}, enc); err != nil {
 		return nil, err
 	}
 	if m.Encoder != nil {
@@ -58,8 +58,14 @@ func NewModel(backend compute.Backend, cfg Config, vocab *corpora.Vocab) (*Model
 
 // family is the decoder as the core's generator family: a batch is (inputs, targets, mask) [B, T] (int32,
 // int32, float32); the input projections W_x e_t are computed once per graph, for the chain and the
-// update alike.
-type family struct{ d *Decoder }
+// update alike. With word dropout the training batches carry the undropped sentence for the posterior
+// chain (learn.ChainDataFamily).
+type family struct {
+	d       *Decoder
+	dropout bool
+}
+
+func (f family) SeparateChainData() bool { return f.dropout }
 
 func (f family) Likelihood(data []*graph.Node) func(z *graph.Node) *graph.Node {
 	proj := f.d.InputProjections(data[0])

@@ -64,17 +64,21 @@ func NewTrainer(m *Model, data *corpora.Dataset, state *TrainState) (*Trainer, e
 //  1. prior chain: z ~ N(0, I) (or q_psi), K0 Langevin steps of size s0 on E_alpha(z)  (skipped for the
 //     gaussian prior)
 //  2. posterior chain: z ~ N(0, I) (or the example's persistent state, or q_phi(z|x)), K1 steps of size s1
-//     on lambda E_alpha(z) - log p_beta(x|z) (lambda = 1 after the prior-weight warm-up)
+//     on lambda E_alpha(z) - log p_beta(x|z) (lambda = 1 after the prior-weight warm-up), on the sentence
+//     as it is (word dropout applies to the updates only)
 //  3. generator update: Adam on -mean log p_beta(x|z_post) (gradient-norm clip)
 //  4. prior update: Adam on mean f(z_prior) - mean f(z_post)
 //  5. amortized networks, when present: encoder on its negative ELBO, synthesis network on KL(q_psi||p_alpha)
 func (t *Trainer) Step() (IterStats, error) {
 	started := time.Now()
 	b := t.batches.Next(t.Data)
-	if t.Model.Config.WordDropout > 0 {
+	lb := learn.Batch{Data: batchArgs(b), Rows: b.Rows, Size: b.Size}
+	if t.Model.Config.WordDropout > 0 { // the updates see the dropped words, the posterior chain the sentence
+		lb.ChainData = lb.Data
 		b = dropWords(b, t.Model.Config.WordDropout, t.dropRNG)
+		lb.Data = batchArgs(b)
 	}
-	s, err := t.Trainer.Step(learn.Batch{Data: batchArgs(b), Rows: b.Rows, Size: b.Size}, started)
+	s, err := t.Trainer.Step(lb, started)
 	if err != nil {
 		return IterStats{}, err
 	}

@@ -24,6 +24,13 @@ type Family interface {
 	NumData() int
 }
 
+// ChainDataFamily is an optional part of a Family whose training batches carry two versions of the data:
+// the one the updates learn from and the one the posterior chain infers z from (text with word
+// dropout: the chain sees the sentence undropped, as DESIGN.md says dropout is off inside the chain).
+type ChainDataFamily interface {
+	SeparateChainData() bool
+}
+
 // Encoding is a family's inference network q_phi(z|x) with its variables.
 type Encoding interface {
 	Encoder
@@ -139,6 +146,9 @@ func (c *Core) compile() error {
 	parts := Parts{Prior: c.Prior, PriorOpt: c.priorOpt, Gen: c.Family, GenOpt: c.genOpt, Synth: c.Synth, SynthOpt: c.synthOpt,
 		ZDim: cfg.ZDim, K0: cfg.K0, K1: cfg.PosteriorGraphSteps(), FreeBits: cfg.FreeBits, RateAgainstF: cfg.RateAgainst() == RateModel,
 		HostNoise: c.HostNoise}
+	if cd, ok := c.Family.(ChainDataFamily); ok {
+		parts.ChainData = cd.SeparateChainData()
+	}
 	switch cfg.PosteriorStart() {
 	case InitPersistent:
 		parts.PosteriorStart = StartGiven
@@ -149,6 +159,15 @@ func (c *Core) compile() error {
 	}
 	c.iteration, err = NewIteration(c.Backend, c.Ctx.Store(), parts, n)
 	return err
+}
+
+// PriorSampler says how SamplePrior draws z with k steps of size s, for reports: the prior chain's length
+// and step, or exact N(0, I) draws for the gaussian prior (its Langevin target, so no chain is run).
+func (c *Core) PriorSampler(k int, s float64) string {
+	if !c.Prior.Trainable() {
+		return "exact N(0, I) draws (gaussian prior)"
+	}
+	return fmt.Sprintf("prior Langevin chain, K0 = %d steps of s0 = %g", k, s)
 }
 
 // Iterate runs one compiled learning iteration (see Iteration).

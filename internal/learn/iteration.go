@@ -60,6 +60,9 @@ type Parts struct {
 	// and cos were ~40% of the embedded preset's 60-step prior chain); on an accelerator the draws stay on
 	// the device.
 	HostNoise bool
+	// ChainData: the inputs hold a second copy of the family's data (Inputs.ChainData) from which the
+	// posterior chain and the encoder's start infer z; the losses use Inputs.Data.
+	ChainData bool
 }
 
 // Iteration is the whole learning iteration of DESIGN.md compiled as one graph (per batch shape):
@@ -102,6 +105,7 @@ const numStats = 10
 // Inputs are one iteration's inputs besides the parameters.
 type Inputs struct {
 	Data           []any           // the batch's graph inputs, in the family's order
+	ChainData      []any           // with Parts.ChainData: the posterior chain's version of the batch
 	PriorSteps     []float32       // [K0] step sizes of the prior chain
 	PosteriorSteps []float32       // [K1] step sizes of the posterior chain (0 past a warm-up's length)
 	PosteriorK     int             // steps of the posterior chain that are on (the rest have size 0)
@@ -140,13 +144,17 @@ func NewIteration(backend compute.Backend, store *model.Store, parts Parts, nDat
 	return it, nil
 }
 
-// build lays out the graph: inputs (data..., priorSteps, posteriorSteps, posteriorK, lambda, priorRNG or
+// build lays out the graph: inputs (data...[, chain data...], priorSteps, posteriorSteps, posteriorK, lambda, priorRNG or
 // prior draws, posteriorRNG or posterior draws[, z0]); outputs (stats [numStats], zPost, sound, prior
 // fault x4, posterior fault x4[, priorRNG, posteriorRNG]).
 func (it *Iteration) build(store *model.Store, in []*graph.Node) []*graph.Node {
 	p := it.parts
 	data := in[:it.nData]
 	rest := in[it.nData:]
+	chainData := data
+	if p.ChainData {
+		chainData, rest = rest[:it.nData], rest[it.nData:]
+	}
 	priorSteps, postSteps, postK, lambda, priorSrc, postSrc := rest[0], rest[1], rest[2], rest[3], rest[4], rest[5]
 	g := priorSteps.Graph()
 	n := data[0].Shape().Dimensions[0]
@@ -191,20 +199,24 @@ func (it *Iteration) build(store *model.Store, in []*graph.Node) []*graph.Node {
 
 	// 2. Posterior chain.
 	like := p.Gen.Likelihood(data)
+	chainLike := like
+	if p.ChainData {
+		chainLike = p.Gen.Likelihood(chainData)
+	}
 	var z0, encEps, mu, logVar *graph.Node
 	switch p.PosteriorStart {
 	case StartGiven:
 		z0 = rest[6]
 	case StartEncoder:
 		encEps = postFirst
-		mu, logVar = p.Encoder.Encode(data)
+		mu, logVar = p.Encoder.Encode(chainData)
 		z0 = graph.StopGradient(prior.Reparameterize(mu, logVar, encEps))
 	default:
 		z0 = postFirst
 	}
 	zPost, postFault := z0, none()
 	if p.K1 > 0 {
-		energy := func(z *graph.Node) *graph.Node { return graph.Sub(graph.Mul(p.Prior.Energy(z), lambda), like(z)) }
+		energy := func(z *graph.Node) *graph.Node { return graph.Sub(graph.Mul(p.Prior.Energy(z), lambda), chainLike(z)) }
 		t := sampler.Unroll(energy, z0, postSteps, postK, postNoise)
 		zPost, postFault = t.Z, t.Fault
 	}
@@ -283,7 +295,14 @@ func (it *Iteration) Run(in Inputs) (*Outputs, error) {
 	if len(in.PriorSteps) != max(p.K0, 1) || len(in.PosteriorSteps) != max(p.K1, 1) {
 		return nil, fmt.Errorf("iteration: %d prior and %d posterior step sizes, want %d and %d", len(in.PriorSteps), len(in.PosteriorSteps), max(p.K0, 1), max(p.K1, 1))
 	}
-	args := append(append([]any{}, in.Data...),
+	args := append([]any{}, in.Data...)
+	if p.ChainData {
+		if len(in.ChainData) != it.nData {
+			return nil, fmt.Errorf("iteration: %d chain data inputs, want %d", len(in.ChainData), it.nData)
+		}
+		args = append(args, in.ChainData...)
+	}
+	args = append(args,
 		tensors.FromFlatDataAndDimensions(in.PriorSteps, len(in.PriorSteps)),
 		tensors.FromFlatDataAndDimensions(in.PosteriorSteps, len(in.PosteriorSteps)),
 		int32(in.PosteriorK), float32(in.Lambda))

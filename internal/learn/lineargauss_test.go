@@ -537,3 +537,70 @@ func TestPosteriorMeansMatchClosedForm(t *testing.T) {
 		}
 	}
 }
+
+// TestChainDataSeparate: with Parts.ChainData the posterior chain infers z from the chain's copy of the
+// batch (its end points have the closed-form posterior mean of x1) while the losses score the other
+// copy (the reported sum of log p(x|z_post) is that of x2 at the chain's end points).
+func TestChainDataSeparate(t *testing.T) {
+	backend, err := engine.NewBackend("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := model.NewStore()
+	scope := store.RootScope()
+	p, err := prior.New(scope, prior.Gaussian, lgD, 16, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen := linearGaussian{w: scope.At("generator").VariableWithValue("w", tensors.FromFlatDataAndDimensions(append([]float32(nil), lgW...), lgD, lgX)), sigma: 1}
+	genOpt, err := optim.NewAdam(store, "generator", []*model.Variable{gen.w}, 0, 0.5, 0.999, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	priorOpt, err := optim.NewAdam(store, "prior", p.Variables(), 0, 0.5, 0.999, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const N, K, s = 2000, 200, 0.5
+	it, err := NewIteration(backend, store, Parts{Prior: p, PriorOpt: priorOpt, Gen: gen, GenOpt: genOpt, ZDim: lgD,
+		K0: 0, K1: K, PosteriorStart: StartNoise, ChainData: true}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x1, x2 := []float32{3, -1, -2}, []float32{-2, 1, 0.5}
+	in := lgInputs(x2, N, 0, K, 0, s, 1, 2)
+	in.ChainData = lgInputs(x1, N, 0, K, 0, s, 1, 2).Data
+	out, err := it.Run(in)
+	if err != nil || out.Err != nil {
+		t.Fatal(err, out.Err)
+	}
+	_, Ainv, mu := lgPosterior(x1)
+	var sumLogP float64
+	for i := 0; i < lgD; i++ {
+		var mean float64
+		for r := 0; r < N; r++ {
+			mean += float64(out.ZPost[r*lgD+i]) / N
+		}
+		if se := math.Sqrt(Ainv[i][i] / N); math.Abs(mean-mu[i]) > 6*se {
+			t.Errorf("chain end points' mean[%d] %.4f, closed form for the chain's data %.4f ± %.4f", i, mean, mu[i], 6*se)
+		}
+	}
+	for r := 0; r < N; r++ {
+		var sq float64
+		for k := 0; k < lgX; k++ {
+			xh := 0.0
+			for i := 0; i < lgD; i++ {
+				xh += float64(out.ZPost[r*lgD+i]) * float64(lgW[i*lgX+k])
+			}
+			sq += (float64(x2[k]) - xh) * (float64(x2[k]) - xh)
+		}
+		sumLogP += -sq/2 - lgX/2.0*math.Log(2*math.Pi)
+	}
+	if math.Abs(out.Stats.SumLogP-sumLogP) > 1e-4*math.Abs(sumLogP) {
+		t.Errorf("sum log p(x|z_post) %.3f, want that of the update's data %.3f", out.Stats.SumLogP, sumLogP)
+	}
+	in.ChainData = nil
+	if _, err := it.Run(in); err == nil {
+		t.Error("an iteration with chain data compiled in ran without it")
+	}
+}

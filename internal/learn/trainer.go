@@ -28,9 +28,10 @@ type State struct {
 
 // Batch is one training batch as the core sees it.
 type Batch struct {
-	Data []any // the family's graph inputs
-	Rows []int // the training example behind each row (persistent chains key their states by it)
-	Size int
+	Data      []any // the family's graph inputs
+	ChainData []any // the posterior chain's version of them (a ChainDataFamily's; nil otherwise)
+	Rows      []int // the training example behind each row (persistent chains key their states by it)
+	Size      int
 }
 
 // Step is what one learning iteration did: its outputs, the schedule it ran, and its cost.
@@ -118,7 +119,7 @@ func (t *Trainer) Step(b Batch, started time.Time) (*Step, error) {
 	cfg := t.Core.Config
 	iter := t.State.Step + 1
 	lambda, k1 := cfg.PriorWeight(iter), cfg.PosteriorSteps(iter)
-	in := Inputs{Data: b.Data,
+	in := Inputs{Data: b.Data, ChainData: b.ChainData,
 		PriorSteps:     sampler.Steps(StepSchedule(cfg.S0, cfg.S0End), cfg.K0, max(cfg.K0, 1)),
 		PosteriorSteps: sampler.Steps(StepSchedule(cfg.S1, cfg.S1End), k1, max(cfg.PosteriorGraphSteps(), 1)),
 		PosteriorK:     k1, Lambda: lambda, PriorRNG: t.priorDev, PosteriorRNG: t.postDev, Iteration: iter}

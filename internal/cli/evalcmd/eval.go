@@ -96,6 +96,13 @@ func (o *Options) Resolve(cfg text.Config) text.EvalConfig {
 	return ec
 }
 
+// TextEval is what `lebm eval --json` prints for a text model.
+type TextEval struct {
+	Checkpoint string `json:"checkpoint"`
+	*text.EvalResult
+	Generation *text.GenerationResult `json:"generation,omitempty"`
+}
+
 // Run evaluates as the options say.
 func Run(opts *Options) error {
 	run, err := clix.OpenRun(opts.Backend, opts.Checkpoint)
@@ -139,11 +146,7 @@ func Run(opts *Options) error {
 		}
 	}
 	if opts.JSON {
-		return clix.PrintJSON(opts.Stdout, struct {
-			Checkpoint string `json:"checkpoint"`
-			*text.EvalResult
-			Generation *text.GenerationResult `json:"generation,omitempty"`
-		}{dir, res, gen})
+		return clix.PrintJSON(opts.Stdout, TextEval{dir, res, gen})
 	}
 	fmt.Fprintf(opts.Stdout, "checkpoint: %s\n%s", dir, res.Format())
 	if gen != nil {

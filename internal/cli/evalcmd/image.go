@@ -2,7 +2,6 @@ package evalcmd
 
 import (
 	"fmt"
-	"math/rand/v2"
 
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/image"
@@ -13,9 +12,11 @@ import (
 
 // ImageOptions are the flags of `lebm eval` that only image models use.
 type ImageOptions struct {
-	Images     int    // reconstruct the first N images of the split (0 = all)
-	Inception  string // folder with Inception-v3 weights (FID); "" = no FID
-	FIDSamples int    // model samples and real images for FID
+	Images       int    // reconstruct the first N images of the split (0 = all)
+	Inception    string // folder with Inception-v3 weights (FID); "" = no FID
+	FIDSamples   int    // model samples for FID
+	FIDReal      int    // reference images (0: as many as samples, at most all)
+	FIDReference string // the split of the reference images ("": the evaluated split)
 }
 
 func addImageFlags(f *pflag.FlagSet, o *ImageOptions) {
@@ -23,7 +24,9 @@ func addImageFlags(f *pflag.FlagSet, o *ImageOptions) {
 	f.StringVar(&o.Inception, "inception", "", "image models: folder holding Inception-v3 weights for FID (weights.h5 from "+
 		"https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/inception_v3_weights_tf_dim_ordering_tf_kernels.h5; "+
 		"unpacked once with h5dump, Debian package hdf5-tools)")
-	f.IntVar(&o.FIDSamples, "fid-samples", 5000, "image models: model samples (and as many real images of the split, at most all) for FID")
+	f.IntVar(&o.FIDSamples, "fid-samples", 5000, "image models: model samples for FID (the authors' image code: 50000)")
+	f.IntVar(&o.FIDReal, "fid-real", 0, "image models: reference images for FID, the first of the reference split (0 = as many as --fid-samples, at most all)")
+	f.StringVar(&o.FIDReference, "fid-reference", "", "image models: split of FID's reference images, train or test (default: the evaluated --split; the authors' image code: train)")
 }
 
 // ImageEval is what `lebm eval --json` prints for an image model.
@@ -32,18 +35,7 @@ type ImageEval struct {
 	Recon      *image.ReconResult      `json:"reconstruction"`
 	Likelihood *image.LikelihoodResult `json:"log_likelihood"`
 	Fit        *image.SampleFit        `json:"sample_fit"`
-	FID        *FID                    `json:"fid,omitempty"`
-}
-
-// FID is a Fréchet Inception distance with how it was estimated.
-type FID struct {
-	Value      float64 `json:"value"`
-	Samples    int     `json:"samples"`     // model samples (prior chain, K0 steps)
-	RealImages int     `json:"real_images"` // images of the split
-	Split      string  `json:"split"`
-	Features   string  `json:"features"`
-	ImageSize  int     `json:"image_size"`
-	PriorSteps int     `json:"prior_steps"`
+	FID        *image.FIDResult        `json:"fid,omitempty"`
 }
 
 func runImage(opts *Options, run *runs.Run) error {
@@ -52,14 +44,9 @@ func runImage(opts *Options, run *runs.Run) error {
 	if err != nil {
 		return err
 	}
-	var set *corpora.Images
-	switch opts.Split {
-	case "test":
-		set = data.Test
-	case "train":
-		set = data.Train
-	default:
-		return fmt.Errorf("--split for an image model must be test or train, got %q", opts.Split)
+	set, err := imageSplit(data, opts.Split, "--split")
+	if err != nil {
+		return err
 	}
 	ec := image.DefaultEvalConfig(m.Config)
 	ec.Images, ec.Chains, ec.Seed = opts.Image.Images, opts.Eval.Chains, opts.Eval.Seed
@@ -106,7 +93,7 @@ func runImage(opts *Options, run *runs.Run) error {
 	}
 	out := ImageEval{Checkpoint: dir, Recon: res, Likelihood: lik, Fit: fit}
 	if opts.Image.Inception != "" {
-		if out.FID, err = fid(opts, m, set); err != nil {
+		if out.FID, err = fid(opts, m, data); err != nil {
 			return err
 		}
 	}
@@ -114,64 +101,39 @@ func runImage(opts *Options, run *runs.Run) error {
 		return clix.PrintJSON(opts.Stdout, out)
 	}
 	fmt.Fprintf(opts.Stdout, "checkpoint: %s\n%s%s%s", dir, res.Format(), lik.Format(), fit.Format())
-	if f := out.FID; f != nil {
-		fmt.Fprintf(opts.Stdout, "FID %.2f: %d model samples (prior chain, %d steps) against %d %s images, %s, %dx%d bilinear\n",
-			f.Value, f.Samples, f.PriorSteps, f.RealImages, f.Split, f.Features, f.ImageSize, f.ImageSize)
+	if out.FID != nil {
+		fmt.Fprint(opts.Stdout, out.FID.Format())
 	}
 	return nil
 }
 
-// fid computes the Fréchet Inception distance between model samples and the split's images.
-func fid(opts *Options, m *image.Model, set *corpora.Images) (*FID, error) {
+// imageSplit is the split of data that name names (flag: the option that named it, for the error).
+func imageSplit(data *corpora.ImageSplits, name, flag string) (*corpora.Images, error) {
+	switch name {
+	case "test":
+		return data.Test, nil
+	case "train":
+		return data.Train, nil
+	}
+	return nil, fmt.Errorf("%s for an image model must be test or train, got %q", flag, name)
+}
+
+// fid computes the Fréchet Inception distance between model samples and the reference split's images.
+func fid(opts *Options, m *image.Model, data *corpora.ImageSplits) (*image.FIDResult, error) {
 	inc, err := image.NewInception(m.Backend, opts.Image.Inception)
 	if err != nil {
 		return nil, err
 	}
-	n := opts.Image.FIDSamples
-	if n < 2 {
-		return nil, fmt.Errorf("--fid-samples must be at least 2, got %d", n)
+	fc := image.FIDConfig{Samples: opts.Image.FIDSamples, RealImages: opts.Image.FIDReal, Reference: opts.Split, Seed: opts.Eval.Seed}
+	if opts.Image.FIDReference != "" {
+		fc.Reference = opts.Image.FIDReference
 	}
-	realN := min(n, set.N())
-	c := m.Config
-	const chunk = 50
-	bar := clix.NewBar(opts.Stderr, n+realN, "FID features", "images", opts.Quiet)
-	var fake, real [][]float64
-	rng := rand.New(rand.NewPCG(opts.Eval.Seed, 0xf1d))
-	for done := 0; done < n; done += chunk {
-		k := min(chunk, n-done)
-		x, _, err := m.Samples(k, rng)
-		if err != nil {
-			return nil, err
-		}
-		f, err := inc.Features(x, k, c.Height, c.Width, c.Channels)
-		if err != nil {
-			return nil, err
-		}
-		fake = append(fake, f...)
-		bar.Set(done + k)
+	ref, err := imageSplit(data, fc.Reference, "--fid-reference")
+	if err != nil {
+		return nil, err
 	}
-	for done := 0; done < realN; done += chunk {
-		k := min(chunk, realN-done)
-		f, err := inc.Features(set.FloatRange(done, done+k), k, c.Height, c.Width, c.Channels)
-		if err != nil {
-			return nil, err
-		}
-		real = append(real, f...)
-		bar.Set(n + done + k)
-	}
+	bar := clix.NewBar(opts.Stderr, 1, "FID features", "images", opts.Quiet)
+	res, err := m.FID(inc, ref, fc, bar.Progress)
 	bar.Finish()
-	gf, err := image.FitGaussian(fake)
-	if err != nil {
-		return nil, err
-	}
-	gr, err := image.FitGaussian(real)
-	if err != nil {
-		return nil, err
-	}
-	v, err := image.FrechetDistance(gf, gr)
-	if err != nil {
-		return nil, err
-	}
-	return &FID{Value: v, Samples: n, RealImages: realN, Split: opts.Split, Features: "Keras Inception-v3 pool features (2048)",
-		ImageSize: image.InceptionSize, PriorSteps: c.K0}, nil
+	return res, err
 }

@@ -128,49 +128,87 @@ func RunTrain(opts *TrainOptions) error {
 	if err != nil {
 		return err
 	}
-	backend, err := engine.NewBackend(opts.Backend)
-	if err != nil {
-		return err
-	}
-	corpus, err := text.LoadCorpus(opts.Data)
-	if err != nil {
-		return err
-	}
-	cfg.Data = opts.Data
-	vocab := corpora.BuildVocab(corpus.Train, cfg.VocabSize, cfg.MinCount)
-	lm, err := text.NewLM(backend, cfg, vocab)
-	if err != nil {
-		return err
-	}
 	out := opts.Out
 	if out == "" {
 		out = filepath.Join("runs", "lm-"+time.Now().Format("20060102-150405"))
 	}
+	res, err := Train(cfg, opts.Data, out, opts.Backend, opts.Stderr, opts.Quiet)
+	if err != nil {
+		return err
+	}
+	return printResult(opts.Stdout, res, opts.JSON)
+}
+
+// Train trains a language model of configuration cfg on the corpus data ("" = the embedded corpus) into
+// the run directory out (which must not hold a run) on the named backend, then scores the valid and test
+// splits (whole sentences). Progress goes to stderr unless quiet.
+func Train(cfg text.LMConfig, data, out, backendName string, stderr io.Writer, quiet bool) (Result, error) {
 	if _, err := os.Stat(filepath.Join(out, ckpt.LatestFile)); err == nil {
-		return fmt.Errorf("run directory %s already holds a run: choose another --out", out)
+		return Result{}, fmt.Errorf("run directory %s already holds a run: choose another --out", out)
+	}
+	backend, err := engine.NewBackend(backendName)
+	if err != nil {
+		return Result{}, err
+	}
+	corpus, err := text.LoadCorpus(data)
+	if err != nil {
+		return Result{}, err
+	}
+	cfg.Data = data
+	vocab := corpora.BuildVocab(corpus.Train, cfg.VocabSize, cfg.MinCount)
+	lm, err := text.NewLM(backend, cfg, vocab)
+	if err != nil {
+		return Result{}, err
 	}
 	train, err := text.Encode(corpus, vocab, cfg.MaxLen, "train")
 	if err != nil {
-		return err
+		return Result{}, err
 	}
-	if err := clix.TrainLM(lm, train, opts.Stderr, "lm", opts.Quiet); err != nil {
-		return err
+	if err := clix.TrainLM(lm, train, stderr, "lm", quiet); err != nil {
+		return Result{}, err
 	}
 	dir, err := text.SaveLM(out, lm)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
+	return score(lm, dir, corpus)
+}
+
+// Score loads the language model at checkpoint and scores the valid and test splits of the corpus it
+// was trained on (whole sentences), as Train does after training.
+func Score(backendName, checkpoint string) (Result, error) {
+	backend, err := engine.NewBackend(backendName)
+	if err != nil {
+		return Result{}, err
+	}
+	lm, err := text.LoadLM(backend, checkpoint)
+	if err != nil {
+		return Result{}, err
+	}
+	corpus, err := text.LoadCorpus(lm.Config.Data)
+	if err != nil {
+		return Result{}, err
+	}
+	dir, err := ckpt.Resolve(checkpoint)
+	if err != nil {
+		return Result{}, err
+	}
+	return score(lm, dir, corpus)
+}
+
+// score is the exact likelihood of the valid and test splits of corpus under lm (saved at dir).
+func score(lm *text.LM, dir string, corpus *corpora.Corpus) (Result, error) {
 	res := Result{Checkpoint: dir, Scores: map[string]text.LMScore{}}
 	for _, split := range []string{"valid", "test"} {
-		ds, err := text.Encode(corpus, vocab, corpora.Whole, split)
+		ds, err := text.Encode(corpus, lm.Vocab, corpora.Whole, split)
 		if err != nil {
-			return err
+			return Result{}, err
 		}
 		if res.Scores[split], err = lm.Evaluate(ds); err != nil {
-			return err
+			return Result{}, err
 		}
 	}
-	return printResult(opts.Stdout, res, opts.JSON)
+	return res, nil
 }
 
 func newEvalCmd(opts *EvalOptions, run func(*EvalOptions) error) *cobra.Command {

@@ -155,10 +155,6 @@ func runImage(opts *Options, run *runs.Run) error {
 	if opts.JSON {
 		return clix.PrintJSON(opts.Stdout, res)
 	}
-	how := fmt.Sprintf("prior %s, %d prior Langevin steps of %g", res.Prior, k0, s0)
-	if !m.Prior.Trainable() {
-		how = "gaussian prior: exact N(0, I) draws"
-	}
-	fmt.Fprintf(opts.Stdout, "%d samples (%s) written to %s\n", opts.N, how, opts.Out)
+	fmt.Fprintf(opts.Stdout, "%d samples (prior %s: %s) written to %s\n", opts.N, res.Prior, m.Core.PriorSampler(k0, s0), opts.Out)
 	return nil
 }

@@ -146,10 +146,14 @@ func (o *Options) TrainArgs(s Setting) []string {
 }
 
 // trainOptions parses a setting's arguments with `lebm train`'s own flags.
-func (o *Options) trainOptions(s Setting) (*train.Options, error) {
+func (o *Options) trainOptions(s Setting) (*train.Options, error) { return TrainOptions(s, o.TrainArgs(s)) }
+
+// TrainOptions parses the `lebm train` arguments of setting s with the command's own flags, and checks
+// that they make a text model's configuration.
+func TrainOptions(s Setting, args []string) (*train.Options, error) {
 	var got *train.Options
 	cmd := train.NewCmd(&train.Options{}, func(t *train.Options) error { got = t; return nil })
-	cmd.SetArgs(o.TrainArgs(s))
+	cmd.SetArgs(args)
 	var buf bytes.Buffer
 	cmd.SetOut(&buf)
 	cmd.SetErr(&buf)
@@ -209,7 +213,8 @@ func Run(opts *Options) error {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			results[i], errs[i] = runSetting(s, trainOpts[i], opts)
+			var log bytes.Buffer // a failed setting's stderr goes into its error
+			results[i], errs[i] = RunSetting(s, trainOpts[i], &log)
 			mu.Lock()
 			done++
 			bar.Set(done)
@@ -246,8 +251,10 @@ func Run(opts *Options) error {
 	return nil
 }
 
-// runSetting trains and evaluates one setting, or returns its saved result.
-func runSetting(s Setting, to *train.Options, opts *Options) (*Result, error) {
+// RunSetting trains (and, unless to says --no-eval, evaluates) one setting with the train options to
+// (parsed by TrainOptions, with --json), or returns its saved result; an unfinished run in to.Out is
+// resumed. The training's progress and messages go to stderr.
+func RunSetting(s Setting, to *train.Options, stderr io.Writer) (*Result, error) {
 	path := filepath.Join(to.Out, ResultFile)
 	if b, err := os.ReadFile(path); err == nil {
 		var r Result
@@ -264,10 +271,13 @@ func runSetting(s Setting, to *train.Options, opts *Options) (*Result, error) {
 		to.Resume = to.Out
 		to.Changed = []string{"iterations"}
 	}
-	var out, logBuf bytes.Buffer
-	to.Stdout, to.Stderr = &out, &logBuf
+	var out bytes.Buffer
+	to.Stdout, to.Stderr = &out, stderr
 	if err := train.Run(to); err != nil {
-		return nil, fmt.Errorf("%w\n%s", err, logBuf.String())
+		if b, ok := stderr.(*bytes.Buffer); ok {
+			return nil, fmt.Errorf("%w\n%s", err, b.String())
+		}
+		return nil, err
 	}
 	var sum train.Summary
 	if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
