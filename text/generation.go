@@ -103,7 +103,7 @@ func (m *Model) GenerationMetrics(train, test *corpora.Dataset, realLM *LM, gc G
 		lmCfg.EmbedDim, lmCfg.HiddenDim, lmCfg.Iterations, len(ids), len(test.Examples), gc.Split)}
 
 	// Forward PPL.
-	how := "given"
+	var how string
 	if realLM == nil {
 		lmCfg.Data = ""
 		if realLM, err = NewLM(m.Backend, lmCfg, m.Vocab); err != nil {
@@ -113,6 +113,8 @@ func (m *Model) GenerationMetrics(train, test *corpora.Dataset, realLM *LM, gc G
 			return nil, err
 		}
 		how = fmt.Sprintf("trained here for %d iterations on", lmCfg.Iterations)
+	} else {
+		how = fmt.Sprintf("given, trained %d iterations on", realLM.Config.Iterations)
 	}
 	encoded := make([][]int, len(samples))
 	for i, s := range samples {

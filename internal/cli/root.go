@@ -8,6 +8,7 @@ import (
 	"github.com/lebm/lebm/internal/cli/lm"
 	"github.com/lebm/lebm/internal/cli/plot"
 	"github.com/lebm/lebm/internal/cli/reconstruct"
+	"github.com/lebm/lebm/internal/cli/reproduce"
 	"github.com/lebm/lebm/internal/cli/sample"
 	"github.com/lebm/lebm/internal/cli/sweep"
 	"github.com/lebm/lebm/internal/cli/train"
@@ -33,6 +34,7 @@ and sampler drive transposed-convolution image generators (train --family image)
 		lm.NewCmd(lm.RunTrain, lm.RunEval),
 		plot.NewCmd(&plot.Options{}, plot.Run),
 		sweep.NewCmd(&sweep.Options{}, sweep.Run),
+		reproduce.NewCmd(&reproduce.Options{}, reproduce.Run),
 		anomaly.NewCmd(&anomaly.Options{}, anomaly.Run),
 	)
 	return root

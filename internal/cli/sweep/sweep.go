@@ -146,7 +146,9 @@ func (o *Options) TrainArgs(s Setting) []string {
 }
 
 // trainOptions parses a setting's arguments with `lebm train`'s own flags.
-func (o *Options) trainOptions(s Setting) (*train.Options, error) { return TrainOptions(s, o.TrainArgs(s)) }
+func (o *Options) trainOptions(s Setting) (*train.Options, error) {
+	return TrainOptions(s, o.TrainArgs(s))
+}
 
 // TrainOptions parses the `lebm train` arguments of setting s with the command's own flags, and checks
 // that they make a text model's configuration.

@@ -1,0 +1,180 @@
+package reproduce
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lebm/lebm/text"
+)
+
+// TestPublishedNumbers: the published rows are the paper's Table 2 as DESIGN.md and the issue quote it.
+func TestPublishedNumbers(t *testing.T) {
+	want := map[string][]Published{
+		"ptb": {
+			{"latent EBM (Pang et al. 2020)", 107.45, 181.54, 91.35, 0},
+			{"SA-VAE", 147.92, 210.02, 101.28, 0},
+			{"FB-VAE", 145.32, 204.11, 92.89, 0},
+			{"ARAE", 165.23, 232.93, 91.31, 0},
+			{"real-data LSTM LM", 0, 0, 0, 100.36},
+		},
+		"snli":  {{"latent EBM (Pang et al. 2020)", 27.81, 31.96, 28.90, 0}},
+		"yahoo": {{"latent EBM (Pang et al. 2020)", 80.91, 118.08, 321.18, 0}},
+	}
+	if len(PaperRows) != len(want) {
+		t.Fatalf("published rows for %d corpora, want %d", len(PaperRows), len(want))
+	}
+	for corpus, rows := range want {
+		got := PaperRows[corpus]
+		if len(got) != len(rows) {
+			t.Fatalf("%s: %d published rows, want %d", corpus, len(got), len(rows))
+		}
+		for i := range rows {
+			if got[i] != rows[i] {
+				t.Errorf("%s row %d: %+v, want %+v", corpus, i, got[i], rows[i])
+			}
+		}
+	}
+	for _, c := range Corpora {
+		if _, err := text.Preset(c); err != nil || PaperRows[c] == nil {
+			t.Errorf("corpus %s: preset %v, published rows %v", c, err, PaperRows[c])
+		}
+	}
+}
+
+// TestFlags: the command's flags reach the options.
+func TestFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want func(*Options) bool
+	}{
+		{[]string{"ptb", "--data", "d", "--out", "o"}, func(o *Options) bool {
+			return o.Corpus == "ptb" && o.Data == "d" && o.Out == "o" && o.Iterations == 0 && o.MaxTime == 0 && !o.Quiet
+		}},
+		{[]string{"yahoo", "--iterations", "7", "--max-time", "2h", "--lm-iterations", "9", "--quiet", "--json"}, func(o *Options) bool {
+			return o.Corpus == "yahoo" && o.Iterations == 7 && o.MaxTime == 2*time.Hour && o.LMIterations == 9 && o.Quiet && o.JSON
+		}},
+		{[]string{"snli", "--train-flags", "--hidden 8", "--eval-flags", "--chains 2"}, func(o *Options) bool {
+			return o.TrainFlags == "--hidden 8" && o.EvalFlags == "--chains 2"
+		}},
+	} {
+		var got *Options
+		cmd := NewCmd(&Options{}, func(o *Options) error { got = o; return nil })
+		cmd.SetArgs(tc.args)
+		cmd.SetOut(&bytes.Buffer{})
+		cmd.SetErr(&bytes.Buffer{})
+		if err := cmd.Execute(); err != nil || !tc.want(got) {
+			t.Errorf("%v: %+v (%v)", tc.args, got, err)
+		}
+	}
+	for _, bad := range []Options{{Corpus: "wiki", Data: "d", Out: "o"}, {Corpus: "ptb", Out: "o"}, {Corpus: "ptb", Data: "d"},
+		{Corpus: "ptb", Data: "d", Out: "o", Iterations: -1}} {
+		if err := Run(&bad); err == nil {
+			t.Errorf("%+v accepted", bad)
+		}
+	}
+}
+
+// writeCorpus writes the embedded corpus as a corpus directory (what --data names).
+func writeCorpus(t *testing.T) string {
+	t.Helper()
+	c, err := text.LoadCorpus("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for name, sents := range map[string][][]string{"train": c.Train, "valid": c.Valid, "test": c.Test} {
+		var b strings.Builder
+		for _, s := range sents {
+			b.WriteString(strings.Join(s, " ") + "\n")
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".txt"), []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestReproduceTinyBudget runs the whole protocol at a tiny budget: every measured column is filled and
+// finite, the published rows follow; a rerun after an evaluation is lost redoes that evaluation only
+// (the trained models, the language model and the other evaluation are not touched).
+func TestReproduceTinyBudget(t *testing.T) {
+	out, data := t.TempDir(), writeCorpus(t)
+	opts := func() *Options {
+		var o bytes.Buffer
+		return &Options{Corpus: "ptb", Data: data, Out: out, Iterations: 4, Quiet: true, JSON: true,
+			TrainFlags: "--embed 8 --hidden 16 --vocab-size 60 --max-len 12 --k0 2 --k1 2 --z 4",
+			EvalFlags:  "--max-sentences 12 --chains 2 --samples 4 --logz-samples 50 --gen-samples 12 --lm-iterations 2",
+			Stdout:     &o, Stderr: &bytes.Buffer{}}
+	}
+	o := opts()
+	if err := Run(o); err != nil {
+		t.Fatal(err)
+	}
+	var tab Table
+	if err := json.Unmarshal(o.Stdout.(*bytes.Buffer).Bytes(), &tab); err != nil {
+		t.Fatal(err)
+	}
+	if len(tab.Rows) != 3+len(PaperRows["ptb"]) {
+		t.Fatalf("%d rows", len(tab.Rows))
+	}
+	for _, r := range tab.Rows[:2] {
+		for name, v := range map[string]*float64{"NLL": r.NLL, "NLL s.e.": r.NLLSE, "PPL": r.PPL, "FPPL": r.FPPL, "RPPL": r.RPPL,
+			"BLEU": r.BLEU, "word KL": r.WordKL, "MI": r.MI, "MI floor": r.MIFloor, "MI_He": r.MIHe, "MI_He floor": r.MIHeFloor,
+			"s/it": r.SecondsPerIt, "wall": r.WallSeconds} {
+			if v == nil || math.IsNaN(*v) || math.IsInf(*v, 0) || (name != "BLEU" && name != "MI floor" && *v < 0) {
+				t.Errorf("%s: %s is %v", r.Model, name, v)
+			}
+		}
+		if r.AU == nil || r.AUFloor == nil || r.Iterations == nil || *r.Iterations != 4 {
+			t.Errorf("%s: AU %v floor %v iterations %v", r.Model, r.AU, r.AUFloor, r.Iterations)
+		}
+	}
+	if lm := tab.Rows[2]; lm.PPL == nil || lm.NLL == nil || *lm.PPL <= 1 {
+		t.Errorf("real-data LM row: %+v", lm)
+	}
+	if p := tab.Rows[3]; p.Source == "measured" || *p.FPPL != 107.45 {
+		t.Errorf("first published row: %+v", p)
+	}
+	md, err := os.ReadFile(filepath.Join(out, "table.md"))
+	if err != nil || !strings.Contains(string(md), "| latent EBM prior (lebm) | measured |") || !strings.Contains(string(md), "107.45") {
+		t.Fatalf("table.md: %v\n%s", err, md)
+	}
+
+	// Lose the gaussian evaluation; rerun: only it is redone.
+	kept := []string{"ebm/sweep_result.json", "ebm/reproduce_eval.json", "ebm/latest", "gaussian/sweep_result.json", "gaussian/latest", "lm/reproduce_lm.json", "lm/latest"}
+	before := map[string]time.Time{}
+	for _, f := range kept {
+		st, err := os.Stat(filepath.Join(out, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		before[f] = st.ModTime()
+	}
+	if err := os.Remove(filepath.Join(out, "gaussian", EvalFile)); err != nil {
+		t.Fatal(err)
+	}
+	o = opts()
+	if err := Run(o); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range kept {
+		if st, _ := os.Stat(filepath.Join(out, f)); !st.ModTime().Equal(before[f]) {
+			t.Errorf("%s was rewritten by the rerun", f)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "gaussian", EvalFile)); err != nil {
+		t.Errorf("the lost evaluation was not redone: %v", err)
+	}
+	// Other budget flags against saved stages: refused, naming the file.
+	o = opts()
+	o.Iterations = 5
+	if err := Run(o); err == nil || !strings.Contains(err.Error(), "sweep_result.json") {
+		t.Errorf("a changed budget over finished stages: %v", err)
+	}
+}
