@@ -6,9 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gomlx/gomlx/ml/model"
-	"github.com/lebm/lebm/internal/engine"
 	"github.com/lebm/lebm/prior"
 )
 
@@ -73,19 +70,9 @@ func TestWriteLogAndTiming(t *testing.T) {
 // TestPriorSampler: reports say exact N(0, I) draws for the gaussian prior and the chain's length and
 // step for the EBM prior.
 func TestPriorSampler(t *testing.T) {
-	backend, err := engine.NewBackend("")
-	if err != nil {
-		t.Fatal(err)
-	}
 	for kind, want := range map[string]string{prior.Gaussian: "exact N(0, I) draws", prior.EBM: "K0 = 7 steps of s0 = 0.3"} {
-		cfg := &Config{ZDim: lgD, Prior: kind, K0: 7, S0: 0.3, K1: 1, S1: 0.1, LRGen: 1e-3, LRPrior: 1e-4, Beta1: 0.5, Beta2: 0.999,
-			Batch: 4, Seed: 1, SaveEvery: 1, LogEvery: 1, EBMWidth: 8}
-		scope := model.NewStore().RootScope()
-		gen := linearGaussian{w: scope.At("generator").VariableWithValue("w", tensors.FromFlatDataAndDimensions(append([]float32(nil), lgW...), lgD, lgX)), sigma: 1}
-		core, err := NewCore(backend, scope, cfg, gen, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		core := lgCore(t, &Config{ZDim: lgD, Prior: kind, K0: 7, S0: 0.3, K1: 1, S1: 0.1, LRGen: 1e-3, LRPrior: 1e-4, Beta1: 0.5, Beta2: 0.999,
+			Batch: 4, Seed: 1, SaveEvery: 1, LogEvery: 1, EBMWidth: 8})
 		if got := core.PriorSampler(7, 0.3); !strings.Contains(got, want) {
 			t.Errorf("%s prior: %q, want %q in it", kind, got, want)
 		}

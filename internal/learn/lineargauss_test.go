@@ -423,6 +423,22 @@ func TestThirdFamilyOnTheCore(t *testing.T) {
 	}
 }
 
+// lgCore is the linear-Gaussian family on a core of configuration cfg (W = lgW, sigma = 1).
+func lgCore(t *testing.T, cfg *Config) *Core {
+	t.Helper()
+	backend, err := engine.NewBackend("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scope := model.NewStore().RootScope()
+	gen := linearGaussian{w: scope.At("generator").VariableWithValue("w", tensors.FromFlatDataAndDimensions(append([]float32(nil), lgW...), lgD, lgX)), sigma: 1}
+	core, err := NewCore(backend, scope, cfg, gen, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return core
+}
+
 // lgSet is a set of data points for the estimator (one graph shape).
 type lgSet struct{ x [][]float32 }
 
@@ -451,18 +467,8 @@ func (s lgSet) Rows(examples []int, P, size int) []any {
 // of its own standard errors (from the weights' spread; q is fitted to chains, not exact, so the estimate
 // is noisy but consistent), plus 0.005 nats for the log's downward bias var(w)/(2 S mean(w)^2).
 func TestLogLikelihoodMatchesClosedForm(t *testing.T) {
-	backend, err := engine.NewBackend("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := &Config{ZDim: lgD, Prior: prior.Gaussian, K0: 1, S0: 0.1, K1: 200, S1: 0.2, LRGen: 1e-3, Beta1: 0.5, Beta2: 0.999,
-		Batch: 4, Seed: 1, SaveEvery: 1, LogEvery: 1}
-	scope := model.NewStore().RootScope()
-	gen := linearGaussian{w: scope.At("generator").VariableWithValue("w", tensors.FromFlatDataAndDimensions(append([]float32(nil), lgW...), lgD, lgX)), sigma: 1}
-	core, err := NewCore(backend, scope, cfg, gen, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	core := lgCore(t, &Config{ZDim: lgD, Prior: prior.Gaussian, K0: 1, S0: 0.1, K1: 200, S1: 0.2, LRGen: 1e-3, Beta1: 0.5, Beta2: 0.999,
+		Batch: 4, Seed: 1, SaveEvery: 1, LogEvery: 1})
 	xs := [][]float32{{1.2, -0.4, 0.9}, {0, 0, 0}, {-2, 1, 0.5}, {3, -1, -2}}
 	est := Estimator{Chains: 16, K1: 200, S1: 0.2, ImportanceSamples: 4096, SigmaFloor: 0.05, RowsPerCall: 64}
 	fit, err := core.FitAndScore(lgSet{xs}, []int{0, 1, 2, 3}, est, 0, rand.New(rand.NewPCG(4, 5)), true, nil, func(int) {})
@@ -506,18 +512,8 @@ func TestLogLikelihoodMatchesClosedForm(t *testing.T) {
 // example within 4 standard errors sqrt(A^{-1}_ii / P) (the chains are long enough that their start is
 // forgotten: (1 - s^2 lambda_min / 2)^K < 1e-3).
 func TestPosteriorMeansMatchClosedForm(t *testing.T) {
-	backend, err := engine.NewBackend("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := &Config{ZDim: lgD, Prior: prior.Gaussian, K0: 1, S0: 0.1, K1: 200, S1: 0.3, LRGen: 1e-3, Beta1: 0.5, Beta2: 0.999,
-		Batch: 4, Seed: 1, SaveEvery: 1, LogEvery: 1}
-	scope := model.NewStore().RootScope()
-	gen := linearGaussian{w: scope.At("generator").VariableWithValue("w", tensors.FromFlatDataAndDimensions(append([]float32(nil), lgW...), lgD, lgX)), sigma: 1}
-	core, err := NewCore(backend, scope, cfg, gen, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	core := lgCore(t, &Config{ZDim: lgD, Prior: prior.Gaussian, K0: 1, S0: 0.1, K1: 200, S1: 0.3, LRGen: 1e-3, Beta1: 0.5, Beta2: 0.999,
+		Batch: 4, Seed: 1, SaveEvery: 1, LogEvery: 1})
 	xs := [][]float32{{1.2, -0.4, 0.9}, {3, -1, -2}, {-2, 1, 0.5}}
 	idx := []int{2, 0, 2, 1} // a repeat; 3 examples in calls of 2, then 4 in calls of 3: the last call padded
 	const P = 300

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/image"
+	"github.com/lebm/lebm/internal/ckpt"
 	"github.com/lebm/lebm/internal/engine"
 	"github.com/lebm/lebm/internal/runs"
 	"github.com/lebm/lebm/text"
@@ -232,4 +233,29 @@ func (p PosteriorFlags) ImageEvalConfig(cfg image.Config) image.EvalConfig {
 		ec.S1 = p.S1
 	}
 	return ec
+}
+
+// LoadResult reads the saved JSON result of a finished stage (a sweep setting, a reproduction stage) at
+// path into v; found is false when there is none, and a file that does not parse is an error naming it.
+func LoadResult(path string, v any) (found bool, err error) {
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return false, fmt.Errorf("%s: %w", path, err)
+	}
+	return true, nil
+}
+
+// SaveResult writes v as indented JSON to path atomically (the mark that a stage has finished).
+func SaveResult(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", " ")
+	if err != nil {
+		return err
+	}
+	return ckpt.WriteAtomic(path, b)
 }

@@ -231,12 +231,9 @@ func (o *Options) parseTrain(s sweep.Setting) (*trainStage, error) {
 func (o *Options) languageModel(cfg text.Config, data string) (*LMStage, error) {
 	dir := filepath.Join(o.Out, StageLM)
 	path := filepath.Join(dir, LMFile)
-	if b, err := os.ReadFile(path); err == nil {
-		var st LMStage
-		if err := json.Unmarshal(b, &st); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		return &st, nil
+	var saved LMStage
+	if found, err := clix.LoadResult(path, &saved); err != nil || found {
+		return &saved, err
 	}
 	lc := text.DefaultLMConfig(cfg)
 	if o.LMIterations > 0 {
@@ -256,8 +253,7 @@ func (o *Options) languageModel(cfg text.Config, data string) (*LMStage, error) 
 		return nil, err
 	}
 	st := &LMStage{Config: lc, Seconds: time.Since(start).Seconds(), Result: res}
-	b, _ := json.MarshalIndent(st, "", " ")
-	return st, ckpt.WriteAtomic(path, b)
+	return st, clix.SaveResult(path, st)
 }
 
 // evaluate runs `lebm eval --generation` on a latent model's run (forward PPL scored by the real-data LM
@@ -266,15 +262,14 @@ func (o *Options) evaluate(name, lmDir string) (*Evaluation, error) {
 	dir := filepath.Join(o.Out, name)
 	path := filepath.Join(dir, EvalFile)
 	flags := strings.Join(append([]string{"--split", "test", "--generation", "--lm", lmDir}, strings.Fields(o.EvalFlags)...), " ")
-	if b, err := os.ReadFile(path); err == nil {
-		var e Evaluation
-		if err := json.Unmarshal(b, &e); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+	var saved Evaluation
+	if found, err := clix.LoadResult(path, &saved); err != nil {
+		return nil, err
+	} else if found {
+		if saved.Flags == flags {
+			return &saved, nil
 		}
-		if e.Flags == flags {
-			return &e, nil
-		}
-		return nil, fmt.Errorf("%s holds an evaluation with other flags (%q, not %q); remove it or choose another --out", path, e.Flags, flags)
+		return nil, fmt.Errorf("%s holds an evaluation with other flags (%q, not %q); remove it or choose another --out", path, saved.Flags, flags)
 	}
 	o.say("stage %s: evaluate on the test split (%s)", name, flags)
 	args := append([]string{dir, "--json", "--backend", o.Backend}, strings.Fields(flags)...)
@@ -301,6 +296,5 @@ func (o *Options) evaluate(name, lmDir string) (*Evaluation, error) {
 	if e.Result.EvalResult == nil || e.Result.Generation == nil {
 		return nil, fmt.Errorf("the evaluation of %s printed no text metrics (is it an image run?)", dir)
 	}
-	b, _ := json.MarshalIndent(e, "", " ")
-	return e, ckpt.WriteAtomic(path, b)
+	return e, clix.SaveResult(path, e)
 }

@@ -258,15 +258,14 @@ func Run(opts *Options) error {
 // resumed. The training's progress and messages go to stderr.
 func RunSetting(s Setting, to *train.Options, stderr io.Writer) (*Result, error) {
 	path := filepath.Join(to.Out, ResultFile)
-	if b, err := os.ReadFile(path); err == nil {
-		var r Result
-		if err := json.Unmarshal(b, &r); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+	var saved Result
+	if found, err := clix.LoadResult(path, &saved); err != nil {
+		return nil, err
+	} else if found {
+		if saved.Setting == s {
+			return &saved, nil
 		}
-		if r.Setting == s {
-			return &r, nil
-		}
-		return nil, fmt.Errorf("%s holds the result of other flags (%q); remove it or choose another --out", path, r.Setting.Flags)
+		return nil, fmt.Errorf("%s holds the result of other flags (%q); remove it or choose another --out", path, saved.Setting.Flags)
 	}
 	if _, err := os.Stat(filepath.Join(to.Out, ckpt.LatestFile)); err == nil {
 		// An unfinished run: continue it.
@@ -286,8 +285,7 @@ func RunSetting(s Setting, to *train.Options, stderr io.Writer) (*Result, error)
 		return nil, fmt.Errorf("reading the run's summary: %w", err)
 	}
 	r := &Result{Setting: s, Summary: &sum}
-	b, _ := json.MarshalIndent(r, "", " ")
-	return r, ckpt.WriteAtomic(path, b)
+	return r, clix.SaveResult(path, r)
 }
 
 func (r *Result) line() string {
