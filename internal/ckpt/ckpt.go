@@ -2,8 +2,9 @@
 //
 // A run directory holds checkpoints as subdirectories step-NNNNNNNN/ and a file "latest" naming the
 // newest complete one. A checkpoint is written into a temporary directory, every file synced, the
-// directory renamed into place, and only then "latest" replaced (itself through a rename). A process killed
-// at any moment therefore leaves "latest" pointing at a complete checkpoint. manifest.json lists a SHA-256
+// directory renamed into place, and only then "latest" replaced (itself through a rename); a step saved
+// again replaces its directory by an atomic exchange (see replaceDir). A process killed at any moment
+// therefore leaves "latest" pointing at a complete checkpoint. manifest.json lists a SHA-256
 // of every file, checked on load, so a damaged checkpoint is reported rather than used. Checkpoints whose
 // variables hold NaN or Inf are refused.
 package ckpt
@@ -102,10 +103,7 @@ func Save(runDir string, step int, scope *model.Scope, files map[string][]byte, 
 	if err := writeSynced(filepath.Join(tmp, ManifestFile), mb); err != nil {
 		return "", err
 	}
-	if err := os.RemoveAll(final); err != nil { // a stale checkpoint of the same step (e.g. after a resume)
-		return "", err
-	}
-	if err := os.Rename(tmp, final); err != nil {
+	if err := replaceDir(runDir, tmp, name); err != nil {
 		return "", err
 	}
 	syncDir(runDir)
@@ -362,6 +360,59 @@ func syncDir(dir string) {
 		_ = d.Sync()
 		d.Close()
 	}
+}
+
+// testHookReplace, when set (tests only), runs at the instant replaceDir has moved an existing checkpoint
+// out of the way and not yet put the new one in its place.
+var testHookReplace func()
+
+// replaceDir puts the complete checkpoint directory tmp at runDir/name. When a checkpoint of that name
+// exists (the same step saved again, e.g. after a resume), the two directories are exchanged atomically
+// (Linux renameat2 RENAME_EXCHANGE: runDir/name is complete at every instant) and the old one, now at
+// tmp, is left for the caller's cleanup. Where the exchange is not supported, "latest" is first pointed at
+// the newest other complete checkpoint (if it named this one), so that it never names a missing directory
+// while the old one is removed and the new one renamed into place.
+func replaceDir(runDir, tmp, name string) error {
+	final := filepath.Join(runDir, name)
+	if _, err := os.Stat(final); os.IsNotExist(err) {
+		return os.Rename(tmp, final)
+	}
+	if err := exchange(tmp, final); err == nil {
+		return nil
+	}
+	if b, err := os.ReadFile(filepath.Join(runDir, LatestFile)); err == nil && strings.TrimSpace(string(b)) == name {
+		if other := newestOther(runDir, name); other != "" {
+			if err := WriteAtomic(filepath.Join(runDir, LatestFile), []byte(other+"\n")); err != nil {
+				return err
+			}
+		}
+	}
+	if err := os.RemoveAll(final); err != nil {
+		return err
+	}
+	if testHookReplace != nil {
+		testHookReplace()
+	}
+	return os.Rename(tmp, final)
+}
+
+// newestOther is the newest complete checkpoint of runDir other than name ("" when there is none).
+func newestOther(runDir, name string) string {
+	entries, err := os.ReadDir(runDir)
+	if err != nil {
+		return ""
+	}
+	best := ""
+	for _, e := range entries {
+		n := e.Name()
+		if !e.IsDir() || !strings.HasPrefix(n, "step-") || n == name {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(runDir, n, ManifestFile)); err == nil && n > best {
+			best = n
+		}
+	}
+	return best
 }
 
 // removeStaleTemporaries deletes what a process killed in the middle of Save left behind.

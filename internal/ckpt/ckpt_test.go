@@ -125,3 +125,48 @@ func TestKilledDuringSave(t *testing.T) {
 		}
 	}
 }
+
+// TestResaveNeverLeavesLatestDangling: saving a step again (after a resume) replaces its directory
+// without an instant at which "latest" names a missing checkpoint: by an atomic exchange, and where that
+// is unavailable by pointing "latest" at the previous step first (checked at the instant between the
+// removal and the rename). The new contents are in place afterwards and no temporary is left.
+func TestResaveNeverLeavesLatestDangling(t *testing.T) {
+	for _, fallback := range []bool{false, true} {
+		run := t.TempDir()
+		for step := 1; step <= 2; step++ {
+			if _, err := Save(run, step, newCtx([]float32{1, 1, 1, 1}), map[string][]byte{"x.json": []byte("old")}, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		checked := false
+		if fallback {
+			exchange = func(a, b string) error { return os.ErrInvalid }
+			testHookReplace = func() {
+				checked = true
+				if dir, _, err := Open(run); err != nil || filepath.Base(dir) != "step-00000001" {
+					t.Errorf("between removal and rename: latest resolves to %s (%v), want the complete step-00000001", dir, err)
+				}
+			}
+		}
+		_, err := Save(run, 2, newCtx([]float32{2, 2, 2, 2}), map[string][]byte{"x.json": []byte("new")}, 0)
+		if fallback {
+			exchange, testHookReplace = defaultExchange, nil
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fallback && !checked {
+			t.Error("the fallback path was not taken")
+		}
+		dir, step, err := Open(run)
+		if b, _ := os.ReadFile(filepath.Join(dir, "x.json")); err != nil || step != 2 || string(b) != "new" {
+			t.Errorf("fallback %v: after the re-save: %s step %d x.json %q (%v)", fallback, dir, step, b, err)
+		}
+		entries, _ := os.ReadDir(run)
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), ".tmp") {
+				t.Errorf("fallback %v: temporary left behind: %s", fallback, e.Name())
+			}
+		}
+	}
+}
