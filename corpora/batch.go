@@ -35,7 +35,11 @@ type Dataset struct {
 	byBucket  map[int][]int
 	Tokens    int // predicted tokens: words + one <eos> per sentence
 	Truncated int // sentences that were longer than MaxLen and were cut
+	cut       []bool
 }
+
+// Cut reports whether example i was longer than MaxLen and was cut.
+func (d *Dataset) Cut(i int) bool { return i < len(d.cut) && d.cut[i] }
 
 // Whole is the maxLen that truncates nothing: every sentence is kept whole, MaxLen becomes the longest
 // sentence's words + 2 (the evaluation default; training truncates at its preset's MaxLen).
@@ -64,10 +68,12 @@ func NewDatasetFromIDs(examples [][]int, maxLen int) *Dataset {
 		}
 	}
 	d := &Dataset{MaxLen: maxLen, byBucket: map[int][]int{}}
-	for _, ex := range examples {
+	d.cut = make([]bool, len(examples))
+	for i, ex := range examples {
 		if len(ex) > maxLen-2 {
 			ex = ex[:maxLen-2]
 			d.Truncated++
+			d.cut[i] = true
 		}
 		d.Examples = append(d.Examples, ex)
 	}

@@ -75,7 +75,7 @@ type EvalResult struct {
 	Sentences int    `json:"sentences"`
 	Tokens    int    `json:"tokens"` // predicted tokens: words + <eos>
 	// MaxLen is the longest scored sentence in tokens (with <bos> and <eos>); Truncated counts the
-	// sentences cut to it (0 unless EvalConfig.MaxLen set a limit).
+	// evaluated sentences that were cut to the data set's limit (0 unless EvalConfig.MaxLen set one).
 	MaxLen    int `json:"max_len"`
 	Truncated int `json:"truncated"`
 
@@ -94,7 +94,8 @@ type EvalResult struct {
 	MIFloor   float64 `json:"mi_floor"`   // the same on copies of one sentence (no information about x)
 	MICeiling float64 `json:"mi_ceiling"` // log of the number of sentences in the mixture
 	// MIHe and MIHeFloor are He et al. 2019's form of the same (HeMutualInformation: exact entropy,
-	// the mixture within length-sorted batches of HeBatch), for comparison with published values.
+	// the mixture within batches of at most HeBatch sentences of one length), for comparison with
+	// published values.
 	MIHe      float64 `json:"mi_he"`
 	MIHeFloor float64 `json:"mi_he_floor"`
 
@@ -220,7 +221,7 @@ func (m *Model) Evaluate(ds *corpora.Dataset, split string, ec EvalConfig, progr
 		return nil, err
 	}
 	res := &EvalResult{Split: split, Sentences: n, LogZ: logZ, Settings: ec, Prior: m.Config.Prior, FloorSentence: 0, FloorCopies: nFloor,
-		ChainStart: "N(0, I)", Truncated: ds.Truncated}
+		ChainStart: "N(0, I)"}
 	if m.Encoder != nil {
 		res.ChainStart = "the inference network's draws"
 	}
@@ -229,6 +230,9 @@ func (m *Model) Evaluate(ds *corpora.Dataset, split string, ec EvalConfig, progr
 		res.SentenceNLL[i] = -lp
 		res.Tokens += len(ds.Examples[idx[i]]) + 1
 		res.MaxLen = max(res.MaxLen, len(ds.Examples[idx[i]])+2)
+		if ds.Cut(idx[i]) {
+			res.Truncated++
+		}
 		res.Recon += -main.Recon[i]
 	}
 	res.NLL, res.NLLSESentences = learn.MeanSE(res.SentenceNLL)
@@ -238,7 +242,7 @@ func (m *Model) Evaluate(ds *corpora.Dataset, split string, ec EvalConfig, progr
 	res.Displacement = main.Displacement
 	d := m.Config.ZDim
 	res.MI = MutualInformation(main.Mu, main.Sigma, main.Sample, d)
-	res.MIHe = HeMutualInformation(main.Mu, main.Sigma, main.Sample, d, heBatches(sentences{ds}.Groups(idx)))
+	res.MIHe = HeMutualInformation(main.Mu, main.Sigma, main.Sample, d, heBatches(ds, idx))
 	res.MICeiling = math.Log(float64(n))
 	res.MuVariance, res.NoiseVariance = unitVariances(main.Mu, main.Sigma, d, ec.Chains)
 	res.AU, res.AUCorrected = activeUnits(res.MuVariance, res.NoiseVariance)
@@ -257,7 +261,7 @@ func (m *Model) Evaluate(ds *corpora.Dataset, split string, ec EvalConfig, progr
 			return nil, err
 		}
 		res.MIFloor = MutualInformation(fl.Mu, fl.Sigma, fl.Sample, d)
-		res.MIHeFloor = HeMutualInformation(fl.Mu, fl.Sigma, fl.Sample, d, heBatches(sentences{ds}.Groups(copies)))
+		res.MIHeFloor = HeMutualInformation(fl.Mu, fl.Sigma, fl.Sample, d, heBatches(ds, copies))
 		mv, nv := unitVariances(fl.Mu, fl.Sigma, d, ec.Chains)
 		res.AUFloor, res.AUCorrectedFlr = activeUnits(mv, nv)
 	}

@@ -148,6 +148,12 @@ func TestEvaluationScoresWholeSentences(t *testing.T) {
 		}
 		t.Logf("max len %d: NLL %.4f (s.e. %.4f), quadrature %.4f, %d tokens", maxLen, res.NLL, res.NLLSE, exact, res.Tokens)
 	}
+	// Only the evaluated sentences' cuts are counted: the first two hold one long sentence.
+	ds, _ := corpora.NewDataset(sents, m.Vocab, m.Config.MaxLen)
+	ec.MaxSentences = 2
+	if res, err := m.Evaluate(ds, "test", ec, nil); err != nil || res.Truncated != 1 || ds.Truncated != 2 {
+		t.Errorf("first 2 of 3 sentences: %d cut (want 1 of the split's %d): %v", res.Truncated, ds.Truncated, err)
+	}
 }
 
 // TestMutualInformationKnown: posteriors with well-separated means carry log N nats; identical posteriors

@@ -1,7 +1,11 @@
 package text
 
 import (
+	"maps"
 	"math"
+	"slices"
+
+	"github.com/lebm/lebm/corpora"
 
 	"github.com/lebm/lebm/internal/learn"
 	"github.com/lebm/lebm/prior"
@@ -45,12 +49,13 @@ func MutualInformation(mu, sigma, samples []float64, d int) float64 {
 }
 
 // HeBatch is the batch size within which HeMutualInformation mixes the aggregate posterior: He et al.
-// 2019's evaluation batches (their PTB and Yahoo configurations use 32, with sentences of one length per
-// batch).
+// 2019's evaluation batches (batch_size 32 in their configurations; their data loader sorts the
+// sentences by length and cuts each run of one length into batches of at most this many).
 const HeBatch = 32
 
 // HeMutualInformation is I(x; z) as He et al. 2019 compute it (calc_mi in their code), for comparison
-// with published values: for each evaluation batch b of sentences (flat indices into mu),
+// with published values: for each evaluation batch b of sentences (flat indices into mu; heBatches
+// makes them as their loader does),
 //
 //	I_b = mean_{x in b} E_q log q(z|x) - mean_{x in b} log q_b(z_x),
 //	E_q log q(z|x) = -d/2 log(2 pi) - sum_j (log sigma_xj + 1/2)   (the exact negative entropy),
@@ -88,11 +93,18 @@ func HeMutualInformation(mu, sigma, samples []float64, d int, batches [][]int) f
 	return total / float64(n)
 }
 
-// heBatches cuts positions grouped by length (the estimator's groups) into batches of at most HeBatch,
-// as He et al.'s length-sorted evaluation batches.
-func heBatches(groups [][]int) [][]int {
+// heBatches lays out positions into idx (indices into ds) as He et al.'s evaluation batches: grouped by
+// exact sentence length, shortest first (in order of position within a length), each length's run cut
+// into batches of at most HeBatch.
+func heBatches(ds *corpora.Dataset, idx []int) [][]int {
+	byLen := map[int][]int{}
+	for pos, i := range idx {
+		n := len(ds.Examples[i])
+		byLen[n] = append(byLen[n], pos)
+	}
 	var out [][]int
-	for _, g := range groups {
+	for _, n := range slices.Sorted(maps.Keys(byLen)) {
+		g := byLen[n]
 		for s := 0; s < len(g); s += HeBatch {
 			out = append(out, g[s:min(s+HeBatch, len(g))])
 		}

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/lebm/lebm/corpora"
 )
 
 // TestHeMutualInformationKnown: He et al.'s form on analytic cases. Its per-sentence term is
@@ -20,7 +22,19 @@ func TestHeMutualInformationKnown(t *testing.T) {
 	for i := range all {
 		all[i] = i
 	}
-	batches := heBatches([][]int{all[:1000], all[1000:]}) // two length groups: 31 full batches + 8 each
+	// Sentences of two lengths, interleaved: He et al.'s loader makes 31 full batches + 8 per length.
+	ex := make([][]int, n)
+	for i := range ex {
+		ex[i] = make([]int, 3+2*(i%2))
+	}
+	batches := heBatches(corpora.NewDatasetFromIDs(ex, corpora.Whole), all)
+	for _, b := range batches {
+		for _, p := range b {
+			if p%2 != b[0]%2 {
+				t.Fatalf("batch %v mixes lengths", b)
+			}
+		}
+	}
 	var want float64
 	for _, b := range batches {
 		want += float64(len(b)) * math.Log(float64(len(b))) / n

@@ -16,7 +16,7 @@ func (r *EvalResult) Format() string {
 	s := r.Settings
 	fmt.Fprintf(&b, "%s split: %d sentences, %d predicted tokens (words + <eos>), prior %s\n", r.Split, r.Sentences, r.Tokens, r.Prior)
 	if r.Truncated > 0 {
-		fmt.Fprintf(&b, "  %d sentences cut to %d tokens (--max-len): their tokens past it are not scored\n", r.Truncated, s.MaxLen)
+		fmt.Fprintf(&b, "  %d sentences cut to %d tokens (--max-len): their tokens past it are not scored\n", r.Truncated, r.MaxLen)
 	} else {
 		fmt.Fprintf(&b, "  whole sentences scored (the longest: %d tokens with <bos> and <eos>)\n", r.MaxLen)
 	}
@@ -26,7 +26,7 @@ func (r *EvalResult) Format() string {
 	fmt.Fprintf(&b, "  recon %8.3f nats/sentence    E_p(z|x)[-log p(x|z)] (self-normalised IS), reconstruction term; NLL - recon = KL(p(z|x) || p(z))\n", r.Recon)
 	fmt.Fprintf(&b, "  MI    %8.3f nats             mixture estimator over %d sentences (ceiling log N = %.3f); floor %.3f on %d copies of sentence %d\n",
 		r.MI, r.Sentences, r.MICeiling, r.MIFloor, r.FloorCopies, r.FloorSentence)
-	fmt.Fprintf(&b, "  MI_He %8.3f nats             He et al. 2019's form (exact entropy, mixture within length-sorted batches of %d: ceiling ~ log %d = %.3f); floor %.3f\n",
+	fmt.Fprintf(&b, "  MI_He %8.3f nats             He et al. 2019's form (exact entropy, mixture within batches of at most %d sentences of one length: ceiling ~ log %d = %.3f); floor %.3f\n",
 		r.MIHe, HeBatch, HeBatch, math.Log(HeBatch), r.MIHeFloor)
 	fmt.Fprintf(&b, "  AU    %4d of %d (noise-corrected %d)  Var_x(mu_x) > %.2g; corrected subtracts mean sigma^2/P; floor %d (corrected %d)\n",
 		r.AU, len(r.MuVariance), r.AUCorrected, AUThreshold, r.AUFloor, r.AUCorrectedFlr)

@@ -161,13 +161,19 @@ func (c *Core) compile() error {
 	return err
 }
 
-// PriorSampler says how SamplePrior draws z with k steps of size s, for reports: the prior chain's length
-// and step, or exact N(0, I) draws for the gaussian prior (its Langevin target, so no chain is run).
+// PriorSampler says how SamplePrior draws z with k steps of size s, for reports: the prior chain's start
+// (N(0, I) or the synthesis network), length and step, or exact N(0, I) draws for the gaussian prior (its
+// Langevin target, so no chain is run).
 func (c *Core) PriorSampler(k int, s float64) string {
-	if !c.Prior.Trainable() {
+	switch {
+	case !c.Prior.Trainable():
 		return "exact N(0, I) draws (gaussian prior)"
+	case c.Synth != nil && k == 0:
+		return "draws of the synthesis network q_psi (no prior chain)"
+	case c.Synth != nil:
+		return fmt.Sprintf("prior Langevin chain from the synthesis network q_psi, K0 = %d steps of s0 = %g", k, s)
 	}
-	return fmt.Sprintf("prior Langevin chain, K0 = %d steps of s0 = %g", k, s)
+	return fmt.Sprintf("prior Langevin chain from N(0, I), K0 = %d steps of s0 = %g", k, s)
 }
 
 // Iterate runs one compiled learning iteration (see Iteration).

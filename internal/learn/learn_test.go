@@ -67,14 +67,23 @@ func TestWriteLogAndTiming(t *testing.T) {
 	}
 }
 
-// TestPriorSampler: reports say exact N(0, I) draws for the gaussian prior and the chain's length and
-// step for the EBM prior.
+// TestPriorSampler: reports say exact N(0, I) draws for the gaussian prior, and for the EBM prior the
+// chain's start (N(0, I) or the synthesis network), length and step.
 func TestPriorSampler(t *testing.T) {
-	for kind, want := range map[string]string{prior.Gaussian: "exact N(0, I) draws", prior.EBM: "K0 = 7 steps of s0 = 0.3"} {
-		core := lgCore(t, &Config{ZDim: lgD, Prior: kind, K0: 7, S0: 0.3, K1: 1, S1: 0.1, LRGen: 1e-3, LRPrior: 1e-4, Beta1: 0.5, Beta2: 0.999,
-			Batch: 4, Seed: 1, SaveEvery: 1, LogEvery: 1, EBMWidth: 8})
-		if got := core.PriorSampler(7, 0.3); !strings.Contains(got, want) {
-			t.Errorf("%s prior: %q, want %q in it", kind, got, want)
+	for _, tc := range []struct {
+		kind, init string
+		k          int
+		want       string
+	}{
+		{prior.Gaussian, "", 7, "exact N(0, I) draws"},
+		{prior.EBM, "", 7, "from N(0, I), K0 = 7 steps of s0 = 0.3"},
+		{prior.EBM, InitSynthesis, 7, "from the synthesis network q_psi, K0 = 7 steps"},
+		{prior.EBM, InitSynthesis, 0, "draws of the synthesis network q_psi (no prior chain)"},
+	} {
+		core := lgCore(t, &Config{ZDim: lgD, Prior: tc.kind, PriorInit: tc.init, K0: 7, S0: 0.3, K1: 1, S1: 0.1, LRGen: 1e-3, LRPrior: 1e-4,
+			Beta1: 0.5, Beta2: 0.999, Batch: 4, Seed: 1, SaveEvery: 1, LogEvery: 1, EBMWidth: 8})
+		if got := core.PriorSampler(tc.k, 0.3); !strings.Contains(got, tc.want) {
+			t.Errorf("%+v: %q, want %q in it", tc, got, tc.want)
 		}
 	}
 }

@@ -178,7 +178,11 @@ func TestImageEval(t *testing.T) {
 	if err := Run(opts); err == nil || !strings.Contains(err.Error(), "inception_v3_weights") {
 		t.Fatalf("FID without weights: %v", err)
 	}
-	opts.Image.Inception, opts.Split = "", "valid"
+	opts.Image.FIDReference = "valid" // refused before any evaluation runs
+	if err := Run(opts); err == nil || !strings.Contains(err.Error(), "--fid-reference") {
+		t.Fatalf("bad FID reference: %v", err)
+	}
+	opts.Image.Inception, opts.Image.FIDReference, opts.Split = "", "", "valid"
 	if err := Run(opts); err == nil || !strings.Contains(err.Error(), "test or train") {
 		t.Fatalf("bad split: %v", err)
 	}

@@ -48,6 +48,16 @@ func runImage(opts *Options, run *runs.Run) error {
 	if err != nil {
 		return err
 	}
+	var ref *corpora.Images // FID's reference images and network, checked before the long evaluations
+	var inc *image.Inception
+	if opts.Image.Inception != "" {
+		if ref, err = imageSplit(data, opts.fidReference(), "--fid-reference"); err != nil {
+			return err
+		}
+		if inc, err = image.NewInception(m.Backend, opts.Image.Inception); err != nil {
+			return err
+		}
+	}
 	ec := image.DefaultEvalConfig(m.Config)
 	ec.Images, ec.Chains, ec.Seed = opts.Image.Images, opts.Eval.Chains, opts.Eval.Seed
 	if opts.Changed["k1"] || opts.Changed["steps"] {
@@ -93,7 +103,7 @@ func runImage(opts *Options, run *runs.Run) error {
 	}
 	out := ImageEval{Checkpoint: dir, Recon: res, Likelihood: lik, Fit: fit}
 	if opts.Image.Inception != "" {
-		if out.FID, err = fid(opts, m, data); err != nil {
+		if out.FID, err = fid(opts, m, inc, ref); err != nil {
 			return err
 		}
 	}
@@ -118,20 +128,17 @@ func imageSplit(data *corpora.ImageSplits, name, flag string) (*corpora.Images, 
 	return nil, fmt.Errorf("%s for an image model must be test or train, got %q", flag, name)
 }
 
-// fid computes the Fréchet Inception distance between model samples and the reference split's images.
-func fid(opts *Options, m *image.Model, data *corpora.ImageSplits) (*image.FIDResult, error) {
-	inc, err := image.NewInception(m.Backend, opts.Image.Inception)
-	if err != nil {
-		return nil, err
+// fidReference is the split of FID's reference images: --fid-reference, by default the evaluated split.
+func (o *Options) fidReference() string {
+	if o.Image.FIDReference != "" {
+		return o.Image.FIDReference
 	}
-	fc := image.FIDConfig{Samples: opts.Image.FIDSamples, RealImages: opts.Image.FIDReal, Reference: opts.Split, Seed: opts.Eval.Seed}
-	if opts.Image.FIDReference != "" {
-		fc.Reference = opts.Image.FIDReference
-	}
-	ref, err := imageSplit(data, fc.Reference, "--fid-reference")
-	if err != nil {
-		return nil, err
-	}
+	return o.Split
+}
+
+// fid computes the Fréchet Inception distance between model samples and the reference images ref.
+func fid(opts *Options, m *image.Model, inc *image.Inception, ref *corpora.Images) (*image.FIDResult, error) {
+	fc := image.FIDConfig{Samples: opts.Image.FIDSamples, RealImages: opts.Image.FIDReal, Reference: opts.fidReference(), Seed: opts.Eval.Seed}
 	bar := clix.NewBar(opts.Stderr, 1, "FID features", "images", opts.Quiet)
 	res, err := m.FID(inc, ref, fc, bar.Progress)
 	bar.Finish()

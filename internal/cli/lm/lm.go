@@ -105,6 +105,7 @@ func (o *TrainOptions) Resolve() (text.LMConfig, error) {
 // Result is what `lebm lm train` and `lebm lm eval` report.
 type Result struct {
 	Checkpoint string                  `json:"checkpoint"`
+	Config     text.LMConfig           `json:"config"`
 	Scores     map[string]text.LMScore `json:"scores"` // by split
 }
 
@@ -198,7 +199,7 @@ func Score(backendName, checkpoint string) (Result, error) {
 
 // score is the exact likelihood of the valid and test splits of corpus under lm (saved at dir).
 func score(lm *text.LM, dir string, corpus *corpora.Corpus) (Result, error) {
-	res := Result{Checkpoint: dir, Scores: map[string]text.LMScore{}}
+	res := Result{Checkpoint: dir, Config: lm.Config, Scores: map[string]text.LMScore{}}
 	for _, split := range []string{"valid", "test"} {
 		ds, err := text.Encode(corpus, lm.Vocab, corpora.Whole, split)
 		if err != nil {

@@ -31,7 +31,7 @@ type Options struct {
 	Data         string        // corpus directory: train.txt, valid.txt, test.txt
 	Out          string        // reproduction directory: one directory per stage, table.md, table.json
 	Iterations   int           // each latent model's training iterations (0 = the preset's)
-	MaxTime      time.Duration // and at most this long each (0 = no limit)
+	MaxTime      time.Duration // and at most this long each, per process (a resumed stage gets it again; 0 = no limit)
 	LMIterations int           // the real-data LM's iterations (0 = as many as the latent models')
 	TrainFlags   string        // more `lebm train` flags for both latent models
 	EvalFlags    string        // more `lebm eval` flags for both evaluations (estimator settings, --gen-samples, ...)
@@ -73,7 +73,7 @@ Example (a CPU budget; the paper trains about 40,000 iterations):
 	f.StringVar(&opts.Data, "data", "", "corpus directory with train.txt, valid.txt and test.txt (required)")
 	f.StringVar(&opts.Out, "out", "", "reproduction directory (required)")
 	f.IntVar(&opts.Iterations, "iterations", 0, "training iterations of each latent model (default: the preset's)")
-	f.DurationVar(&opts.MaxTime, "max-time", 0, "also stop each latent model's training after this long (0 = no limit)")
+	f.DurationVar(&opts.MaxTime, "max-time", 0, "also stop each latent model's training after this long in one process (a resumed stage gets it again; 0 = no limit)")
 	f.IntVar(&opts.LMIterations, "lm-iterations", 0, "training iterations of the real-data language model (default: as many as the latent models')")
 	f.StringVar(&opts.TrainFlags, "train-flags", "", "more `lebm train` flags for both latent models, e.g. \"--hidden 256\"")
 	f.StringVar(&opts.EvalFlags, "eval-flags", "", "more `lebm eval` flags for both evaluations, e.g. \"--max-sentences 500 --gen-samples 500\"")
@@ -107,7 +107,7 @@ type Evaluation struct {
 // LMStage is the real-data language model's outcome.
 type LMStage struct {
 	Config  text.LMConfig `json:"config"`
-	Seconds float64       `json:"seconds"` // training and scoring (0 when it was found trained)
+	Seconds float64       `json:"seconds"` // training and scoring (only the scoring when it was found trained)
 	Result  lm.Result     `json:"result"`
 }
 
@@ -124,6 +124,12 @@ func Run(opts *Options) error {
 	}
 	if opts.Iterations < 0 || opts.LMIterations < 0 || opts.MaxTime < 0 {
 		return fmt.Errorf("reproduce: --iterations, --lm-iterations and --max-time must not be negative")
+	}
+	if err := refuseFlags("--train-flags", opts.TrainFlags, trainOwned); err != nil {
+		return err
+	}
+	if err := refuseFlags("--eval-flags", opts.EvalFlags, evalOwned); err != nil {
+		return err
 	}
 	data, err := filepath.Abs(opts.Data)
 	if err != nil {
@@ -183,6 +189,24 @@ func Run(opts *Options) error {
 	return nil
 }
 
+// The flags each stage sets itself: --train-flags and --eval-flags may not name them (the table would
+// then describe another protocol than the one that ran).
+var (
+	trainOwned = []string{"data", "preset", "prior", "iterations", "max-time", "out", "resume", "family", "no-eval", "json", "backend"}
+	evalOwned  = []string{"split", "generation", "lm", "json", "backend", "data"}
+)
+
+// refuseFlags rejects, in the flags given to option, any flag of owned (as --name or --name=value).
+func refuseFlags(option, flags string, owned []string) error {
+	for _, f := range strings.Fields(flags) {
+		name, _, _ := strings.Cut(strings.TrimLeft(f, "-"), "=")
+		if strings.HasPrefix(f, "-") && slices.Contains(owned, name) {
+			return fmt.Errorf("%s: --%s is set by the reproduction itself (flags it owns: --%s)", option, name, strings.Join(owned, ", --"))
+		}
+	}
+	return nil
+}
+
 // say prints a stage line unless quiet.
 func (o *Options) say(format string, a ...any) {
 	if !o.Quiet {
@@ -193,10 +217,12 @@ func (o *Options) say(format string, a ...any) {
 // trainFlags are the model and budget flags of a latent model's training (what its saved result is
 // checked against): the corpus's preset, the prior, the budget and the user's extra flags.
 func (o *Options) trainFlags(data, prior string) string {
-	f := []string{"--data", data, "--preset", o.Corpus, "--prior", prior, "--no-eval"}
-	if o.Iterations > 0 {
-		f = append(f, "--iterations", fmt.Sprint(o.Iterations))
+	n := o.Iterations
+	if n == 0 {
+		p, _ := text.Preset(o.Corpus) // Run checked the name
+		n = p.Iterations
 	}
+	f := []string{"--data", data, "--preset", o.Corpus, "--prior", prior, "--no-eval", "--iterations", fmt.Sprint(n)}
 	if o.MaxTime > 0 {
 		f = append(f, "--max-time", o.MaxTime.String())
 	}
@@ -231,20 +257,28 @@ func (o *Options) parseTrain(s sweep.Setting) (*trainStage, error) {
 func (o *Options) languageModel(cfg text.Config, data string) (*LMStage, error) {
 	dir := filepath.Join(o.Out, StageLM)
 	path := filepath.Join(dir, LMFile)
-	var saved LMStage
-	if found, err := clix.LoadResult(path, &saved); err != nil || found {
-		return &saved, err
-	}
 	lc := text.DefaultLMConfig(cfg)
 	if o.LMIterations > 0 {
 		lc.Iterations = o.LMIterations
+	}
+	lc.Data = data
+	var saved LMStage
+	if found, err := clix.LoadResult(path, &saved); err != nil {
+		return nil, err
+	} else if found {
+		if saved.Config == lc {
+			return &saved, nil
+		}
+		return nil, fmt.Errorf("%s holds a language model of other settings (%+v, not %+v); remove %s or choose another --out", path, saved.Config, lc, dir)
 	}
 	start := time.Now()
 	var res lm.Result
 	var err error
 	if _, statErr := os.Stat(filepath.Join(dir, ckpt.LatestFile)); statErr == nil {
 		o.say("stage %s: trained before; scoring it", StageLM)
-		res, err = lm.Score(o.Backend, dir)
+		if res, err = lm.Score(o.Backend, dir); err == nil && res.Config != lc {
+			err = fmt.Errorf("%s holds a language model of other settings (%+v, not %+v); remove it or choose another --out", dir, res.Config, lc)
+		}
 	} else {
 		o.say("stage %s: train an LSTM language model on the real training data (%d iterations)", StageLM, lc.Iterations)
 		res, err = lm.Train(lc, data, dir, o.Backend, o.Stderr, o.Quiet)
@@ -252,7 +286,7 @@ func (o *Options) languageModel(cfg text.Config, data string) (*LMStage, error) 
 	if err != nil {
 		return nil, err
 	}
-	st := &LMStage{Config: lc, Seconds: time.Since(start).Seconds(), Result: res}
+	st := &LMStage{Config: res.Config, Seconds: time.Since(start).Seconds(), Result: res}
 	return st, clix.SaveResult(path, st)
 }
 

@@ -73,7 +73,9 @@ func TestFlags(t *testing.T) {
 		}
 	}
 	for _, bad := range []Options{{Corpus: "wiki", Data: "d", Out: "o"}, {Corpus: "ptb", Out: "o"}, {Corpus: "ptb", Data: "d"},
-		{Corpus: "ptb", Data: "d", Out: "o", Iterations: -1}} {
+		{Corpus: "ptb", Data: "d", Out: "o", Iterations: -1},
+		{Corpus: "ptb", Data: "d", Out: "o", TrainFlags: "--hidden 8 --prior gaussian"},
+		{Corpus: "ptb", Data: "d", Out: "o", EvalFlags: "--chains 2 --split=valid"}} {
 		if err := Run(&bad); err == nil {
 			t.Errorf("%+v accepted", bad)
 		}
@@ -170,6 +172,12 @@ func TestReproduceTinyBudget(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "gaussian", EvalFile)); err != nil {
 		t.Errorf("the lost evaluation was not redone: %v", err)
+	}
+	// Another language-model budget against its saved stage: refused, naming the file.
+	o = opts()
+	o.LMIterations = 3
+	if err := Run(o); err == nil || !strings.Contains(err.Error(), LMFile) {
+		t.Errorf("a changed LM budget over its finished stage: %v", err)
 	}
 	// Other budget flags against saved stages: refused, naming the file.
 	o = opts()

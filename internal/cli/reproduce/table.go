@@ -27,8 +27,9 @@ type Row struct {
 	MIHeFloor *float64 `json:"mi_he_floor,omitempty"`
 	AU        *int     `json:"au,omitempty"` // noise-corrected
 	AUFloor   *int     `json:"au_floor,omitempty"`
-	// SecondsPerIt, Iterations and WallSeconds are the training's (latent models: the training's seconds
-	// per iteration times its iterations plus the evaluation's seconds; the LM: its stage's seconds).
+	// SecondsPerIt, Iterations and WallSeconds are the training's (latent models: seconds per iteration
+	// of the process that finished the training, times its iterations, plus the evaluation's seconds;
+	// the LM: its stage's seconds).
 	SecondsPerIt *float64 `json:"seconds_per_iteration,omitempty"`
 	Iterations   *int     `json:"iterations,omitempty"`
 	WallSeconds  *float64 `json:"wall_seconds,omitempty"`
@@ -57,8 +58,11 @@ func NewTable(o *Options, trained []*sweep.Result, evals []*Evaluation, lmStage 
 			FPPL: ptr(g.ForwardPPL.Value), RPPL: ptr(g.ReversePPL.Value), BLEU: ptr(g.BLEU.Score), WordKL: ptr(g.KL.KL),
 			MI: ptr(res.MI), MIFloor: ptr(res.MIFloor), MIHe: ptr(res.MIHe), MIHeFloor: ptr(res.MIHeFloor),
 			AU: ptr(res.AUCorrected), AUFloor: ptr(res.AUCorrectedFlr),
-			SecondsPerIt: ptr(s.SecondsPerIt), Iterations: ptr(s.Iterations),
-			WallSeconds: ptr(s.SecondsPerIt*float64(s.Iterations) + evals[i].Seconds)}
+			Iterations: ptr(s.Iterations)}
+		if s.SecondsPerIt > 0 { // 0: the process that finished the stage ran no iteration (it was resumed at its end)
+			row.SecondsPerIt = ptr(s.SecondsPerIt)
+			row.WallSeconds = ptr(s.SecondsPerIt*float64(s.Iterations) + evals[i].Seconds)
+		}
 		t.Rows = append(t.Rows, row)
 		if i == 0 {
 			t.Estimates = append(t.Estimates, estimates(res, g)...)
@@ -81,11 +85,12 @@ func NewTable(o *Options, trained []*sweep.Result, evals []*Evaluation, lmStage 
 		}
 		t.Rows = append(t.Rows, row)
 	}
-	t.Budget = fmt.Sprintf("%s preset, %d iterations", o.Corpus, trained[0].Summary.Iterations)
+	t.Budget = fmt.Sprintf("%s preset, %d iterations", o.Corpus, trained[0].Summary.Config.Iterations)
 	if o.MaxTime > 0 {
-		t.Budget += fmt.Sprintf(" or at most %v", o.MaxTime)
+		t.Budget += fmt.Sprintf(" or at most %v of training", o.MaxTime)
 	}
-	t.Budget += " per latent model"
+	t.Budget += fmt.Sprintf(" per latent model (run: %d for the EBM prior, %d for the gaussian prior); the LM %d iterations",
+		trained[0].Summary.Iterations, trained[1].Summary.Iterations, lmStage.Config.Iterations)
 	if o.TrainFlags != "" {
 		t.Budget += fmt.Sprintf(", training flags `%s`", o.TrainFlags)
 	}
@@ -100,18 +105,18 @@ func estimates(r *text.EvalResult, g *text.GenerationResult) []string {
 	s := r.Settings
 	whole := fmt.Sprintf("whole sentences (longest %d tokens)", r.MaxLen)
 	if r.Truncated > 0 {
-		whole = fmt.Sprintf("%d sentences cut to %d tokens", r.Truncated, s.MaxLen)
+		whole = fmt.Sprintf("%d sentences cut to %d tokens", r.Truncated, r.MaxLen)
 	}
 	return []string{
 		fmt.Sprintf("NLL: nats per sentence on %d test sentences, %s; importance sampling with S=%d samples of a Gaussian fitted to "+
 			"P=%d posterior chains of %d steps (step %g), log Z from %d samples of N(0, I); s.e. includes log Z's", r.Sentences, whole,
-			s.ImportanceSamples, s.Chains, s.K1, s.S1, s.LogZSamples),
+			(s.ImportanceSamples+s.Chains-1)/s.Chains*s.Chains, s.Chains, s.K1, s.S1, s.LogZSamples),
 		"PPL: exp(sum NLL / predicted tokens, words + </s>)",
 		"FPPL: " + g.ForwardPPL.Method + "; RPPL: " + g.ReversePPL.Method,
 		"BLEU-4: " + g.BLEUMethod + "; word KL: " + g.KLMethod,
 		fmt.Sprintf("samples: %d, %s, ancestral decoding at temperature %g", g.Settings.Samples, g.Sampler, g.Settings.Temperature),
 		fmt.Sprintf("MI: the toolkit's mixture estimator over all %d sentences (floor: copies of one sentence); MI_He: He et al. 2019's "+
-			"(exact entropy, mixture within batches of %d); AU: noise-corrected active units (floor likewise)", r.Sentences, text.HeBatch),
+			"(exact entropy, mixture within batches of at most %d sentences of one length); AU: noise-corrected active units (floor likewise)", r.Sentences, text.HeBatch),
 	}
 }
 

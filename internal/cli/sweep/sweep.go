@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -268,9 +269,13 @@ func RunSetting(s Setting, to *train.Options, stderr io.Writer) (*Result, error)
 		return nil, fmt.Errorf("%s holds the result of other flags (%q); remove it or choose another --out", path, saved.Setting.Flags)
 	}
 	if _, err := os.Stat(filepath.Join(to.Out, ckpt.LatestFile)); err == nil {
-		// An unfinished run: continue it.
+		// An unfinished run: continue it (its checkpoint fixes every setting but the iteration budget).
 		to.Resume = to.Out
-		to.Changed = []string{"iterations"}
+		if slices.Contains(to.Changed, "iterations") {
+			to.Changed = []string{"iterations"}
+		} else {
+			to.Changed = nil
+		}
 	}
 	var out bytes.Buffer
 	to.Stdout, to.Stderr = &out, stderr
@@ -283,6 +288,9 @@ func RunSetting(s Setting, to *train.Options, stderr io.Writer) (*Result, error)
 	var sum train.Summary
 	if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
 		return nil, fmt.Errorf("reading the run's summary: %w", err)
+	}
+	if sum.Interrupted { // not finished: no result, so that a rerun continues it
+		return nil, fmt.Errorf("interrupted at iteration %d (checkpoint %s): rerun the same command to continue", sum.Iterations, sum.Checkpoint)
 	}
 	r := &Result{Setting: s, Summary: &sum}
 	return r, clix.SaveResult(path, r)

@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/lebm/lebm/internal/cli/clitest"
+	"github.com/lebm/lebm/internal/cli/train"
 )
 
 func parse(t *testing.T, args ...string) (*Options, error) {
@@ -118,5 +120,35 @@ func TestSweepRuns(t *testing.T) {
 	opts.Settings = append(opts.Settings[:len(opts.Settings)-1], "img=--family image")
 	if err := Run(opts); err == nil || !strings.Contains(err.Error(), "setting img") || !strings.Contains(err.Error(), "--family image") {
 		t.Fatalf("image setting: %v", err)
+	}
+}
+
+// TestRunSettingResumesToTheRunsBudget: a setting whose run stopped early (here: out of time at its first
+// checkpoint) is continued to the iterations its checkpoint holds when the setting's flags give none,
+// and its result is saved only once it has finished.
+func TestRunSettingResumesToTheRunsBudget(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	flags := "--embed 8 --hidden 16 --z 4 --k0 2 --k1 2 --iterations 3 --no-eval"
+	to, err := TrainOptions(Setting{"a", flags}, append(strings.Fields(flags), "--out", out, "--json", "--quiet", "--max-time", "1ns"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf strings.Builder
+	to.Stdout, to.Stderr = &buf, &buf
+	if err := train.Run(to); err != nil { // stops at step 0: out of time
+		t.Fatal(err)
+	}
+	resumeFlags := "--embed 8 --hidden 16 --z 4 --k0 2 --k1 2 --no-eval" // no --iterations: the run's own 3
+	s := Setting{"a", resumeFlags}
+	to, err = TrainOptions(s, append(strings.Fields(resumeFlags), "--out", out, "--json", "--quiet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := RunSetting(s, to, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Summary.Iterations != 3 {
+		t.Fatalf("resumed to iteration %d, want the run's budget of 3", r.Summary.Iterations)
 	}
 }

@@ -1,0 +1,49 @@
+package ckpt
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// LockFile is the file of a run directory that a writing command holds locked for its whole life.
+const LockFile = ".lock"
+
+// ErrLocked is the error Lock returns (wrapped, with the holder) when another process holds the lock.
+var ErrLocked = errors.New("run directory is in use")
+
+// Lock takes the exclusive lock of the run directory runDir (creating the directory) for a command that
+// writes it (what: e.g. "lebm train"), without waiting: when another process holds it the error names
+// that process (pid, command, start time). Readers (eval, sample, plot) take no lock. unlock releases
+// it; the lock also ends with the process, however it ends.
+func Lock(runDir, what string) (unlock func(), err error) {
+	if err := os.MkdirAll(runDir, 0o755); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(runDir, LockFile)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := lockFile(f); err != nil {
+		f.Close()
+		holder, _ := os.ReadFile(path)
+		who := strings.TrimSpace(string(holder))
+		if who == "" {
+			who = "another process"
+		}
+		return nil, fmt.Errorf("%w: %s is held by %s; wait for it to end, or use another directory", ErrLocked, runDir, who)
+	}
+	if err := f.Truncate(0); err == nil {
+		fmt.Fprintf(f, "pid %d (%s, started %s)\n", os.Getpid(), what, time.Now().Format(time.RFC3339))
+		_ = f.Sync()
+	}
+	return func() {
+		_ = f.Truncate(0)
+		_ = unlockFile(f)
+		f.Close()
+	}, nil
+}
