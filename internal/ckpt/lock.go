@@ -18,8 +18,12 @@ var ErrLocked = errors.New("run directory is in use")
 // Lock takes the exclusive lock of the run directory runDir (creating the directory) for a command that
 // writes it (what: e.g. "lebm train"), without waiting: when another process holds it the error names
 // that process (pid, command, start time). Readers (eval, sample, plot) take no lock. unlock releases
-// it; the lock also ends with the process, however it ends.
+// it (and removes the directory again when Lock created it and nothing but the lock file was written);
+// the lock also ends with the process, however it ends. The lock file itself stays: removing it would
+// let two processes lock two different files.
 func Lock(runDir, what string) (unlock func(), err error) {
+	_, statErr := os.Stat(runDir)
+	created := os.IsNotExist(statErr)
 	if err := os.MkdirAll(runDir, 0o755); err != nil {
 		return nil, err
 	}
@@ -43,6 +47,12 @@ func Lock(runDir, what string) (unlock func(), err error) {
 	}
 	return func() {
 		_ = f.Truncate(0)
+		if created { // a command that failed before writing anything leaves no directory behind
+			if entries, err := os.ReadDir(runDir); err == nil && len(entries) == 1 {
+				_ = os.Remove(path)
+				_ = os.Remove(runDir)
+			}
+		}
 		_ = unlockFile(f)
 		f.Close()
 	}, nil

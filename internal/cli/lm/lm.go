@@ -144,6 +144,11 @@ func RunTrain(opts *TrainOptions) error {
 // the run directory out (which must not hold a run) on the named backend, then scores the valid and test
 // splits (whole sentences). Progress goes to stderr unless quiet.
 func Train(cfg text.LMConfig, data, out, backendName string, stderr io.Writer, quiet bool) (Result, error) {
+	unlock, err := ckpt.Lock(out, "lebm lm train")
+	if err != nil {
+		return Result{}, err
+	}
+	defer unlock()
 	if _, err := os.Stat(filepath.Join(out, ckpt.LatestFile)); err == nil {
 		return Result{}, fmt.Errorf("run directory %s already holds a run: choose another --out", out)
 	}

@@ -145,9 +145,11 @@ func Run(opts *Options) error {
 			return err
 		}
 	}
-	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
+	unlock, err := ckpt.Lock(opts.Out, "lebm reproduce")
+	if err != nil {
 		return err
 	}
+	defer unlock()
 	var trained []*sweep.Result
 	for i, s := range models {
 		opts.say("stage %s: train, unless it has finished (%s)", s.Name, s.Flags)

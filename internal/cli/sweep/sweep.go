@@ -200,9 +200,11 @@ func Run(opts *Options) error {
 			return err
 		}
 	}
-	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
+	unlock, err := ckpt.Lock(opts.Out, "lebm sweep")
+	if err != nil {
 		return err
 	}
+	defer unlock()
 	results := make([]*Result, len(grid))
 	errs := make([]error, len(grid))
 	bar := clix.NewBar(opts.Stderr, len(grid), "sweep", "settings", false)

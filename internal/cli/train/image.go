@@ -3,14 +3,12 @@ package train
 import (
 	"fmt"
 	"github.com/gomlx/compute"
-	"os"
 	"path/filepath"
 	"slices"
 	"time"
 
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/image"
-	"github.com/lebm/lebm/internal/ckpt"
 	"github.com/lebm/lebm/internal/cli/clix"
 	"github.com/lebm/lebm/internal/engine"
 	"github.com/lebm/lebm/internal/learn"
@@ -175,9 +173,11 @@ func runImage(opts *Options, backend compute.Backend, resumed *runs.Run) error {
 		if runDir == "" {
 			runDir = filepath.Join("runs", fmt.Sprintf("image-%s-%s", cfg.Preset, time.Now().Format("20060102-150405")))
 		}
-		if _, err := os.Stat(filepath.Join(runDir, ckpt.LatestFile)); err == nil {
-			return fmt.Errorf("run directory %s already holds a run: continue it with --resume %s, or choose another --out", runDir, runDir)
+		unlock, err := opts.lockFresh(runDir)
+		if err != nil {
+			return err
 		}
+		defer unlock()
 		if m, err = image.NewModel(backend, cfg); err != nil {
 			return err
 		}

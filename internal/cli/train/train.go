@@ -229,6 +229,11 @@ func Run(opts *Options) error {
 	defer backend.Finalize() // frees device memory (a sweep runs many trainings in one process)
 	var resumed *runs.Run
 	if opts.Resume != "" {
+		unlock, err := opts.lockResumed()
+		if err != nil {
+			return err
+		}
+		defer unlock()
 		if resumed, err = runs.Open(backend, opts.Resume); err != nil {
 			return err
 		}
@@ -244,6 +249,59 @@ func Run(opts *Options) error {
 		return runImage(opts, backend, resumed)
 	}
 	return runText(opts, backend, resumed)
+}
+
+// lockResumed takes the lock of the directory a resumed run writes (--out, or the run's own) before its
+// checkpoint is read, and refuses an --out that holds another run (resuming would overwrite its
+// checkpoints, prune its steps and mix its log).
+func (o *Options) lockResumed() (func(), error) {
+	ck, err := ckpt.Resolve(o.Resume)
+	if err != nil {
+		return nil, err
+	}
+	own := filepath.Dir(ck)
+	dir := own
+	if o.Out != "" && !sameDir(o.Out, own) {
+		if holdsRun(o.Out) {
+			return nil, fmt.Errorf("--out %s holds another run: --resume %s would overwrite it; drop --out to continue the run in %s, or give an --out that holds no run to continue it there",
+				o.Out, o.Resume, own)
+		}
+		dir = o.Out
+	}
+	return ckpt.Lock(dir, "lebm train --resume")
+}
+
+// lockFresh takes the lock of a fresh run's directory and refuses one that holds a run already (checked
+// under the lock, so that two trainings started together cannot both pass).
+func (o *Options) lockFresh(dir string) (func(), error) {
+	unlock, err := ckpt.Lock(dir, "lebm train")
+	if err != nil {
+		return nil, err
+	}
+	if holdsRun(dir) {
+		unlock()
+		return nil, fmt.Errorf("run directory %s already holds a run: continue it with --resume %s, or choose another --out", dir, dir)
+	}
+	return unlock, nil
+}
+
+// sameDir reports whether a and b name one directory (both existing), or the same path.
+func sameDir(a, b string) bool {
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	if errA == nil && errB == nil {
+		return os.SameFile(sa, sb)
+	}
+	return filepath.Clean(a) == filepath.Clean(b)
+}
+
+// holdsRun reports whether dir holds a run: a "latest" file or a step-N checkpoint.
+func holdsRun(dir string) bool {
+	if _, err := os.Stat(filepath.Join(dir, ckpt.LatestFile)); err == nil {
+		return true
+	}
+	steps, _ := filepath.Glob(filepath.Join(dir, "step-*"))
+	return len(steps) > 0
 }
 
 // runText trains a text model (resumed: the opened checkpoint of a text run to continue, or nil).
@@ -279,9 +337,11 @@ func runText(opts *Options, backend compute.Backend, resumed *runs.Run) error {
 		if runDir == "" {
 			runDir = filepath.Join("runs", fmt.Sprintf("%s-%s", cfg.Preset, time.Now().Format("20060102-150405")))
 		}
-		if _, err := os.Stat(filepath.Join(runDir, ckpt.LatestFile)); err == nil {
-			return fmt.Errorf("run directory %s already holds a run: continue it with --resume %s, or choose another --out", runDir, runDir)
+		unlock, err := opts.lockFresh(runDir)
+		if err != nil {
+			return err
 		}
+		defer unlock()
 		if corpus, err = text.LoadCorpus(info.Data); err != nil {
 			return err
 		}

@@ -2,13 +2,16 @@ package train
 
 import (
 	"bytes"
-	"github.com/lebm/lebm/internal/learn"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/lebm/lebm/internal/ckpt"
+	"github.com/lebm/lebm/internal/cli/clix"
+	"github.com/lebm/lebm/internal/learn"
 	"github.com/lebm/lebm/text"
 )
 
@@ -251,5 +254,76 @@ func TestImageResume(t *testing.T) {
 	o = Options{Resume: run, Family: FamilyImage, Changed: []string{"ngf"}, Stdout: &stdout, Stderr: &stderr}
 	if err := Run(&o); err == nil || !strings.Contains(err.Error(), "--ngf cannot change") {
 		t.Fatalf("architecture change on resume: %v", err)
+	}
+}
+
+// tinyOptions are a fresh tiny training into out (the embedded corpus, a few iterations).
+func tinyOptions(out string, iterations int) *Options {
+	var buf bytes.Buffer
+	return &Options{Out: out, Quiet: true, NoEval: true, Stdout: &buf, Stderr: &buf,
+		Changed: []string{"embed", "hidden", "z", "ebm-width", "k0", "k1", "iterations", "batch", "save-every", "log-every"},
+		Config: text.Config{EmbedDim: 8, HiddenDim: 16, Config: learn.Config{ZDim: 4, EBMWidth: 8, K0: 2, K1: 2,
+			Iterations: iterations, Batch: 8, SaveEvery: 2, LogEvery: 1}}}
+}
+
+// TestRunDirectoryLocked: a run directory in use by another writer is refused, naming the holder, to a
+// fresh training and to a resume; two trainings started together into one directory leave one run whose
+// log holds one sequence of steps; --resume A --out B refuses a B that holds another run and leaves it as
+// it was.
+func TestRunDirectoryLocked(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	unlock, err := ckpt.Lock(out, "a test holding the lock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Run(tinyOptions(out, 2)); !errors.Is(err, ckpt.ErrLocked) || !strings.Contains(err.Error(), "a test holding the lock") {
+		t.Errorf("fresh training into a locked directory: %v", err)
+	}
+	unlock()
+
+	together := filepath.Join(t.TempDir(), "run")
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() { errs <- Run(tinyOptions(together, 6)) }()
+	}
+	e1, e2 := <-errs, <-errs
+	if (e1 == nil) == (e2 == nil) {
+		t.Fatalf("two trainings into one directory: %v and %v (want exactly one refused)", e1, e2)
+	}
+	if e := errors.Join(e1, e2); !errors.Is(e, ckpt.ErrLocked) && !strings.Contains(e.Error(), "already holds a run") {
+		t.Errorf("the refusal: %v", e)
+	}
+	recs, err := clix.ReadJSONLines[learn.Record](filepath.Join(together, "log.jsonl"))
+	if err != nil || len(recs) != 6 {
+		t.Fatalf("log of the run: %d records (%v), want 6", len(recs), err)
+	}
+	for i, r := range recs {
+		if r.Step != i+1 {
+			t.Fatalf("log steps %v: not one run's", recs)
+		}
+	}
+
+	unlock, err = ckpt.Lock(together, "a reader that writes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := tinyOptions("", 8)
+	res.Resume, res.Changed = together, []string{"iterations"}
+	if err := Run(res); !errors.Is(err, ckpt.ErrLocked) {
+		t.Errorf("resume of a locked run: %v", err)
+	}
+	unlock()
+
+	other := filepath.Join(t.TempDir(), "other")
+	if err := Run(tinyOptions(other, 2)); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(filepath.Join(other, ckpt.LatestFile))
+	res.Out = other
+	if err := Run(res); err == nil || !strings.Contains(err.Error(), "holds another run") {
+		t.Errorf("--resume A --out B with B holding a run: %v", err)
+	}
+	if after, _ := os.ReadFile(filepath.Join(other, ckpt.LatestFile)); string(after) != string(before) {
+		t.Errorf("B's latest changed: %q -> %q", before, after)
 	}
 }
