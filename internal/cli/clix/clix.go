@@ -2,7 +2,7 @@
 package clix
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -191,27 +191,30 @@ func TrainLM(lm *text.LM, data *corpora.Dataset, stderr io.Writer, label string,
 }
 
 // ReadJSONLines reads a JSON-lines file (a run's log.jsonl) into records of type T, skipping blank lines
-// and naming the file and line of a malformed record.
+// and a torn last line (no newline: a process killed during a write), and naming the file and line of a
+// malformed record.
 func ReadJSONLines[T any](path string) ([]T, error) {
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
 	var out []T
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for line := 1; sc.Scan(); line++ {
-		if len(sc.Bytes()) == 0 {
+	lines := bytes.SplitAfter(b, []byte("\n"))
+	for i, l := range lines {
+		last := i == len(lines)-1
+		if last && !bytes.HasSuffix(l, []byte("\n")) {
+			break // empty, or torn
+		}
+		if l = bytes.TrimSpace(l); len(l) == 0 {
 			continue
 		}
 		var r T
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			return nil, fmt.Errorf("%s:%d: not a JSON log record: %w", path, line, err)
+		if err := json.Unmarshal(l, &r); err != nil {
+			return nil, fmt.Errorf("%s:%d: not a JSON log record: %w", path, i+1, err)
 		}
 		out = append(out, r)
 	}
-	return out, sc.Err()
+	return out, nil
 }
 
 // LoadImageSplits is image.LoadSplits with a progress bar on stderr (unless quiet) while a folder of

@@ -8,6 +8,7 @@ import (
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/image"
 	"github.com/lebm/lebm/internal/cli/clix"
+	"github.com/lebm/lebm/internal/cli/train"
 	"github.com/lebm/lebm/internal/learn"
 	"github.com/lebm/lebm/internal/plots"
 	"github.com/lebm/lebm/internal/runs"
@@ -16,7 +17,7 @@ import (
 // runImage draws an image run: losses.png (reconstruction MSE and prior loss), energies.png, and
 // latent.png (posterior means of test images, coloured by class when the data has classes).
 func runImage(opts *Options, run *runs.Run, out string) error {
-	recs, err := clix.ReadJSONLines[image.IterStats](filepath.Join(opts.RunDir, "log.jsonl"))
+	recs, err := clix.ReadJSONLines[image.IterStats](filepath.Join(opts.RunDir, train.LogFile))
 	if err != nil {
 		return err
 	}

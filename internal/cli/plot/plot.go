@@ -9,6 +9,7 @@ import (
 
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/internal/cli/clix"
+	"github.com/lebm/lebm/internal/cli/train"
 	"github.com/lebm/lebm/internal/learn"
 	"github.com/lebm/lebm/internal/plots"
 	"github.com/lebm/lebm/text"
@@ -83,7 +84,7 @@ func Run(opts *Options) error {
 	if run.Image != nil {
 		return runImage(opts, run, out)
 	}
-	recs, err := clix.ReadJSONLines[record](filepath.Join(opts.RunDir, "log.jsonl"))
+	recs, err := clix.ReadJSONLines[record](filepath.Join(opts.RunDir, train.LogFile))
 	if err != nil {
 		return err
 	}

@@ -357,7 +357,7 @@ func Table(results []*Result, opts *Options) string {
 func drawCurves(path string, grid []Setting, out string) error {
 	var nll, mi []plots.Series
 	for _, s := range grid {
-		recs, err := readDiagnoses(filepath.Join(out, s.Name, "log.jsonl"))
+		recs, err := readDiagnoses(filepath.Join(out, s.Name, train.LogFile))
 		if err != nil {
 			return err
 		}

@@ -199,7 +199,7 @@ func runImage(opts *Options, backend compute.Backend, resumed *runs.Run) error {
 			return err
 		}
 	}
-	logFile, err := openLog(runDir)
+	logFile, err := openLog(runDir, tr.State.Step, opts.Stderr)
 	if err != nil {
 		return err
 	}

@@ -1,14 +1,18 @@
 package train
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"syscall"
 	"time"
 
+	"github.com/lebm/lebm/internal/ckpt"
 	"github.com/lebm/lebm/internal/cli/clix"
 	"github.com/lebm/lebm/internal/learn"
 )
@@ -115,10 +119,55 @@ func (r loopResult) report(opts *Options, runDir string, timing learn.Timing) {
 }
 
 // openLog creates the run directory if needed and opens its JSON-lines training log for appending (a
-// resumed run continues the same log).
-func openLog(runDir string) (*os.File, error) {
+// resumed run continues the same log), first cut back to the records of steps up to step, the
+// checkpoint the run continues from: records a killed process wrote after its last checkpoint would
+// otherwise appear twice, and a torn last line (a kill during a write) would have the next record glued
+// to it. What was removed is said on stderr.
+func openLog(runDir string, step int, stderr io.Writer) (*os.File, error) {
 	if err := os.MkdirAll(runDir, 0o755); err != nil {
 		return nil, err
 	}
-	return os.OpenFile(filepath.Join(runDir, "log.jsonl"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	path := filepath.Join(runDir, LogFile)
+	if b, err := os.ReadFile(path); err == nil && len(b) > 0 {
+		kept, later, torn := trimLog(b, step)
+		if later > 0 || torn {
+			if err := ckpt.WriteAtomic(path, kept); err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(stderr, "%s: removed %d records after step %d (the checkpoint this run continues from)", path, later, step)
+			if torn {
+				fmt.Fprint(stderr, " and a torn last line")
+			}
+			fmt.Fprintln(stderr)
+		}
+	}
+	return os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+}
+
+// LogFile is a run's JSON-lines training log.
+const LogFile = "log.jsonl"
+
+// trimLog keeps the complete lines of a log whose record's step is at most step (lines that are not
+// records, e.g. blank ones, are kept); later counts the records dropped, torn says the last line had no
+// newline (a write cut short) and was dropped.
+func trimLog(b []byte, step int) (kept []byte, later int, torn bool) {
+	lines := bytes.SplitAfter(b, []byte("\n"))
+	for i, l := range lines {
+		if len(l) == 0 {
+			continue
+		}
+		if i == len(lines)-1 && !bytes.HasSuffix(l, []byte("\n")) {
+			torn = true
+			break
+		}
+		var r struct {
+			Step *int `json:"step"`
+		}
+		if json.Unmarshal(l, &r) == nil && r.Step != nil && *r.Step > step {
+			later++
+			continue
+		}
+		kept = append(kept, l...)
+	}
+	return kept, later, torn
 }

@@ -363,7 +363,7 @@ func runText(opts *Options, backend compute.Backend, resumed *runs.Run) error {
 			return err
 		}
 	}
-	logFile, err := openLog(runDir)
+	logFile, err := openLog(runDir, tr.State.Step, opts.Stderr)
 	if err != nil {
 		return err
 	}

@@ -327,3 +327,48 @@ func TestRunDirectoryLocked(t *testing.T) {
 		t.Errorf("B's latest changed: %q -> %q", before, after)
 	}
 }
+
+// TestResumeCutsTheLogBack: a run killed after its step-2 checkpoint had logged steps 3 and 4, the last
+// torn mid-write; resuming from step 2 leaves a log of steps 1..6 once each that every reader parses,
+// and the torn line is not glued to the next record. A reader of the killed run skips the torn line.
+func TestResumeCutsTheLogBack(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	if err := Run(tinyOptions(out, 4)); err != nil {
+		t.Fatal(err)
+	}
+	log := filepath.Join(out, LogFile)
+	b, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	killed := strings.Join(lines[:3], "") + lines[3][:len(lines[3])/2] // steps 1-3, then half of step 4
+	if err := os.WriteFile(log, []byte(killed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(out, ckpt.LatestFile), []byte("step-00000002\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if recs, err := clix.ReadJSONLines[learn.Record](log); err != nil || len(recs) != 3 {
+		t.Fatalf("reading the killed run's log: %d records, %v", len(recs), err)
+	}
+	res := tinyOptions("", 6)
+	res.Resume, res.Changed = out, []string{"iterations"}
+	var stderr bytes.Buffer
+	res.Stderr = &stderr
+	if err := Run(res); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr.String(), "removed 1 records after step 2") || !strings.Contains(stderr.String(), "torn last line") {
+		t.Errorf("stderr does not say what was cut: %s", stderr.String())
+	}
+	recs, err := clix.ReadJSONLines[learn.Record](log)
+	if err != nil || len(recs) != 6 {
+		t.Fatalf("log after the resume: %d records (%v), want 6", len(recs), err)
+	}
+	for i, r := range recs {
+		if r.Step != i+1 {
+			t.Fatalf("log steps after the resume: %v", recs)
+		}
+	}
+}
