@@ -122,7 +122,7 @@ func (m *Model) Reconstruct(set, train *corpora.Images, split string, ec EvalCon
 	res.MSE01 = res.MSE / 4
 	res.Baseline = base / float64(n*P)
 	res.LogPX = -sse / (2 * m.Config.Sigma * m.Config.Sigma) / float64(n) // log p(x|z_mean) = -||x - g||^2 / (2 sigma^2)
-	return res, nil
+	return res, learn.CheckResult(split+" reconstruction", "MSE", res.MSE)
 }
 
 // MeanImage is the per-pixel mean of set in [-1, 1], [pixels].

@@ -143,5 +143,6 @@ func (m *Model) LogLikelihood(set *corpora.Images, split string, lc LikelihoodCo
 	res.NLL, res.NLLSE = learn.MeanSE(nll)
 	res.Recon /= float64(n)
 	res.BitsPerDim = (res.NLL + D*math.Log(128)) / (D * math.Ln2)
-	return res, nil
+	return res, learn.CheckResult(split+" log-likelihood", "NLL", res.NLL, "its standard error", res.NLLSE, "reconstruction term", res.Recon,
+		"log Z", logZ.Value)
 }

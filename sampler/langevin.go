@@ -177,6 +177,11 @@ type ChainError struct {
 }
 
 func (e *ChainError) Error() string {
+	if e.Iteration < 0 { // an evaluation or sampling chain of a trained model
+		return fmt.Sprintf("%s Langevin chain diverged at step %d, chain %d (step size %g): %s; "+
+			"try a smaller step size, or, if the model's own training diverged, an earlier checkpoint (a step-N directory of the run)",
+			e.Chain, e.Step, e.Row, e.StepSize, e.What)
+	}
 	return fmt.Sprintf("%s Langevin chain diverged at iteration %d, step %d, chain %d (step size %g): %s; "+
 		"try a smaller step size", e.Chain, e.Iteration, e.Step, e.Row, e.StepSize, e.What)
 }

@@ -254,6 +254,9 @@ func (m *Model) Evaluate(ds *corpora.Dataset, split string, ec EvalConfig, progr
 		}
 		res.EncoderMI, res.EncoderAU = &mi, &au
 	}
+	if err := res.checkFinite(); err != nil {
+		return nil, err
+	}
 	if nFloor >= 2 {
 		copies := make([]int, nFloor)
 		fl, err := m.fitAndScore(ds, copies, ec, logZ.Value, rng, false, report)
@@ -266,6 +269,12 @@ func (m *Model) Evaluate(ds *corpora.Dataset, split string, ec EvalConfig, progr
 		res.AUFloor, res.AUCorrectedFlr = activeUnits(mv, nv)
 	}
 	return res, nil
+}
+
+// checkFinite refuses a result with a non-finite number (learn.CheckResult).
+func (r *EvalResult) checkFinite() error {
+	return learn.CheckResult("evaluation of the "+r.Split+" split", "NLL", r.NLL, "its standard error", r.NLLSE, "PPL", r.PPL,
+		"reconstruction term", r.Recon, "MI", r.MI, "MI_He", r.MIHe, "log Z", r.LogZ.Value)
 }
 
 // groupByBucket groups the positions of idx (indices into ds) by bucket length, so that each graph call

@@ -234,3 +234,42 @@ func TestUnigramBaseline(t *testing.T) {
 		t.Fatalf("unigram NLL %v PPL %v, want %v %v", u.NLL, u.PPL, want, math.Exp(want/2))
 	}
 }
+
+// TestDivergedModelRefused: a model whose parameters blew up (finite, but its log-likelihoods are not) is
+// refused by evaluation with an error, never a NaN result; decoding refuses NaN or +Inf log-probabilities.
+func TestDivergedModelRefused(t *testing.T) {
+	m := tinyModel(t, []string{"a", "b", "c"}, prior.Gaussian)
+	ds, err := corpora.NewDataset([][]string{{"a", "b"}, {"c"}, {"b", "a", "c"}}, m.Vocab, corpora.Whole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec := DefaultEvalConfig(m.Config)
+	ec.Chains, ec.ImportanceSamples, ec.K1, ec.RowsPerCall, ec.FloorSentences, ec.LogZSamples = 2, 4, 2, 16, 2, 10
+	if _, err := m.Evaluate(ds, "test", ec, nil); err != nil {
+		t.Fatalf("the sane model: %v", err)
+	}
+	// Output weights of 3e38 and biases of ±3e38: for h of either sign half the logits overflow to ±Inf.
+	for k, v := range []*model.Variable{m.Decoder.wo, m.Decoder.bo} {
+		val := tensors.MustCopyFlatData[float32](v.MustValue())
+		for i := range val {
+			val[i] = 3e38
+			if k == 1 && i%2 == 1 {
+				val[i] = -3e38
+			}
+		}
+		v.MustSetValue(tensors.FromFlatDataAndDimensions(val, v.Shape().Dimensions...))
+	}
+	res, err := m.Evaluate(ds, "test", ec, nil)
+	if err == nil {
+		t.Fatalf("a diverged model evaluated: NLL %v", res.NLL)
+	}
+	t.Logf("evaluation: %v", err)
+	for _, lp := range [][]float32{{-1, float32(math.NaN())}, {float32(math.Inf(1)), -2}} {
+		if err := finiteLogProbs(lp); err == nil || !strings.Contains(err.Error(), "diverged") {
+			t.Errorf("decoding log-probabilities %v: %v", lp, err)
+		}
+	}
+	if err := finiteLogProbs([]float32{-1, float32(math.Inf(-1))}); err != nil {
+		t.Errorf("a word of probability 0: %v", err)
+	}
+}

@@ -86,13 +86,27 @@ func (m *Model) Decode(z []float32, n int, opt DecodeOptions, rng *rand.Rand) ([
 	return nil, fmt.Errorf("unknown decoding method %q (expected %s, %s or %s)", opt.Method, Greedy, Sample, Beam)
 }
 
-// run calls the step graph for rows with latent codes z [n*d], states h, c [n*H] and tokens [n].
+// run calls the step graph for rows with latent codes z [n*d], states h, c [n*H] and tokens [n]; a NaN or
+// +Inf log-probability (a diverged model) is an error.
 func (st *stepper) run(z []float32, h, c *tensors.Tensor, tokens []int32, n, d int) (*tensors.Tensor, *tensors.Tensor, []float32, error) {
 	out, err := st.step.Exec(tensors.FromFlatDataAndDimensions(z, n, d), h, c, tensors.FromFlatDataAndDimensions(tokens, n))
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return out[0], out[1], tensors.MustCopyFlatData[float32](out[2]), nil
+	lp := tensors.MustCopyFlatData[float32](out[2])
+	return out[0], out[1], lp, finiteLogProbs(lp)
+}
+
+// finiteLogProbs refuses log-probabilities with a NaN or +Inf (a diverged model's), which would otherwise
+// decode to arbitrary words.
+func finiteLogProbs(lp []float32) error {
+	for _, v := range lp {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 1) {
+			return fmt.Errorf("decoding: the decoder's log-probabilities are not finite (%v): the model's parameters have diverged; "+
+				"decode from an earlier checkpoint (a step-N directory of the run)", v)
+		}
+	}
+	return nil
 }
 
 func (m *Model) decodeAncestral(z []float32, n int, opt DecodeOptions, rng *rand.Rand) ([][]int, error) {

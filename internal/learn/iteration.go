@@ -2,6 +2,7 @@ package learn
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
@@ -78,7 +79,7 @@ type Parts struct {
 // Every loss is evaluated at the parameters the iteration started from. The noise comes from two streams
 // (prior chain and synthesis; posterior chain and encoder): generator states that enter and leave the
 // graph, or (Parts.HostNoise) draws the caller makes; either way the caller checkpoints them. The updates are applied only when the iteration is sound: neither
-// chain faulted and every loss and gradient norm is finite and below 1e30; otherwise every variable keeps
+// chain faulted and every loss, gradient norm and updated parameter is finite and below 1e30; otherwise every variable keeps
 // its value and the outputs say why.
 type Iteration struct {
 	parts Parts
@@ -98,9 +99,12 @@ type Stats struct {
 	EncKL        float64 // mean KL(q_phi(z|x) || N(0, I))
 	SynthLoss    float64 // KL(q_psi || p_alpha) up to its constant (0 without the synthesis network)
 	Displacement float64 // mean_i ||z_post_i - z0_i|| of the posterior chains
+	// MaxParam is the largest |v| over every variable after the updates (a non-finite value counts as
+	// +Inf): a finite but blown-up model (a learning rate far too large) makes the iteration unsound.
+	MaxParam float64
 }
 
-const numStats = 10
+const numStats = 11
 
 // Inputs are one iteration's inputs besides the parameters.
 type Inputs struct {
@@ -250,12 +254,21 @@ func (it *Iteration) build(store *model.Store, in []*graph.Node) []*graph.Node {
 		p.SynthOpt.Minimize(synthLoss)
 	}
 	disp := graph.ReduceAllMean(graph.Sqrt(graph.ReduceSum(graph.Square(graph.Sub(zPost, z0)), -1)))
-	stats := []*graph.Node{graph.ReduceAllSum(logp), priorLoss, fPost, fPrior, genNorm, priorNorm, encLoss, encKL, synthLoss, disp}
+	maxParam := zero
+	inf := graph.Const(g, float32(math.Inf(1)))
+	for i, v := range vars {
+		if now := v.NodeValue(g); now != start[i] && now.DType() == dtypes.Float32 {
+			m := graph.ReduceAllMax(graph.Where(graph.IsFinite(now), graph.Abs(now), graph.BroadcastToShape(inf, now.Shape())))
+			maxParam = graph.Max(maxParam, m)
+		}
+	}
+	stats := []*graph.Node{graph.ReduceAllSum(logp), priorLoss, fPost, fPrior, genNorm, priorNorm, encLoss, encKL, synthLoss, disp, maxParam}
 	for i, s := range stats {
 		stats[i] = graph.ConvertDType(s, dtypes.Float32)
 	}
 
-	// Sound: no chain faulted, every statistic finite and below 1e30. Otherwise nothing moves.
+	// Sound: no chain faulted, every statistic (the updated parameters' largest |v| included) finite and
+	// below 1e30. Otherwise nothing moves.
 	sound := graph.LogicalAnd(noFault(priorFault), noFault(postFault))
 	for _, s := range stats {
 		sound = graph.LogicalAnd(sound, graph.LogicalAnd(graph.IsFinite(s), graph.LessThan(graph.Abs(s), graph.Const(g, float32(1e30)))))
@@ -334,7 +347,7 @@ func (it *Iteration) Run(in Inputs) (*Outputs, error) {
 	f := func(i int) float64 { return float64(s[i]) }
 	out := &Outputs{
 		Stats: Stats{SumLogP: f(0), PriorLoss: f(1), FPost: f(2), FPrior: f(3), GenNorm: f(4), PriorNorm: f(5),
-			EncLoss: f(6), EncKL: f(7), SynthLoss: f(8), Displacement: f(9)},
+			EncLoss: f(6), EncKL: f(7), SynthLoss: f(8), Displacement: f(9), MaxParam: f(10)},
 		ZPost: tensors.MustCopyFlatData[float32](res[1]),
 	}
 	if !p.HostNoise {
@@ -352,7 +365,7 @@ func (it *Iteration) Run(in Inputs) (*Outputs, error) {
 	st := out.Stats
 	out.Err = CheckFinite(in.Iteration, "sum log p(x|z)", st.SumLogP, "prior loss", st.PriorLoss, "generator gradient norm", st.GenNorm,
 		"prior gradient norm", st.PriorNorm, "encoder loss", st.EncLoss, "synthesis loss", st.SynthLoss, "f(z_post)", st.FPost, "f(z_prior)", st.FPrior,
-		"encoder KL", st.EncKL, "posterior displacement", st.Displacement)
+		"encoder KL", st.EncKL, "posterior displacement", st.Displacement, "max |parameter| after the update", st.MaxParam)
 	// The graph compared float32 values with float32(1e30); a statistic within rounding of 1e30 may pass here.
 	if out.Err == nil {
 		out.Err = fmt.Errorf("iteration %d: a statistic is non-finite or beyond 1e30 (%+v); not saving: the last checkpoint is intact", in.Iteration, st)

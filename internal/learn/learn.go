@@ -112,6 +112,18 @@ func CheckFinite(iteration int, values ...any) error {
 	return nil
 }
 
+// CheckResult refuses an evaluation result holding a NaN or an infinity (a diverged model's), which would
+// otherwise be printed as NaN or fail as JSON: values are name, float64 pairs; what names the result.
+func CheckResult(what string, values ...any) error {
+	for i := 0; i+1 < len(values); i += 2 {
+		if v := values[i+1].(float64); math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("%s: %s is %v: the model's parameters have diverged (or its prior has no finite normaliser); "+
+				"evaluate an earlier checkpoint (a step-N directory of the run)", what, values[i], v)
+		}
+	}
+	return nil
+}
+
 // WriteLog appends rec to w as one JSON line when iteration is a multiple of every (w nil: no log).
 func WriteLog(w io.Writer, iteration, every int, rec any) error {
 	if w == nil || iteration%every != 0 {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -291,6 +292,24 @@ func TestUnsoundIterationMovesNothing(t *testing.T) {
 	}
 	if ch := changed(before, values(t, m.store)); len(ch) > 0 {
 		t.Fatalf("an unsound iteration changed %v", ch)
+	}
+	// Finite losses and gradients, but a learning rate that blows the parameters up (Adam's first step
+	// moves each by about the rate): unsound, nothing moves, and the error says why.
+	m = newLG(t, prior.EBM, 3, 5, 1e35, 1e-2, StartNoise)
+	before = values(t, m.store)
+	if out, err = m.it.Run(lgInputs([]float32{1, 2, 3}, 8, 3, 5, 0.1, 0.1, 1, 2)); err != nil {
+		t.Fatal(err)
+	}
+	if out.Err == nil || !strings.Contains(out.Err.Error(), "max |parameter| after the update") || out.Stats.MaxParam < 1e30 {
+		t.Fatalf("blown-up parameters: %v (max |parameter| %g)", out.Err, out.Stats.MaxParam)
+	}
+	if ch := changed(before, values(t, m.store)); len(ch) > 0 {
+		t.Fatalf("an iteration with blown-up parameters changed %v", ch)
+	}
+	// The same with a sane rate is sound: the check does not refuse ordinary updates.
+	m = newLG(t, prior.EBM, 3, 5, 1e-2, 1e-2, StartNoise)
+	if out, err = m.it.Run(lgInputs([]float32{1, 2, 3}, 8, 3, 5, 0.1, 0.1, 1, 2)); err != nil || out.Err != nil || out.Stats.MaxParam <= 0 || out.Stats.MaxParam > 100 {
+		t.Fatalf("a sane iteration: %v %v (max |parameter| %g)", err, out.Err, out.Stats.MaxParam)
 	}
 }
 

@@ -372,3 +372,20 @@ func TestResumeCutsTheLogBack(t *testing.T) {
 		}
 	}
 }
+
+// TestBlownUpTrainingKeepsTheLastGoodStep: with a learning rate that blows the decoder's parameters up
+// (finite losses and gradients, absurd updates), training stops with an error naming the cause, and the
+// run's latest checkpoint is the last good one (the fresh run's step 0), never the blown-up model.
+func TestBlownUpTrainingKeepsTheLastGoodStep(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	o := tinyOptions(out, 4)
+	o.Config.LRGen, o.Config.SaveEvery = 1e38, 1
+	o.Changed = append(o.Changed, "lr-gen")
+	err := Run(o)
+	if err == nil || !strings.Contains(err.Error(), "max |parameter| after the update") || !strings.Contains(err.Error(), "step-00000000") {
+		t.Fatalf("training with --lr-gen 1e38: %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, ckpt.LatestFile)); strings.TrimSpace(string(b)) != "step-00000000" {
+		t.Errorf("latest names %q, want the last good step-00000000", b)
+	}
+}
