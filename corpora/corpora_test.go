@@ -54,7 +54,7 @@ func TestReadFileErrors(t *testing.T) {
 }
 
 func TestReadFileSkipsBlankAndCRLF(t *testing.T) {
-	p := writeFile(t, t.TempDir(), "c.txt", " the cat\r\n\nsat  down \n")
+	p := writeFile(t, t.TempDir(), "c.txt", "\ufeff the cat\r\n\nsat  down \n") // with a UTF-8 byte-order mark
 	got, err := ReadFile(p, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -62,6 +62,11 @@ func TestReadFileSkipsBlankAndCRLF(t *testing.T) {
 	want := [][]string{{"the", "cat"}, {"sat", "down"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %q want %q", got, want)
+	}
+	// A byte-order mark is stripped at the file's start only; elsewhere it is a character of a word.
+	got, err = ReadFile(writeFile(t, t.TempDir(), "d.txt", "\ufeffa\n\ufeffb\n"), 0)
+	if err != nil || !reflect.DeepEqual(got, [][]string{{"a"}, {"\ufeffb"}}) {
+		t.Fatalf("byte-order marks: %q, %v", got, err)
 	}
 }
 

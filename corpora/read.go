@@ -32,9 +32,10 @@ func (e *LineError) Error() string {
 	return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
 }
 
-// ReadFile reads a corpus file: one example per line, tokens separated by whitespace. Blank lines are
-// skipped. It fails, naming the file and line, on a missing or empty file, invalid UTF-8, or a line
-// longer than maxLineBytes (DefaultMaxLineBytes when 0).
+// ReadFile reads a corpus file: one example per line, tokens separated by whitespace (Windows line ends,
+// CRLF, are read as line ends; a UTF-8 byte-order mark at the start of the file is dropped). Blank lines
+// are skipped. It fails, naming the file and line, on a missing or empty file, invalid UTF-8, or a line
+// longer than maxLineBytes (DefaultMaxLineBytes, 1 MiB, when 0).
 func ReadFile(path string, maxLineBytes int) ([][]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -69,6 +70,9 @@ func Read(r io.Reader, name string, maxLineBytes int) ([][]string, error) {
 		}
 		if !utf8.Valid(line) {
 			return nil, &LineError{File: name, Line: lineNo, Msg: fmt.Sprintf("invalid UTF-8 at byte %d", firstInvalid(line))}
+		}
+		if lineNo == 1 { // a UTF-8 byte-order mark (editors on Windows write one) is not part of the first word
+			line = bytes.TrimPrefix(line, []byte("\ufeff"))
 		}
 		toks := strings.Fields(string(line))
 		if len(toks) == 0 {

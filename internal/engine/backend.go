@@ -44,8 +44,8 @@ const DefaultBackend = "go"
 //	"xla" / "xla:cuda" / "cuda"  -> "xla:cuda" (any plugin name known to go-xla)
 //	"/abs/path/plugin.so"        -> "xla:/abs/path/plugin.so"
 func BackendConfig(name string) (string, error) {
-	switch {
-	case name == "" || name == "go" || name == "simplego":
+	switch lower := strings.ToLower(name); {
+	case lower == "" || lower == "go" || lower == "simplego":
 		return "go:ops_sequential,creation_order", nil
 	case strings.HasPrefix(name, "go:"):
 		return name, nil
@@ -70,8 +70,9 @@ func NewBackend(name string) (compute.Backend, error) {
 		return nil, err
 	}
 	if strings.HasPrefix(config, "xla") && !xlaLinked {
-		return nil, fmt.Errorf("backend %q needs the XLA backend, which this binary was built without: "+
-			"rebuild with `CGO_ENABLED=1 go build -tags xla ./cmd/lebm`", name)
+		return nil, fmt.Errorf("backend %q is not in this binary: it has the pure-Go backend only (--backend go, or go:OPTIONS such as "+
+			"go:parallelism=2); %q would be an XLA PJRT plugin (cpu, cuda, xla:NAME or /abs/path/plugin.so), which needs a build with "+
+			"`CGO_ENABLED=1 go build -tags xla ./cmd/lebm`", name, name)
 	}
 	b, err := compute.NewWithConfig(config)
 	if err != nil {

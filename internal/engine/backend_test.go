@@ -10,6 +10,7 @@ func TestBackendConfig(t *testing.T) {
 		{"", "go:ops_sequential,creation_order", ""},
 		{"go", "go:ops_sequential,creation_order", ""},
 		{"simplego", "go:ops_sequential,creation_order", ""},
+		{"GO", "go:ops_sequential,creation_order", ""},
 		{"go:parallelism=2", "go:parallelism=2", ""},
 		{"xla", "xla", ""},
 		{"cuda", "xla:cuda", ""},
@@ -30,8 +31,10 @@ func TestBackendConfig(t *testing.T) {
 		}
 	}
 	if !xlaLinked {
-		if _, err := NewBackend("cuda"); err == nil || !strings.Contains(err.Error(), "-tags xla") {
-			t.Errorf("a build without XLA must say how to get it, got %v", err)
+		for _, name := range []string{"cuda", "cpu"} {
+			if _, err := NewBackend(name); err == nil || !strings.Contains(err.Error(), "-tags xla") || !strings.Contains(err.Error(), "--backend go") {
+				t.Errorf("%s: a build without XLA must name the backends it has and say how to get XLA, got %v", name, err)
+			}
 		}
 	}
 }
