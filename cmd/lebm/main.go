@@ -2,6 +2,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -10,6 +11,11 @@ import (
 
 func main() {
 	if err := cli.NewRootCmd().Execute(); err != nil {
+		var coded interface{ ExitCode() int }
+		if errors.As(err, &coded) { // a signal stopped the command after it saved its work
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(coded.ExitCode())
+		}
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/lebm/lebm/corpora"
@@ -262,3 +263,17 @@ func SaveResult(path string, v any) error {
 	}
 	return ckpt.WriteAtomic(path, b)
 }
+
+// Interrupted is the error of a command that a signal stopped after it saved its work (Checkpoint): the
+// process exits with ExitCode, 128 + the signal's number, as shells report a process a signal ended.
+type Interrupted struct {
+	Signal     syscall.Signal
+	Checkpoint string
+}
+
+func (e *Interrupted) Error() string {
+	return fmt.Sprintf("interrupted by %v after saving %s", e.Signal, e.Checkpoint)
+}
+
+// ExitCode is 128 + the signal's number (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP).
+func (e *Interrupted) ExitCode() int { return 128 + int(e.Signal) }

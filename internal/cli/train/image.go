@@ -248,11 +248,14 @@ func runImage(opts *Options, backend compute.Backend, resumed *runs.Run) error {
 		sum.Test = recon
 	}
 	if opts.JSON {
-		return clix.PrintJSON(opts.Stdout, sum)
+		if err := clix.PrintJSON(opts.Stdout, sum); err != nil {
+			return err
+		}
+		return res.stopped()
 	}
 	fmt.Fprintf(opts.Stdout, "checkpoint: %s\n", res.Checkpoint)
 	if sum.Test != nil {
 		fmt.Fprint(opts.Stdout, sum.Test.Format(), sum.Fit.Format())
 	}
-	return nil
+	return res.stopped()
 }

@@ -2,7 +2,6 @@ package train
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,7 +17,7 @@ import (
 )
 
 // loop is the part of `lebm train` that both families share: a checkpoint at the start of a fresh run,
-// then iterations under a progress bar until the configured count, an interrupt (Ctrl-C, SIGTERM) or
+// then iterations under a progress bar until the configured count, an interrupt (Ctrl-C, SIGTERM, SIGHUP) or
 // --max-time, with a checkpoint every saveEvery iterations and at the end. A failed iteration is
 // reported with the last good checkpoint, which it leaves intact.
 type loop struct {
@@ -37,6 +36,27 @@ type loopResult struct {
 	Done                   int // completed by this process
 	Elapsed                time.Duration
 	Interrupted, OutOfTime bool
+	Signal                 os.Signal // what interrupted it
+}
+
+// received is the signal waiting on sigs, or nil.
+func received(sigs <-chan os.Signal) os.Signal {
+	select {
+	case s := <-sigs:
+		return s
+	default:
+		return nil
+	}
+}
+
+// stopped is the command's outcome once its summary is printed: nil, or, for a run a signal stopped
+// (after its checkpoint was saved), a *clix.Interrupted, so that the process exits with 128 + the
+// signal's number as shells do and a script can tell it from a finished run.
+func (r loopResult) stopped() error {
+	if s, ok := r.Signal.(syscall.Signal); ok {
+		return &clix.Interrupted{Signal: s, Checkpoint: r.Checkpoint}
+	}
+	return nil
 }
 
 func (l loop) run(opts *Options) (loopResult, error) {
@@ -47,14 +67,15 @@ func (l loop) run(opts *Options) (loopResult, error) {
 			return res, err
 		}
 	}
-	sigCtx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
 	bar := clix.NewBar(opts.Stderr, l.iterations, "train", "it", opts.Quiet)
 	bar.Set(l.start)
 	begin := time.Now()
 	for res.Iterations < l.iterations {
-		if sigCtx.Err() != nil {
-			res.Interrupted = true
+		if sig := received(sigs); sig != nil {
+			res.Interrupted, res.Signal = true, sig
 			break
 		}
 		if opts.MaxTime > 0 && time.Since(begin) >= opts.MaxTime {

@@ -441,14 +441,17 @@ func runText(opts *Options, backend compute.Backend, resumed *runs.Run) error {
 		sum.Test, sum.Unigram = res, &uni
 	}
 	if opts.JSON {
-		return clix.PrintJSON(opts.Stdout, sum)
+		if err := clix.PrintJSON(opts.Stdout, sum); err != nil {
+			return err
+		}
+		return res.stopped()
 	}
 	fmt.Fprintf(opts.Stdout, "checkpoint: %s\n", res.Checkpoint)
 	if sum.Test != nil {
 		fmt.Fprint(opts.Stdout, sum.Test.Format())
 		fmt.Fprintf(opts.Stdout, "  unigram baseline (train counts, add-one): NLL %.3f nats/sentence, PPL %.3f\n", sum.Unigram.NLL, sum.Unigram.PPL)
 	}
-	return nil
+	return res.stopped()
 }
 
 // diagnose runs a collapse diagnosis on the first validation sentences (settings stated in the record)
