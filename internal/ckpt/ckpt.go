@@ -131,13 +131,38 @@ func Resolve(path string) (string, error) {
 	}
 	b, err := os.ReadFile(filepath.Join(path, LatestFile))
 	if err != nil {
-		return "", fmt.Errorf("checkpoint %s: no %s or %s: not a run directory or checkpoint", path, LatestFile, ManifestFile)
+		return "", fmt.Errorf("checkpoint %s: no %s or %s: not a run directory or checkpoint%s", path, LatestFile, ManifestFile, otherSteps(path, ""))
 	}
 	dir := filepath.Join(path, strings.TrimSpace(string(b)))
 	if _, err := os.Stat(filepath.Join(dir, ManifestFile)); err != nil {
-		return "", fmt.Errorf("checkpoint %s: %s names %s, which is not a complete checkpoint", path, LatestFile, dir)
+		return "", fmt.Errorf("checkpoint %s: %s names %s, which is not a complete checkpoint%s", path, LatestFile, dir, otherSteps(path, dir))
 	}
 	return dir, nil
+}
+
+// otherSteps lists, for an error about runDir's latest checkpoint, the other complete step-N checkpoints
+// of the run and how to use one ("" when there are none).
+func otherSteps(runDir, except string) string {
+	entries, err := os.ReadDir(runDir)
+	if err != nil {
+		return ""
+	}
+	var steps []string
+	for _, e := range entries {
+		p := filepath.Join(runDir, e.Name())
+		if e.IsDir() && strings.HasPrefix(e.Name(), "step-") && p != except {
+			if _, err := os.Stat(filepath.Join(p, ManifestFile)); err == nil {
+				steps = append(steps, e.Name())
+			}
+		}
+	}
+	if len(steps) == 0 {
+		return ""
+	}
+	sort.Strings(steps)
+	newest := filepath.Join(runDir, steps[len(steps)-1])
+	return fmt.Sprintf("; the run holds the checkpoints %s: give one of them instead (e.g. lebm eval %s, lebm train --resume %s)",
+		strings.Join(steps, ", "), newest, newest)
 }
 
 // Open resolves path, verifies every file against the manifest and returns the checkpoint directory and step.
@@ -157,11 +182,11 @@ func Open(path string) (dir string, step int, err error) {
 	for name, want := range m.Files {
 		data, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
-			return "", 0, fmt.Errorf("checkpoint %s: %w", dir, err)
+			return "", 0, fmt.Errorf("checkpoint %s: %w%s", dir, err, otherSteps(filepath.Dir(dir), dir))
 		}
 		sum := sha256.Sum256(data)
 		if hex.EncodeToString(sum[:]) != want {
-			return "", 0, fmt.Errorf("checkpoint %s: %s is damaged (SHA-256 does not match the manifest)", dir, name)
+			return "", 0, fmt.Errorf("checkpoint %s: %s is damaged (SHA-256 does not match the manifest)%s", dir, name, otherSteps(filepath.Dir(dir), dir))
 		}
 	}
 	return dir, m.Step, nil

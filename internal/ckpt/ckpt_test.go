@@ -98,6 +98,30 @@ func TestResolveErrors(t *testing.T) {
 	if _, err := Resolve(t.TempDir()); err == nil || !strings.Contains(err.Error(), "not a run directory") {
 		t.Fatalf("empty directory: %v", err)
 	}
+	// latest missing, naming nothing, or naming a damaged checkpoint: the intact steps are listed.
+	run := t.TempDir()
+	for step := 1; step <= 2; step++ {
+		if _, err := Save(run, step, newCtx([]float32{1, 2, 3, 4}), nil, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	latest := filepath.Join(run, LatestFile)
+	for name, damage := range map[string]func(){
+		"latest missing":    func() { os.Remove(latest) },
+		"latest names none": func() { os.WriteFile(latest, []byte("step-00000009\n"), 0o644) },
+		"latest is damaged": func() { os.WriteFile(filepath.Join(run, "step-00000002", VariablesFile), []byte("x"), 0o644) },
+	} {
+		damage()
+		_, _, err := Open(run)
+		want := "step-00000001, step-00000002"
+		if name == "latest is damaged" {
+			want = "the checkpoints step-00000001:"
+		}
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "--resume "+filepath.Join(run, "step-0000000")) {
+			t.Errorf("%s: %v", name, err)
+		}
+		os.WriteFile(latest, []byte("step-00000002\n"), 0o644)
+	}
 }
 
 // TestKilledDuringSave: what a process killed in the middle of Save leaves (a half-written temporary
