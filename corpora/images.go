@@ -1,6 +1,8 @@
 package corpora
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
 )
@@ -12,6 +14,17 @@ type Images struct {
 	H, W, C int
 	Pix     []uint8 // N*H*W*C values in 0..255
 	Labels  []int
+}
+
+// Digest is a SHA-256 of the images' size, pixels and labels (see corpora.Digest).
+func (s *Images) Digest() string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%dx%dx%d\n", s.H, s.W, s.C)
+	h.Write(s.Pix)
+	for _, l := range s.Labels {
+		fmt.Fprintf(h, "%d\n", l)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // N is the number of images.

@@ -6,6 +6,8 @@ package corpora
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -177,4 +179,15 @@ func ReadDir(dir string) (*Corpus, error) {
 		}
 	}
 	return c, nil
+}
+
+// Digest is a SHA-256 of examples (their tokens, a space between, a newline after each): what a run
+// records of its training split, so that a resumed run can tell a moved copy of its corpus from another.
+func Digest(examples [][]string) string {
+	h := sha256.New()
+	for _, ex := range examples {
+		h.Write([]byte(strings.Join(ex, " ")))
+		h.Write([]byte{'\n'})
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }

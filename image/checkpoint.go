@@ -19,8 +19,11 @@ const (
 type RunInfo struct {
 	Family string `json:"family"` // always "image"
 	Config Config `json:"config"`
-	Data   string `json:"data"`   // data path, or "" for the embedded shapes
+	Data   string `json:"data"`   // data path (absolute since 2026-12-02), or "" for the embedded shapes
 	Format string `json:"format"` // reader: embedded, mnist, cifar10, svhn or folder
+	// TrainDigest is corpora.Images.Digest of the training images (absent before 2026-12-02): a resume
+	// with --data checks that they are the same, moved.
+	TrainDigest string `json:"train_digest,omitempty"`
 }
 
 // Save writes a checkpoint of the model and the trainer state into runDir atomically; extra are more files

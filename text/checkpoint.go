@@ -26,7 +26,10 @@ const Family = ckpt.FamilyText
 type RunInfo struct {
 	Family string `json:"family"` // "text" (absent in checkpoints written before 2026-12-01)
 	Config Config `json:"config"`
-	Data   string `json:"data"` // corpus directory, or "" for the embedded corpus
+	Data   string `json:"data"` // corpus directory (absolute since 2026-12-02), or "" for the embedded corpus
+	// TrainDigest is corpora.Digest of the training split (absent before 2026-12-02): a resume with
+	// --data checks that it is the same corpus, moved.
+	TrainDigest string `json:"train_digest,omitempty"`
 }
 
 // Save writes a checkpoint of the model and the trainer state into runDir atomically; extra are more files

@@ -1,6 +1,8 @@
 package text
 
 import (
+	"fmt"
+
 	"github.com/lebm/lebm/corpora"
 )
 
@@ -33,6 +35,9 @@ func LoadSplit(recorded, override string, vocab *corpora.Vocab, maxLen int, spli
 	}
 	corpus, err := LoadCorpus(data)
 	if err != nil {
+		if override == "" && recorded != "" {
+			return nil, nil, fmt.Errorf("%w (the run recorded its data as %s; if it has moved, give --data with its new place)", err, recorded)
+		}
 		return nil, nil, err
 	}
 	ds, err := Encode(corpus, vocab, maxLen, split)

@@ -158,9 +158,6 @@ func runImage(opts *Options, backend compute.Backend, resumed *runs.Run) error {
 		m, info, resumeDir = resumed.Image, resumed.ImageInfo, resumed.Dir
 		state = &resumed.ImageState
 		opts.applyImage(&m.Config)
-		if opts.Data != "" {
-			info.Data = opts.Data
-		}
 		if runDir == "" {
 			runDir = filepath.Dir(resumeDir)
 		}
@@ -169,7 +166,7 @@ func runImage(opts *Options, backend compute.Backend, resumed *runs.Run) error {
 		if err != nil {
 			return err
 		}
-		info = image.RunInfo{Config: cfg, Data: opts.Data, Format: imageFormat(opts, cfg.Preset)}
+		info = image.RunInfo{Config: cfg, Data: absPath(opts.Data), Format: imageFormat(opts, cfg.Preset)}
 		if runDir == "" {
 			runDir = filepath.Join("runs", fmt.Sprintf("image-%s-%s", cfg.Preset, time.Now().Format("20060102-150405")))
 		}
@@ -183,10 +180,25 @@ func runImage(opts *Options, backend compute.Backend, resumed *runs.Run) error {
 		}
 	}
 	info.Config = m.Config
-	data, err := clix.LoadImageSplits(info, "", opts.Stderr, opts.Quiet)
+	path := info.Data
+	if resumed != nil && opts.Data != "" {
+		path = absPath(opts.Data)
+	}
+	data, err := clix.LoadImageSplits(info, path, opts.Stderr, opts.Quiet)
 	if err != nil {
+		if resumed != nil {
+			return dataHint(err, info.Data, opts.Data)
+		}
 		return err
 	}
+	if resumed != nil {
+		if info.TrainDigest, err = opts.checkData(info.Data, path, info.TrainDigest, data.Train.Digest()); err != nil {
+			return err
+		}
+	} else {
+		info.TrainDigest = data.Train.Digest()
+	}
+	info.Data = path
 	if data.Note != "" {
 		fmt.Fprintln(opts.Stderr, "note:", data.Note)
 	}

@@ -30,6 +30,7 @@ type Options struct {
 	Resume  string // run directory to continue
 	Backend string
 	NoEval  bool
+	NewData bool // --resume on other training data than the run's, on purpose
 	JSON    bool
 	Quiet   bool
 
@@ -136,6 +137,7 @@ CIFAR-10's binary batches, a folder of PNG/JPEG images (centre-cropped and resiz
 	f.StringVar(&opts.Resume, "resume", "", "continue the run in this run directory (same optimizer state and step count)")
 	clix.AddBackendFlag(f, &opts.Backend)
 	f.BoolVar(&opts.NoEval, "no-eval", false, "skip the test-set evaluation at the end")
+	f.BoolVar(&opts.NewData, "new-data", false, "with --resume and --data: train on other data than the run's (without it, --data may only point at the run's own data, moved)")
 	f.BoolVar(&opts.JSON, "json", false, "print the final summary as JSON")
 	f.BoolVar(&opts.Quiet, "quiet", false, "no progress bar")
 	f.IntVar(&opts.EvalChains, "eval-chains", 8, "final evaluation: posterior chains per sentence")
@@ -285,6 +287,47 @@ func (o *Options) lockFresh(dir string) (func(), error) {
 	return unlock, nil
 }
 
+// absPath is path made absolute (a run records where its data is, so that eval and resume work from any
+// directory); "" stays "" (the embedded data).
+func absPath(path string) string {
+	if path == "" {
+		return ""
+	}
+	if a, err := filepath.Abs(path); err == nil {
+		return a
+	}
+	return path
+}
+
+// dataHint adds to a resumed run's data error that --data can point at a moved corpus.
+func dataHint(err error, recorded, given string) error {
+	if given == "" && recorded != "" {
+		return fmt.Errorf("%w (the run recorded its data as %s; if it has moved, give --data with its new place)", err, recorded)
+	}
+	return err
+}
+
+// checkData lets a resumed run read its data from path (given with --data, else the recorded one) when
+// that is the run's training data, moved or not (same digest; runs without a recorded digest: the same
+// path), or when --new-data says to train on other data. It returns the digest to record.
+func (o *Options) checkData(recorded, path, recordedDigest, digest string) (string, error) {
+	same := recordedDigest == digest || (recordedDigest == "" && recorded == path)
+	switch {
+	case same && recordedDigest == "":
+		return digest, nil // a run from before digests: record it now
+	case same:
+		return recordedDigest, nil
+	case o.NewData:
+		return digest, nil
+	}
+	where := path
+	if where == "" {
+		where = "the embedded data"
+	}
+	return "", fmt.Errorf("--data %s holds other training data than the run was trained on (recorded: %q): resuming on it would break the run's "+
+		"batch order and mix two corpora; give --new-data to train on it anyway", where, recorded)
+}
+
 // sameDir reports whether a and b name one directory (both existing), or the same path.
 func sameDir(a, b string) bool {
 	sa, errA := os.Stat(a)
@@ -319,21 +362,26 @@ func runText(opts *Options, backend compute.Backend, resumed *runs.Run) error {
 		m, info, resumeDir = resumed.Text, resumed.TextInfo, resumed.Dir
 		state = &resumed.TextState
 		opts.applyChanged(&m.Config)
-		if opts.Data != "" {
-			info.Data = opts.Data
-		}
 		if runDir == "" {
 			runDir = filepath.Dir(resumeDir)
 		}
-		if corpus, err = text.LoadCorpus(info.Data); err != nil {
+		data := info.Data
+		if opts.Data != "" {
+			data = absPath(opts.Data)
+		}
+		if corpus, err = text.LoadCorpus(data); err != nil {
+			return dataHint(err, info.Data, opts.Data)
+		}
+		if info.TrainDigest, err = opts.checkData(info.Data, data, info.TrainDigest, corpora.Digest(corpus.Train)); err != nil {
 			return err
 		}
+		info.Data = data
 	} else {
 		cfg, err := opts.ResolveConfig()
 		if err != nil {
 			return err
 		}
-		info.Data = opts.Data
+		info.Data = absPath(opts.Data)
 		if runDir == "" {
 			runDir = filepath.Join("runs", fmt.Sprintf("%s-%s", cfg.Preset, time.Now().Format("20060102-150405")))
 		}
@@ -345,6 +393,7 @@ func runText(opts *Options, backend compute.Backend, resumed *runs.Run) error {
 		if corpus, err = text.LoadCorpus(info.Data); err != nil {
 			return err
 		}
+		info.TrainDigest = corpora.Digest(corpus.Train)
 		vocab := corpora.BuildVocab(corpus.Train, cfg.VocabSize, cfg.MinCount)
 		if m, err = text.NewModel(backend, cfg, vocab); err != nil {
 			return err

@@ -389,3 +389,80 @@ func TestBlownUpTrainingKeepsTheLastGoodStep(t *testing.T) {
 		t.Errorf("latest names %q, want the last good step-00000000", b)
 	}
 }
+
+// writeTextCorpus writes a small corpus directory (the first n sentences of each embedded split, each
+// with word appended) and returns it.
+func writeTextCorpus(t *testing.T, n int, word string) string {
+	t.Helper()
+	c, err := text.LoadCorpus("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for name, sents := range map[string][][]string{"train": c.Train[:n], "valid": c.Valid[:n], "test": c.Test[:n]} {
+		var b strings.Builder
+		for _, s := range sents {
+			b.WriteString(strings.Join(append(s, word), " ") + "\n")
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".txt"), []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestRunRecordsItsData: a relative --data is recorded absolute; a resume may point --data at a moved
+// copy of the run's corpus (the new place is recorded), but other data is refused unless --new-data.
+func TestRunRecordsItsData(t *testing.T) {
+	corpus := writeTextCorpus(t, 200, "x")
+	wd, _ := os.Getwd()
+	rel, err := filepath.Rel(wd, corpus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "run")
+	o := tinyOptions(out, 2)
+	o.Data, o.Preset = rel, "embedded"
+	if err := Run(o); err != nil {
+		t.Fatal(err)
+	}
+	info := func() text.RunInfo {
+		var ri text.RunInfo
+		dir, err := ckpt.Resolve(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ckpt.ReadJSON(filepath.Join(dir, ckpt.HParamsFile), &ri); err != nil {
+			t.Fatal(err)
+		}
+		return ri
+	}
+	if ri := info(); ri.Data != corpus || ri.TrainDigest == "" {
+		t.Fatalf("recorded data %q (digest %q), want %q", ri.Data, ri.TrainDigest, corpus)
+	}
+	moved := filepath.Join(t.TempDir(), "moved")
+	if err := os.Rename(corpus, moved); err != nil {
+		t.Fatal(err)
+	}
+	resume := func(iterations int, data string, newData bool) error {
+		r := tinyOptions("", iterations)
+		r.Resume, r.Changed, r.Data, r.NewData = out, []string{"iterations"}, data, newData
+		return Run(r)
+	}
+	if err := resume(3, "", false); err == nil || !strings.Contains(err.Error(), "give --data with its new place") {
+		t.Errorf("resume after the corpus moved, without --data: %v", err)
+	}
+	if err := resume(3, moved, false); err != nil {
+		t.Fatalf("resume with --data at the moved corpus: %v", err)
+	}
+	if ri := info(); ri.Data != moved {
+		t.Errorf("after the resume the run records %q, want %q", ri.Data, moved)
+	}
+	other := writeTextCorpus(t, 200, "y")
+	if err := resume(4, other, false); err == nil || !strings.Contains(err.Error(), "--new-data") {
+		t.Errorf("resume on other data: %v", err)
+	}
+	if err := resume(4, other, true); err != nil {
+		t.Errorf("resume on other data with --new-data: %v", err)
+	}
+}
