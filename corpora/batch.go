@@ -38,6 +38,23 @@ type Dataset struct {
 	cut       []bool
 }
 
+// UnknownShare is the fraction of the examples' words that are <unk> (0 for a set without words).
+func (d *Dataset) UnknownShare() float64 {
+	var words, unk int
+	for _, ex := range d.Examples {
+		for _, id := range ex {
+			words++
+			if id == UnkID {
+				unk++
+			}
+		}
+	}
+	if words == 0 {
+		return 0
+	}
+	return float64(unk) / float64(words)
+}
+
 // Cut reports whether example i was longer than MaxLen and was cut.
 func (d *Dataset) Cut(i int) bool { return i < len(d.cut) && d.cut[i] }
 

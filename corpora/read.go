@@ -71,7 +71,7 @@ func Read(r io.Reader, name string, maxLineBytes int) ([][]string, error) {
 			return nil, &LineError{File: name, Line: lineNo, Msg: err.Error()}
 		}
 		if !utf8.Valid(line) {
-			return nil, &LineError{File: name, Line: lineNo, Msg: fmt.Sprintf("invalid UTF-8 at byte %d", firstInvalid(line))}
+			return nil, &LineError{File: name, Line: lineNo, Msg: fmt.Sprintf("invalid UTF-8 at byte %d", FirstInvalidUTF8(line))}
 		}
 		if lineNo == 1 { // a UTF-8 byte-order mark (editors on Windows write one) is not part of the first word
 			line = bytes.TrimPrefix(line, []byte("\ufeff"))
@@ -118,7 +118,8 @@ func readLine(br *bufio.Reader, max int) ([]byte, error) {
 	}
 }
 
-func firstInvalid(b []byte) int {
+// FirstInvalidUTF8 is the 1-based position of the first byte of b that is not valid UTF-8 (0: none).
+func FirstInvalidUTF8(b []byte) int {
 	for i := 0; i < len(b); {
 		r, size := utf8.DecodeRune(b[i:])
 		if r == utf8.RuneError && size <= 1 {

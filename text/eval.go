@@ -61,6 +61,8 @@ func (e *EvalConfig) Validate() error {
 		return fmt.Errorf("sigma floor must be positive")
 	case e.FloorSentences < 0:
 		return fmt.Errorf("floor sentences must be >= 0")
+	case e.MaxSentences < 0:
+		return fmt.Errorf("--max-sentences must be 0 (all) or more, got %d", e.MaxSentences)
 	case e.MaxLen != corpora.Whole && e.MaxLen < 3:
 		return fmt.Errorf("evaluation max length must be 0 (whole sentences) or at least 3 tokens, got %d", e.MaxLen)
 	case e.RowsPerCall < e.Chains:

@@ -116,6 +116,22 @@ func AddDecodeFlags(fs *pflag.FlagSet, d *text.DecodeOptions) {
 	fs.IntVar(&d.MaxWords, "max-words", 0, "longest output in words (default: the model's max-len - 2)")
 }
 
+// CheckDecodeFlags refuses decoding flags that were given with values that mean nothing: --max-words
+// below 1 (its default, 0, stands for the model's max-len - 2), a --temperature that is not positive,
+// a --beam below 1.
+func CheckDecodeFlags(cmd *cobra.Command, d *text.DecodeOptions) error {
+	f := cmd.Flags()
+	switch {
+	case f.Changed("max-words") && d.MaxWords < 1:
+		return fmt.Errorf("--max-words must be at least 1 (default: the model's max-len - 2), got %d", d.MaxWords)
+	case f.Changed("temperature") && !(d.Temperature > 0):
+		return fmt.Errorf("--temperature must be positive, got %v", d.Temperature)
+	case f.Changed("beam") && d.BeamWidth < 1:
+		return fmt.Errorf("--beam must be at least 1, got %d", d.BeamWidth)
+	}
+	return nil
+}
+
 // PosteriorFlags are the settings of the posterior chains used to infer z for given sentences.
 type PosteriorFlags struct {
 	Chains int

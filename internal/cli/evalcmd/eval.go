@@ -121,6 +121,9 @@ func Run(opts *Options) error {
 	if err != nil {
 		return err
 	}
+	if ds.UnknownShare() == 1 {
+		fmt.Fprintf(opts.Stderr, "warning: every word of the %s split is <unk> for this model's vocabulary: is it the corpus the model was trained on (--data)?\n", opts.Split)
+	}
 	if !opts.Quiet {
 		fmt.Fprintf(opts.Stderr, "%s\ncheckpoint: %s\n", m, dir)
 	}

@@ -187,3 +187,31 @@ func TestImageEval(t *testing.T) {
 		t.Fatalf("bad split: %v", err)
 	}
 }
+
+// TestRejectsAndWarns: a negative --max-sentences is refused; a split of which no word is in the model's
+// vocabulary is evaluated with a warning that it may be the wrong corpus.
+func TestRejectsAndWarns(t *testing.T) {
+	run := clitest.TinyRun(t, 2)
+	parse := func(args ...string) *Options {
+		var got *Options
+		if _, err := clitest.Execute(NewCmd(&Options{}, func(o *Options) error { got = o; return nil }), args...); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	var stdout, stderr bytes.Buffer
+	o := parse(run, "--max-sentences", "-1", "--quiet")
+	o.Stdout, o.Stderr = &stdout, &stderr
+	if err := Run(o); err == nil || !strings.Contains(err.Error(), "--max-sentences") {
+		t.Errorf("--max-sentences -1: %v", err)
+	}
+	dir := t.TempDir()
+	for _, f := range []string{"train", "valid", "test"} {
+		os.WriteFile(filepath.Join(dir, f+".txt"), []byte("zzz qqq\nqqq\n"), 0o644)
+	}
+	o = parse(run, "--data", dir, "--chains", "2", "--samples", "2", "--logz-samples", "10", "--quiet")
+	o.Stdout, o.Stderr = &stdout, &stderr
+	if err := Run(o); err != nil || !strings.Contains(stderr.String(), "every word of the test split is <unk>") {
+		t.Errorf("an all-<unk> split: %v, stderr %q", err, stderr.String())
+	}
+}

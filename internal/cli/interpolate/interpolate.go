@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/internal/cli/clix"
@@ -42,6 +43,9 @@ between them are written as a PNG (--out).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Checkpoint, opts.First, opts.Second = args[0], args[1], args[2]
 			clix.Streams(cmd, &opts.Stdout, &opts.Stderr)
+			if err := clix.CheckDecodeFlags(cmd, &opts.Decode); err != nil {
+				return err
+			}
 			return run(opts)
 		},
 	}
@@ -74,7 +78,10 @@ func Run(opts *Options) error {
 		return runImage(opts, run)
 	}
 	var sents [][]string
-	for _, s := range []string{opts.First, opts.Second} {
+	for i, s := range []string{opts.First, opts.Second} {
+		if !utf8.ValidString(s) {
+			return fmt.Errorf("interpolate: sentence %d is not valid UTF-8 (at byte %d): give the sentences in UTF-8", i+1, corpora.FirstInvalidUTF8([]byte(s)))
+		}
 		words := strings.Fields(s)
 		if len(words) == 0 {
 			return fmt.Errorf("interpolate: empty sentence")

@@ -50,6 +50,9 @@ side (tab-separated). Words outside the model's vocabulary become <unk> and are 
 				opts.Stdin = cmd.InOrStdin()
 			}
 			clix.Streams(cmd, &opts.Stdout, &opts.Stderr)
+			if err := clix.CheckDecodeFlags(cmd, &opts.Decode); err != nil {
+				return err
+			}
 			return run(opts)
 		},
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/lebm/lebm/image"
 	"io"
+	"math"
 	"math/rand/v2"
 	"strings"
 
@@ -48,6 +49,9 @@ For an image model, the images g(z) are written as a PNG grid (--out, --cols).`,
 			opts.Checkpoint = args[0]
 			opts.Changed = clix.ChangedFlags(cmd)
 			clix.Streams(cmd, &opts.Stdout, &opts.Stderr)
+			if err := clix.CheckDecodeFlags(cmd, &opts.Decode); err != nil {
+				return err
+			}
 			return run(opts)
 		},
 	}
@@ -85,6 +89,12 @@ type Sample struct {
 func Run(opts *Options) error {
 	if opts.N < 1 {
 		return fmt.Errorf("-n must be at least 1, got %d", opts.N)
+	}
+	if opts.Changed["k0"] && opts.K0 < 0 {
+		return fmt.Errorf("--k0 must be 0 or more prior chain steps, got %d", opts.K0)
+	}
+	if opts.Changed["s0"] && !(opts.S0 > 0 && !math.IsInf(opts.S0, 0)) {
+		return fmt.Errorf("--s0 must be a positive, finite step size, got %v", opts.S0)
 	}
 	run, err := clix.OpenRun(opts.Backend, opts.Checkpoint)
 	if err != nil {

@@ -89,3 +89,20 @@ func TestImageSamples(t *testing.T) {
 		t.Errorf("JSON: %s", stdout.String())
 	}
 }
+
+// TestRejectsMeaninglessChains: decoding flags given with values that mean nothing, a negative prior chain
+// length or a step size that is not positive and finite are refused before any work.
+func TestRejectsMeaninglessChains(t *testing.T) {
+	for _, tc := range []struct{ args, want string }{{"--max-words 0", "--max-words must be at least 1"},
+		{"--max-words -2", "--max-words must be at least 1"}, {"--temperature 0", "--temperature must be positive"}, {"--beam 0", "--beam must be"}} {
+		_, err := clitest.Execute(NewCmd(&Options{}, func(o *Options) error { return nil }), append([]string{"ck"}, strings.Fields(tc.args)...)...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v", tc.args, err)
+		}
+	}
+	for _, o := range []Options{{N: 1, K0: -1, Changed: map[string]bool{"k0": true}}, {N: 1, S0: -0.1, Changed: map[string]bool{"s0": true}}} {
+		if err := Run(&o); err == nil || (!strings.Contains(err.Error(), "--k0") && !strings.Contains(err.Error(), "--s0")) {
+			t.Errorf("%+v: %v", o, err)
+		}
+	}
+}

@@ -206,6 +206,9 @@ func runImage(opts *Options, backend compute.Backend, resumed *runs.Run) error {
 	if err != nil {
 		return err
 	}
+	if err := checkBudget(tr.State.Step, m.Config.Iterations); err != nil {
+		return err
+	}
 	if resumeDir != "" {
 		if err := tr.RestorePersistent(resumeDir); err != nil {
 			return err

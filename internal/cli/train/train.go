@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/lebm/lebm/corpora"
@@ -217,6 +218,14 @@ func Run(opts *Options) error {
 	if opts.Family == "" {
 		opts.Family = FamilyText
 	}
+	if opts.MaxTime < 0 {
+		return fmt.Errorf("--max-time must be a positive duration (0: no limit), got %v", opts.MaxTime)
+	}
+	if slices.Contains(opts.Changed, "encoder-rate") && opts.Resume == "" && opts.Family == FamilyText {
+		if cfg, err := opts.ResolveConfig(); err == nil && !cfg.HasEncoder() {
+			return fmt.Errorf("--encoder-rate sets the inference network's objective, but this run has none: add --posterior-init encoder")
+		}
+	}
 	if opts.Resume != "" {
 		for _, name := range opts.Changed {
 			if !resumable[name] {
@@ -285,6 +294,14 @@ func (o *Options) lockFresh(dir string) (func(), error) {
 		return nil, fmt.Errorf("run directory %s already holds a run: continue it with --resume %s, or choose another --out", dir, dir)
 	}
 	return unlock, nil
+}
+
+// checkBudget refuses a resume whose --iterations ends before the step the run has reached.
+func checkBudget(step, iterations int) error {
+	if iterations < step {
+		return fmt.Errorf("the run is at iteration %d: --iterations %d would end before it; give more to continue it", step, iterations)
+	}
+	return nil
 }
 
 // absPath is path made absolute (a run records where its data is, so that eval and resume work from any
@@ -405,6 +422,9 @@ func runText(opts *Options, backend compute.Backend, resumed *runs.Run) error {
 	}
 	tr, err := text.NewTrainer(m, trainSet, state)
 	if err != nil {
+		return err
+	}
+	if err := checkBudget(tr.State.Step, m.Config.Iterations); err != nil {
 		return err
 	}
 	if resumeDir != "" {

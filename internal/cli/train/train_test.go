@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lebm/lebm/internal/ckpt"
 	"github.com/lebm/lebm/internal/cli/clix"
@@ -464,5 +465,29 @@ func TestRunRecordsItsData(t *testing.T) {
 	}
 	if err := resume(4, other, true); err != nil {
 		t.Errorf("resume on other data with --new-data: %v", err)
+	}
+}
+
+// TestRejectsMeaninglessBudgets: a negative --max-time, --encoder-rate without an inference network, and
+// a resume whose --iterations ends before the run's step are refused, saying why.
+func TestRejectsMeaninglessBudgets(t *testing.T) {
+	o := tinyOptions(filepath.Join(t.TempDir(), "a"), 2)
+	o.MaxTime = -time.Second
+	if err := Run(o); err == nil || !strings.Contains(err.Error(), "--max-time") {
+		t.Errorf("--max-time -1s: %v", err)
+	}
+	o = tinyOptions(filepath.Join(t.TempDir(), "b"), 2)
+	o.Config.EncoderRate, o.Changed = learn.RateBase, append(o.Changed, "encoder-rate")
+	if err := Run(o); err == nil || !strings.Contains(err.Error(), "--posterior-init encoder") {
+		t.Errorf("--encoder-rate without an encoder: %v", err)
+	}
+	out := filepath.Join(t.TempDir(), "c")
+	if err := Run(tinyOptions(out, 4)); err != nil {
+		t.Fatal(err)
+	}
+	r := tinyOptions("", 2)
+	r.Resume, r.Changed = out, []string{"iterations"}
+	if err := Run(r); err == nil || !strings.Contains(err.Error(), "the run is at iteration 4") {
+		t.Errorf("resume with --iterations 2 at step 4: %v", err)
 	}
 }
