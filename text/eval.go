@@ -267,6 +267,9 @@ func (m *Model) Evaluate(ds *corpora.Dataset, split string, ec EvalConfig, progr
 		}
 		res.MIFloor = MutualInformation(fl.Mu, fl.Sigma, fl.Sample, d)
 		res.MIHeFloor = HeMutualInformation(fl.Mu, fl.Sigma, fl.Sample, d, heBatches(ds, copies))
+		if err := learn.CheckResult("evaluation of the "+split+" split's floor", "MI floor", res.MIFloor, "MI_He floor", res.MIHeFloor); err != nil {
+			return nil, err
+		}
 		mv, nv := unitVariances(fl.Mu, fl.Sigma, d, ec.Chains)
 		res.AUFloor, res.AUCorrectedFlr = activeUnits(mv, nv)
 	}

@@ -7,14 +7,15 @@ import (
 	"os"
 
 	"github.com/lebm/lebm/internal/cli"
+	"github.com/lebm/lebm/internal/cli/clix"
 )
 
 func main() {
 	if err := cli.NewRootCmd().Execute(); err != nil {
-		var coded interface{ ExitCode() int }
-		if errors.As(err, &coded) { // a signal stopped the command after it saved its work
+		var stopped *clix.Interrupted
+		if errors.As(err, &stopped) { // a signal stopped the command after it saved its work
 			fmt.Fprintln(os.Stderr, err)
-			os.Exit(coded.ExitCode())
+			os.Exit(stopped.ExitCode())
 		}
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)

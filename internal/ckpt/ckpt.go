@@ -143,23 +143,15 @@ func Resolve(path string) (string, error) {
 // otherSteps lists, for an error about runDir's latest checkpoint, the other complete step-N checkpoints
 // of the run and how to use one ("" when there are none).
 func otherSteps(runDir, except string) string {
-	entries, err := os.ReadDir(runDir)
-	if err != nil {
-		return ""
-	}
 	var steps []string
-	for _, e := range entries {
-		p := filepath.Join(runDir, e.Name())
-		if e.IsDir() && strings.HasPrefix(e.Name(), "step-") && p != except {
-			if _, err := os.Stat(filepath.Join(p, ManifestFile)); err == nil {
-				steps = append(steps, e.Name())
-			}
+	for _, n := range completeSteps(runDir) {
+		if filepath.Join(runDir, n) != except {
+			steps = append(steps, n)
 		}
 	}
 	if len(steps) == 0 {
 		return ""
 	}
-	sort.Strings(steps)
 	newest := filepath.Join(runDir, steps[len(steps)-1])
 	return fmt.Sprintf("; the run holds the checkpoints %s: give one of them instead (e.g. lebm eval %s, lebm train --resume %s)",
 		strings.Join(steps, ", "), newest, newest)
@@ -395,8 +387,9 @@ var testHookReplace func()
 // exists (the same step saved again, e.g. after a resume), the two directories are exchanged atomically
 // (Linux renameat2 RENAME_EXCHANGE: runDir/name is complete at every instant) and the old one, now at
 // tmp, is left for the caller's cleanup. Where the exchange is not supported, "latest" is first pointed at
-// the newest other complete checkpoint (if it named this one), so that it never names a missing directory
-// while the old one is removed and the new one renamed into place.
+// the newest complete checkpoint before this one (if it named this one), so that it does not name a
+// missing directory while the old one is removed and the new one renamed into place; when there is no
+// earlier checkpoint, that instant remains.
 func replaceDir(runDir, tmp, name string) error {
 	final := filepath.Join(runDir, name)
 	if _, err := os.Stat(final); os.IsNotExist(err) {
@@ -406,7 +399,7 @@ func replaceDir(runDir, tmp, name string) error {
 		return nil
 	}
 	if b, err := os.ReadFile(filepath.Join(runDir, LatestFile)); err == nil && strings.TrimSpace(string(b)) == name {
-		if other := newestOther(runDir, name); other != "" {
+		if other := newestBelow(runDir, name); other != "" {
 			if err := WriteAtomic(filepath.Join(runDir, LatestFile), []byte(other+"\n")); err != nil {
 				return err
 			}
@@ -421,23 +414,44 @@ func replaceDir(runDir, tmp, name string) error {
 	return os.Rename(tmp, final)
 }
 
-// newestOther is the newest complete checkpoint of runDir other than name ("" when there is none).
-func newestOther(runDir, name string) string {
-	entries, err := os.ReadDir(runDir)
-	if err != nil {
-		return ""
-	}
+// newestBelow is the newest complete checkpoint of runDir before step directory name ("" when there is
+// none; names sort as steps).
+func newestBelow(runDir, name string) string {
 	best := ""
-	for _, e := range entries {
-		n := e.Name()
-		if !e.IsDir() || !strings.HasPrefix(n, "step-") || n == name {
-			continue
-		}
-		if _, err := os.Stat(filepath.Join(runDir, n, ManifestFile)); err == nil && n > best {
+	for _, n := range completeSteps(runDir) {
+		if n < name {
 			best = n
 		}
 	}
 	return best
+}
+
+// NewestStep is the newest complete step-N checkpoint directory of runDir ("" when there is none), for a
+// run whose "latest" is missing (a process killed before it wrote the first one).
+func NewestStep(runDir string) string {
+	steps := completeSteps(runDir)
+	if len(steps) == 0 {
+		return ""
+	}
+	return filepath.Join(runDir, steps[len(steps)-1])
+}
+
+// completeSteps are the names of runDir's step-N directories that hold a manifest, in step order.
+func completeSteps(runDir string) []string {
+	entries, err := os.ReadDir(runDir)
+	if err != nil {
+		return nil
+	}
+	var steps []string
+	for _, e := range entries {
+		if e.IsDir() && strings.HasPrefix(e.Name(), "step-") {
+			if _, err := os.Stat(filepath.Join(runDir, e.Name(), ManifestFile)); err == nil {
+				steps = append(steps, e.Name())
+			}
+		}
+	}
+	sort.Strings(steps)
+	return steps
 }
 
 // removeStaleTemporaries deletes what a process killed in the middle of Save left behind.

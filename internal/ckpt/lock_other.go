@@ -1,10 +1,13 @@
-//go:build !unix
+//go:build !(linux || darwin || freebsd || netbsd || openbsd || dragonfly)
 
 package ckpt
 
-import "os"
+import (
+	"errors"
+	"os"
+)
 
-// lockFile: no advisory locks here; run directories are not protected against two writers.
-func lockFile(f *os.File) error { return nil }
+// lockFile: no advisory locks here, so run directories are used unlocked (Lock proceeds).
+func lockFile(f *os.File) error { return errors.New("no file locks on this system") }
 
 func unlockFile(f *os.File) error { return nil }

@@ -79,7 +79,7 @@ type Parts struct {
 // Every loss is evaluated at the parameters the iteration started from. The noise comes from two streams
 // (prior chain and synthesis; posterior chain and encoder): generator states that enter and leave the
 // graph, or (Parts.HostNoise) draws the caller makes; either way the caller checkpoints them. The updates are applied only when the iteration is sound: neither
-// chain faulted and every loss, gradient norm and updated parameter is finite and below 1e30; otherwise every variable keeps
+// chain faulted and every loss, gradient norm and updated variable is finite and below 1e30; otherwise every variable keeps
 // its value and the outputs say why.
 type Iteration struct {
 	parts Parts
@@ -99,8 +99,9 @@ type Stats struct {
 	EncKL        float64 // mean KL(q_phi(z|x) || N(0, I))
 	SynthLoss    float64 // KL(q_psi || p_alpha) up to its constant (0 without the synthesis network)
 	Displacement float64 // mean_i ||z_post_i - z0_i|| of the posterior chains
-	// MaxParam is the largest |v| over every variable after the updates (a non-finite value counts as
-	// +Inf): a finite but blown-up model (a learning rate far too large) makes the iteration unsound.
+	// MaxParam is the largest |v| over the updated float32 variables (parameters and optimizer state)
+	// after the updates, a non-finite value counting as +Inf: a finite but blown-up model (a learning rate
+	// far too large) makes the iteration unsound.
 	MaxParam float64
 }
 
@@ -365,7 +366,7 @@ func (it *Iteration) Run(in Inputs) (*Outputs, error) {
 	st := out.Stats
 	out.Err = CheckFinite(in.Iteration, "sum log p(x|z)", st.SumLogP, "prior loss", st.PriorLoss, "generator gradient norm", st.GenNorm,
 		"prior gradient norm", st.PriorNorm, "encoder loss", st.EncLoss, "synthesis loss", st.SynthLoss, "f(z_post)", st.FPost, "f(z_prior)", st.FPrior,
-		"encoder KL", st.EncKL, "posterior displacement", st.Displacement, "max |parameter| after the update", st.MaxParam)
+		"encoder KL", st.EncKL, "posterior displacement", st.Displacement, "max |variable| after the update (parameters, optimizer state)", st.MaxParam)
 	// The graph compared float32 values with float32(1e30); a statistic within rounding of 1e30 may pass here.
 	if out.Err == nil {
 		out.Err = fmt.Errorf("iteration %d: a statistic is non-finite or beyond 1e30 (%+v); not saving: the last checkpoint is intact", in.Iteration, st)

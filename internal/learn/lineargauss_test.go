@@ -300,7 +300,7 @@ func TestUnsoundIterationMovesNothing(t *testing.T) {
 	if out, err = m.it.Run(lgInputs([]float32{1, 2, 3}, 8, 3, 5, 0.1, 0.1, 1, 2)); err != nil {
 		t.Fatal(err)
 	}
-	if out.Err == nil || !strings.Contains(out.Err.Error(), "max |parameter| after the update") || out.Stats.MaxParam < 1e30 {
+	if out.Err == nil || !strings.Contains(out.Err.Error(), "max |variable| after the update") || out.Stats.MaxParam < 1e30 {
 		t.Fatalf("blown-up parameters: %v (max |parameter| %g)", out.Err, out.Stats.MaxParam)
 	}
 	if ch := changed(before, values(t, m.store)); len(ch) > 0 {

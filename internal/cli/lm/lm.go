@@ -160,7 +160,11 @@ func Train(cfg text.LMConfig, data, out, backendName string, stderr io.Writer, q
 	if err != nil {
 		return Result{}, err
 	}
-	cfg.Data = data
+	if cfg.Data = data; data != "" { // recorded absolute, so that eval works from any directory
+		if cfg.Data, err = filepath.Abs(data); err != nil {
+			return Result{}, err
+		}
+	}
 	vocab := corpora.BuildVocab(corpus.Train, cfg.VocabSize, cfg.MinCount)
 	lm, err := text.NewLM(backend, cfg, vocab)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -84,7 +85,7 @@ Example (the README's comparison):
 func ParseSetting(s, where string) (Setting, error) {
 	name, flags, ok := strings.Cut(s, "=")
 	name = strings.TrimSpace(name)
-	if !ok || name == "" || strings.ContainsAny(name, "/\\ \t") {
+	if !ok || name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\\ \t") {
 		return Setting{}, fmt.Errorf("%s: setting %q: expected NAME=FLAGS with a non-empty NAME without /, \\ or spaces (it names a directory)", where, s)
 	}
 	return Setting{Name: name, Flags: strings.TrimSpace(flags)}, nil
@@ -209,6 +210,7 @@ func Run(opts *Options) error {
 	errs := make([]error, len(grid))
 	bar := clix.NewBar(opts.Stderr, len(grid), "sweep", "settings", false)
 	var mu sync.Mutex
+	var interrupted *clix.Interrupted // the first setting a signal stopped
 	done := 0
 	sem := make(chan struct{}, opts.Jobs)
 	var wg sync.WaitGroup
@@ -218,9 +220,20 @@ func Run(opts *Options) error {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
+			mu.Lock()
+			stop := interrupted != nil
+			mu.Unlock()
+			if stop { // a signal stopped a setting: start no other
+				errs[i] = interrupted
+				return
+			}
 			var log bytes.Buffer // a failed setting's stderr goes into its error
 			results[i], errs[i] = RunSetting(s, trainOpts[i], &log)
 			mu.Lock()
+			var ie *clix.Interrupted
+			if errors.As(errs[i], &ie) && interrupted == nil {
+				interrupted = ie
+			}
 			done++
 			bar.Set(done)
 			if errs[i] == nil {
@@ -232,6 +245,9 @@ func Run(opts *Options) error {
 	}
 	wg.Wait()
 	bar.Finish()
+	if interrupted != nil {
+		return fmt.Errorf("sweep: %w (finished settings keep their results; rerun the same command to continue)", interrupted)
+	}
 	for i, err := range errs {
 		if err != nil {
 			return fmt.Errorf("setting %s: %w (finished settings keep their results; rerun to complete the sweep)", grid[i].Name, err)
@@ -270,9 +286,14 @@ func RunSetting(s Setting, to *train.Options, stderr io.Writer) (*Result, error)
 		}
 		return nil, fmt.Errorf("%s holds the result of other flags (%q); remove it or choose another --out", path, saved.Setting.Flags)
 	}
-	if _, err := os.Stat(filepath.Join(to.Out, ckpt.LatestFile)); err == nil {
-		// An unfinished run: continue it (its checkpoint fixes every setting but the iteration budget).
+	_, latestErr := os.Stat(filepath.Join(to.Out, ckpt.LatestFile))
+	if newest := ckpt.NewestStep(to.Out); latestErr == nil || newest != "" {
+		// An unfinished run: continue it (its checkpoint fixes every setting but the iteration budget),
+		// from its newest complete step when "latest" was never written.
 		to.Resume = to.Out
+		if latestErr != nil {
+			to.Resume = newest
+		}
 		if slices.Contains(to.Changed, "iterations") {
 			to.Changed = []string{"iterations"}
 		} else {
@@ -281,8 +302,9 @@ func RunSetting(s Setting, to *train.Options, stderr io.Writer) (*Result, error)
 	}
 	var out bytes.Buffer
 	to.Stdout, to.Stderr = &out, stderr
-	if err := train.Run(to); err != nil {
-		if b, ok := stderr.(*bytes.Buffer); ok {
+	if err := train.Run(to); err != nil { // a signal's *clix.Interrupted included: no result, a rerun continues
+		var ie *clix.Interrupted
+		if b, ok := stderr.(*bytes.Buffer); ok && !errors.As(err, &ie) {
 			return nil, fmt.Errorf("%w\n%s", err, b.String())
 		}
 		return nil, err
@@ -290,9 +312,6 @@ func RunSetting(s Setting, to *train.Options, stderr io.Writer) (*Result, error)
 	var sum train.Summary
 	if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
 		return nil, fmt.Errorf("reading the run's summary: %w", err)
-	}
-	if sum.Interrupted { // not finished: no result, so that a rerun continues it
-		return nil, fmt.Errorf("interrupted at iteration %d (checkpoint %s): rerun the same command to continue", sum.Iterations, sum.Checkpoint)
 	}
 	r := &Result{Setting: s, Summary: &sum}
 	return r, clix.SaveResult(path, r)

@@ -124,8 +124,8 @@ func TestSweepRuns(t *testing.T) {
 }
 
 // TestRunSettingResumesToTheRunsBudget: a setting whose run stopped early (here: out of time at its first
-// checkpoint) is continued to the iterations its checkpoint holds when the setting's flags give none,
-// and its result is saved only once it has finished.
+// checkpoint, and killed before "latest" was written) is continued from its newest complete step to the
+// iterations its checkpoint holds when the setting's flags give none.
 func TestRunSettingResumesToTheRunsBudget(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
 	flags := "--embed 8 --hidden 16 --z 4 --k0 2 --k1 2 --iterations 3 --no-eval"
@@ -136,6 +136,10 @@ func TestRunSettingResumesToTheRunsBudget(t *testing.T) {
 	var buf strings.Builder
 	to.Stdout, to.Stderr = &buf, &buf
 	if err := train.Run(to); err != nil { // stops at step 0: out of time
+		t.Fatal(err)
+	}
+	// Killed before its first "latest" was written: the newest complete step is where it continues.
+	if err := os.Remove(filepath.Join(out, "latest")); err != nil {
 		t.Fatal(err)
 	}
 	resumeFlags := "--embed 8 --hidden 16 --z 4 --k0 2 --k1 2 --no-eval" // no --iterations: the run's own 3

@@ -198,7 +198,7 @@ func runImage(opts *Options, backend compute.Backend, resumed *runs.Run) error {
 	} else {
 		info.TrainDigest = data.Train.Digest()
 	}
-	info.Data = path
+	info = image.ResolveData(info, path) // a resume on a folder records the folder reader
 	if data.Note != "" {
 		fmt.Fprintln(opts.Stderr, "note:", data.Note)
 	}

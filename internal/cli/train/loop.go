@@ -68,7 +68,11 @@ func (l loop) run(opts *Options) (loopResult, error) {
 		}
 	}
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP} {
+		if !signal.Ignored(sig) { // `nohup` (SIGHUP) and `cmd &` from a script (SIGINT) ignore them: keep it so
+			signal.Notify(sigs, sig)
+		}
+	}
 	defer signal.Stop(sigs)
 	bar := clix.NewBar(opts.Stderr, l.iterations, "train", "it", opts.Quiet)
 	bar.Set(l.start)
@@ -108,6 +112,9 @@ func (l loop) run(opts *Options) (loopResult, error) {
 			return res, err
 		}
 	}
+	if sig := received(sigs); sig != nil && !res.Interrupted { // during the last iteration or the final save
+		res.Interrupted, res.Signal = true, sig
+	}
 	bar.Finish()
 	res.Done, res.Elapsed = res.Iterations-l.start, time.Since(begin)
 	return res, nil
@@ -145,21 +152,29 @@ func (r loopResult) report(opts *Options, runDir string, timing learn.Timing) {
 // otherwise appear twice, and a torn last line (a kill during a write) would have the next record glued
 // to it. What was removed is said on stderr.
 func openLog(runDir string, step int, stderr io.Writer) (*os.File, error) {
+	// A fresh run (step 0) starts a new log; the lock and the "holds a run" check came first.
 	if err := os.MkdirAll(runDir, 0o755); err != nil {
 		return nil, err
 	}
 	path := filepath.Join(runDir, LogFile)
 	if b, err := os.ReadFile(path); err == nil && len(b) > 0 {
-		kept, later, torn := trimLog(b, step)
-		if later > 0 || torn {
+		kept, later, bad, torn := trimLog(b, step)
+		if later > 0 || bad > 0 || torn {
 			if err := ckpt.WriteAtomic(path, kept); err != nil {
 				return nil, err
 			}
-			fmt.Fprintf(stderr, "%s: removed %d records after step %d (the checkpoint this run continues from)", path, later, step)
-			if torn {
-				fmt.Fprint(stderr, " and a torn last line")
+			if step == 0 {
+				fmt.Fprintf(stderr, "%s: an old log without a checkpoint was replaced\n", path)
+			} else {
+				fmt.Fprintf(stderr, "%s: removed %d records after step %d (the checkpoint this run continues from)", path, later, step)
+				if bad > 0 {
+					fmt.Fprintf(stderr, ", %d unreadable lines", bad)
+				}
+				if torn {
+					fmt.Fprint(stderr, " and a torn last line")
+				}
+				fmt.Fprintln(stderr)
 			}
-			fmt.Fprintln(stderr)
 		}
 	}
 	return os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
@@ -168,10 +183,11 @@ func openLog(runDir string, step int, stderr io.Writer) (*os.File, error) {
 // LogFile is a run's JSON-lines training log.
 const LogFile = "log.jsonl"
 
-// trimLog keeps the complete lines of a log whose record's step is at most step (lines that are not
-// records, e.g. blank ones, are kept); later counts the records dropped, torn says the last line had no
-// newline (a write cut short) and was dropped.
-func trimLog(b []byte, step int) (kept []byte, later int, torn bool) {
+// trimLog keeps the complete lines of a log holding a record of a step at most step (blank lines are
+// kept); later counts the records dropped for a later step, bad the lines that are not records (a record
+// glued to a torn one by an older lebm), and torn says the last line had no newline (a write cut short)
+// and was dropped.
+func trimLog(b []byte, step int) (kept []byte, later, bad int, torn bool) {
 	lines := bytes.SplitAfter(b, []byte("\n"))
 	for i, l := range lines {
 		if len(l) == 0 {
@@ -181,14 +197,21 @@ func trimLog(b []byte, step int) (kept []byte, later int, torn bool) {
 			torn = true
 			break
 		}
+		if len(bytes.TrimSpace(l)) == 0 {
+			kept = append(kept, l...)
+			continue
+		}
 		var r struct {
 			Step *int `json:"step"`
 		}
-		if json.Unmarshal(l, &r) == nil && r.Step != nil && *r.Step > step {
+		switch {
+		case json.Unmarshal(l, &r) != nil || r.Step == nil:
+			bad++
+		case *r.Step > step:
 			later++
-			continue
+		default:
+			kept = append(kept, l...)
 		}
-		kept = append(kept, l...)
 	}
-	return kept, later, torn
+	return kept, later, bad, torn
 }

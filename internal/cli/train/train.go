@@ -271,15 +271,19 @@ func (o *Options) lockResumed() (func(), error) {
 		return nil, err
 	}
 	own := filepath.Dir(ck)
-	dir := own
-	if o.Out != "" && !sameDir(o.Out, own) {
-		if holdsRun(o.Out) {
-			return nil, fmt.Errorf("--out %s holds another run: --resume %s would overwrite it; drop --out to continue the run in %s, or give an --out that holds no run to continue it there",
-				o.Out, o.Resume, own)
-		}
-		dir = o.Out
+	if o.Out == "" || sameDir(o.Out, own) {
+		return ckpt.Lock(own, "lebm train --resume")
 	}
-	return ckpt.Lock(dir, "lebm train --resume")
+	unlock, err := ckpt.Lock(o.Out, "lebm train --resume") // checked under the lock, as a fresh run's
+	if err != nil {
+		return nil, err
+	}
+	if holdsRun(o.Out) {
+		unlock()
+		return nil, fmt.Errorf("--out %s holds another run: --resume %s would overwrite it; to continue %s, --resume %s; to continue %s in "+
+			"its own directory, drop --out; to branch it, give an --out that holds no run", o.Out, o.Resume, o.Out, o.Out, o.Resume)
+	}
+	return unlock, nil
 }
 
 // lockFresh takes the lock of a fresh run's directory and refuses one that holds a run already (checked
@@ -328,18 +332,18 @@ func dataHint(err error, recorded, given string) error {
 // that is the run's training data, moved or not (same digest; runs without a recorded digest: the same
 // path), or when --new-data says to train on other data. It returns the digest to record.
 func (o *Options) checkData(recorded, path, recordedDigest, digest string) (string, error) {
-	same := recordedDigest == digest || (recordedDigest == "" && recorded == path)
-	switch {
-	case same && recordedDigest == "":
-		return digest, nil // a run from before digests: record it now
-	case same:
-		return recordedDigest, nil
-	case o.NewData:
-		return digest, nil
-	}
 	where := path
 	if where == "" {
 		where = "the embedded data"
+	}
+	switch {
+	case recordedDigest == digest, o.NewData:
+		return digest, nil
+	case recordedDigest == "" && absPath(recorded) == path:
+		return digest, nil // a run from before digests, on its own data: record the digest now
+	case recordedDigest == "":
+		return "", fmt.Errorf("--data %s is not where the run recorded its data (%q), and the run predates the record that would tell a "+
+			"moved copy from other data: give --new-data if it is the same corpus (or if other data is what you want)", where, recorded)
 	}
 	return "", fmt.Errorf("--data %s holds other training data than the run was trained on (recorded: %q): resuming on it would break the run's "+
 		"batch order and mix two corpora; give --new-data to train on it anyway", where, recorded)
@@ -355,13 +359,12 @@ func sameDir(a, b string) bool {
 	return filepath.Clean(a) == filepath.Clean(b)
 }
 
-// holdsRun reports whether dir holds a run: a "latest" file or a step-N checkpoint.
+// holdsRun reports whether dir holds a run: a "latest" file or a complete step-N checkpoint.
 func holdsRun(dir string) bool {
 	if _, err := os.Stat(filepath.Join(dir, ckpt.LatestFile)); err == nil {
 		return true
 	}
-	steps, _ := filepath.Glob(filepath.Join(dir, "step-*"))
-	return len(steps) > 0
+	return ckpt.NewestStep(dir) != ""
 }
 
 // runText trains a text model (resumed: the opened checkpoint of a text run to continue, or nil).
@@ -382,7 +385,7 @@ func runText(opts *Options, backend compute.Backend, resumed *runs.Run) error {
 		if runDir == "" {
 			runDir = filepath.Dir(resumeDir)
 		}
-		data := info.Data
+		data := absPath(info.Data) // runs before 2026-12-02 recorded --data as typed
 		if opts.Data != "" {
 			data = absPath(opts.Data)
 		}

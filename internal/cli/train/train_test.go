@@ -383,7 +383,7 @@ func TestBlownUpTrainingKeepsTheLastGoodStep(t *testing.T) {
 	o.Config.LRGen, o.Config.SaveEvery = 1e38, 1
 	o.Changed = append(o.Changed, "lr-gen")
 	err := Run(o)
-	if err == nil || !strings.Contains(err.Error(), "max |parameter| after the update") || !strings.Contains(err.Error(), "step-00000000") {
+	if err == nil || !strings.Contains(err.Error(), "max |variable| after the update") || !strings.Contains(err.Error(), "step-00000000") {
 		t.Fatalf("training with --lr-gen 1e38: %v", err)
 	}
 	if b, _ := os.ReadFile(filepath.Join(out, ckpt.LatestFile)); strings.TrimSpace(string(b)) != "step-00000000" {
@@ -489,5 +489,30 @@ func TestRejectsMeaninglessBudgets(t *testing.T) {
 	r.Resume, r.Changed = out, []string{"iterations"}
 	if err := Run(r); err == nil || !strings.Contains(err.Error(), "the run is at iteration 4") {
 		t.Errorf("resume with --iterations 2 at step 4: %v", err)
+	}
+}
+
+// TestTrimLogAndCheckData: the log trim drops later records, lines that are not records (a record glued
+// to a torn one by an older lebm) and a torn last line; the data check accepts a run from before digests
+// on its own data (recorded relative), refuses it elsewhere unless --new-data, and refuses other data.
+func TestTrimLogAndCheckData(t *testing.T) {
+	kept, later, bad, torn := trimLog([]byte("{\"step\":1}\n{\"step\":2}{\"st\n\n{\"step\":3}\n{\"step\":5}\n{\"step\":6"), 3)
+	if string(kept) != "{\"step\":1}\n\n{\"step\":3}\n" || later != 1 || bad != 1 || !torn {
+		t.Errorf("trim: %q, %d later, %d bad, torn %v", kept, later, bad, torn)
+	}
+	wd, _ := os.Getwd()
+	o := &Options{}
+	if d, err := o.checkData("data/ptb", filepath.Join(wd, "data/ptb"), "", "abc"); err != nil || d != "abc" {
+		t.Errorf("a run from before digests, on its own data: %q %v", d, err)
+	}
+	if _, err := o.checkData("data/ptb", "/elsewhere/ptb", "", "abc"); err == nil || !strings.Contains(err.Error(), "predates") {
+		t.Errorf("a run from before digests, elsewhere: %v", err)
+	}
+	if _, err := o.checkData("/a", "/b", "abc", "def"); err == nil || !strings.Contains(err.Error(), "other training data") {
+		t.Errorf("other data: %v", err)
+	}
+	o.NewData = true
+	if d, err := o.checkData("/a", "/b", "abc", "def"); err != nil || d != "def" {
+		t.Errorf("other data with --new-data: %q %v", d, err)
 	}
 }
