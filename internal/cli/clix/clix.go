@@ -19,6 +19,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
 )
 
 // BackendUsage documents --backend.
@@ -30,13 +31,24 @@ func AddBackendFlag(fs *pflag.FlagSet, dst *string) {
 	fs.StringVar(dst, "backend", engine.DefaultBackend, BackendUsage)
 }
 
-// Bar is a progress bar on stderr showing count, rate and ETA; nil-safe and silent when quiet.
-type Bar struct{ bar *progressbar.ProgressBar }
+// Bar shows progress on stderr: a redrawn bar (count, rate, ETA) on a terminal, and where stderr is a
+// file or a pipe (a batch job, nohup, CI) a plain line with the same figures every LineEvery and at the
+// end, instead of carriage-return redraws. Nil-safe, and silent when quiet.
+type Bar struct {
+	bar   *progressbar.ProgressBar
+	lines *lineProgress
+}
+
+// LineEvery is how often a Bar writes its plain line where stderr is not a terminal.
+const LineEvery = 30 * time.Second
 
 // NewBar starts a progress bar of total steps.
 func NewBar(w io.Writer, total int, desc, unit string, quiet bool) *Bar {
 	if quiet {
 		return &Bar{}
+	}
+	if !isTerminal(w) {
+		return &Bar{lines: &lineProgress{w: w, total: total, desc: desc, unit: unit, every: LineEvery, start: time.Now(), last: time.Now()}}
 	}
 	return &Bar{bar: progressbar.NewOptions(total,
 		progressbar.OptionSetWriter(w),
@@ -51,41 +63,101 @@ func NewBar(w io.Writer, total int, desc, unit string, quiet bool) *Bar {
 	)}
 }
 
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// lineProgress is a Bar's plain-line form.
+type lineProgress struct {
+	w                  io.Writer
+	total, n, startN   int
+	desc, unit, detail string
+	every              time.Duration
+	start, last        time.Time
+	started            bool
+}
+
+// set records n done and writes a line when LineEvery has passed.
+func (p *lineProgress) set(n int) {
+	if !p.started { // the first count (a resumed run's step) is where the rate starts
+		p.startN, p.started = n, true
+	}
+	p.n = n
+	if time.Since(p.last) >= p.every {
+		p.line()
+	}
+}
+
+// line writes "desc n/total (p%), rate unit/s, elapsed, ETA | detail".
+func (p *lineProgress) line() {
+	p.last = time.Now()
+	el := time.Since(p.start)
+	rate := float64(p.n-p.startN) / el.Seconds()
+	msg := fmt.Sprintf("%s %d/%d", p.desc, p.n, p.total)
+	if p.total > 0 {
+		msg += fmt.Sprintf(" (%.1f%%)", 100*float64(p.n)/float64(p.total))
+	}
+	msg += fmt.Sprintf(", %.3g %s/s, elapsed %s", rate, p.unit, el.Round(time.Second))
+	if rate > 0 && p.total > p.n {
+		msg += fmt.Sprintf(", ETA %s", (time.Duration(float64(p.total-p.n)/rate) * time.Second).Round(time.Second))
+	}
+	if p.detail != "" {
+		msg += " | " + p.detail
+	}
+	fmt.Fprintln(p.w, msg)
+}
+
 // Set moves the bar to n.
 func (b *Bar) Set(n int) {
-	if b.bar != nil {
+	switch {
+	case b.bar != nil:
 		_ = b.bar.Set(n)
+	case b.lines != nil:
+		b.lines.set(n)
 	}
 }
 
 // Progress is a text.Progress callback: it sets the total and moves the bar.
 func (b *Bar) Progress(done, total int) {
-	if b.bar != nil {
+	switch {
+	case b.bar != nil:
 		if b.bar.GetMax() != total {
 			b.bar.ChangeMax(total)
 		}
 		_ = b.bar.Set(done)
+	case b.lines != nil:
+		b.lines.total = total
+		b.lines.set(done)
 	}
 }
 
-// Describe replaces the description.
+// Describe replaces the description (the bar's; in plain lines, the figures after "|").
 func (b *Bar) Describe(s string) {
-	if b.bar != nil {
+	switch {
+	case b.bar != nil:
 		b.bar.Describe(s)
+	case b.lines != nil:
+		b.lines.detail = s
 	}
 }
 
-// Clear erases the bar's line so that a message can be printed (the bar redraws on its next update).
+// Clear erases the bar's line so that a message can be printed (the bar redraws on its next update;
+// plain lines need no clearing).
 func (b *Bar) Clear() {
 	if b.bar != nil {
 		_ = b.bar.Clear()
 	}
 }
 
-// Finish completes the bar.
+// Finish completes the bar (plain lines: a last line).
 func (b *Bar) Finish() {
-	if b.bar != nil {
+	switch {
+	case b.bar != nil:
 		_ = b.bar.Finish()
+	case b.lines != nil && b.lines.started:
+		b.lines.line()
 	}
 }
 
