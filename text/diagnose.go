@@ -13,6 +13,12 @@ import (
 // floor by less than CollapseMIMargin nats AND no more units are active (noise-corrected) than on the floor.
 const CollapseMIMargin = 0.1
 
+// Collapsed is the collapse criterion: MI above its floor by less than CollapseMIMargin and no more
+// noise-corrected active units than on the floor.
+func Collapsed(mi, miFloor float64, au, auFloor int) bool {
+	return mi-miFloor < CollapseMIMargin && au <= auFloor
+}
+
 // DiagnoseConfig are the estimator settings of a collapse diagnosis (cheap: run every N iterations).
 type DiagnoseConfig struct {
 	Sentences   int // first validation sentences used (also the floor's copies)
@@ -77,7 +83,7 @@ func diagnosisOf(res *EvalResult, cfg Config) *Diagnosis {
 		MI: res.MI, MIFloor: res.MIFloor, AUCorrected: res.AUCorrected, AUCorrectedFloor: res.AUCorrectedFlr, ZDim: cfg.ZDim,
 		Displacement: res.Displacement, EncoderMI: res.EncoderMI, EncoderAU: res.EncoderAU,
 		NoiseDisplacement: NoiseDisplacement(cfg.ZDim, res.Settings.K1, learn.StepSchedule(res.Settings.S1, cfg.S1End))}
-	d.Collapsed = d.MI-d.MIFloor < CollapseMIMargin && d.AUCorrected <= d.AUCorrectedFloor
+	d.Collapsed = Collapsed(d.MI, d.MIFloor, d.AUCorrected, d.AUCorrectedFloor)
 	return d
 }
 

@@ -181,3 +181,33 @@ func constant(n int, v float32) []float32 {
 	}
 	return out
 }
+
+// TestVerdictConstructed: the evaluation's one-line verdict on the same constructed models: informative
+// for the decoder that copies z, collapsed for the one that ignores it, each with the numbers behind it.
+func TestVerdictConstructed(t *testing.T) {
+	var ids [][]int
+	for i := 0; i < 90; i++ {
+		k := i % 9
+		s := make([]int, 8)
+		for j := range s {
+			s[j] = 5
+			if j < k {
+				s[j] = 4
+			}
+		}
+		ids = append(ids, s)
+	}
+	ds := corpora.NewDatasetFromIDs(ids, 10)
+	for copies, want := range map[float32]string{1: "latent: informative: MI", 0: "latent: collapsed"} {
+		m := constructedModel(t, copies)
+		ec := DefaultEvalConfig(m.Config)
+		ec.Chains, ec.ImportanceSamples, ec.LogZSamples, ec.Seed = 16, 16, 10, 3
+		res, err := m.Evaluate(ds, "valid", ec, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(res.Verdict, want) || !strings.Contains(res.Verdict, "vs floor") {
+			t.Errorf("decoder copying z with weight %v: verdict %q, want %q", copies, res.Verdict, want)
+		}
+	}
+}

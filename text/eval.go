@@ -118,6 +118,8 @@ type EvalResult struct {
 
 	LogZ     prior.LogZ `json:"log_z"`
 	Settings EvalConfig `json:"settings"`
+	// Verdict is the one-line judgement on the latent (Verdict()), for people and scripts.
+	Verdict string `json:"verdict"`
 	Prior    string     `json:"prior"`
 	// ChainStart is where the evaluation chains started: "N(0, I)" or "the inference network's draws".
 	ChainStart string `json:"chain_start"`
@@ -272,8 +274,26 @@ func (m *Model) Evaluate(ds *corpora.Dataset, split string, ec EvalConfig, progr
 		}
 		mv, nv := unitVariances(fl.Mu, fl.Sigma, d, ec.Chains)
 		res.AUFloor, res.AUCorrectedFlr = activeUnits(mv, nv)
+	} else {
+		res.FloorCopies = 0
 	}
+	res.Verdict = res.verdict()
 	return res, nil
+}
+
+// verdict says whether z carries information about x, by the collapse criterion (Collapsed) against
+// the Monte Carlo floor, with the numbers behind it.
+func (r *EvalResult) verdict() string {
+	if r.FloorCopies < 2 {
+		return fmt.Sprintf("latent: not judged (no Monte Carlo floor: %d floor copies); MI %.3f, noise-corrected AU %d", r.FloorCopies, r.MI, r.AUCorrected)
+	}
+	nums := fmt.Sprintf("MI %.3f vs floor %.3f (%+.3f nats), noise-corrected active units %d vs floor %d", r.MI, r.MIFloor, r.MI-r.MIFloor,
+		r.AUCorrected, r.AUCorrectedFlr)
+	if Collapsed(r.MI, r.MIFloor, r.AUCorrected, r.AUCorrectedFlr) {
+		return "latent: collapsed (z carries no information about x beyond Monte Carlo noise): " + nums +
+			"; see the README's recommended configuration"
+	}
+	return "latent: informative: " + nums
 }
 
 // checkFinite refuses a result with a non-finite number (learn.CheckResult).

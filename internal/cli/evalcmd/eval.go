@@ -155,6 +155,7 @@ func Run(opts *Options) error {
 	if gen != nil {
 		fmt.Fprint(opts.Stdout, gen.Format())
 	}
+	fmt.Fprintln(opts.Stdout, res.Verdict)
 	return nil
 }
 

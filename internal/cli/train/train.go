@@ -519,9 +519,15 @@ func runText(opts *Options, backend compute.Backend, resumed *runs.Run) error {
 		return res.stopped()
 	}
 	fmt.Fprintf(opts.Stdout, "checkpoint: %s\n", res.Checkpoint)
-	if sum.Test != nil {
+	switch {
+	case sum.Test != nil:
 		fmt.Fprint(opts.Stdout, sum.Test.Format())
 		fmt.Fprintf(opts.Stdout, "  unigram baseline (train counts, add-one): NLL %.3f nats/sentence, PPL %.3f\n", sum.Unigram.NLL, sum.Unigram.PPL)
+		fmt.Fprintln(opts.Stdout, sum.Test.Verdict)
+	case res.Interrupted:
+		fmt.Fprintln(opts.Stdout, "latent: not judged (interrupted before the evaluation; `lebm eval` judges it)")
+	default:
+		fmt.Fprintln(opts.Stdout, "latent: not judged (--no-eval; `lebm eval` judges it)")
 	}
 	return res.stopped()
 }
