@@ -118,9 +118,9 @@ type EvalResult struct {
 
 	LogZ     prior.LogZ `json:"log_z"`
 	Settings EvalConfig `json:"settings"`
-	// Verdict is the one-line judgement on the latent (Verdict()), for people and scripts.
+	// Verdict is the one-line judgement on the latent (see verdict), for people and scripts.
 	Verdict string `json:"verdict"`
-	Prior    string     `json:"prior"`
+	Prior   string `json:"prior"`
 	// ChainStart is where the evaluation chains started: "N(0, I)" or "the inference network's draws".
 	ChainStart string `json:"chain_start"`
 }

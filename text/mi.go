@@ -22,30 +22,50 @@ import (
 // the exact entropy, one draw per sentence in 32 dimensions overshoots log N by about 0.6 nats on 50
 // sentences). mu, sigma and samples are flat [N*d].
 func MutualInformation(mu, sigma, samples []float64, d int) float64 {
-	n := len(mu) / d
-	logNorm := make([]float64, n)
-	for k := 0; k < n; k++ {
+	q := newPosteriors(mu, sigma, d)
+	all := make([]int, q.n)
+	for i := range all {
+		all[i] = i
+	}
+	var total float64
+	terms := make([]float64, q.n)
+	for i := range all {
+		q.logDensities(samples[i*d:(i+1)*d], all, terms)
+		total += terms[i] - (learn.LogSumExp(terms) - math.Log(float64(q.n)))
+	}
+	return total / float64(q.n)
+}
+
+// posteriors are n diagonal Gaussians q(z|x_k) = N(mu_k, diag sigma_k^2) (flat [n*d] each) with their
+// log normalisers -d/2 log(2 pi) - sum_j log sigma_kj, computed once.
+type posteriors struct {
+	mu, sigma, logNorm []float64
+	n, d               int
+}
+
+func newPosteriors(mu, sigma []float64, d int) posteriors {
+	q := posteriors{mu: mu, sigma: sigma, n: len(mu) / d, d: d}
+	q.logNorm = make([]float64, q.n)
+	for k := range q.logNorm {
 		c := -0.5 * float64(d) * prior.Log2Pi
 		for j := 0; j < d; j++ {
 			c -= math.Log(sigma[k*d+j])
 		}
-		logNorm[k] = c
+		q.logNorm[k] = c
 	}
-	var total float64
-	terms := make([]float64, n)
-	for i := 0; i < n; i++ {
-		z := samples[i*d : (i+1)*d]
-		for k := 0; k < n; k++ {
-			var q float64
-			for j := 0; j < d; j++ {
-				e := (z[j] - mu[k*d+j]) / sigma[k*d+j]
-				q += e * e
-			}
-			terms[k] = logNorm[k] - 0.5*q
+	return q
+}
+
+// logDensities sets out[i] = log q(z | x_ks[i]) for the components ks.
+func (q posteriors) logDensities(z []float64, ks []int, out []float64) {
+	for i, k := range ks {
+		var e2 float64
+		for j := 0; j < q.d; j++ {
+			e := (z[j] - q.mu[k*q.d+j]) / q.sigma[k*q.d+j]
+			e2 += e * e
 		}
-		total += terms[i] - (learn.LogSumExp(terms) - math.Log(float64(n)))
+		out[i] = q.logNorm[k] - 0.5*e2
 	}
-	return total / float64(n)
 }
 
 // HeBatch is the batch size within which HeMutualInformation mixes the aggregate posterior: He et al.
@@ -64,24 +84,15 @@ const HeBatch = 32
 // one draw z_x ~ q(z|x) per sentence, and I = sum_b |b| I_b / N. The within-batch mixture caps it near
 // log |b| (log 32 = 3.47 nats), and the exact entropy makes it noisier than MutualInformation.
 func HeMutualInformation(mu, sigma, samples []float64, d int, batches [][]int) float64 {
+	q := newPosteriors(mu, sigma, d)
 	var total float64
 	var n int
 	for _, b := range batches {
 		var negEnt, logQ float64
 		terms := make([]float64, len(b))
 		for _, i := range b {
-			negEnt -= 0.5 * float64(d) * prior.Log2Pi
-			for j := 0; j < d; j++ {
-				negEnt -= math.Log(sigma[i*d+j]) + 0.5
-			}
-			for k, x := range b {
-				q := -0.5 * float64(d) * prior.Log2Pi
-				for j := 0; j < d; j++ {
-					e := (samples[i*d+j] - mu[x*d+j]) / sigma[x*d+j]
-					q -= math.Log(sigma[x*d+j]) + 0.5*e*e
-				}
-				terms[k] = q
-			}
+			negEnt += q.logNorm[i] - 0.5*float64(d) // E_q log q(z|x) = -d/2 log(2 pi) - sum_j (log sigma_j + 1/2)
+			q.logDensities(samples[i*d:(i+1)*d], b, terms)
 			logQ += learn.LogSumExp(terms) - math.Log(float64(len(b)))
 		}
 		total += negEnt - logQ // |b| I_b

@@ -288,12 +288,8 @@ func ReadJSONLines[T any](path string) ([]T, error) {
 		return nil, err
 	}
 	var out []T
-	lines := bytes.SplitAfter(b, []byte("\n"))
+	lines, _ := CompleteLines(b)
 	for i, l := range lines {
-		last := i == len(lines)-1
-		if last && !bytes.HasSuffix(l, []byte("\n")) {
-			break // empty, or torn
-		}
 		if l = bytes.TrimSpace(l); len(l) == 0 {
 			continue
 		}
@@ -304,6 +300,17 @@ func ReadJSONLines[T any](path string) ([]T, error) {
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// CompleteLines splits a JSON-lines file's bytes into its lines, each with its newline, leaving out a
+// last line without one (torn: a process killed during a write); torn says there was such a line.
+func CompleteLines(b []byte) (lines [][]byte, torn bool) {
+	lines = bytes.SplitAfter(b, []byte("\n"))
+	last := lines[len(lines)-1] // SplitAfter returns at least one (possibly empty) piece
+	if !bytes.HasSuffix(last, []byte("\n")) {
+		lines, torn = lines[:len(lines)-1], len(last) > 0
+	}
+	return lines, torn
 }
 
 // LoadImageSplits is image.LoadSplits with a progress bar on stderr (unless quiet) while a folder of

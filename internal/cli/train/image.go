@@ -206,15 +206,7 @@ func runImage(opts *Options, backend compute.Backend, resumed *runs.Run) error {
 	if err != nil {
 		return err
 	}
-	if err := checkBudget(tr.State.Step, m.Config.Iterations); err != nil {
-		return err
-	}
-	if resumeDir != "" {
-		if err := tr.RestorePersistent(resumeDir); err != nil {
-			return err
-		}
-	}
-	logFile, err := openLog(runDir, tr.State.Step, opts.Stderr)
+	logFile, err := startRun(tr.Trainer, runDir, resumeDir, opts.Stderr)
 	if err != nil {
 		return err
 	}

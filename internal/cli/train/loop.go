@@ -146,6 +146,21 @@ func (r loopResult) report(opts *Options, runDir string, timing learn.Timing) {
 	}
 }
 
+// startRun readies a family's trainer (new or resumed from resumeDir) for the loop, the same for every
+// family: it refuses a resume whose --iterations ends before the step the run has reached, restores the
+// persistent chains of a resumed run, and opens the run's log (openLog).
+func startRun(tr *learn.Trainer, runDir, resumeDir string, stderr io.Writer) (*os.File, error) {
+	if step, iterations := tr.State.Step, tr.Core.Config.Iterations; iterations < step {
+		return nil, fmt.Errorf("the run is at iteration %d: --iterations %d would end before it; give more to continue it", step, iterations)
+	}
+	if resumeDir != "" {
+		if err := tr.RestorePersistent(resumeDir); err != nil {
+			return nil, err
+		}
+	}
+	return openLog(runDir, tr.State.Step, stderr)
+}
+
 // openLog creates the run directory if needed and opens its JSON-lines training log for appending (a
 // resumed run continues the same log), first cut back to the records of steps up to step, the
 // checkpoint the run continues from: records a killed process wrote after its last checkpoint would
@@ -188,15 +203,8 @@ const LogFile = "log.jsonl"
 // glued to a torn one by an older lebm), and torn says the last line had no newline (a write cut short)
 // and was dropped.
 func trimLog(b []byte, step int) (kept []byte, later, bad int, torn bool) {
-	lines := bytes.SplitAfter(b, []byte("\n"))
-	for i, l := range lines {
-		if len(l) == 0 {
-			continue
-		}
-		if i == len(lines)-1 && !bytes.HasSuffix(l, []byte("\n")) {
-			torn = true
-			break
-		}
+	lines, torn := clix.CompleteLines(b)
+	for _, l := range lines {
 		if len(bytes.TrimSpace(l)) == 0 {
 			kept = append(kept, l...)
 			continue

@@ -221,11 +221,6 @@ func Run(opts *Options) error {
 	if opts.MaxTime < 0 {
 		return fmt.Errorf("--max-time must be a positive duration (0: no limit), got %v", opts.MaxTime)
 	}
-	if slices.Contains(opts.Changed, "encoder-rate") && opts.Resume == "" && opts.Family == FamilyText {
-		if cfg, err := opts.ResolveConfig(); err == nil && !cfg.HasEncoder() {
-			return fmt.Errorf("--encoder-rate sets the inference network's objective, but this run has none: add --posterior-init encoder")
-		}
-	}
 	if opts.Resume != "" {
 		for _, name := range opts.Changed {
 			if !resumable[name] {
@@ -298,14 +293,6 @@ func (o *Options) lockFresh(dir string) (func(), error) {
 		return nil, fmt.Errorf("run directory %s already holds a run: continue it with --resume %s, or choose another --out", dir, dir)
 	}
 	return unlock, nil
-}
-
-// checkBudget refuses a resume whose --iterations ends before the step the run has reached.
-func checkBudget(step, iterations int) error {
-	if iterations < step {
-		return fmt.Errorf("the run is at iteration %d: --iterations %d would end before it; give more to continue it", step, iterations)
-	}
-	return nil
 }
 
 // absPath is path made absolute (a run records where its data is, so that eval and resume work from any
@@ -401,6 +388,9 @@ func runText(opts *Options, backend compute.Backend, resumed *runs.Run) error {
 		if err != nil {
 			return err
 		}
+		if slices.Contains(opts.Changed, "encoder-rate") && !cfg.HasEncoder() {
+			return fmt.Errorf("--encoder-rate sets the inference network's objective, but this run has none: add --posterior-init encoder")
+		}
 		info.Data = absPath(opts.Data)
 		if runDir == "" {
 			runDir = filepath.Join("runs", fmt.Sprintf("%s-%s", cfg.Preset, time.Now().Format("20060102-150405")))
@@ -427,15 +417,7 @@ func runText(opts *Options, backend compute.Backend, resumed *runs.Run) error {
 	if err != nil {
 		return err
 	}
-	if err := checkBudget(tr.State.Step, m.Config.Iterations); err != nil {
-		return err
-	}
-	if resumeDir != "" {
-		if err := tr.RestorePersistent(resumeDir); err != nil {
-			return err
-		}
-	}
-	logFile, err := openLog(runDir, tr.State.Step, opts.Stderr)
+	logFile, err := startRun(tr.Trainer, runDir, resumeDir, opts.Stderr)
 	if err != nil {
 		return err
 	}
