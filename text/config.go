@@ -3,7 +3,9 @@ package text
 import (
 	"fmt"
 	"maps"
+	"math"
 	"slices"
+	"strings"
 
 	"github.com/lebm/lebm/internal/learn"
 	"github.com/lebm/lebm/prior"
@@ -25,6 +27,7 @@ type Config struct {
 	VocabSize   int     `json:"vocab_size"`             // maximum vocabulary size including special tokens (0 = all)
 	MinCount    int     `json:"min_count"`              // minimum train count for a word to enter the vocabulary
 	WordDropout float64 `json:"word_dropout,omitempty"` // training: probability of replacing a decoder input word by <unk>
+	BoWWeight   float64 `json:"bow_weight,omitempty"`   // training: weight of the bag-of-words loss (BoW; 0 = none; needs the inference network)
 
 	learn.Config
 }
@@ -55,8 +58,17 @@ func base() Config {
 	}}
 }
 
-// Presets: the paper's Table 3 (embedding / hidden) for SNLI, PTB and Yahoo, and "embedded", a small model
-// for the embedded generated corpus that trains on 2 CPU cores in minutes.
+// Presets: the paper's Table 3 (embedding / hidden) for SNLI, PTB and Yahoo; and two for the embedded
+// generated corpus, a small model that trains on 2 CPU cores in minutes:
+//   - "embedded" (the default) trains with the toolkit's recommended configuration (README, "Recommended
+//     text configuration"): the inference network replaces the posterior chain during training (K1 = 0),
+//     trained with free bits against N(0, I) and a warmed-up prior weight, the EBM prior learning by the
+//     paper's update with its prior chain (K0 = 60, s0 = 0.4); plus the bag-of-words loss (BoW), without
+//     which the latent carries the sentence's length and first word but not its topic, a generator
+//     learning rate of 3e-3 so that 1500 iterations suffice, and a prior learning rate of 3e-4 (1e-3,
+//     PTB's recommendation, let the topic shares of prior samples drift more: README);
+//   - "embedded-paper" is the same model trained as the paper trains: both chains short-run Langevin from
+//     N(0, I) (K0 = 60, K1 = 20), no inference network; on this corpus and budget its latent collapses.
 var Presets = map[string]func() Config{
 	"ptb": func() Config {
 		c := base()
@@ -74,12 +86,36 @@ var Presets = map[string]func() Config{
 		return c
 	},
 	"embedded": func() Config {
-		c := base()
-		c.Preset, c.EmbedDim, c.HiddenDim = "embedded", 32, 64
-		c.Iterations, c.SaveEvery, c.LogEvery = 500, 100, 10
-		c.MaxLen = 16
+		c := embeddedModel()
+		c.Preset, c.Iterations, c.SaveEvery = "embedded", EmbeddedIterations, 500
+		c.PosteriorInit, c.K1, c.EncoderRate = learn.InitEncoder, 0, learn.RateBase
+		c.FreeBits, c.PriorWeightWarmup, c.BoWWeight = EmbeddedFreeBits, EmbeddedPriorWeightWarmup, EmbeddedBoWWeight
+		c.LRGen, c.LRPrior = EmbeddedLRGen, EmbeddedLRPrior
 		return c
 	},
+	"embedded-paper": func() Config {
+		c := embeddedModel()
+		c.Preset, c.Iterations, c.SaveEvery = "embedded-paper", 500, 100
+		return c
+	},
+}
+
+// The "embedded" preset's training settings (the toolkit's choice, measured in the README: "The embedded
+// corpus").
+const (
+	EmbeddedIterations        = 1500
+	EmbeddedFreeBits          = 0.1 // nats per dimension
+	EmbeddedPriorWeightWarmup = 200
+	EmbeddedBoWWeight         = 1
+	EmbeddedLRGen             = 3e-3
+	EmbeddedLRPrior           = 3e-4
+)
+
+// embeddedModel is the embedded presets' model: embedding 32, hidden 64, sentences of at most 16 tokens.
+func embeddedModel() Config {
+	c := base()
+	c.EmbedDim, c.HiddenDim, c.MaxLen, c.LogEvery = 32, 64, 16, 10
+	return c
 }
 
 // PresetNames lists the presets, sorted.
@@ -111,10 +147,53 @@ func (c *Config) Validate() error {
 		{c.MinCount >= 1, "minimum count must be >= 1"},
 		{c.EncoderHidden >= 0, "encoder hidden size must be >= 0"},
 		{c.WordDropout >= 0 && c.WordDropout < 1, "word dropout must be in [0, 1)"},
+		{c.BoWWeight >= 0 && !math.IsInf(c.BoWWeight, 0), "bag-of-words weight must be >= 0 and finite"},
+		{c.BoWWeight == 0 || c.HasEncoder(), "the bag-of-words loss trains z through the inference network: it needs --posterior-init encoder"},
 	} {
 		if !ch.ok {
 			return fmt.Errorf("invalid configuration: %s", ch.msg)
 		}
 	}
 	return nil
+}
+
+// Method says how the model learns, for the run's output: the paper's method (both chains short-run
+// Langevin from N(0, I)), or what differs from it; for the "embedded" preset, that it is the README's
+// recommended configuration and which preset trains the paper's way.
+func (c *Config) Method() string {
+	var parts []string
+	switch c.PosteriorStart() {
+	case learn.InitEncoder:
+		if c.K1 == 0 {
+			parts = append(parts, "the inference network q_phi replaces the posterior chain (K1 = 0)")
+		} else {
+			parts = append(parts, fmt.Sprintf("the inference network q_phi starts the posterior chain (K1 = %d)", c.K1))
+		}
+		parts = append(parts, fmt.Sprintf("its rate against %s", map[string]string{learn.RateBase: "N(0, I)", learn.RateModel: "p_alpha"}[c.RateAgainst()]))
+	case learn.InitPersistent:
+		parts = append(parts, fmt.Sprintf("persistent posterior chains (K1 = %d)", c.K1))
+	}
+	if c.HasSynthesis() {
+		parts = append(parts, fmt.Sprintf("the synthesis network q_psi starts the prior chain (K0 = %d)", c.K0))
+	}
+	if c.FreeBits > 0 {
+		parts = append(parts, fmt.Sprintf("free bits %g nats per dimension", c.FreeBits))
+	}
+	if c.PriorWeightWarmup > 0 {
+		parts = append(parts, fmt.Sprintf("prior weight warmed up over %d iterations", c.PriorWeightWarmup))
+	}
+	if c.BoWWeight > 0 {
+		parts = append(parts, fmt.Sprintf("bag-of-words loss (weight %g)", c.BoWWeight))
+	}
+	if c.WordDropout > 0 {
+		parts = append(parts, fmt.Sprintf("word dropout %g", c.WordDropout))
+	}
+	if len(parts) == 0 {
+		return fmt.Sprintf("the paper's: short-run Langevin chains from N(0, I) for the posterior (K1 = %d) and the prior (K0 = %d)", c.K1, c.K0)
+	}
+	s := "not the paper's: " + strings.Join(parts, ", ")
+	if c.Preset == "embedded" {
+		s += ` (the README's recommended configuration, "Recommended text configuration"; the paper's: --preset embedded-paper)`
+	}
+	return s
 }

@@ -26,9 +26,12 @@ type Decoder struct {
 	emb, wx, wz, u, b, wh, bh, wo, bo *model.Variable
 }
 
-// NewDecoder creates the decoder's variables in scope.At("decoder").
+// DecoderScope is where the decoder's variables live.
+const DecoderScope = "decoder"
+
+// NewDecoder creates the decoder's variables in scope.At(DecoderScope).
 func NewDecoder(scope *model.Scope, rng *rand.Rand, vocab, embed, hidden, zDim int) *Decoder {
-	c := scope.At("decoder")
+	c := scope.At(DecoderScope)
 	u := nn.Uniform(DecoderInitScale)
 	d := &Decoder{Vocab: vocab, Embed: embed, Hidden: hidden, ZDim: zDim}
 	d.emb = nn.NewVariable(c, rng, "embedding", u, vocab, embed)

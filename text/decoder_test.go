@@ -18,7 +18,7 @@ func tinyModel(t *testing.T, words []string, prior string) *Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, _ := Preset("embedded")
+	cfg, _ := Preset("embedded-paper")
 	cfg.EmbedDim, cfg.HiddenDim, cfg.ZDim, cfg.EBMWidth, cfg.Prior = 4, 8, 2, 8, prior
 	vocab := corpora.NewVocab(append([]string{corpora.PadToken, corpora.UnkToken, corpora.BosToken, corpora.EosToken}, words...))
 	m, err := NewModel(backend, cfg, vocab)

@@ -29,7 +29,7 @@ func constructedModel(t *testing.T, w float32) *Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, _ := Preset("embedded")
+	cfg, _ := Preset("embedded-paper")
 	cfg.EmbedDim, cfg.HiddenDim, cfg.ZDim, cfg.Prior = 1, 1, 1, prior.Gaussian
 	cfg.K1, cfg.S1 = 60, 0.3
 	vocab := corpora.NewVocab([]string{corpora.PadToken, corpora.UnkToken, corpora.BosToken, corpora.EosToken, "a", "b"})

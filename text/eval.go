@@ -140,6 +140,14 @@ func (m *Model) chainStart() learn.ChainStart {
 	}
 }
 
+// chainStartName says where evaluation chains start, for reports.
+func (m *Model) chainStartName() string {
+	if m.Encoder == nil {
+		return "N(0, I)"
+	}
+	return "the inference network's draws"
+}
+
 // sentences is a dataset as the estimator's Examples: groups are length buckets (one graph shape each).
 type sentences struct{ ds *corpora.Dataset }
 
@@ -225,10 +233,7 @@ func (m *Model) Evaluate(ds *corpora.Dataset, split string, ec EvalConfig, progr
 		return nil, err
 	}
 	res := &EvalResult{Split: split, Sentences: n, LogZ: logZ, Settings: ec, Prior: m.Config.Prior, FloorSentence: 0, FloorCopies: nFloor,
-		ChainStart: "N(0, I)"}
-	if m.Encoder != nil {
-		res.ChainStart = "the inference network's draws"
-	}
+		ChainStart: m.chainStartName()}
 	res.SentenceNLL = make([]float64, n)
 	for i, lp := range main.LogPX {
 		res.SentenceNLL[i] = -lp

@@ -21,6 +21,7 @@ type Model struct {
 	Vocab   *corpora.Vocab
 	Decoder *Decoder
 	Encoder *Encoder // inference network q_phi(z|x), nil unless PosteriorInit = "encoder"
+	BoW     *BoW     // the bag-of-words training loss's head, nil unless BoWWeight > 0
 	*learn.Core
 
 	encode      *model.Exec // (targets, mask, eps) -> (z, mu, logVar)
@@ -35,13 +36,16 @@ func NewModel(backend compute.Backend, cfg Config, vocab *corpora.Vocab) (*Model
 	scope := model.NewStore().RootScope()
 	m := &Model{Config: cfg, Vocab: vocab}
 	m.Decoder = NewDecoder(scope, rand.New(rand.NewPCG(cfg.Seed, learn.GeneratorInitStream)), vocab.Size(), cfg.EmbedDim, cfg.HiddenDim, cfg.ZDim)
+	if cfg.BoWWeight > 0 {
+		m.BoW = NewBoW(scope, cfg.Seed, vocab.Size(), cfg.ZDim, cfg.BoWWeight)
+	}
 	var enc learn.Encoding
 	if cfg.HasEncoder() {
 		m.Encoder = NewEncoder(scope, rand.New(rand.NewPCG(cfg.Seed, learn.EncoderInitStream)), vocab.Size(), cfg.EmbedDim, cfg.EncoderSize(), cfg.ZDim)
 		enc = encoder{m.Encoder}
 	}
 	var err error
-	if m.Core, err = learn.NewCore(backend, scope, &m.Config.Config, family{m.Decoder, cfg.WordDropout > 0}, enc); err != nil {
+	if m.Core, err = learn.NewCore(backend, scope, &m.Config.Config, family{m.Decoder, m.BoW, cfg.WordDropout > 0}, enc); err != nil {
 		return nil, err
 	}
 	if m.Encoder != nil {
@@ -59,10 +63,19 @@ func NewModel(backend compute.Backend, cfg Config, vocab *corpora.Vocab) (*Model
 // family is the decoder as the core's generator family: a batch is (inputs, targets, mask) [B, T] (int32,
 // int32, float32); the input projections W_x e_t are computed once per graph, for the chain and the
 // update alike. With word dropout the training batches carry the undropped sentence for the posterior
-// chain (learn.ChainDataFamily).
+// chain (learn.ChainDataFamily). The bag-of-words head, when there is one, is the family's auxiliary loss
+// (learn.AuxiliaryFamily) and is trained with the decoder.
 type family struct {
 	d       *Decoder
+	bow     *BoW
 	dropout bool
+}
+
+func (f family) Auxiliary() learn.Auxiliary {
+	if f.bow == nil {
+		return nil
+	}
+	return f.bow.auxiliary()
 }
 
 func (f family) SeparateChainData() bool { return f.dropout }
@@ -71,8 +84,13 @@ func (f family) Likelihood(data []*graph.Node) func(z *graph.Node) *graph.Node {
 	proj := f.d.InputProjections(data[0])
 	return func(z *graph.Node) *graph.Node { return f.d.LogPXProjected(z, proj, data[1], data[2]) }
 }
-func (f family) GeneratorVariables() []*model.Variable { return f.d.Variables() }
-func (f family) NumData() int                          { return 3 }
+func (f family) GeneratorVariables() []*model.Variable {
+	if f.bow == nil {
+		return f.d.Variables()
+	}
+	return append(f.d.Variables(), f.bow.Variables()...)
+}
+func (f family) NumData() int { return 3 }
 
 // encoder is the inference network as the core's: data = (inputs, targets, mask).
 type encoder struct{ e *Encoder }

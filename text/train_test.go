@@ -15,7 +15,7 @@ import (
 
 // smallConfig is a configuration small enough for tests on 2 CPU cores.
 func smallConfig() Config {
-	cfg, _ := Preset("embedded")
+	cfg, _ := Preset("embedded-paper")
 	cfg.EmbedDim, cfg.HiddenDim, cfg.ZDim, cfg.EBMWidth = 16, 32, 8, 32
 	cfg.K0, cfg.K1, cfg.Batch = 10, 5, 16
 	return cfg

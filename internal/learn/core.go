@@ -31,6 +31,12 @@ type ChainDataFamily interface {
 	SeparateChainData() bool
 }
 
+// AuxiliaryFamily is an optional part of a Family with an auxiliary training loss on z (nil: none this
+// model; see Auxiliary).
+type AuxiliaryFamily interface {
+	Auxiliary() Auxiliary
+}
+
 // Encoding is a family's inference network q_phi(z|x) with its variables.
 type Encoding interface {
 	Encoder
@@ -148,6 +154,9 @@ func (c *Core) compile() error {
 		HostNoise: c.HostNoise}
 	if cd, ok := c.Family.(ChainDataFamily); ok {
 		parts.ChainData = cd.SeparateChainData()
+	}
+	if a, ok := c.Family.(AuxiliaryFamily); ok {
+		parts.Aux = a.Auxiliary()
 	}
 	switch cfg.PosteriorStart() {
 	case InitPersistent:

@@ -23,6 +23,12 @@ type Generator interface {
 	Likelihood(data []*graph.Node) func(z *graph.Node) *graph.Node
 }
 
+// Auxiliary is a family's auxiliary training loss on z: for the batch whose graph inputs are data, the
+// function z [N, d] -> loss_i [N] (already weighted). It is added to the generator's loss at the posterior
+// samples and to the encoder's at its draws, so that it shapes what z carries; the posterior chain and
+// every evaluation use log p_beta(x|z) alone (text: the bag-of-words loss, text.BoW).
+type Auxiliary func(data []*graph.Node) func(z *graph.Node) *graph.Node
+
 // Encoder is a family's inference network q_phi(z|x) = N(mu(x), diag exp(logVar(x))), [N, d] each.
 type Encoder interface {
 	Encode(data []*graph.Node) (mu, logVar *graph.Node)
@@ -42,6 +48,7 @@ type Parts struct {
 	PriorOpt *optim.Adam
 	Gen      Generator
 	GenOpt   *optim.Adam
+	Aux      Auxiliary // nil: none
 	Encoder  Encoder
 	EncOpt   *optim.Adam
 	Synth    *prior.Synthesis
@@ -70,10 +77,12 @@ type Parts struct {
 //
 //  1. prior chain: z ~ N(0, I) (or q_psi), K0 Langevin steps on E_alpha(z) = -f_alpha(z) + ||z||^2/2;
 //  2. posterior chain: z ~ N(0, I) (or given, or q_phi(z|x)), K1 steps on lambda E_alpha(z) - log p_beta(x|z);
-//  3. generator: Adam on -mean_i log p_beta(x_i | z_post_i) (its clip);
+//  3. generator: Adam on -mean_i log p_beta(x_i | z_post_i) (its clip), plus the family's auxiliary loss
+//     at z_post when it has one (Parts.Aux);
 //  4. prior: Adam on mean f(z_prior) - mean f(z_post);
 //  5. encoder: Adam on mean_i [-log p_beta(x_i|z_i) + lambda (KL(q_phi(.|x_i) || N(0,I)) - f(z_i))],
-//     z_i = mu(x_i) + sigma(x_i) eps_i (free bits on the KL; the f term only when RateAgainstF);
+//     z_i = mu(x_i) + sigma(x_i) eps_i (free bits on the KL; the f term only when RateAgainstF), plus the
+//     auxiliary loss at z_i;
 //     synthesis: Adam on KL(q_psi || p_alpha) up to its constant.
 //
 // Every loss is evaluated at the parameters the iteration started from. The noise comes from two streams
@@ -99,13 +108,14 @@ type Stats struct {
 	EncKL        float64 // mean KL(q_phi(z|x) || N(0, I))
 	SynthLoss    float64 // KL(q_psi || p_alpha) up to its constant (0 without the synthesis network)
 	Displacement float64 // mean_i ||z_post_i - z0_i|| of the posterior chains
+	AuxLoss      float64 // mean auxiliary loss at z_post (0 without one)
 	// MaxParam is the largest |v| over the updated float32 variables (parameters and optimizer state)
 	// after the updates, a non-finite value counting as +Inf: a finite but blown-up model (a learning rate
 	// far too large) makes the iteration unsound.
 	MaxParam float64
 }
 
-const numStats = 11
+const numStats = 12
 
 // Inputs are one iteration's inputs besides the parameters.
 type Inputs struct {
@@ -229,6 +239,13 @@ func (it *Iteration) build(store *model.Store, in []*graph.Node) []*graph.Node {
 	// 3-5. Losses, all at the starting parameters, then the updates.
 	logp := like(zPost)
 	genLoss := graph.Neg(graph.ReduceAllMean(logp))
+	auxLoss := zero
+	var aux func(z *graph.Node) *graph.Node
+	if p.Aux != nil {
+		aux = p.Aux(data)
+		auxLoss = graph.ReduceAllMean(aux(zPost))
+		genLoss = graph.Add(genLoss, auxLoss)
+	}
 	fPost := graph.ReduceAllMean(p.Prior.F(zPost))
 	fPrior := graph.ReduceAllMean(p.Prior.F(zPrior))
 	priorLoss := graph.Sub(fPrior, fPost)
@@ -241,6 +258,9 @@ func (it *Iteration) build(store *model.Store, in []*graph.Node) []*graph.Node {
 			kl = graph.Sub(kl, graph.ReduceAllMean(p.Prior.F(z)))
 		}
 		encLoss = graph.Sub(graph.Mul(lambda, kl), graph.ReduceAllMean(like(z)))
+		if aux != nil {
+			encLoss = graph.Add(encLoss, graph.ReduceAllMean(aux(z)))
+		}
 		encKL = graph.ReduceAllMean(graph.ReduceSum(terms, -1))
 	}
 	if p.Synth != nil {
@@ -263,7 +283,7 @@ func (it *Iteration) build(store *model.Store, in []*graph.Node) []*graph.Node {
 			maxParam = graph.Max(maxParam, m)
 		}
 	}
-	stats := []*graph.Node{graph.ReduceAllSum(logp), priorLoss, fPost, fPrior, genNorm, priorNorm, encLoss, encKL, synthLoss, disp, maxParam}
+	stats := []*graph.Node{graph.ReduceAllSum(logp), priorLoss, fPost, fPrior, genNorm, priorNorm, encLoss, encKL, synthLoss, disp, auxLoss, maxParam}
 	for i, s := range stats {
 		stats[i] = graph.ConvertDType(s, dtypes.Float32)
 	}
@@ -348,7 +368,7 @@ func (it *Iteration) Run(in Inputs) (*Outputs, error) {
 	f := func(i int) float64 { return float64(s[i]) }
 	out := &Outputs{
 		Stats: Stats{SumLogP: f(0), PriorLoss: f(1), FPost: f(2), FPrior: f(3), GenNorm: f(4), PriorNorm: f(5),
-			EncLoss: f(6), EncKL: f(7), SynthLoss: f(8), Displacement: f(9), MaxParam: f(10)},
+			EncLoss: f(6), EncKL: f(7), SynthLoss: f(8), Displacement: f(9), AuxLoss: f(10), MaxParam: f(11)},
 		ZPost: tensors.MustCopyFlatData[float32](res[1]),
 	}
 	if !p.HostNoise {
@@ -366,7 +386,7 @@ func (it *Iteration) Run(in Inputs) (*Outputs, error) {
 	st := out.Stats
 	out.Err = CheckFinite(in.Iteration, "sum log p(x|z)", st.SumLogP, "prior loss", st.PriorLoss, "generator gradient norm", st.GenNorm,
 		"prior gradient norm", st.PriorNorm, "encoder loss", st.EncLoss, "synthesis loss", st.SynthLoss, "f(z_post)", st.FPost, "f(z_prior)", st.FPrior,
-		"encoder KL", st.EncKL, "posterior displacement", st.Displacement, "max |variable| after the update (parameters, optimizer state)", st.MaxParam)
+		"encoder KL", st.EncKL, "posterior displacement", st.Displacement, "auxiliary loss", st.AuxLoss, "max |variable| after the update (parameters, optimizer state)", st.MaxParam)
 	// The graph compared float32 values with float32(1e30); a statistic within rounding of 1e30 may pass here.
 	if out.Err == nil {
 		out.Err = fmt.Errorf("iteration %d: a statistic is non-finite or beyond 1e30 (%+v); not saving: the last checkpoint is intact", in.Iteration, st)

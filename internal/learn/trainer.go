@@ -60,6 +60,7 @@ type Record struct {
 	EncoderLoss    float64 `json:"encoder_loss,omitempty"`   // negative ELBO up to log Z, per example
 	EncoderKL      float64 `json:"encoder_kl,omitempty"`     // mean KL(q_phi(z|x) || N(0, I))
 	SynthesisLoss  float64 `json:"synthesis_loss,omitempty"` // KL(q_psi || p_alpha) up to a constant
+	AuxiliaryLoss  float64 `json:"auxiliary_loss,omitempty"` // the family's auxiliary loss at z_post (text: bag of words), per example
 	IterationS     float64 `json:"iteration_s"`              // the compiled iteration: both chains and every update
 	HostS          float64 `json:"host_s"`                   // the batch and the chains' starts, on the host
 }
@@ -69,7 +70,7 @@ func (s *Step) Record() Record {
 	u := s.Stats
 	return Record{Step: s.Iteration, PriorLoss: u.PriorLoss, FPost: u.FPost, FPrior: u.FPrior, GenGradNorm: u.GenNorm,
 		PriorGradNorm: u.PriorNorm, PosteriorSteps: s.PosteriorSteps, PriorWeight: s.PriorWeight, Displacement: u.Displacement,
-		EncoderLoss: u.EncLoss, EncoderKL: u.EncKL, SynthesisLoss: u.SynthLoss, IterationS: s.Seconds, HostS: s.HostSeconds}
+		EncoderLoss: u.EncLoss, EncoderKL: u.EncKL, SynthesisLoss: u.SynthLoss, AuxiliaryLoss: u.AuxLoss, IterationS: s.Seconds, HostS: s.HostSeconds}
 }
 
 // Trainer runs the learning iteration of DESIGN.md on the batches a family gives it, for any family: the

@@ -61,12 +61,12 @@ func Curves(path, title, xLabel, yLabel string, series []Series) error {
 	return save(p, path)
 }
 
-// Projection writes a scatter plot of the first two principal components of the rows of x ([n][d]),
-// coloured by label (labels may be nil; names[label] is the legend entry).
-func Projection(path, title string, x [][]float64, labels []int, names []string) error {
+// PrincipalPlane returns the rows of x ([n][d], n >= 3) projected on their first two principal components
+// (the second coordinate 0 when d = 1) and the variances along them.
+func PrincipalPlane(x [][]float64) (pts [][2]float64, vars [2]float64, err error) {
 	n := len(x)
 	if n < 3 {
-		return fmt.Errorf("projection needs at least 3 points, got %d", n)
+		return nil, vars, fmt.Errorf("projection needs at least 3 points, got %d", n)
 	}
 	d := len(x[0])
 	data := mat.NewDense(n, d, nil)
@@ -75,23 +75,41 @@ func Projection(path, title string, x [][]float64, labels []int, names []string)
 	}
 	var pc stat.PC
 	if !pc.PrincipalComponents(data, nil) {
-		return fmt.Errorf("principal components: decomposition failed")
+		return nil, vars, fmt.Errorf("principal components: decomposition failed")
 	}
 	var vecs mat.Dense
 	pc.VectorsTo(&vecs)
 	k := min(2, d)
 	var proj mat.Dense
 	proj.Mul(data, vecs.Slice(0, d, 0, k))
-	vars := pc.VarsTo(nil)
+	v := pc.VarsTo(nil)
+	pts = make([][2]float64, n)
+	for i := range pts {
+		pts[i][0] = proj.At(i, 0)
+		if k > 1 {
+			pts[i][1] = proj.At(i, 1)
+		}
+	}
+	copy(vars[:], v[:k])
+	return pts, vars, nil
+}
+
+// Projection writes a scatter plot of the first two principal components of the rows of x ([n][d]),
+// coloured by label (labels may be nil; names[label] is the legend entry).
+func Projection(path, title string, x [][]float64, labels []int, names []string) error {
+	pts, vars, err := PrincipalPlane(x)
+	if err != nil {
+		return err
+	}
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text = fmt.Sprintf("PC 1 (variance %.3g)", vars[0])
-	if k > 1 {
+	if len(x[0]) > 1 {
 		p.Y.Label.Text = fmt.Sprintf("PC 2 (variance %.3g)", vars[1])
 	}
 	groups := map[int]plotter.XYs{}
 	var order []int
-	for i := 0; i < n; i++ {
+	for i, pt := range pts {
 		g := 0
 		if labels != nil {
 			g = labels[i]
@@ -99,11 +117,7 @@ func Projection(path, title string, x [][]float64, labels []int, names []string)
 		if _, ok := groups[g]; !ok {
 			order = append(order, g)
 		}
-		y := 0.0
-		if k > 1 {
-			y = proj.At(i, 1)
-		}
-		groups[g] = append(groups[g], plotter.XY{X: proj.At(i, 0), Y: y})
+		groups[g] = append(groups[g], plotter.XY{X: pt[0], Y: pt[1]})
 	}
 	for _, g := range order {
 		sc, err := plotter.NewScatter(groups[g])

@@ -101,6 +101,7 @@ type TextEval struct {
 	Checkpoint string `json:"checkpoint"`
 	*text.EvalResult
 	Generation *text.GenerationResult `json:"generation,omitempty"`
+	Topics     *text.TopicResult      `json:"topics,omitempty"` // on a corpus with topic labels (the embedded one)
 }
 
 // Run evaluates as the options say.
@@ -148,12 +149,19 @@ func Run(opts *Options) error {
 			return err
 		}
 	}
+	topics, err := m.CorpusTopics(corpus, opts.Split, ec, text.DefaultTopicConfig())
+	if err != nil {
+		return err
+	}
 	if opts.JSON {
-		return clix.PrintJSON(opts.Stdout, TextEval{dir, res, gen})
+		return clix.PrintJSON(opts.Stdout, TextEval{dir, res, gen, topics})
 	}
 	fmt.Fprintf(opts.Stdout, "checkpoint: %s\n%s", dir, res.Format())
 	if gen != nil {
 		fmt.Fprint(opts.Stdout, gen.Format())
+	}
+	if topics != nil {
+		fmt.Fprint(opts.Stdout, topics.Format())
 	}
 	fmt.Fprintln(opts.Stdout, res.Verdict)
 	return nil

@@ -117,6 +117,11 @@ func TestTrainResumeEval(t *testing.T) {
 	if res.Sentences != 20 || res.NLL <= 0 || res.PPL <= 1 || res.Settings.Chains != 2 || res.LogZ.Samples != 100 {
 		t.Fatalf("%+v", res)
 	}
+	var withTopics TextEval // the embedded corpus has topic labels: the topic measures come with every evaluation
+	if err := json.Unmarshal(out.Bytes(), &withTopics); err != nil || withTopics.Topics == nil || withTopics.Topics.Split != "test" ||
+		withTopics.Topics.FitSplit != "valid" || withTopics.Topics.Accuracy < 0 || withTopics.Topics.Accuracy > 1 {
+		t.Fatalf("topics %+v (%v)", withTopics.Topics, err)
+	}
 	// Generation metrics.
 	out.Reset()
 	cmd = NewCmd(&Options{Stdout: &out, Stderr: &errb}, Run)

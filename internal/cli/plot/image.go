@@ -60,5 +60,5 @@ func runImage(opts *Options, run *runs.Run, out string) error {
 		return err
 	}
 	pics.print(opts.Stdout)
-	return nil
+	return printSeparation(opts.Stdout, x, labels, len(names), "class", "images")
 }

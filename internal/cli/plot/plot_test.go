@@ -56,6 +56,9 @@ func TestPlotRun(t *testing.T) {
 			t.Fatalf("%s: %v", name, b)
 		}
 	}
+	if !strings.Contains(out.String(), "latent.png: topics in the picture's plane: nearest-centroid accuracy") {
+		t.Errorf("plot does not say how far apart the topics are in latent.png:\n%s", out.String())
+	}
 	// A damaged log is reported with its line.
 	os.WriteFile(filepath.Join(run, "log.jsonl"), []byte("{\"step\":1}\nnot json\n"), 0o644)
 	if err := Run(&Options{RunDir: run, Stdout: &out, Stderr: &out}); err == nil || !strings.Contains(err.Error(), "log.jsonl:2") {

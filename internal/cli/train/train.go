@@ -81,6 +81,7 @@ var overrides = []struct {
 	{"free-bits", "inference network: nats per latent dimension of KL that cost nothing (free bits against posterior collapse; 0 = none)", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.FreeBits, "free-bits", 0, "") }, func(d, s *text.Config) { d.FreeBits = s.FreeBits }, true},
 	{"encoder-rate", "inference network's rate term: model (KL to the model's prior p_alpha, the seed's objective) or base (KL to N(0,I): the encoder as a VAE-trained proposal for the posterior chain)", func(k *cobra.Command, c *text.Config) { k.Flags().StringVar(&c.EncoderRate, "encoder-rate", "", "") }, func(d, s *text.Config) { d.EncoderRate = s.EncoderRate }, true},
 	{"word-dropout", "probability of replacing each decoder input word by <unk> during training (0 = none)", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.WordDropout, "word-dropout", 0, "") }, func(d, s *text.Config) { d.WordDropout = s.WordDropout }, false},
+	{"bow-weight", "weight of the bag-of-words loss (Zhao et al. 2017): a softmax from z predicts the sentence's words, so that z carries its content; training only, needs --posterior-init encoder (0 = none)", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.BoWWeight, "bow-weight", 0, "") }, func(d, s *text.Config) { d.BoWWeight = s.BoWWeight }, false},
 	{"lr-gen", "generator (decoder) Adam learning rate", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.LRGen, "lr-gen", 0, "") }, func(d, s *text.Config) { d.LRGen = s.LRGen }, true},
 	{"lr-prior", "prior (EBM) Adam learning rate", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.LRPrior, "lr-prior", 0, "") }, func(d, s *text.Config) { d.LRPrior = s.LRPrior }, true},
 	{"clip", "generator gradient-norm clip (0 = none)", func(k *cobra.Command, c *text.Config) { k.Flags().Float64Var(&c.GenClip, "clip", 0, "") }, func(d, s *text.Config) { d.GenClip = s.GenClip }, true},
@@ -199,17 +200,19 @@ func (o *Options) applyFlag(name string, cfg *text.Config) {
 
 // Summary is what `lebm train --json` prints.
 type Summary struct {
-	RunDir       string           `json:"run_dir"`
-	Checkpoint   string           `json:"checkpoint"`
-	Iterations   int              `json:"iterations"`
-	SecondsPerIt float64          `json:"seconds_per_iteration"`
-	Timing       learn.Timing     `json:"timing"`
-	Interrupted  bool             `json:"interrupted"`
-	OutOfTime    bool             `json:"out_of_time"` // stopped by --max-time
-	Config       text.Config      `json:"config"`
-	Test         *text.EvalResult `json:"test,omitempty"`
-	Unigram      *text.Unigram    `json:"unigram_baseline,omitempty"`
-	Model        string           `json:"model"`
+	RunDir       string            `json:"run_dir"`
+	Checkpoint   string            `json:"checkpoint"`
+	Iterations   int               `json:"iterations"`
+	SecondsPerIt float64           `json:"seconds_per_iteration"`
+	Timing       learn.Timing      `json:"timing"`
+	Interrupted  bool              `json:"interrupted"`
+	OutOfTime    bool              `json:"out_of_time"` // stopped by --max-time
+	Config       text.Config       `json:"config"`
+	Learning     string            `json:"learning"` // the paper's method or what differs from it (text.Config.Method)
+	Test         *text.EvalResult  `json:"test,omitempty"`
+	Unigram      *text.Unigram     `json:"unigram_baseline,omitempty"`
+	Topics       *text.TopicResult `json:"topics,omitempty"` // on a corpus with topic labels (the embedded one)
+	Model        string            `json:"model"`
 }
 
 // Run trains as the options say: a text model, or an image model with --family image (or when
@@ -427,8 +430,8 @@ func runText(opts *Options, backend compute.Backend, resumed *runs.Run) error {
 	if corpusName == "" {
 		corpusName = "embedded generated corpus"
 	}
-	fmt.Fprintf(opts.Stderr, "%s\ndata: %s (%d training sentences, %d buckets); run directory: %s; backend: %s\n",
-		m, corpusName, len(trainSet.Examples), len(trainSet.Buckets), runDir, engine.Describe(opts.Backend, backend))
+	fmt.Fprintf(opts.Stderr, "%s\nlearning: %s\ndata: %s (%d training sentences, %d buckets); run directory: %s; backend: %s\n",
+		m, m.Config.Method(), corpusName, len(trainSet.Examples), len(trainSet.Buckets), runDir, engine.Describe(opts.Backend, backend))
 
 	cfg := m.Config
 	var validSet *corpora.Dataset // encoded on the first --eval-every
@@ -476,7 +479,7 @@ func runText(opts *Options, backend compute.Backend, resumed *runs.Run) error {
 	}
 	res.report(opts, runDir, tr.Timing)
 	sum := Summary{RunDir: runDir, Checkpoint: res.Checkpoint, Iterations: res.Iterations, SecondsPerIt: res.secondsPerIteration(),
-		Timing: tr.Timing, Interrupted: res.Interrupted, OutOfTime: res.OutOfTime, Model: m.String(), Config: m.Config}
+		Timing: tr.Timing, Interrupted: res.Interrupted, OutOfTime: res.OutOfTime, Model: m.String(), Config: m.Config, Learning: m.Config.Method()}
 	if !opts.NoEval && !res.Interrupted {
 		test, err := text.Encode(corpus, m.Vocab, corpora.Whole, "test")
 		if err != nil {
@@ -493,6 +496,9 @@ func runText(opts *Options, backend compute.Backend, resumed *runs.Run) error {
 		}
 		uni := text.UnigramBaseline(trainSet, test, m.Vocab.Size())
 		sum.Test, sum.Unigram = res, &uni
+		if sum.Topics, err = m.CorpusTopics(corpus, "test", ec, text.DefaultTopicConfig()); err != nil {
+			return err
+		}
 	}
 	if opts.JSON {
 		if err := clix.PrintJSON(opts.Stdout, sum); err != nil {
@@ -500,11 +506,14 @@ func runText(opts *Options, backend compute.Backend, resumed *runs.Run) error {
 		}
 		return res.stopped()
 	}
-	fmt.Fprintf(opts.Stdout, "checkpoint: %s\n", res.Checkpoint)
+	fmt.Fprintf(opts.Stdout, "checkpoint: %s\nlearning: %s\n", res.Checkpoint, m.Config.Method())
 	switch {
 	case sum.Test != nil:
 		fmt.Fprint(opts.Stdout, sum.Test.Format())
 		fmt.Fprintf(opts.Stdout, "  unigram baseline (train counts, add-one): NLL %.3f nats/sentence, PPL %.3f\n", sum.Unigram.NLL, sum.Unigram.PPL)
+		if sum.Topics != nil {
+			fmt.Fprint(opts.Stdout, sum.Topics.Format())
+		}
 		fmt.Fprintln(opts.Stdout, sum.Test.Verdict)
 	case res.Interrupted:
 		fmt.Fprintln(opts.Stdout, "latent: not judged (interrupted before the evaluation; `lebm eval` judges it)")

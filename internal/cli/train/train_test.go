@@ -2,6 +2,7 @@ package train
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -38,8 +39,25 @@ func TestFlagParsing(t *testing.T) {
 	}{
 		{"defaults: embedded preset", nil, "", func(t *testing.T, o *Options) {
 			cfg, err := o.ResolveConfig()
-			if err != nil || cfg.Preset != "embedded" || cfg.K0 != 60 || cfg.S1 != 0.1 || cfg.Prior != "ebm" {
+			if err != nil || cfg.Preset != "embedded" || cfg.K0 != 60 || cfg.S1 != 0.1 || cfg.Prior != "ebm" ||
+				!cfg.HasEncoder() || cfg.K1 != 0 || cfg.BoWWeight != 1 || cfg.FreeBits != 0.1 || cfg.Iterations != text.EmbeddedIterations {
 				t.Fatalf("%+v %v", cfg, err)
+			}
+		}},
+		{"the paper's way on the embedded corpus", []string{"--preset", "embedded-paper"}, "", func(t *testing.T, o *Options) {
+			cfg, err := o.ResolveConfig()
+			if err != nil || cfg.HasEncoder() || cfg.K1 != 20 || cfg.BoWWeight != 0 || cfg.FreeBits != 0 || cfg.EmbedDim != 32 {
+				t.Fatalf("%+v %v", cfg, err)
+			}
+		}},
+		{"bag-of-words weight", []string{"--bow-weight", "0.5"}, "", func(t *testing.T, o *Options) {
+			if cfg, err := o.ResolveConfig(); err != nil || cfg.BoWWeight != 0.5 {
+				t.Fatalf("%+v %v", cfg, err)
+			}
+		}},
+		{"bag-of-words without the inference network", []string{"--preset", "embedded-paper", "--bow-weight", "1"}, "", func(t *testing.T, o *Options) {
+			if _, err := o.ResolveConfig(); err == nil || !strings.Contains(err.Error(), "--posterior-init encoder") {
+				t.Fatalf("accepted: %v", err)
 			}
 		}},
 		{"data implies ptb", []string{"--data", "/x"}, "", func(t *testing.T, o *Options) {
@@ -477,6 +495,7 @@ func TestRejectsMeaninglessBudgets(t *testing.T) {
 		t.Errorf("--max-time -1s: %v", err)
 	}
 	o = tinyOptions(filepath.Join(t.TempDir(), "b"), 2)
+	o.Preset = "embedded-paper" // no inference network (the default preset has one)
 	o.Config.EncoderRate, o.Changed = learn.RateBase, append(o.Changed, "encoder-rate")
 	if err := Run(o); err == nil || !strings.Contains(err.Error(), "--posterior-init encoder") {
 		t.Errorf("--encoder-rate without an encoder: %v", err)
@@ -514,5 +533,40 @@ func TestTrimLogAndCheckData(t *testing.T) {
 	o.NewData = true
 	if d, err := o.checkData("/a", "/b", "abc", "def"); err != nil || d != "def" {
 		t.Errorf("other data with --new-data: %q %v", d, err)
+	}
+}
+
+// TestEmbeddedRunReportsTopics: a run on the embedded corpus says how it learns, reports the topic
+// measures (in text and in --json) and ends with the verdict on the latent.
+func TestEmbeddedRunReportsTopics(t *testing.T) {
+	for _, asJSON := range []bool{false, true} {
+		o := tinyOptions(filepath.Join(t.TempDir(), "run"), 3)
+		var stdout bytes.Buffer
+		o.Stdout, o.NoEval, o.JSON = &stdout, false, asJSON
+		o.EvalChains, o.EvalSamples, o.LogZSamples, o.FloorSentences, o.EvalSentences = 2, 4, 1000, 10, 20
+		if err := Run(o); err != nil {
+			t.Fatal(err)
+		}
+		if asJSON {
+			var sum Summary
+			if err := json.Unmarshal(stdout.Bytes(), &sum); err != nil {
+				t.Fatal(err)
+			}
+			if sum.Topics == nil || sum.Topics.Sentences != 400 || sum.Topics.Settings.Samples != 1000 || !strings.Contains(sum.Learning, "not the paper's") {
+				t.Errorf("--json: topics %+v, learning %q", sum.Topics, sum.Learning)
+			}
+			continue
+		}
+		out := stdout.String()
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		for _, want := range []string{"learning: not the paper's", "bag-of-words loss", "--preset embedded-paper", "topics (weather, sport, food, money)",
+			"nearest-centroid topic accuracy", "prior samples: topic TV"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("output lacks %q:\n%s", want, out)
+			}
+		}
+		if last := lines[len(lines)-1]; !strings.HasPrefix(last, "latent: ") {
+			t.Errorf("last line %q is not the verdict", last)
+		}
 	}
 }
