@@ -193,7 +193,7 @@ func (c *Config) Method() string {
 	}
 	s := "not the paper's: " + strings.Join(parts, ", ")
 	if c.Preset == "embedded" {
-		s += ` (the README's recommended configuration, "Recommended text configuration"; the paper's: --preset embedded-paper)`
+		s += ` (preset "embedded": the README's recommended configuration plus the bag-of-words loss; the paper's learning: --preset embedded-paper)`
 	}
 	return s
 }
