@@ -22,14 +22,16 @@ const bowInitStream = 0x1420
 // neural dialog models using conditional variational autoencoders"): a softmax over the vocabulary
 // predicts, from z alone and without order, every word of the sentence:
 //
-//	p_bow(w | z) = softmax(W z + b)_w,   W [d, V], b [V],
+//	p_bow(w | z) = softmax(z W + b)_w,   z [d] a row, W [d, V], b [V],
 //	loss_i = weight * -sum_t mask_it [y_it != </s>] log p_bow(y_it | z_i).
 //
 // An autoregressive decoder reads most of a sentence from its prefix, so what z is worth to it is what the
 // prefix cannot tell (the length, the first word); the bag of words can be predicted from z only, so the
 // loss makes z carry the sentence's content words, hence its topic. It is a training loss only
 // (learn.Auxiliary: the generator's and the encoder's updates); log p_beta(x|z), the posterior chain and
-// every evaluation are those of the LSTM decoder alone. The head is trained with the decoder's optimizer.
+// every evaluation are those of the LSTM decoder alone. The head is trained with the decoder's optimizer,
+// so its gradient counts in the generator's gradient norm (the logged gen_grad_norm and the clip), and its
+// d(V + 1) parameters in the model's parameter count.
 type BoW struct {
 	Weight float64
 	w, b   *model.Variable
@@ -48,9 +50,8 @@ func (h *BoW) Variables() []*model.Variable { return []*model.Variable{h.w, h.b}
 // Loss is loss_i [N] for z [N, d], targets [N, T] (int32) and mask [N, T] (float32).
 func (h *BoW) Loss(z, targets, mask *graph.Node) *graph.Node {
 	g := z.Graph()
-	N, T := targets.Shape().Dimensions[0], targets.Shape().Dimensions[1]
 	logp := graph.LogSoftmax(nn.Linear(z, h.w, h.b), -1) // [N, V]
-	rows := graph.BroadcastToDims(graph.Iota(g, targets.Shape(), 0), N, T)
+	rows := graph.Iota(g, targets.Shape(), 0)            // [N, T]: each position's row
 	idx := graph.Stack([]*graph.Node{rows, targets}, -1) // [N, T, 2]: (row, word)
 	word := graph.ConvertDType(graph.NotEqual(targets, graph.Const(g, int32(corpora.EosID))), mask.DType())
 	lp := graph.Mul(graph.Gather(logp, idx), graph.Mul(mask, word)) // [N, T]

@@ -158,9 +158,29 @@ func (c *Config) Validate() error {
 }
 
 // Method says how the model learns, for the run's output: the paper's method (both chains short-run
-// Langevin from N(0, I)), or what differs from it; for the "embedded" preset, that it is the README's
-// recommended configuration and which preset trains the paper's way.
+// Langevin from N(0, I)), or what differs from it; when the learning settings are the "embedded" preset's,
+// that they are the README's recommended configuration and which preset trains the paper's way.
 func (c *Config) Method() string {
+	priorChain := fmt.Sprintf("the prior (K0 = %d)", c.K0)
+	if c.Prior == prior.Gaussian {
+		priorChain = "no prior chain (gaussian prior: exact N(0, I) draws, the paper's ablation)"
+	}
+	parts := c.deviations()
+	if len(parts) == 0 {
+		return fmt.Sprintf("the paper's: short-run Langevin chains from N(0, I) for the posterior (K1 = %d) and %s", c.K1, priorChain)
+	}
+	s := "not the paper's: " + strings.Join(parts, ", ")
+	if c.Prior == prior.Gaussian {
+		s += "; " + priorChain
+	}
+	if emb, _ := Preset("embedded"); slices.Equal(parts, emb.deviations()) {
+		s += ` (the "embedded" preset's: the README's recommended configuration plus the bag-of-words loss; the paper's learning: --preset embedded-paper)`
+	}
+	return s
+}
+
+// deviations lists the learning settings that differ from the paper's, in words.
+func (c *Config) deviations() []string {
 	var parts []string
 	switch c.PosteriorStart() {
 	case learn.InitEncoder:
@@ -176,6 +196,15 @@ func (c *Config) Method() string {
 	if c.HasSynthesis() {
 		parts = append(parts, fmt.Sprintf("the synthesis network q_psi starts the prior chain (K0 = %d)", c.K0))
 	}
+	if c.K1WarmupIters > 0 {
+		parts = append(parts, fmt.Sprintf("%d posterior steps for the first %d iterations", c.K1Warmup, c.K1WarmupIters))
+	}
+	if c.S0End > 0 {
+		parts = append(parts, fmt.Sprintf("prior step size from %g to %g", c.S0, c.S0End))
+	}
+	if c.S1End > 0 {
+		parts = append(parts, fmt.Sprintf("posterior step size from %g to %g", c.S1, c.S1End))
+	}
 	if c.FreeBits > 0 {
 		parts = append(parts, fmt.Sprintf("free bits %g nats per dimension", c.FreeBits))
 	}
@@ -188,12 +217,5 @@ func (c *Config) Method() string {
 	if c.WordDropout > 0 {
 		parts = append(parts, fmt.Sprintf("word dropout %g", c.WordDropout))
 	}
-	if len(parts) == 0 {
-		return fmt.Sprintf("the paper's: short-run Langevin chains from N(0, I) for the posterior (K1 = %d) and the prior (K0 = %d)", c.K1, c.K0)
-	}
-	s := "not the paper's: " + strings.Join(parts, ", ")
-	if c.Preset == "embedded" {
-		s += ` (preset "embedded": the README's recommended configuration plus the bag-of-words loss; the paper's learning: --preset embedded-paper)`
-	}
-	return s
+	return parts
 }

@@ -279,6 +279,25 @@ func (m *Model) beamSearch(z []float32, opt DecodeOptions) ([]int, error) {
 	return best.words, nil
 }
 
+// SampleSentences draws n sentences from the model: z from the prior (the prior chain of k0 steps of size
+// s0 from N(0, I); exact N(0, I) draws for the gaussian prior), then ancestral decoding at temperature.
+// It returns the word ids and the words of each.
+func (m *Model) SampleSentences(n, k0 int, s0, temperature float64, rng *rand.Rand) ([][]int, [][]string, error) {
+	z, err := m.SamplePrior(n, k0, s0, rng, -1)
+	if err != nil {
+		return nil, nil, err
+	}
+	ids, err := m.Decode(z, n, DecodeOptions{Method: Sample, Temperature: temperature}, rng)
+	if err != nil {
+		return nil, nil, err
+	}
+	words := make([][]string, len(ids))
+	for i, s := range ids {
+		words[i] = m.Vocab.Decode(s)
+	}
+	return ids, words, nil
+}
+
 // PosteriorMeans returns the posterior means E[z|x] (flat [n*d]) of the sentences of ds: the average of
 // ec.Chains posterior chains of ec.K1 steps of size ec.S1 per sentence, from N(0, I) (from the inference
 // network's draws when the model has one): the core's PosteriorMeans.

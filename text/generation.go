@@ -62,17 +62,9 @@ func (m *Model) GenerationMetrics(train, test *corpora.Dataset, realLM *LM, gc G
 		return nil, fmt.Errorf("generation metrics need at least one sample")
 	}
 	rng := rand.New(rand.NewPCG(gc.Seed, 0x6e4e))
-	z, err := m.SamplePrior(gc.Samples, gc.K0, gc.S0, rng, -1)
+	ids, samples, err := m.SampleSentences(gc.Samples, gc.K0, gc.S0, gc.Temperature, rng)
 	if err != nil {
 		return nil, err
-	}
-	ids, err := m.Decode(z, gc.Samples, DecodeOptions{Method: Sample, Temperature: gc.Temperature}, rng)
-	if err != nil {
-		return nil, err
-	}
-	samples := make([][]string, len(ids))
-	for i, s := range ids {
-		samples[i] = m.Vocab.Decode(s)
 	}
 	testWords := make([][]string, len(test.Examples))
 	for i, ex := range test.Examples {

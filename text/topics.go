@@ -50,17 +50,16 @@ type TopicResult struct {
 	NoTopic     float64   `json:"no_topic"` // share of samples without a content word
 }
 
-// TopicMeasures computes the topic measures: centroids from the posterior means of fit (labels fitLabels),
-// accuracy on ds (labels), posterior means as ec says (PosteriorMeans); samples as tc says. weights are
-// the corpus's topic probabilities (corpora.TopicWeights for the embedded corpus), topicOf and single
-// the sentence-level topic functions (corpora.TopicOf and corpora.SingleTopic).
+// TopicMeasures computes the topic measures of the embedded corpus (corpora.Topics, corpora.TopicWeights):
+// centroids from the posterior means of fit (labels fitLabels), accuracy on ds (labels), posterior means
+// as ec says (PosteriorMeans); tc.Samples sentences from the prior chain of the model's K0 and s0.
 func (m *Model) TopicMeasures(fit *corpora.Dataset, fitSplit string, fitLabels []int, ds *corpora.Dataset, split string, labels []int, ec EvalConfig, tc TopicConfig) (*TopicResult, error) {
 	k := len(corpora.Topics)
 	if len(fitLabels) != len(fit.Examples) || len(labels) != len(ds.Examples) {
 		return nil, fmt.Errorf("topic measures: %d and %d labels for %d and %d sentences", len(fitLabels), len(labels), len(fit.Examples), len(ds.Examples))
 	}
-	if tc.Samples < 1 {
-		return nil, fmt.Errorf("topic measures need at least one sample, got %d", tc.Samples)
+	if tc.Samples < 1 || len(labels) == 0 || len(fitLabels) == 0 {
+		return nil, fmt.Errorf("topic measures need at least one sample and one sentence in each split, got %d samples, %d and %d sentences", tc.Samples, len(fitLabels), len(labels))
 	}
 	d := m.Config.ZDim
 	fitMu, err := m.PosteriorMeans(fit, ec)
@@ -80,18 +79,9 @@ func (m *Model) TopicMeasures(fit *corpora.Dataset, fitSplit string, fitLabels [
 		AccuracySE: math.Sqrt(acc * (1 - acc) / n), Chance: MajorityShare(labels, k), Weights: corpora.TopicWeights,
 		Posterior: fmt.Sprintf("mean of %d posterior chains of %d steps from %s", ec.Chains, ec.K1, m.chainStartName()),
 		Sampler:   m.Core.PriorSampler(m.Config.K0, m.Config.S0)}
-	rng := rand.New(rand.NewPCG(tc.Seed, 0x7091c))
-	z, err := m.SamplePrior(tc.Samples, m.Config.K0, m.Config.S0, rng, -1)
+	_, samples, err := m.SampleSentences(tc.Samples, m.Config.K0, m.Config.S0, 1, rand.New(rand.NewPCG(tc.Seed, 0x7091c)))
 	if err != nil {
 		return nil, err
-	}
-	ids, err := m.Decode(z, tc.Samples, DecodeOptions{Method: Sample, Temperature: 1}, rng)
-	if err != nil {
-		return nil, err
-	}
-	samples := make([][]string, len(ids))
-	for i, s := range ids {
-		samples[i] = m.Vocab.Decode(s)
 	}
 	r.Proportions, r.TV, r.SingleTopic, r.NoTopic = SampleTopics(samples, corpora.TopicWeights)
 	return r, nil
@@ -101,6 +91,9 @@ func (m *Model) TopicMeasures(fit *corpora.Dataset, fitSplit string, fitLabels [
 // returns the share of the rows of x whose nearest centroid (Euclidean) is their label. A class absent
 // from fit is never predicted.
 func CentroidAccuracy(fit []float32, fitLabels []int, x []float32, labels []int, d, k int) (float64, error) {
+	if len(fit) != len(fitLabels)*d || len(x) != len(labels)*d || len(labels) == 0 {
+		return 0, fmt.Errorf("centroid accuracy: %d and %d values for %d and %d rows of %d (at least one row to score)", len(fit), len(x), len(fitLabels), len(labels), d)
+	}
 	cent := make([]float64, k*d)
 	count := make([]int, k)
 	for i, l := range fitLabels {
@@ -141,8 +134,11 @@ func CentroidAccuracy(fit []float32, fitLabels []int, x []float32, labels []int,
 }
 
 // MajorityShare is the share of the most frequent of k labels: the accuracy of a classifier that ignores
-// its input.
+// its input (0 for no labels).
 func MajorityShare(labels []int, k int) float64 {
+	if len(labels) == 0 {
+		return 0
+	}
 	count := make([]int, k)
 	most := 0
 	for _, l := range labels {
@@ -157,6 +153,8 @@ func MajorityShare(labels []int, k int) float64 {
 // SampleTopics gives sentences their topic (corpora.TopicOf) and returns the topic shares among the
 // sentences that have one, their total variation distance to weights, the share of those sentences whose
 // content words all belong to one topic (corpora.SingleTopic), and the share of sentences without a topic.
+// When no sentence has a topic the shares are all 0, TV is 1 (as far as distributions can be) and the
+// single-topic share 0.
 func SampleTopics(sents [][]string, weights []float64) (props []float64, tv, single, none float64) {
 	props = make([]float64, len(weights))
 	with := 0.0
@@ -172,16 +170,14 @@ func SampleTopics(sents [][]string, weights []float64) (props []float64, tv, sin
 			single++
 		}
 	}
+	if with == 0 {
+		return props, 1, 0, 1
+	}
 	for t, w := range weights {
-		if with > 0 {
-			props[t] /= with
-		}
+		props[t] /= with
 		tv += 0.5 * math.Abs(props[t]-w)
 	}
-	if with > 0 {
-		single /= with
-	}
-	return props, tv, single, none / float64(len(sents))
+	return props, tv, single / with, none / float64(len(sents))
 }
 
 // Format renders the topic measures for people.
@@ -199,9 +195,10 @@ func (r *TopicResult) Format() string {
 	return b.String()
 }
 
-// CorpusTopics computes the topic measures of a corpus with topic labels (the embedded corpus) on the
-// whole of split: centroids from the validation split (from the test split when split is "valid"). It
-// returns nil for a corpus without labels.
+// CorpusTopics computes the topic measures of a corpus with topic labels (the embedded corpus) on split
+// (its first ec.MaxSentences sentences when that is set), with whole sentences: centroids from the whole
+// validation split (from the test split when split is "valid"). It returns nil for a corpus without
+// labels.
 func (m *Model) CorpusTopics(c *corpora.Corpus, split string, ec EvalConfig, tc TopicConfig) (*TopicResult, error) {
 	fitSplit := "valid"
 	if split == "valid" {
@@ -216,7 +213,14 @@ func (m *Model) CorpusTopics(c *corpora.Corpus, split string, ec EvalConfig, tc 
 	if err != nil {
 		return nil, err
 	}
-	ds, err := Encode(c, m.Vocab, corpora.Whole, split)
+	sents, err := c.Split(split)
+	if err != nil {
+		return nil, err
+	}
+	if ec.MaxSentences > 0 && ec.MaxSentences < len(sents) {
+		sents, labels = sents[:ec.MaxSentences], labels[:ec.MaxSentences]
+	}
+	ds, err := corpora.NewDataset(sents, m.Vocab, corpora.Whole)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/lebm/lebm/corpora"
+	"github.com/lebm/lebm/prior"
 )
 
 // TestCentroidAccuracyAnalytic: two classes N(-delta e1, I) and N(+delta e1, I) in d = 3 with equal
@@ -101,5 +102,17 @@ func TestMethodNamesTheConfiguration(t *testing.T) {
 				t.Errorf("preset %s: %q lacks %q", tc.preset, got, w)
 			}
 		}
+	}
+	// Changed learning settings are named, and the embedded preset's label goes with its settings only.
+	cfg, _ := Preset("embedded")
+	cfg.BoWWeight, cfg.Prior = 0, prior.Gaussian
+	if got := cfg.Method(); strings.Contains(got, "embedded-paper") || strings.Contains(got, "bag-of-words") || !strings.Contains(got, "no prior chain") {
+		t.Errorf("embedded without the bag of words, gaussian prior: %q", got)
+	}
+	paper, _ := Preset("embedded-paper")
+	paper.K1Warmup, paper.K1WarmupIters, paper.S1End = 5, 100, 0.01
+	if got := paper.Method(); !strings.Contains(got, "not the paper's") || !strings.Contains(got, "5 posterior steps for the first 100 iterations") ||
+		!strings.Contains(got, "posterior step size from 0.1 to 0.01") {
+		t.Errorf("paper chains with a warm-up and a schedule: %q", got)
 	}
 }

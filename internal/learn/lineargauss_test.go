@@ -51,8 +51,9 @@ type lgModel struct {
 	it    *Iteration
 }
 
-// newLG builds the family with prior kind, K0/K1 chain lengths and learning rates.
-func newLG(t *testing.T, kind string, k0, k1 int, lrGen, lrPrior float64, start string) *lgModel {
+// newLG builds the family with prior kind, K0/K1 chain lengths and learning rates; mods change the
+// iteration's parts.
+func newLG(t *testing.T, kind string, k0, k1 int, lrGen, lrPrior float64, start string, mods ...func(*Parts)) *lgModel {
 	t.Helper()
 	backend, err := engine.NewBackend("")
 	if err != nil {
@@ -73,8 +74,11 @@ func newLG(t *testing.T, kind string, k0, k1 int, lrGen, lrPrior float64, start 
 	if err != nil {
 		t.Fatal(err)
 	}
-	it, err := NewIteration(backend, store, Parts{Prior: p, PriorOpt: priorOpt, Gen: gen, GenOpt: genOpt, ZDim: lgD,
-		K0: k0, K1: k1, PosteriorStart: start}, 1)
+	parts := Parts{Prior: p, PriorOpt: priorOpt, Gen: gen, GenOpt: genOpt, ZDim: lgD, K0: k0, K1: k1, PosteriorStart: start}
+	for _, mod := range mods {
+		mod(&parts)
+	}
+	it, err := NewIteration(backend, store, parts, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,6 +336,76 @@ func TestGivenStartAndSwitchedOffSteps(t *testing.T) {
 	}
 	if out.Stats.Displacement != 0 {
 		t.Fatalf("displacement %g, want 0", out.Stats.Displacement)
+	}
+}
+
+// TestAuxiliaryLossInTheGeneratorUpdate: a family's auxiliary loss a ||z W||^2 (it depends on the
+// generator's W) is reported as AuxLoss = mean_i a ||z_i W||^2 at z_post and enters the generator's
+// gradient: with the chain's start given and no step (z_post = Z0), the gradient norm before clipping is
+// that of mean_i [z_i^T (z_i W - x) / sigma^2 + 2 a z_i^T (z_i W)] computed on the host (W [d, D], z_i a
+// row), and differs from the norm without the loss.
+func TestAuxiliaryLossInTheGeneratorUpdate(t *testing.T) {
+	const a = 0.7
+	x := []float32{1.2, -0.4, 0.9}
+	z0 := []float32{0.3, -1.1, 1.4, 0.2, -0.5, 0.8}
+	run := func(withAux bool) *Outputs {
+		m := newLG(t, prior.Gaussian, 0, 0, 1e-2, 0, StartGiven, func(p *Parts) {
+			if withAux {
+				w := p.Gen.(linearGaussian).w
+				p.Aux = func(data []*graph.Node) func(z *graph.Node) *graph.Node {
+					return func(z *graph.Node) *graph.Node {
+						zw := graph.MatMul(z, w.NodeValue(z.Graph()))
+						return graph.MulScalar(graph.ReduceSum(graph.Square(zw), -1), a)
+					}
+				}
+			}
+		})
+		in := lgInputs(x, 3, 0, 0, 0, 0, 1, 2)
+		in.Z0 = z0
+		out, err := m.it.Run(in)
+		if err != nil || out.Err != nil {
+			t.Fatal(err, out.Err)
+		}
+		return out
+	}
+	var wantAux float64
+	var grad, gradLike [lgD * lgX]float64
+	for i := 0; i < 3; i++ {
+		z := z0[i*lgD : (i+1)*lgD]
+		var zw [lgX]float64
+		for k := 0; k < lgX; k++ {
+			for j := 0; j < lgD; j++ {
+				zw[k] += float64(z[j]) * float64(lgW[j*lgX+k])
+			}
+			wantAux += a * zw[k] * zw[k] / 3
+		}
+		for j := 0; j < lgD; j++ {
+			for k := 0; k < lgX; k++ {
+				like := float64(z[j]) * (zw[k] - float64(x[k])) / 3
+				gradLike[j*lgX+k] += like
+				grad[j*lgX+k] += like + 2*a*float64(z[j])*zw[k]/3
+			}
+		}
+	}
+	norm := func(g [lgD * lgX]float64) float64 {
+		s := 0.0
+		for _, v := range g {
+			s += v * v
+		}
+		return math.Sqrt(s)
+	}
+	with, without := run(true), run(false)
+	if math.Abs(with.Stats.AuxLoss-wantAux) > 1e-4*wantAux {
+		t.Errorf("AuxLoss %.6f, want %.6f", with.Stats.AuxLoss, wantAux)
+	}
+	if without.Stats.AuxLoss != 0 {
+		t.Errorf("AuxLoss %g without an auxiliary loss, want 0", without.Stats.AuxLoss)
+	}
+	if g := norm(grad); math.Abs(with.Stats.GenNorm-g) > 1e-4*g {
+		t.Errorf("generator gradient norm with the auxiliary loss %.6f, want %.6f", with.Stats.GenNorm, g)
+	}
+	if g := norm(gradLike); math.Abs(without.Stats.GenNorm-g) > 1e-4*g {
+		t.Errorf("generator gradient norm without it %.6f, want %.6f", without.Stats.GenNorm, g)
 	}
 }
 

@@ -552,14 +552,14 @@ func TestEmbeddedRunReportsTopics(t *testing.T) {
 			if err := json.Unmarshal(stdout.Bytes(), &sum); err != nil {
 				t.Fatal(err)
 			}
-			if sum.Topics == nil || sum.Topics.Sentences != 400 || sum.Topics.Settings.Samples != 1000 || !strings.Contains(sum.Learning, "not the paper's") {
+			if sum.Topics == nil || sum.Topics.Sentences != 20 || sum.Topics.Settings.Samples != 1000 || !strings.Contains(sum.Learning, "not the paper's") {
 				t.Errorf("--json: topics %+v, learning %q", sum.Topics, sum.Learning)
 			}
 			continue
 		}
 		out := stdout.String()
 		lines := strings.Split(strings.TrimSpace(out), "\n")
-		for _, want := range []string{"learning: not the paper's", "bag-of-words loss", "--preset embedded-paper", "topics (weather, sport, food, money)",
+		for _, want := range []string{"learning: not the paper's", "bag-of-words loss", "topics (weather, sport, food, money)",
 			"nearest-centroid topic accuracy", "prior samples: topic TV"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("output lacks %q:\n%s", want, out)
