@@ -11,7 +11,6 @@ import (
 	"github.com/lebm/lebm/image"
 	"github.com/lebm/lebm/internal/cli/clix"
 	"github.com/lebm/lebm/internal/engine"
-	"github.com/lebm/lebm/internal/learn"
 	"github.com/lebm/lebm/internal/runs"
 	"github.com/lebm/lebm/text"
 	"github.com/spf13/cobra"
@@ -129,18 +128,12 @@ func imageFormat(o *Options, preset string) string {
 
 // ImageSummary is what `lebm train --family image --json` prints.
 type ImageSummary struct {
-	RunDir       string             `json:"run_dir"`
-	Checkpoint   string             `json:"checkpoint"`
-	Iterations   int                `json:"iterations"`
-	SecondsPerIt float64            `json:"seconds_per_iteration"`
-	Timing       learn.Timing       `json:"timing"`
-	Interrupted  bool               `json:"interrupted"`
-	OutOfTime    bool               `json:"out_of_time"`
-	Config       image.Config       `json:"config"`
-	Data         string             `json:"data"`
-	Test         *image.ReconResult `json:"test,omitempty"`
-	Fit          *image.SampleFit   `json:"sample_fit,omitempty"`
-	Model        string             `json:"model"`
+	RunSummary
+	Config image.Config       `json:"config"`
+	Data   string             `json:"data"`
+	Test   *image.ReconResult `json:"test,omitempty"`
+	Fit    *image.SampleFit   `json:"sample_fit,omitempty"`
+	Model  string             `json:"model"`
 }
 
 // runImage trains an image model as the options say (resumed: the opened checkpoint of an image run to
@@ -238,8 +231,7 @@ func runImage(opts *Options, backend compute.Backend, resumed *runs.Run) error {
 		return err
 	}
 	res.report(opts, runDir, tr.Timing)
-	sum := ImageSummary{RunDir: runDir, Checkpoint: res.Checkpoint, Iterations: res.Iterations, SecondsPerIt: res.secondsPerIteration(),
-		Timing: tr.Timing, Interrupted: res.Interrupted, OutOfTime: res.OutOfTime, Config: m.Config, Data: data.Train.Name, Model: m.String()}
+	sum := ImageSummary{RunSummary: res.summary(runDir, tr.Timing), Config: m.Config, Data: data.Train.Name, Model: m.String()}
 	if !opts.NoEval && !res.Interrupted {
 		ec := image.DefaultEvalConfig(cfg)
 		ec.Images = opts.Image.EvalImages

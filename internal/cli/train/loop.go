@@ -128,6 +128,12 @@ func (r loopResult) secondsPerIteration() float64 {
 	return r.Elapsed.Seconds() / float64(r.Done)
 }
 
+// summary is the run's part of the --json summary.
+func (r loopResult) summary(runDir string, timing learn.Timing) RunSummary {
+	return RunSummary{RunDir: runDir, Checkpoint: r.Checkpoint, Iterations: r.Iterations, SecondsPerIt: r.secondsPerIteration(),
+		Timing: timing, Interrupted: r.Interrupted, OutOfTime: r.OutOfTime}
+}
+
 // report prints where the run stands and how its time was spent.
 func (r loopResult) report(opts *Options, runDir string, timing learn.Timing) {
 	per := func(total float64) float64 {

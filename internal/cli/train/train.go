@@ -198,21 +198,26 @@ func (o *Options) applyFlag(name string, cfg *text.Config) {
 	}
 }
 
-// Summary is what `lebm train --json` prints.
+// RunSummary is the part of `lebm train --json` every family prints: where the run is and how it went.
+type RunSummary struct {
+	RunDir       string       `json:"run_dir"`
+	Checkpoint   string       `json:"checkpoint"`
+	Iterations   int          `json:"iterations"`
+	SecondsPerIt float64      `json:"seconds_per_iteration"`
+	Timing       learn.Timing `json:"timing"`
+	Interrupted  bool         `json:"interrupted"`
+	OutOfTime    bool         `json:"out_of_time"` // stopped by --max-time
+}
+
+// Summary is what `lebm train --json` prints for a text model.
 type Summary struct {
-	RunDir       string            `json:"run_dir"`
-	Checkpoint   string            `json:"checkpoint"`
-	Iterations   int               `json:"iterations"`
-	SecondsPerIt float64           `json:"seconds_per_iteration"`
-	Timing       learn.Timing      `json:"timing"`
-	Interrupted  bool              `json:"interrupted"`
-	OutOfTime    bool              `json:"out_of_time"` // stopped by --max-time
-	Config       text.Config       `json:"config"`
-	Learning     string            `json:"learning"` // the paper's method or what differs from it (text.Config.Method)
-	Test         *text.EvalResult  `json:"test,omitempty"`
-	Unigram      *text.Unigram     `json:"unigram_baseline,omitempty"`
-	Topics       *text.TopicResult `json:"topics,omitempty"` // on a corpus with topic labels (the embedded one)
-	Model        string            `json:"model"`
+	RunSummary
+	Config   text.Config       `json:"config"`
+	Learning string            `json:"learning"` // the paper's method or what differs from it (text.Config.Method)
+	Test     *text.EvalResult  `json:"test,omitempty"`
+	Unigram  *text.Unigram     `json:"unigram_baseline,omitempty"`
+	Topics   *text.TopicResult `json:"topics,omitempty"` // on a corpus with topic labels (the embedded one)
+	Model    string            `json:"model"`
 }
 
 // Run trains as the options say: a text model, or an image model with --family image (or when
@@ -478,8 +483,7 @@ func runText(opts *Options, backend compute.Backend, resumed *runs.Run) error {
 		return err
 	}
 	res.report(opts, runDir, tr.Timing)
-	sum := Summary{RunDir: runDir, Checkpoint: res.Checkpoint, Iterations: res.Iterations, SecondsPerIt: res.secondsPerIteration(),
-		Timing: tr.Timing, Interrupted: res.Interrupted, OutOfTime: res.OutOfTime, Model: m.String(), Config: m.Config, Learning: m.Config.Method()}
+	sum := Summary{RunSummary: res.summary(runDir, tr.Timing), Model: m.String(), Config: m.Config, Learning: m.Config.Method()}
 	if !opts.NoEval && !res.Interrupted {
 		test, err := text.Encode(corpus, m.Vocab, corpora.Whole, "test")
 		if err != nil {
