@@ -139,13 +139,7 @@ func Run(opts *Options) error {
 		{Name: StageEBM, Flags: opts.trainFlags(data, "ebm")},
 		{Name: StageGaussian, Flags: opts.trainFlags(data, "gaussian")},
 	}
-	trainOpts := make([]*trainStage, len(models))
-	for i, s := range models { // check every stage's flags before running any
-		if trainOpts[i], err = opts.parseTrain(s); err != nil {
-			return err
-		}
-	}
-	unlock, err := ckpt.Lock(opts.Out, "lebm reproduce")
+	trainOpts, unlock, err := sweep.CheckThenLock(opts.Out, "lebm reproduce", models, opts.parseTrain)
 	if err != nil {
 		return err
 	}

@@ -152,6 +152,22 @@ func (o *Options) trainOptions(s Setting) (*train.Options, error) {
 	return TrainOptions(s, o.TrainArgs(s))
 }
 
+// CheckThenLock parses every setting with parse, so that a bad one stops the command before any trains,
+// then takes dir's lock for holder (see ckpt.Lock): what sweeps and reproductions do before their first
+// training. The caller releases the lock with unlock.
+func CheckThenLock[T any](dir, holder string, settings []Setting, parse func(Setting) (T, error)) (parsed []T, unlock func(), err error) {
+	parsed = make([]T, len(settings))
+	for i, s := range settings {
+		if parsed[i], err = parse(s); err != nil {
+			return nil, nil, err
+		}
+	}
+	if unlock, err = ckpt.Lock(dir, holder); err != nil {
+		return nil, nil, err
+	}
+	return parsed, unlock, nil
+}
+
 // TrainOptions parses the `lebm train` arguments of setting s with the command's own flags, and checks
 // that they make a text model's configuration.
 func TrainOptions(s Setting, args []string) (*train.Options, error) {
@@ -195,13 +211,7 @@ func Run(opts *Options) error {
 	if err != nil {
 		return err
 	}
-	trainOpts := make([]*train.Options, len(grid))
-	for i, s := range grid { // check every setting before training any
-		if trainOpts[i], err = opts.trainOptions(s); err != nil {
-			return err
-		}
-	}
-	unlock, err := ckpt.Lock(opts.Out, "lebm sweep")
+	trainOpts, unlock, err := CheckThenLock(opts.Out, "lebm sweep", grid, opts.trainOptions)
 	if err != nil {
 		return err
 	}
