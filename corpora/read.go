@@ -182,6 +182,15 @@ func ReadDir(dir string) (*Corpus, error) {
 	return c, nil
 }
 
+// MovedHint adds to the error of reading a run's recorded data (recorded; given: the --data the user gave,
+// "" for none) that --data can point at a moved copy. Other errors are returned as they are.
+func MovedHint(err error, recorded, given string) error {
+	if given == "" && recorded != "" {
+		return fmt.Errorf("%w (the run recorded its data as %s; if it has moved, give --data with its new place)", err, recorded)
+	}
+	return err
+}
+
 // Digest is a SHA-256 of examples (their tokens, a space between, a newline after each): what a run
 // records of its training split, so that a resumed run can tell a moved copy of its corpus from another.
 func Digest(examples [][]string) string {

@@ -1,7 +1,6 @@
 package text
 
 import (
-	"fmt"
 
 	"github.com/lebm/lebm/corpora"
 )
@@ -35,10 +34,7 @@ func LoadSplit(recorded, override string, vocab *corpora.Vocab, maxLen int, spli
 	}
 	corpus, err := LoadCorpus(data)
 	if err != nil {
-		if override == "" && recorded != "" {
-			return nil, nil, fmt.Errorf("%w (the run recorded its data as %s; if it has moved, give --data with its new place)", err, recorded)
-		}
-		return nil, nil, err
+		return nil, nil, corpora.MovedHint(err, recorded, override)
 	}
 	ds, err := Encode(corpus, vocab, maxLen, split)
 	return corpus, ds, err

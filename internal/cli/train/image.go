@@ -174,13 +174,13 @@ func runImage(opts *Options, backend compute.Backend, resumed *runs.Run) error {
 	}
 	info.Config = m.Config
 	path := info.Data
-	if resumed != nil && opts.Data != "" {
-		path = absPath(opts.Data)
+	if resumed != nil {
+		path = opts.resumeData(info.Data)
 	}
 	data, err := clix.LoadImageSplits(info, path, opts.Stderr, opts.Quiet)
 	if err != nil {
 		if resumed != nil {
-			return dataHint(err, info.Data, opts.Data)
+			return corpora.MovedHint(err, info.Data, opts.Data)
 		}
 		return err
 	}

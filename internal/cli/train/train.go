@@ -315,12 +315,13 @@ func absPath(path string) string {
 	return path
 }
 
-// dataHint adds to a resumed run's data error that --data can point at a moved corpus.
-func dataHint(err error, recorded, given string) error {
-	if given == "" && recorded != "" {
-		return fmt.Errorf("%w (the run recorded its data as %s; if it has moved, give --data with its new place)", err, recorded)
+// resumeData is where a resumed run reads its data: --data when given, else the recorded path, both
+// absolute (runs before 2026-12-02 recorded --data as typed).
+func (o *Options) resumeData(recorded string) string {
+	if o.Data != "" {
+		return absPath(o.Data)
 	}
-	return err
+	return absPath(recorded)
 }
 
 // checkData lets a resumed run read its data from path (given with --data, else the recorded one) when
@@ -380,12 +381,9 @@ func runText(opts *Options, backend compute.Backend, resumed *runs.Run) error {
 		if runDir == "" {
 			runDir = filepath.Dir(resumeDir)
 		}
-		data := absPath(info.Data) // runs before 2026-12-02 recorded --data as typed
-		if opts.Data != "" {
-			data = absPath(opts.Data)
-		}
+		data := opts.resumeData(info.Data)
 		if corpus, err = text.LoadCorpus(data); err != nil {
-			return dataHint(err, info.Data, opts.Data)
+			return corpora.MovedHint(err, info.Data, opts.Data)
 		}
 		if info.TrainDigest, err = opts.checkData(info.Data, data, info.TrainDigest, corpora.Digest(corpus.Train)); err != nil {
 			return err

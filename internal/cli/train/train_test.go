@@ -534,6 +534,23 @@ func TestTrimLogAndCheckData(t *testing.T) {
 	if d, err := o.checkData("/a", "/b", "abc", "def"); err != nil || d != "def" {
 		t.Errorf("other data with --new-data: %q %v", d, err)
 	}
+	// Where a resume of either family reads: the recorded path made absolute (so that a run from before
+	// digests, recorded relative, passes checkData on its own data), --data when given, nothing for the
+	// embedded data.
+	o = &Options{}
+	if got := o.resumeData("data/ptb"); got != filepath.Join(wd, "data/ptb") {
+		t.Errorf("recorded relative path: %q", got)
+	}
+	if d, err := o.checkData("data/ptb", o.resumeData("data/ptb"), "", "abc"); err != nil || d != "abc" {
+		t.Errorf("a run from before digests resumed without --data: %q %v", d, err)
+	}
+	if got := o.resumeData(""); got != "" {
+		t.Errorf("embedded data: %q", got)
+	}
+	o.Data = "moved/ptb"
+	if got := o.resumeData("data/ptb"); got != filepath.Join(wd, "moved/ptb") {
+		t.Errorf("--data: %q", got)
+	}
 }
 
 // TestEmbeddedRunReportsTopics: a run on the embedded corpus says how it learns, reports the topic
