@@ -239,8 +239,11 @@ func Run(opts *Options) error {
 			}
 			var log bytes.Buffer // a failed setting's stderr goes into its error
 			results[i], errs[i] = RunSetting(s, trainOpts[i], &log)
-			mu.Lock()
 			var ie *clix.Interrupted
+			if errs[i] != nil && log.Len() > 0 && !errors.As(errs[i], &ie) {
+				errs[i] = fmt.Errorf("%w\n%s", errs[i], log.String())
+			}
+			mu.Lock()
 			if errors.As(errs[i], &ie) && interrupted == nil {
 				interrupted = ie
 			}
@@ -313,10 +316,6 @@ func RunSetting(s Setting, to *train.Options, stderr io.Writer) (*Result, error)
 	var out bytes.Buffer
 	to.Stdout, to.Stderr = &out, stderr
 	if err := train.Run(to); err != nil { // a signal's *clix.Interrupted included: no result, a rerun continues
-		var ie *clix.Interrupted
-		if b, ok := stderr.(*bytes.Buffer); ok && !errors.As(err, &ie) {
-			return nil, fmt.Errorf("%w\n%s", err, b.String())
-		}
 		return nil, err
 	}
 	var sum train.Summary
