@@ -232,7 +232,7 @@ func runImage(opts *Options, backend compute.Backend, resumed *runs.Run) error {
 	}
 	res.report(opts, runDir, tr.Timing)
 	sum := ImageSummary{RunSummary: res.summary(runDir, tr.Timing), Config: m.Config, Data: data.Train.Name, Model: m.String()}
-	if !opts.NoEval && !res.Interrupted {
+	if !opts.NoEval && !res.interrupted() {
 		ec := image.DefaultEvalConfig(cfg)
 		ec.Images = opts.Image.EvalImages
 		ebar := clix.NewBar(opts.Stderr, 1, "eval test", "images", opts.Quiet)

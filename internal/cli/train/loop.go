@@ -31,13 +31,16 @@ type loop struct {
 
 // loopResult is how the loop ended.
 type loopResult struct {
-	Checkpoint             string
-	Iterations             int // completed, in all
-	Done                   int // completed by this process
-	Elapsed                time.Duration
-	Interrupted, OutOfTime bool
-	Signal                 os.Signal // what interrupted it
+	Checkpoint string
+	Iterations int // completed, in all
+	Done       int // completed by this process
+	Elapsed    time.Duration
+	OutOfTime  bool
+	Signal     os.Signal // what interrupted it (nil: nothing did)
 }
+
+// interrupted reports whether a signal stopped the loop.
+func (r loopResult) interrupted() bool { return r.Signal != nil }
 
 // received is the signal waiting on sigs, or nil.
 func received(sigs <-chan os.Signal) os.Signal {
@@ -79,7 +82,7 @@ func (l loop) run(opts *Options) (loopResult, error) {
 	begin := time.Now()
 	for res.Iterations < l.iterations {
 		if sig := received(sigs); sig != nil {
-			res.Interrupted, res.Signal = true, sig
+			res.Signal = sig
 			break
 		}
 		if opts.MaxTime > 0 && time.Since(begin) >= opts.MaxTime {
@@ -112,8 +115,8 @@ func (l loop) run(opts *Options) (loopResult, error) {
 			return res, err
 		}
 	}
-	if sig := received(sigs); sig != nil && !res.Interrupted { // during the last iteration or the final save
-		res.Interrupted, res.Signal = true, sig
+	if sig := received(sigs); sig != nil && !res.interrupted() { // during the last iteration or the final save
+		res.Signal = sig
 	}
 	bar.Finish()
 	res.Done, res.Elapsed = res.Iterations-l.start, time.Since(begin)
@@ -131,7 +134,7 @@ func (r loopResult) secondsPerIteration() float64 {
 // summary is the run's part of the --json summary.
 func (r loopResult) summary(runDir string, timing learn.Timing) RunSummary {
 	return RunSummary{RunDir: runDir, Checkpoint: r.Checkpoint, Iterations: r.Iterations, SecondsPerIt: r.secondsPerIteration(),
-		Timing: timing, Interrupted: r.Interrupted, OutOfTime: r.OutOfTime}
+		Timing: timing, Interrupted: r.interrupted(), OutOfTime: r.OutOfTime}
 }
 
 // report prints where the run stands and how its time was spent.
@@ -147,7 +150,7 @@ func (r loopResult) report(opts *Options, runDir string, timing learn.Timing) {
 	if r.OutOfTime {
 		fmt.Fprintf(opts.Stderr, "--max-time %v reached at iteration %d\n", opts.MaxTime, r.Iterations)
 	}
-	if r.Interrupted {
+	if r.interrupted() {
 		fmt.Fprintf(opts.Stderr, "interrupted: continue with `lebm train --resume %s`\n", runDir)
 	}
 }

@@ -35,7 +35,7 @@ func TestHangupSavesAndExitsNonZero(t *testing.T) {
 		iterations: 1000, saveEvery: 500,
 	}
 	res, err := l.run(&Options{Quiet: true, Stderr: &bytes.Buffer{}})
-	if err != nil || !res.Interrupted || res.Iterations != 2 || res.Checkpoint == "" {
+	if err != nil || !res.interrupted() || res.Iterations != 2 || res.Checkpoint == "" {
 		t.Fatalf("after SIGHUP: %+v, %v", res, err)
 	}
 	var ie *clix.Interrupted

@@ -482,7 +482,7 @@ func runText(opts *Options, backend compute.Backend, resumed *runs.Run) error {
 	}
 	res.report(opts, runDir, tr.Timing)
 	sum := Summary{RunSummary: res.summary(runDir, tr.Timing), Model: m.String(), Config: m.Config, Learning: m.Config.Method()}
-	if !opts.NoEval && !res.Interrupted {
+	if !opts.NoEval && !res.interrupted() {
 		test, err := text.Encode(corpus, m.Vocab, corpora.Whole, "test")
 		if err != nil {
 			return err
@@ -517,7 +517,7 @@ func runText(opts *Options, backend compute.Backend, resumed *runs.Run) error {
 			fmt.Fprint(opts.Stdout, sum.Topics.Format())
 		}
 		fmt.Fprintln(opts.Stdout, sum.Test.Verdict)
-	case res.Interrupted:
+	case res.interrupted():
 		fmt.Fprintln(opts.Stdout, "latent: not judged (interrupted before the evaluation; `lebm eval` judges it)")
 	default:
 		fmt.Fprintln(opts.Stdout, "latent: not judged (--no-eval; `lebm eval` judges it)")
