@@ -426,6 +426,15 @@ func newestBelow(runDir, name string) string {
 	return best
 }
 
+// Resumable is the checkpoint a run directory continues from: runDir itself when it has a "latest"
+// pointer, else its newest complete step-N directory (NewestStep), else "" (it holds no run).
+func Resumable(runDir string) string {
+	if _, err := os.Stat(filepath.Join(runDir, LatestFile)); err == nil {
+		return runDir
+	}
+	return NewestStep(runDir)
+}
+
 // NewestStep is the newest complete step-N checkpoint directory of runDir ("" when there is none), for a
 // run whose "latest" is missing (a process killed before it wrote the first one).
 func NewestStep(runDir string) string {

@@ -299,14 +299,10 @@ func RunSetting(s Setting, to *train.Options, stderr io.Writer) (*Result, error)
 		}
 		return nil, fmt.Errorf("%s holds the result of other flags (%q); remove it or choose another --out", path, saved.Setting.Flags)
 	}
-	_, latestErr := os.Stat(filepath.Join(to.Out, ckpt.LatestFile))
-	if newest := ckpt.NewestStep(to.Out); latestErr == nil || newest != "" {
+	if from := ckpt.Resumable(to.Out); from != "" {
 		// An unfinished run: continue it (its checkpoint fixes every setting but the iteration budget),
 		// from its newest complete step when "latest" was never written.
-		to.Resume = to.Out
-		if latestErr != nil {
-			to.Resume = newest
-		}
+		to.Resume = from
 		if slices.Contains(to.Changed, "iterations") {
 			to.Changed = []string{"iterations"}
 		} else {

@@ -356,12 +356,7 @@ func sameDir(a, b string) bool {
 }
 
 // holdsRun reports whether dir holds a run: a "latest" file or a complete step-N checkpoint.
-func holdsRun(dir string) bool {
-	if _, err := os.Stat(filepath.Join(dir, ckpt.LatestFile)); err == nil {
-		return true
-	}
-	return ckpt.NewestStep(dir) != ""
-}
+func holdsRun(dir string) bool { return ckpt.Resumable(dir) != "" }
 
 // runText trains a text model (resumed: the opened checkpoint of a text run to continue, or nil).
 func runText(opts *Options, backend compute.Backend, resumed *runs.Run) error {
