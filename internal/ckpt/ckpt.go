@@ -447,6 +447,18 @@ func NewestStep(runDir string) string {
 
 // completeSteps are the names of runDir's step-N directories that hold a manifest, in step order.
 func completeSteps(runDir string) []string {
+	var steps []string
+	for _, name := range stepDirs(runDir) {
+		if _, err := os.Stat(filepath.Join(runDir, name, ManifestFile)); err == nil {
+			steps = append(steps, name)
+		}
+	}
+	return steps
+}
+
+// stepDirs are the names of runDir's step-N directories, complete or not, in step order (the zero-padded
+// names sort as their steps).
+func stepDirs(runDir string) []string {
 	entries, err := os.ReadDir(runDir)
 	if err != nil {
 		return nil
@@ -454,9 +466,7 @@ func completeSteps(runDir string) []string {
 	var steps []string
 	for _, e := range entries {
 		if e.IsDir() && strings.HasPrefix(e.Name(), "step-") {
-			if _, err := os.Stat(filepath.Join(runDir, e.Name(), ManifestFile)); err == nil {
-				steps = append(steps, e.Name())
-			}
+			steps = append(steps, e.Name())
 		}
 	}
 	sort.Strings(steps)
@@ -477,17 +487,7 @@ func removeStaleTemporaries(runDir string) {
 }
 
 func prune(runDir string, keep int, current string) {
-	entries, err := os.ReadDir(runDir)
-	if err != nil {
-		return
-	}
-	var steps []string
-	for _, e := range entries {
-		if e.IsDir() && strings.HasPrefix(e.Name(), "step-") {
-			steps = append(steps, e.Name())
-		}
-	}
-	sort.Strings(steps)
+	steps := stepDirs(runDir)
 	for i := 0; i < len(steps)-keep; i++ {
 		if steps[i] != current {
 			_ = os.RemoveAll(filepath.Join(runDir, steps[i]))
