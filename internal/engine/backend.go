@@ -78,7 +78,7 @@ func NewBackend(name string) (compute.Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("backend %q: %w", name, err)
 	}
-	return b, nil
+	return withVariablesAsParameters(b), nil
 }
 
 // Describe names backend b, created from the user's name (see BackendConfig), for a run's first lines:
