@@ -13,12 +13,15 @@ import (
 //	x [N, H, W, Cin], w [Cin, K, K, Cout] -> y [N, Ho, Wo, Cout],  Ho = (H-1) s - 2p + K (Wo likewise)
 //	y[n, oh, ow, c] = sum_{i, kh, j, kw, ci} x[n, i, j, ci] w[ci, kh, kw, c] [oh = i s - p + kh] [ow = j s - p + kw]
 //
-// GoMLX (v0.28.2) has no transposed convolution. The textbook rewrites do not differentiate there: a
-// forward convolution with input dilation has no gradient in GoMLX ("not implemented yet"), and a
-// zero-inserted input (Pad with interior padding) convolved with the spatially reversed kernel needs the
-// VJPs of Pad and Reverse, which GoMLX does not register (rev_autodiff.go's VJPRegistration). So it is
-// written with DotGeneral, Transpose, Gather and element-wise ops, whose gradients GoMLX has, and runs
-// and differentiates on every backend:
+// GoMLX has no transposed convolution. Its textbook rewrite, a zero-inserted input (Pad with interior
+// padding) convolved with the spatially reversed kernel, differentiates since v0.28.16 (Pad and Reverse
+// have VJPs) but is not used, measured 2026-12-07 on compute v0.1.14's Go backend: the gradient of
+// Convolve with respect to its input is wrong for even kernel sizes (48 of 49 entries for a 4x4 kernel on
+// a 7x7 input, stride 1, no padding; exact for 3x3), and every preset's kernels are 4x4; and the Go
+// backend's convolution is slow: a learning iteration of the embedded image preset took 2.85 s against
+// 0.21 s in the form below, SVHN small 15.9 s against 0.66 s. So it is written with DotGeneral,
+// Transpose, Gather and element-wise ops, whose gradients GoMLX has, and runs and differentiates on
+// every backend:
 //
 //  1. cols[i, kh, j, kw, n, c] = sum_ci w[ci, kh, kw, c] x[n, i, j, ci]   (one DotGeneral: the work)
 //  2. overlap-add: output pixel (oh, ow) receives the taps (i, kh, j, kw) with oh = i s - p + kh and
