@@ -58,6 +58,13 @@ func TestLoadsV026Checkpoint(t *testing.T) {
 	if st.Step != 2 {
 		t.Fatalf("trainer state at step %d, want 2", st.Step)
 	}
+	trainOn(t, m, st)
+	same("/decoder/adam_generator/step", []float32{3})
+}
+
+// trainOn runs one more learning iteration of a loaded model on the embedded corpus, from its state st.
+func trainOn(t *testing.T, m *Model, st TrainState) {
+	t.Helper()
 	ds, err := Encode(corpora.Embedded(EmbeddedSeed), m.Vocab, m.Config.MaxLen, "train")
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +76,6 @@ func TestLoadsV026Checkpoint(t *testing.T) {
 	if _, err := tr.Step(); err != nil {
 		t.Fatal(err)
 	}
-	same("/decoder/adam_generator/step", []float32{3})
 }
 
 func paths(vars []*model.Variable) []string {
@@ -119,17 +125,7 @@ func TestLoadsV0282Checkpoint(t *testing.T) {
 	if got := step("/decoder/adam_generator/step"); got != 2 || st.Step != 2 {
 		t.Fatalf("loaded at trainer step %d, Adam step %v; want 2 and 2", st.Step, got)
 	}
-	train, err := Encode(corpora.Embedded(EmbeddedSeed), m.Vocab, m.Config.MaxLen, "train")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := NewTrainer(m, train, &st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tr.Step(); err != nil {
-		t.Fatal(err)
-	}
+	trainOn(t, m, st)
 	if got := step("/decoder/adam_generator/step"); got != 3 {
 		t.Fatalf("Adam step %v after one more iteration, want 3", got)
 	}
