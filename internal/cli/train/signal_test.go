@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -20,6 +21,12 @@ import (
 func TestHangupSavesAndExitsNonZero(t *testing.T) {
 	out := t.TempDir()
 	saved := 0
+	// Delivery is asynchronous, and under load (CI runs packages side by side) a fixed pause was not always
+	// enough: wait until the signal has reached a channel of the test's own. Go hands a signal to every
+	// channel registered for it in one pass, so the loop's channel has it by then, or a moment later.
+	delivered := make(chan os.Signal, 1)
+	signal.Notify(delivered, syscall.SIGHUP)
+	defer signal.Stop(delivered)
 	l := loop{
 		step: func() (int, string, error) {
 			saved++ // iterations run
@@ -27,7 +34,12 @@ func TestHangupSavesAndExitsNonZero(t *testing.T) {
 				if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
 					t.Fatal(err)
 				}
-				time.Sleep(50 * time.Millisecond) // delivery is asynchronous
+				select {
+				case <-delivered:
+					time.Sleep(10 * time.Millisecond)
+				case <-time.After(30 * time.Second):
+					t.Fatal("SIGHUP not delivered within 30 s")
+				}
 			}
 			return saved, "", nil
 		},
