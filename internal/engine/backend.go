@@ -43,7 +43,8 @@ const DefaultBackend = "go"
 //
 //	"" or "go" or "simplego"    -> "go:ops_sequential,creation_order" (see the package comment)
 //	"go:OPTIONS"                 -> passed through (e.g. "go:parallelism=2")
-//	"xla" / "xla:cuda" / "cuda"  -> "xla:cuda" (any plugin name known to go-xla)
+//	"xla"                        -> "xla" (go-xla's default plugin)
+//	"xla:NAME" / "NAME"          -> "xla:NAME", e.g. "cuda" -> "xla:cuda" (any plugin name known to go-xla)
 //	"/abs/path/plugin.so"        -> "xla:/abs/path/plugin.so"
 func BackendConfig(name string) (string, error) {
 	switch lower := strings.ToLower(name); {
@@ -85,7 +86,7 @@ func NewBackend(name string) (compute.Backend, error) {
 
 // Describe names backend b, created from the user's name (see BackendConfig), for a run's first lines:
 // for the Go backend its configuration and matrix kernels (MatMulPath), e.g.
-// "go:ops_sequential (pure Go; matrix products: AVX-512 (GOEXPERIMENT=simd))"; XLA backends describe
+// "go:ops_sequential,creation_order (pure Go; matrix products: AVX-512 (GOEXPERIMENT=simd))"; XLA backends describe
 // their platform themselves.
 func Describe(name string, b compute.Backend) string {
 	if strings.HasPrefix(strings.ToLower(b.Name()), "go") { // the Go backend calls itself "Go Backend"

@@ -14,7 +14,7 @@ import (
 //	y[n, oh, ow, c] = sum_{i, kh, j, kw, ci} x[n, i, j, ci] w[ci, kh, kw, c] [oh = i s - p + kh] [ow = j s - p + kw]
 //
 // GoMLX has no transposed convolution. Its textbook rewrite, a zero-inserted input (Pad with interior
-// padding) convolved with the spatially reversed kernel, differentiates since v0.28.16 (Pad and Reverse
+// padding) convolved with the spatially reversed kernel, differentiates since v0.28.5 (Pad and Reverse
 // have VJPs) but is not used, measured 2026-12-07 on compute v0.1.14's Go backend: the gradient of
 // Convolve with respect to its input is wrong for even kernel sizes (48 of 49 entries for a 4x4 kernel on
 // a 7x7 input, stride 1, no padding; exact for 3x3), and every preset's kernels are 4x4; and the Go

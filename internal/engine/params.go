@@ -7,14 +7,14 @@ import (
 
 // paramsBackend wraps a backend so that GoMLX passes model variables to every graph as parameters.
 //
-// The Go backend of compute v0.1.14 declares PreferConstantsForVariables, and GoMLX (from v0.28.9,
+// The Go backend of compute v0.1.14 declares PreferConstantsForVariables, and GoMLX (from v0.28.6,
 // ml/model.Variable.paramNode) then bakes the current value of every variable into each graph not
 // marked as training, as a constant. An update in such a graph (Variable.SetNodeValue) is computed, but
 // the next execution of the same compiled graph starts again from the baked values (measured with
 // v0.28.16: Adam's step counter stayed at 1 after two updates, no model learned), and a chain or
 // evaluation graph compiled once and executed after an update would see the old weights. lebm compiles a
 // graph once and executes it across updates (the learning iteration, the chains, evaluation during
-// training), so its variables are always parameters, as on every backend before v0.28.9.
+// training), so its variables are always parameters, as on every backend before v0.28.6.
 //
 // Only Capabilities changes. The rest is plumbing GoMLX requires of a wrapper: a tensor remembers the
 // backend of the buffer it came from (Buffer.Backend) and refuses to be used with another, so the buffers

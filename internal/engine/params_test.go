@@ -3,6 +3,9 @@ package engine
 import (
 	"testing"
 
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -43,5 +46,29 @@ func TestVariablesAreParameters(t *testing.T) {
 	w.MustSetValue(tensors.FromFlatDataAndDimensions([]float32{10, 20}, 2))
 	if got := sum.MustExec()[0].Value().(float32); got != 30 {
 		t.Fatalf("after SetValue the read-only graph returned %v, want 30", got)
+	}
+}
+
+// TestBuffersNameTheBackend: a buffer the backend hands out (from host data, or an execution's output)
+// names the backend lebm created, so that GoMLX accepts tensors made from it in that backend's graphs.
+func TestBuffersNameTheBackend(t *testing.T) {
+	backend := testBackend(t)
+	buf, err := backend.BufferFromFlatData(0, []float32{1, 2, 3}, shapes.Make(dtypes.Float32, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if buf.Backend() != backend {
+		t.Fatalf("a buffer from host data names %v, not the backend it came from", buf.Backend())
+	}
+	x, err := tensors.FromBuffer(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := graph.MustExecOnce(backend, func(x *graph.Node) *graph.Node { return graph.ReduceAllSum(x) }, x)
+	if got := out.Value().(float32); got != 6 {
+		t.Fatalf("sum %v, want 6", got)
+	}
+	if b, err := out.Buffer(backend, 0); err != nil || b.Backend() != backend {
+		t.Fatalf("an execution's output names %v (%v), not the backend that ran it", b.Backend(), err)
 	}
 }
