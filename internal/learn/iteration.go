@@ -2,11 +2,8 @@ package learn
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/gomlx/compute"
-	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -97,25 +94,33 @@ type Iteration struct {
 }
 
 // Stats are an iteration's scalar outputs.
-type Stats struct {
-	SumLogP      float64 // sum over the batch of log p_beta(x|z_post)
-	PriorLoss    float64 // mean f(z_prior) - mean f(z_post)
-	FPost        float64
-	FPrior       float64
-	GenNorm      float64 // generator gradient norm before clipping
-	PriorNorm    float64
-	EncLoss      float64 // encoder's negative ELBO up to log Z (0 without the encoder)
-	EncKL        float64 // mean KL(q_phi(z|x) || N(0, I))
-	SynthLoss    float64 // KL(q_psi || p_alpha) up to its constant (0 without the synthesis network)
-	Displacement float64 // mean_i ||z_post_i - z0_i|| of the posterior chains
-	AuxLoss      float64 // mean auxiliary loss at z_post (0 without one)
+type Stats = StatsOf[float64]
+
+// StatsOf are an iteration's statistics: float64 values on the host (Stats), graph nodes while the
+// iteration is built. Their order in the graph's stats output is the order of the fields (fields).
+type StatsOf[T any] struct {
+	SumLogP      T // sum over the batch of log p_beta(x|z_post)
+	PriorLoss    T // mean f(z_prior) - mean f(z_post)
+	FPost        T
+	FPrior       T
+	GenNorm      T // generator gradient norm before clipping
+	PriorNorm    T
+	EncLoss      T // encoder's negative ELBO up to log Z (0 without the encoder)
+	EncKL        T // mean KL(q_phi(z|x) || N(0, I))
+	SynthLoss    T // KL(q_psi || p_alpha) up to its constant (0 without the synthesis network)
+	Displacement T // mean_i ||z_post_i - z0_i|| of the posterior chains
+	AuxLoss      T // mean auxiliary loss at z_post (0 without one)
 	// MaxParam is the largest |v| over the updated float32 variables (parameters and optimizer state)
 	// after the updates, a non-finite value counting as +Inf: a finite but blown-up model (a learning rate
 	// far too large) makes the iteration unsound.
-	MaxParam float64
+	MaxParam T
 }
 
-const numStats = 12
+// fields are the statistics in their order in the graph's stats vector.
+func (s *StatsOf[T]) fields() []*T {
+	return []*T{&s.SumLogP, &s.PriorLoss, &s.FPost, &s.FPrior, &s.GenNorm, &s.PriorNorm, &s.EncLoss, &s.EncKL,
+		&s.SynthLoss, &s.Displacement, &s.AuxLoss, &s.MaxParam}
+}
 
 // Inputs are one iteration's inputs besides the parameters.
 type Inputs struct {
@@ -159,150 +164,60 @@ func NewIteration(backend compute.Backend, store *model.Store, parts Parts, nDat
 	return it, nil
 }
 
-// build lays out the graph: inputs (data...[, chain data...], priorSteps, posteriorSteps, posteriorK, lambda, priorRNG or
-// prior draws, posteriorRNG or posterior draws[, z0]); outputs (stats [numStats], zPost, sound, prior
-// fault x4, posterior fault x4[, priorRNG, posteriorRNG]).
-func (it *Iteration) build(store *model.Store, in []*graph.Node) []*graph.Node {
-	p := it.parts
-	data := in[:it.nData]
-	rest := in[it.nData:]
-	chainData := data
+// ioOf are the iteration graph's inputs besides the variables: graph nodes while it is built, host
+// values (tensors and scalars) when it runs. Their order in the graph is the order of slots.
+type ioOf[T any] struct {
+	data                  []T // the family's data inputs
+	chainData             []T // with Parts.ChainData: the posterior chain's copy of them
+	priorSteps, postSteps T   // [K0], [K1] step sizes
+	postK                 T   // int32: posterior steps that are on
+	lambda                T   // float32: prior weight
+	// The two noise streams: a generator state each, or with Parts.HostNoise the draws [1+K, N, d].
+	priorSrc, postSrc T
+	z0                T // with StartGiven: the posterior chain's start [N, d]
+}
+
+// slots are the inputs in graph order: data...[, chain data...], prior steps, posterior steps, posterior K,
+// lambda, prior stream, posterior stream[, z0]. The data slices are allocated to nData here.
+func (io *ioOf[T]) slots(p Parts, nData int) []*T {
+	io.data = make([]T, nData)
+	var out []*T
+	for i := range io.data {
+		out = append(out, &io.data[i])
+	}
 	if p.ChainData {
-		chainData, rest = rest[:it.nData], rest[it.nData:]
+		io.chainData = make([]T, nData)
+		for i := range io.chainData {
+			out = append(out, &io.chainData[i])
+		}
 	}
-	priorSteps, postSteps, postK, lambda, priorSrc, postSrc := rest[0], rest[1], rest[2], rest[3], rest[4], rest[5]
-	g := priorSteps.Graph()
-	n := data[0].Shape().Dimensions[0]
+	out = append(out, &io.priorSteps, &io.postSteps, &io.postK, &io.lambda, &io.priorSrc, &io.postSrc)
+	if p.PosteriorStart == StartGiven {
+		out = append(out, &io.z0)
+	}
+	return out
+}
 
-	// The values every loss is evaluated at: the parameters as the iteration found them.
-	var vars []*model.Variable
-	var start []*graph.Node
-	for v := range store.IterVariables() {
-		vars, start = append(vars, v), append(start, v.NodeValue(g))
-	}
-	zero := graph.ScalarZero(g, dtypes.Float32)
-	none := func() sampler.Fault {
-		m1 := graph.BroadcastToDims(graph.Const(g, int32(-1)), n)
-		z32 := graph.BroadcastToDims(graph.Const(g, int32(0)), n)
-		return sampler.Fault{Step: m1, Code: z32, Index: z32, Value: graph.BroadcastToDims(zero, n)}
-	}
+// resultsOf are the iteration graph's outputs (besides the updated variables, which GoMLX returns first),
+// in the order of slots: the statistics [len(Stats.fields)] as float32, z_post [N, d], whether the
+// iteration was sound (bool), each chain's first fault (sampler.Fault.Nodes: step, code, index, value),
+// and without Parts.HostNoise the advanced generator states.
+type resultsOf[T any] struct {
+	stats, zPost, sound   T
+	priorFault, postFault [4]T
+	priorRNG, postRNG     T
+}
 
-	// draws are a stream's N(0, I) values [1+K, N, d]: given, or drawn from its generator state.
-	draws := func(src *graph.Node, K int) (state, first, chain *graph.Node) {
-		all := src
-		if !p.HostNoise {
-			src, all = graph.RandomNormal(src, shapes.Make(dtypes.Float32, 1+K, n, p.ZDim))
-		}
-		return src, graph.Reshape(graph.Slice(all, graph.AxisRange(0, 1)), n, p.ZDim), graph.Slice(all, graph.AxisRange(1, 1+K))
+func (r *resultsOf[T]) slots(p Parts) []*T {
+	out := []*T{&r.stats, &r.zPost, &r.sound}
+	for i := range r.priorFault {
+		out = append(out, &r.priorFault[i])
 	}
-	priorRNG, zPrior, priorNoise := draws(priorSrc, priorSteps.Shape().Dimensions[0])
-	postRNG, postFirst, postNoise := draws(postSrc, postSteps.Shape().Dimensions[0])
-
-	// 1. Prior chain (its start and the synthesis network's draws from the prior stream).
-	var synthEps *graph.Node
-	priorFault := none()
-	if p.Prior.Trainable() {
-		if p.Synth != nil {
-			synthEps = zPrior
-			zPrior = graph.StopGradient(p.Synth.Sample(synthEps))
-		}
-		if p.K0 > 0 {
-			t := sampler.Unroll(p.Prior.Energy, zPrior, priorSteps, graph.Const(g, int32(p.K0)), priorNoise)
-			zPrior, priorFault = t.Z, t.Fault
-		}
+	for i := range r.postFault {
+		out = append(out, &r.postFault[i])
 	}
-
-	// 2. Posterior chain.
-	like := p.Gen.Likelihood(data)
-	chainLike := like
-	if p.ChainData {
-		chainLike = p.Gen.Likelihood(chainData)
-	}
-	var z0, encEps, mu, logVar *graph.Node
-	switch p.PosteriorStart {
-	case StartGiven:
-		z0 = rest[6]
-	case StartEncoder:
-		encEps = postFirst
-		mu, logVar = p.Encoder.Encode(chainData)
-		z0 = graph.StopGradient(prior.Reparameterize(mu, logVar, encEps))
-	default:
-		z0 = postFirst
-	}
-	zPost, postFault := z0, none()
-	if p.K1 > 0 {
-		energy := func(z *graph.Node) *graph.Node { return graph.Sub(graph.Mul(p.Prior.Energy(z), lambda), chainLike(z)) }
-		t := sampler.Unroll(energy, z0, postSteps, postK, postNoise)
-		zPost, postFault = t.Z, t.Fault
-	}
-
-	// 3-5. Losses, all at the starting parameters, then the updates.
-	logp := like(zPost)
-	genLoss := graph.Neg(graph.ReduceAllMean(logp))
-	auxLoss := zero
-	var aux func(z *graph.Node) *graph.Node
-	if p.Aux != nil {
-		aux = p.Aux(data)
-		auxLoss = graph.ReduceAllMean(aux(zPost))
-		genLoss = graph.Add(genLoss, auxLoss)
-	}
-	fPost := graph.ReduceAllMean(p.Prior.F(zPost))
-	fPrior := graph.ReduceAllMean(p.Prior.F(zPrior))
-	priorLoss := graph.Sub(fPrior, fPost)
-	encLoss, encKL, synthLoss := zero, zero, zero
-	if p.Encoder != nil {
-		z := prior.Reparameterize(mu, logVar, encEps)
-		terms := prior.GaussianKLTerms(mu, logVar)
-		kl := prior.FreeBits(terms, p.FreeBits)
-		if p.RateAgainstF {
-			kl = graph.Sub(kl, graph.ReduceAllMean(p.Prior.F(z)))
-		}
-		encLoss = graph.Sub(graph.Mul(lambda, kl), graph.ReduceAllMean(like(z)))
-		if aux != nil {
-			encLoss = graph.Add(encLoss, graph.ReduceAllMean(aux(z)))
-		}
-		encKL = graph.ReduceAllMean(graph.ReduceSum(terms, -1))
-	}
-	if p.Synth != nil {
-		synthLoss = p.Synth.Loss(p.Prior, synthEps)
-	}
-	genNorm := p.GenOpt.Minimize(genLoss)
-	priorNorm := p.PriorOpt.Minimize(priorLoss)
-	if p.Encoder != nil {
-		p.EncOpt.Minimize(encLoss)
-	}
-	if p.Synth != nil {
-		p.SynthOpt.Minimize(synthLoss)
-	}
-	disp := graph.ReduceAllMean(graph.Sqrt(graph.ReduceSum(graph.Square(graph.Sub(zPost, z0)), -1)))
-	maxParam := zero
-	inf := graph.Const(g, float32(math.Inf(1)))
-	for i, v := range vars {
-		if now := v.NodeValue(g); now != start[i] && now.DType() == dtypes.Float32 {
-			m := graph.ReduceAllMax(graph.Where(graph.IsFinite(now), graph.Abs(now), graph.BroadcastToShape(inf, now.Shape())))
-			maxParam = graph.Max(maxParam, m)
-		}
-	}
-	stats := []*graph.Node{graph.ReduceAllSum(logp), priorLoss, fPost, fPrior, genNorm, priorNorm, encLoss, encKL, synthLoss, disp, auxLoss, maxParam}
-	for i, s := range stats {
-		stats[i] = graph.ConvertDType(s, dtypes.Float32)
-	}
-
-	// Sound: no chain faulted, every statistic (the updated parameters' largest |v| included) finite and
-	// below 1e30. Otherwise nothing moves.
-	sound := graph.LogicalAnd(noFault(priorFault), noFault(postFault))
-	for _, s := range stats {
-		sound = graph.LogicalAnd(sound, graph.LogicalAnd(graph.IsFinite(s), graph.LessThan(graph.Abs(s), graph.Const(g, float32(1e30)))))
-	}
-	for i, v := range vars {
-		if now := v.NodeValue(g); now != start[i] {
-			v.SetNodeValue(graph.Where(sound, now, start[i]))
-		}
-	}
-	out := []*graph.Node{graph.Stack(stats, 0), zPost, sound}
-	out = append(append(out, priorFault.Nodes()...), postFault.Nodes()...)
 	if !p.HostNoise {
-		out = append(out, priorRNG, postRNG)
+		out = append(out, &r.priorRNG, &r.postRNG)
 	}
 	return out
 }
@@ -315,72 +230,32 @@ func (in *Inputs) rows() int {
 	return 0
 }
 
-// noFault is true when no chain of f faulted.
-func noFault(f sampler.Fault) *graph.Node {
-	return graph.ReduceLogicalAnd(graph.Equal(f.Step, graph.Const(f.Step.Graph(), int32(-1))), -1)
-}
-
 // Run executes one iteration.
 func (it *Iteration) Run(in Inputs) (*Outputs, error) {
-	p := it.parts
-	if len(in.Data) != it.nData {
-		return nil, fmt.Errorf("iteration: %d data inputs, want %d", len(in.Data), it.nData)
-	}
-	if len(in.PriorSteps) != max(p.K0, 1) || len(in.PosteriorSteps) != max(p.K1, 1) {
-		return nil, fmt.Errorf("iteration: %d prior and %d posterior step sizes, want %d and %d", len(in.PriorSteps), len(in.PosteriorSteps), max(p.K0, 1), max(p.K1, 1))
-	}
-	args := append([]any{}, in.Data...)
-	if p.ChainData {
-		if len(in.ChainData) != it.nData {
-			return nil, fmt.Errorf("iteration: %d chain data inputs, want %d", len(in.ChainData), it.nData)
-		}
-		args = append(args, in.ChainData...)
-	}
-	args = append(args,
-		tensors.FromFlatDataAndDimensions(in.PriorSteps, len(in.PriorSteps)),
-		tensors.FromFlatDataAndDimensions(in.PosteriorSteps, len(in.PosteriorSteps)),
-		int32(in.PosteriorK), float32(in.Lambda))
-	if p.HostNoise {
-		n := in.rows()
-		for _, x := range []struct {
-			noise []float32
-			K     int
-		}{{in.PriorNoise, len(in.PriorSteps)}, {in.PosteriorNoise, len(in.PosteriorSteps)}} {
-			if len(x.noise) != (1+x.K)*n*p.ZDim {
-				return nil, fmt.Errorf("iteration: %d noise values, want %d = (1 + %d) x %d x %d", len(x.noise), (1+x.K)*n*p.ZDim, x.K, n, p.ZDim)
-			}
-			args = append(args, tensors.FromFlatDataAndDimensions(x.noise, 1+x.K, n, p.ZDim))
-		}
-	} else {
-		args = append(args, in.PriorRNG, in.PosteriorRNG)
-	}
-	if p.PosteriorStart == StartGiven {
-		if len(in.Z0)%p.ZDim != 0 || len(in.Z0) == 0 {
-			return nil, fmt.Errorf("iteration: the given chain start has %d values, not a multiple of %d", len(in.Z0), p.ZDim)
-		}
-		args = append(args, tensors.FromFlatDataAndDimensions(in.Z0, len(in.Z0)/p.ZDim, p.ZDim))
-	}
-	res, err := it.exec.Exec(args...)
+	args, err := it.args(in)
 	if err != nil {
 		return nil, err
 	}
-	s := tensors.MustCopyFlatData[float32](res[0])
-	f := func(i int) float64 { return float64(s[i]) }
-	out := &Outputs{
-		Stats: Stats{SumLogP: f(0), PriorLoss: f(1), FPost: f(2), FPrior: f(3), GenNorm: f(4), PriorNorm: f(5),
-			EncLoss: f(6), EncKL: f(7), SynthLoss: f(8), Displacement: f(9), AuxLoss: f(10), MaxParam: f(11)},
-		ZPost: tensors.MustCopyFlatData[float32](res[1]),
+	flat, err := it.exec.Exec(args...)
+	if err != nil {
+		return nil, err
 	}
-	if !p.HostNoise {
-		out.PriorRNG, out.PosteriorRNG = res[11], res[12]
+	var res resultsOf[*tensors.Tensor]
+	for i, slot := range res.slots(it.parts) {
+		*slot = flat[i]
 	}
-	if tensors.MustCopyFlatData[bool](res[2])[0] {
+	out := &Outputs{ZPost: tensors.MustCopyFlatData[float32](res.zPost), PriorRNG: res.priorRNG, PosteriorRNG: res.postRNG}
+	stats := tensors.MustCopyFlatData[float32](res.stats)
+	for i, f := range out.Stats.fields() {
+		*f = float64(stats[i])
+	}
+	if tensors.MustCopyFlatData[bool](res.sound)[0] {
 		return out, nil
 	}
-	if out.Err = sampler.ReadFault(res[3:7]).Err("prior", in.Iteration, 0, in.PriorSteps); out.Err != nil {
+	if out.Err = sampler.ReadFault(res.priorFault[:]).Err("prior", in.Iteration, 0, in.PriorSteps); out.Err != nil {
 		return out, nil
 	}
-	if out.Err = sampler.ReadFault(res[7:11]).Err("posterior", in.Iteration, 0, in.PosteriorSteps); out.Err != nil {
+	if out.Err = sampler.ReadFault(res.postFault[:]).Err("posterior", in.Iteration, 0, in.PosteriorSteps); out.Err != nil {
 		return out, nil
 	}
 	st := out.Stats
@@ -392,4 +267,53 @@ func (it *Iteration) Run(in Inputs) (*Outputs, error) {
 		out.Err = fmt.Errorf("iteration %d: a statistic is non-finite or beyond 1e30 (%+v); not saving: the last checkpoint is intact", in.Iteration, st)
 	}
 	return out, nil
+}
+
+// args are the graph's inputs for in (ioOf), checked against the compiled layout.
+func (it *Iteration) args(in Inputs) ([]any, error) {
+	p := it.parts
+	if len(in.Data) != it.nData {
+		return nil, fmt.Errorf("iteration: %d data inputs, want %d", len(in.Data), it.nData)
+	}
+	if p.ChainData && len(in.ChainData) != it.nData {
+		return nil, fmt.Errorf("iteration: %d chain data inputs, want %d", len(in.ChainData), it.nData)
+	}
+	if len(in.PriorSteps) != max(p.K0, 1) || len(in.PosteriorSteps) != max(p.K1, 1) {
+		return nil, fmt.Errorf("iteration: %d prior and %d posterior step sizes, want %d and %d", len(in.PriorSteps), len(in.PosteriorSteps), max(p.K0, 1), max(p.K1, 1))
+	}
+	var io ioOf[any]
+	slots := io.slots(p, it.nData)
+	copy(io.data, in.Data)
+	copy(io.chainData, in.ChainData)
+	io.priorSteps = tensors.FromFlatDataAndDimensions(in.PriorSteps, len(in.PriorSteps))
+	io.postSteps = tensors.FromFlatDataAndDimensions(in.PosteriorSteps, len(in.PosteriorSteps))
+	io.postK, io.lambda = int32(in.PosteriorK), float32(in.Lambda)
+	io.priorSrc, io.postSrc = in.PriorRNG, in.PosteriorRNG
+	if p.HostNoise {
+		n := in.rows()
+		draws := func(noise []float32, K int) (any, error) {
+			if len(noise) != (1+K)*n*p.ZDim {
+				return nil, fmt.Errorf("iteration: %d noise values, want %d = (1 + %d) x %d x %d", len(noise), (1+K)*n*p.ZDim, K, n, p.ZDim)
+			}
+			return tensors.FromFlatDataAndDimensions(noise, 1+K, n, p.ZDim), nil
+		}
+		var err error
+		if io.priorSrc, err = draws(in.PriorNoise, len(in.PriorSteps)); err != nil {
+			return nil, err
+		}
+		if io.postSrc, err = draws(in.PosteriorNoise, len(in.PosteriorSteps)); err != nil {
+			return nil, err
+		}
+	}
+	if p.PosteriorStart == StartGiven {
+		if len(in.Z0)%p.ZDim != 0 || len(in.Z0) == 0 {
+			return nil, fmt.Errorf("iteration: the given chain start has %d values, not a multiple of %d", len(in.Z0), p.ZDim)
+		}
+		io.z0 = tensors.FromFlatDataAndDimensions(in.Z0, len(in.Z0)/p.ZDim, p.ZDim)
+	}
+	args := make([]any, len(slots))
+	for i, slot := range slots {
+		args[i] = *slot
+	}
+	return args, nil
 }
