@@ -207,13 +207,13 @@ func CheckDecodeFlags(cmd *cobra.Command, d *text.DecodeOptions) error {
 // PosteriorFlags are the settings of the posterior chains used to infer z for given sentences.
 type PosteriorFlags struct {
 	Chains int
-	K1     int     // posterior chain steps (0: the model's K1)
-	S1     float64 // posterior chain step size (0: the model's s1)
+	K1     ModelDefault[int]     // posterior chain steps (not given: the model's K1)
+	S1     ModelDefault[float64] // posterior chain step size (not given: the model's s1)
 	Seed   uint64
 }
 
-// AddPosteriorFlags registers --chains, --k1, --s1 and --seed (--chain-steps and --chain-step-size are
-// their deprecated names).
+// AddPosteriorFlags registers --chains, --k1, --s1 and --seed (--chain-steps and --chain-step-size, their
+// old names, are refused naming the new ones).
 func AddPosteriorFlags(fs *pflag.FlagSet, p *PosteriorFlags) {
 	fs.IntVar(&p.Chains, "chains", 16, "posterior chains per example; z is the mean of their end points")
 	AddChainFlags(fs, &p.K1, &p.S1, "chain-steps", "chain-step-size")
@@ -221,26 +221,19 @@ func AddPosteriorFlags(fs *pflag.FlagSet, p *PosteriorFlags) {
 }
 
 // AddChainFlags registers the posterior chain's length and step size under the names lebm train and
-// the checkpoint use (--k1, --s1; 0: the model's), and under a command's older names, deprecated.
-func AddChainFlags(fs *pflag.FlagSet, k1 *int, s1 *float64, oldK1, oldS1 string) {
-	fs.IntVar(k1, "k1", 0, "Langevin steps of each posterior chain (default: the model's K1)")
-	fs.Float64Var(s1, "s1", 0, "posterior chain step size (default: the model's s1)")
-	fs.IntVar(k1, oldK1, 0, "")
-	fs.Float64Var(s1, oldS1, 0, "")
-	_ = fs.MarkDeprecated(oldK1, "use --k1")
-	_ = fs.MarkDeprecated(oldS1, "use --s1")
+// the checkpoint use (--k1, --s1; not given: the model's), and refuses a command's older names for them.
+func AddChainFlags(fs *pflag.FlagSet, k1 *ModelDefault[int], s1 *ModelDefault[float64], oldK1, oldS1 string) {
+	AddModelDefault(fs, k1, "k1", "Langevin steps of each posterior chain (default: the model's K1)")
+	AddModelDefault(fs, s1, "s1", "posterior chain step size (default: the model's s1)")
+	AddRenamed(fs, oldK1, "k1")
+	AddRenamed(fs, oldS1, "s1")
 }
 
 // EvalConfig turns the flags into the estimator settings used by text.Model.PosteriorMeans.
 func (p PosteriorFlags) EvalConfig(cfg text.Config) text.EvalConfig {
 	ec := text.DefaultEvalConfig(cfg)
 	ec.Chains, ec.Seed = p.Chains, p.Seed
-	if p.K1 > 0 {
-		ec.K1 = p.K1
-	}
-	if p.S1 > 0 {
-		ec.S1 = p.S1
-	}
+	ec.K1, ec.S1 = p.K1.Or(ec.K1), p.S1.Or(ec.S1)
 	if ec.RowsPerCall < ec.Chains {
 		ec.RowsPerCall = ec.Chains
 	}
@@ -325,12 +318,7 @@ func LoadImageSplits(info image.RunInfo, override string, stderr io.Writer, quie
 func (p PosteriorFlags) ImageEvalConfig(cfg image.Config) image.EvalConfig {
 	ec := image.DefaultEvalConfig(cfg)
 	ec.Chains, ec.Seed = p.Chains, p.Seed
-	if p.K1 > 0 {
-		ec.K1 = p.K1
-	}
-	if p.S1 > 0 {
-		ec.S1 = p.S1
-	}
+	ec.K1, ec.S1 = p.K1.Or(ec.K1), p.S1.Or(ec.S1)
 	return ec
 }
 

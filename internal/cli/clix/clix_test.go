@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/lebm/lebm/internal/learn"
+	"github.com/lebm/lebm/text"
+	"github.com/spf13/pflag"
 )
 
 // TestBarWritesPlainLinesOffTerminal: where stderr is not a terminal the bar writes plain lines (no
@@ -38,5 +42,32 @@ func TestBarWritesPlainLinesOffTerminal(t *testing.T) {
 	NewBar(&w, 10, "x", "it", true).Set(3)
 	if w.Len() != 0 {
 		t.Fatalf("quiet bar wrote %q", w.String())
+	}
+}
+
+// TestModelDefault: the one rule for chain settings. Not given, a setting is the model's; given, it is used
+// as it is (0 steps included); out of range, it is refused when parsed and stays not given.
+func TestModelDefault(t *testing.T) {
+	cfg := text.Config{Config: learn.Config{K1: 20, S1: 0.1}}
+	if ec := (PosteriorFlags{Chains: 2}).EvalConfig(cfg); ec.K1 != 20 || ec.S1 != 0.1 {
+		t.Fatalf("not given: K1 %d, s1 %v; want the model's 20 and 0.1", ec.K1, ec.S1)
+	}
+	if ec := (PosteriorFlags{Chains: 2, K1: Given(0), S1: Given(0.05)}).EvalConfig(cfg); ec.K1 != 0 || ec.S1 != 0.05 {
+		t.Fatalf("given 0 and 0.05: K1 %d, s1 %v", ec.K1, ec.S1)
+	}
+	for _, tc := range []struct {
+		flag, value string
+		ok          bool
+	}{{"k1", "0", true}, {"k1", "7", true}, {"k1", "-1", false}, {"k1", "2.5", false}, {"k1", "x", false},
+		{"s1", "0.1", true}, {"s1", "3e38", true}, {"s1", "0", false}, {"s1", "-5", false}, {"s1", "NaN", false},
+		{"s1", "Inf", false}, {"s1", "1e300", false}} {
+		var p PosteriorFlags
+		fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+		AddPosteriorFlags(fs, &p)
+		err := fs.Parse([]string{"--" + tc.flag, tc.value})
+		given := map[string]bool{"k1": p.K1.Given, "s1": p.S1.Given}[tc.flag]
+		if (err == nil) != tc.ok || given != tc.ok {
+			t.Errorf("--%s %s: error %v, given %v; want accepted %v", tc.flag, tc.value, err, given, tc.ok)
+		}
 	}
 }

@@ -22,7 +22,10 @@ type Options struct {
 	Backend    string
 	JSON       bool
 
-	Eval text.EvalConfig // estimator settings; zero fields take the defaults (see Resolve)
+	Eval text.EvalConfig // estimator settings; its K1 and S1 come from the two below (see Resolve)
+	// The evaluation chains' length and step size (--k1, --s1; not given: the model's).
+	K1 clix.ModelDefault[int]
+	S1 clix.ModelDefault[float64]
 
 	Generation  bool                  // also compute the generation metrics
 	Gen         text.GenerationConfig // their settings (K0, s0, LM iterations default to the model's)
@@ -30,7 +33,6 @@ type Options struct {
 	Quiet       bool
 	SentenceNLL string // file for -log p(x) of each evaluated sentence, one per line (paired comparisons)
 	Image       ImageOptions
-	Changed     map[string]bool
 
 	Stdout, Stderr io.Writer
 }
@@ -53,7 +55,6 @@ the training set's mean image), and FID with --inception (model samples against 
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Checkpoint = args[0]
-			opts.Changed = clix.ChangedFlags(cmd)
 			clix.Streams(cmd, &opts.Stdout, &opts.Stderr)
 			return run(opts)
 		},
@@ -66,7 +67,7 @@ the training set's mean image), and FID with --inception (model samples against 
 	f.BoolVar(&opts.Quiet, "quiet", false, "no progress bar")
 	f.StringVar(&opts.SentenceNLL, "sentence-nll", "", "write -log p(x) of each evaluated sentence to this file, one per line (for paired comparisons of two models)")
 	f.IntVar(&opts.Eval.Chains, "chains", text.DefaultEvalChains, "P: posterior chains per sentence")
-	clix.AddChainFlags(f, &opts.Eval.K1, &opts.Eval.S1, "steps", "step-size")
+	clix.AddChainFlags(f, &opts.K1, &opts.S1, "steps", "step-size")
 	f.IntVar(&opts.Eval.ImportanceSamples, "samples", text.DefaultEvalSamples, "S: importance samples of q(z|x) per sentence")
 	f.IntVar(&opts.Eval.LogZSamples, "logz-samples", text.DefaultLogZSamples, "M_Z: samples of N(0, I) for log Z")
 	f.Float64Var(&opts.Eval.SigmaFloor, "sigma-floor", text.DefaultSigmaFloor, "lower bound on the standard deviations of q(z|x)")
@@ -87,12 +88,7 @@ the training set's mean image), and FID with --inception (model samples against 
 // Resolve fills the settings that default to the model's.
 func (o *Options) Resolve(cfg text.Config) text.EvalConfig {
 	ec := o.Eval
-	if !o.Changed["k1"] && !o.Changed["steps"] {
-		ec.K1 = cfg.K1
-	}
-	if !o.Changed["s1"] && !o.Changed["step-size"] {
-		ec.S1 = cfg.S1
-	}
+	ec.K1, ec.S1 = o.K1.Or(cfg.K1), o.S1.Or(cfg.S1)
 	return ec
 }
 

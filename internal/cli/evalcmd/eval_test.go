@@ -38,12 +38,19 @@ func TestFlagParsing(t *testing.T) {
 					t.Fatalf("%+v", ec)
 				}
 			}},
-		{"deprecated names of --k1 and --s1", []string{"ck", "--steps", "7", "--step-size", "0.2"}, "", func(t *testing.T, o *Options) {
+		{"--k1 0 is zero steps, not the model's", []string{"ck", "--k1", "0"}, "", func(t *testing.T, o *Options) {
 			ec := o.Resolve(text.Config{Config: learn.Config{K1: 20, S1: 0.1}})
-			if ec.K1 != 7 || ec.S1 != 0.2 {
+			if ec.K1 != 0 || ec.S1 != 0.1 {
 				t.Fatalf("%+v", ec)
 			}
 		}},
+		{"old name of --k1", []string{"ck", "--steps", "7"}, "renamed: use --k1", nil},
+		{"old name of --s1", []string{"ck", "--step-size", "0.2"}, "renamed: use --s1", nil},
+		{"negative --k1", []string{"ck", "--k1", "-1"}, `invalid argument "-1" for "--k1"`, nil},
+		{"zero --s1", []string{"ck", "--s1", "0"}, `invalid argument "0" for "--s1"`, nil},
+		{"negative --s1", []string{"ck", "--s1", "-5"}, `invalid argument "-5" for "--s1"`, nil},
+		{"NaN --s1", []string{"ck", "--s1", "NaN"}, `invalid argument "NaN" for "--s1"`, nil},
+		{"--s1 beyond float32", []string{"ck", "--s1", "1e300"}, "finite in float32", nil},
 		{"no checkpoint", nil, "accepts 1 arg", nil},
 		{"two checkpoints", []string{"a", "b"}, "accepts 1 arg", nil},
 		{"bad number", []string{"a", "--chains", "x"}, "invalid argument", nil},
@@ -157,7 +164,7 @@ func TestImageEval(t *testing.T) {
 	run := clitest.TinyImageRun(t, 2)
 	var stdout, stderr bytes.Buffer
 	opts := &Options{Checkpoint: run, Split: "test", JSON: true, Quiet: true, Eval: text.EvalConfig{Chains: 2, Seed: 1},
-		Image: ImageOptions{Images: 30}, Changed: map[string]bool{}, Stdout: &stdout, Stderr: &stderr}
+		Image: ImageOptions{Images: 30}, Stdout: &stdout, Stderr: &stderr}
 	if err := Run(opts); err != nil {
 		t.Fatal(err)
 	}

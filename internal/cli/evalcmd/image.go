@@ -60,12 +60,7 @@ func runImage(opts *Options, run *runs.Run) error {
 	}
 	ec := image.DefaultEvalConfig(m.Config)
 	ec.Images, ec.Chains, ec.Seed = opts.Image.Images, opts.Eval.Chains, opts.Eval.Seed
-	if opts.Changed["k1"] || opts.Changed["steps"] {
-		ec.K1 = opts.Eval.K1
-	}
-	if opts.Changed["s1"] || opts.Changed["step-size"] {
-		ec.S1 = opts.Eval.S1
-	}
+	ec.K1, ec.S1 = opts.K1.Or(ec.K1), opts.S1.Or(ec.S1)
 	if !opts.Quiet {
 		fmt.Fprintf(opts.Stderr, "%s\ncheckpoint: %s\n", m, dir)
 		if data.Note != "" {

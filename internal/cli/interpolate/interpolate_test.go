@@ -18,7 +18,7 @@ func TestFlagParsing(t *testing.T) {
 		"ck", "a b", "c d", "--steps", "5", "--chains", "4", "--k1", "30", "--decode", "beam"); err != nil {
 		t.Fatal(err)
 	}
-	if got.First != "a b" || got.Second != "c d" || got.Steps != 5 || got.Posterior.Chains != 4 || got.Posterior.K1 != 30 || got.Decode.Method != "beam" {
+	if got.First != "a b" || got.Second != "c d" || got.Steps != 5 || got.Posterior.Chains != 4 || got.Posterior.K1 != clix.Given(30) || got.Decode.Method != "beam" {
 		t.Fatalf("%+v", got)
 	}
 	if out, err := clitest.Execute(NewCmd(&Options{}, Run), "ck", "only one"); err == nil || !strings.Contains(out, "Usage:") {

@@ -20,7 +20,10 @@ func TestFlagParsing(t *testing.T) {
 	}{
 		{[]string{"ck"}, "-", ""},
 		{[]string{"ck", "-"}, "-", ""},
-		{[]string{"ck", "in.txt", "--chains", "8", "--chain-steps", "50", "--chain-step-size", "0.05", "--seed", "3"}, "in.txt", ""},
+		{[]string{"ck", "in.txt", "--chains", "8", "--k1", "50", "--s1", "0.05", "--seed", "3"}, "in.txt", ""},
+		{[]string{"ck", "in.txt", "--chain-steps", "50"}, "", "renamed: use --k1"},
+		{[]string{"ck", "in.txt", "--chain-step-size", "0.05"}, "", "renamed: use --s1"},
+		{[]string{"ck", "in.txt", "--s1", "NaN"}, "", `invalid argument "NaN" for "--s1"`},
 		{[]string{}, "", "accepts between 1 and 2 arg"},
 		{[]string{"a", "b", "c"}, "", "accepts between 1 and 2 arg"},
 	}
@@ -36,7 +39,7 @@ func TestFlagParsing(t *testing.T) {
 		if err != nil || got.Input != tc.wantInput || got.Posterior.Chains == 0 {
 			t.Fatalf("%v: %+v %v", tc.args, got, err)
 		}
-		if len(tc.args) > 2 && (got.Posterior.Chains != 8 || got.Posterior.K1 != 50 || got.Posterior.S1 != 0.05 || got.Posterior.Seed != 3) {
+		if len(tc.args) > 2 && (got.Posterior.Chains != 8 || got.Posterior.K1 != clix.Given(50) || got.Posterior.S1 != clix.Given(0.05) || got.Posterior.Seed != 3) {
 			t.Fatalf("%+v", got.Posterior)
 		}
 	}

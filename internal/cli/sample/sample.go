@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"github.com/lebm/lebm/image"
 	"io"
-	"math"
 	"math/rand/v2"
 	"strings"
 
@@ -20,15 +19,14 @@ import (
 type Options struct {
 	Checkpoint string
 	N          int
-	K0         int     // prior chain steps (default: the model's)
-	S0         float64 // prior chain step size (default: the model's)
+	K0         clix.ModelDefault[int]     // prior chain steps (not given: the model's K0)
+	S0         clix.ModelDefault[float64] // prior chain step size (not given: the model's s0)
 	Seed       uint64
 	Decode     text.DecodeOptions
 	Backend    string
 	JSON       bool
 	Out        string // image models: the PNG grid to write
 	Cols       int    // image models: grid columns
-	Changed    map[string]bool
 
 	Stdout, Stderr io.Writer
 }
@@ -47,7 +45,6 @@ For an image model, the images g(z) are written as a PNG grid (--out, --cols).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Checkpoint = args[0]
-			opts.Changed = clix.ChangedFlags(cmd)
 			clix.Streams(cmd, &opts.Stdout, &opts.Stderr)
 			if err := clix.CheckDecodeFlags(cmd, &opts.Decode); err != nil {
 				return err
@@ -57,8 +54,8 @@ For an image model, the images g(z) are written as a PNG grid (--out, --cols).`,
 	}
 	f := cmd.Flags()
 	f.IntVarP(&opts.N, "n", "n", 10, "number of sentences")
-	f.IntVar(&opts.K0, "k0", 0, "prior chain steps (default: the model's K0)")
-	f.Float64Var(&opts.S0, "s0", 0, "prior chain step size (default: the model's s0)")
+	clix.AddModelDefault(f, &opts.K0, "k0", "prior chain steps (default: the model's K0)")
+	clix.AddModelDefault(f, &opts.S0, "s0", "prior chain step size (default: the model's s0)")
 	f.Uint64Var(&opts.Seed, "seed", 1, "random seed (prior chain and sampling)")
 	clix.AddDecodeFlags(f, &opts.Decode)
 	clix.AddBackendFlag(f, &opts.Backend)
@@ -66,17 +63,6 @@ For an image model, the images g(z) are written as a PNG grid (--out, --cols).`,
 	f.StringVar(&opts.Out, "out", "samples.png", "image models: PNG file for the grid of samples")
 	f.IntVar(&opts.Cols, "cols", 8, "image models: columns of the grid")
 	return cmd
-}
-
-// chain is the prior chain's length and step size: the model's (k0, s0) unless --k0/--s0 say otherwise.
-func (o *Options) chain(k0 int, s0 float64) (int, float64) {
-	if o.Changed["k0"] {
-		k0 = o.K0
-	}
-	if o.Changed["s0"] {
-		s0 = o.S0
-	}
-	return k0, s0
 }
 
 // Sample is one generated sentence.
@@ -90,12 +76,6 @@ func Run(opts *Options) error {
 	if opts.N < 1 {
 		return fmt.Errorf("-n must be at least 1, got %d", opts.N)
 	}
-	if opts.Changed["k0"] && opts.K0 < 0 {
-		return fmt.Errorf("--k0 must be 0 or more prior chain steps, got %d", opts.K0)
-	}
-	if opts.Changed["s0"] && !(opts.S0 > 0 && !math.IsInf(opts.S0, 0)) {
-		return fmt.Errorf("--s0 must be a positive, finite step size, got %v", opts.S0)
-	}
 	run, err := clix.OpenRun(opts.Backend, opts.Checkpoint)
 	if err != nil {
 		return err
@@ -104,7 +84,7 @@ func Run(opts *Options) error {
 		return runImage(opts, run)
 	}
 	m := run.Text
-	k0, s0 := opts.chain(m.Config.K0, m.Config.S0)
+	k0, s0 := opts.K0.Or(m.Config.K0), opts.S0.Or(m.Config.S0)
 	rng := rand.New(rand.NewPCG(opts.Seed, 0x5a3b))
 	z, err := m.SamplePrior(opts.N, k0, s0, rng, -1)
 	if err != nil {
@@ -148,7 +128,7 @@ func runImage(opts *Options, run *runs.Run) error {
 		return fmt.Errorf("--cols must be at least 1, got %d", opts.Cols)
 	}
 	m := run.Image
-	k0, s0 := opts.chain(m.Config.K0, m.Config.S0)
+	k0, s0 := opts.K0.Or(m.Config.K0), opts.S0.Or(m.Config.S0)
 	rng := rand.New(rand.NewPCG(opts.Seed, 0x5a3b))
 	z, err := m.SamplePrior(opts.N, k0, s0, rng, -1)
 	if err != nil {

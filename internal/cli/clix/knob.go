@@ -1,0 +1,87 @@
+package clix
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/spf13/pflag"
+)
+
+// ModelDefault is a chain setting whose default is the model's own (its K0, s0, K1 or s1, recorded in the
+// checkpoint): the one rule for every command that runs a chain. Given says whether the user set it; a
+// given value is used as it is or refused when the flag is parsed, never replaced (so --k1 0 means zero
+// steps wherever a posterior chain runs).
+//
+//	steps (int):        0 or more
+//	step size (float64): positive and finite in float32, the precision the model computes in
+type ModelDefault[T int | float64] struct {
+	Value T
+	Given bool
+}
+
+// Or is the given value, or the model's when none was given.
+func (m ModelDefault[T]) Or(model T) T {
+	if m.Given {
+		return m.Value
+	}
+	return model
+}
+
+// Given returns a ModelDefault set to v, as if given on the command line (for callers that are not flags).
+func Given[T int | float64](v T) ModelDefault[T] { return ModelDefault[T]{Value: v, Given: true} }
+
+func (m *ModelDefault[T]) String() string {
+	if !m.Given {
+		return "model's"
+	}
+	return fmt.Sprint(m.Value)
+}
+
+func (m *ModelDefault[T]) Type() string {
+	if _, ok := any(m.Value).(int); ok {
+		return "steps"
+	}
+	return "size"
+}
+
+// Set parses and checks a value (see ModelDefault).
+func (m *ModelDefault[T]) Set(s string) error {
+	switch p := any(&m.Value).(type) {
+	case *int:
+		v, err := strconv.Atoi(s)
+		if err != nil || v < 0 {
+			return fmt.Errorf("want a number of Langevin steps, 0 or more")
+		}
+		*p = v
+	case *float64:
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil || !(v > 0 && v <= math.MaxFloat32) {
+			return fmt.Errorf("want a positive Langevin step size, finite in float32 (at most %g)", math.MaxFloat32)
+		}
+		*p = v
+	}
+	m.Given = true
+	return nil
+}
+
+// AddModelDefault registers --name for m on fs; usage should say which model value it defaults to.
+func AddModelDefault[T int | float64](fs *pflag.FlagSet, m *ModelDefault[T], name, usage string) {
+	fs.Var(m, name, usage)
+	fs.Lookup(name).DefValue = "" // the usage says which model value it defaults to
+}
+
+// AddRenamed registers an old flag name that is refused with a message naming its new name (hidden from
+// --help): one name per knob.
+func AddRenamed(fs *pflag.FlagSet, old, now string) {
+	fs.Var(renamed(now), old, "renamed --"+now)
+	_ = fs.MarkHidden(old)
+}
+
+type renamed string
+
+func (r renamed) String() string { return "" }
+func (r renamed) Type() string   { return "renamed" }
+func (r renamed) Set(string) error {
+	return fmt.Errorf("this flag was renamed: use --%s", string(r))
+}
