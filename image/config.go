@@ -45,26 +45,20 @@ type Config struct {
 	learn.Config
 }
 
-// Defaults from DESIGN.md and the authors' image code.
+// Defaults from DESIGN.md and the authors' image code, besides the chains' and Adam's betas (learn.Default*).
 const (
 	DefaultSigma   = 0.3  // likelihood standard deviation
 	GenSlope       = 0.1  // LeakyReLU slope of the generator
-	DefaultK0      = 60   // prior chain steps
-	DefaultS0      = 0.4  // prior chain step size
-	DefaultK1      = 20   // posterior chain steps (40 for CIFAR-10, Table 1)
-	DefaultS1      = 0.1  // posterior chain step size
 	DefaultLRGen   = 1e-4 // generator Adam learning rate (images)
 	DefaultLRPrior = 2e-5 // prior Adam learning rate (images)
-	DefaultBeta1   = 0.5
-	DefaultBeta2   = 0.999
 	DefaultBatch   = 100
 )
 
 func base() Config {
 	return Config{Sigma: DefaultSigma, HoldOut: -1, Config: learn.Config{
 		Prior: prior.EBM, EBMWidth: prior.DefaultWidth,
-		K0: DefaultK0, S0: DefaultS0, K1: DefaultK1, S1: DefaultS1,
-		LRGen: DefaultLRGen, LRPrior: DefaultLRPrior, Beta1: DefaultBeta1, Beta2: DefaultBeta2,
+		K0: learn.DefaultK0, S0: learn.DefaultS0, K1: learn.DefaultK1, S1: learn.DefaultS1,
+		LRGen: DefaultLRGen, LRPrior: DefaultLRPrior, Beta1: learn.DefaultBeta1, Beta2: learn.DefaultBeta2,
 		Batch: DefaultBatch, Iterations: 50000, Seed: 1, SaveEvery: 1000, LogEvery: 50,
 	}}
 }

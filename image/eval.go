@@ -10,11 +10,11 @@ import (
 
 // EvalConfig says how images are reconstructed.
 type EvalConfig struct {
-	Images int     // the first N images of the set (0 = all)
-	Chains int     // posterior chains per image; their end points are averaged (the posterior mean)
-	K1     int     // posterior chain steps (DefaultEvalConfig: the training K1)
-	S1     float64 // posterior chain step size (the training s1)
-	Seed   uint64
+	Images int // the first N images of the set (0 = all)
+	// Chains posterior chains per image of K1 steps of size s1 (DefaultEvalConfig: the training K1 and
+	// s1); their end points are averaged (the posterior mean). The importance-sampling settings are unused.
+	learn.Estimator
+	Seed uint64
 }
 
 // Rand is the generator of reconstruction's posterior chains, from Seed.
@@ -22,7 +22,7 @@ func (ec EvalConfig) Rand() *rand.Rand { return rand.New(rand.NewPCG(ec.Seed, 0x
 
 // DefaultEvalConfig reconstructs every image from the mean of 4 posterior chains of the training length.
 func DefaultEvalConfig(c Config) EvalConfig {
-	return EvalConfig{Chains: 4, K1: c.K1, S1: c.S1, Seed: 1}
+	return EvalConfig{Estimator: learn.Estimator{Chains: 4, K1: c.K1, S1: c.S1}, Seed: 1}
 }
 
 // ReconResult is the reconstruction error of a set and how it was estimated.
@@ -76,7 +76,8 @@ func (m *Model) PosteriorMeans(x []float32, n int, ec EvalConfig, rng *rand.Rand
 	for i := range idx {
 		idx[i] = i
 	}
-	est := learn.Estimator{Chains: ec.Chains, K1: ec.K1, S1: ec.S1, RowsPerCall: max(m.Config.Batch, ec.Chains)}
+	est := ec.Estimator
+	est.RowsPerCall = max(m.Config.Batch, ec.Chains)
 	return m.Core.PosteriorMeans(flatImages(m, x), idx, est, rng, nil)
 }
 

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/lebm/lebm/corpora"
+	"github.com/lebm/lebm/internal/learn"
 )
 
 // TestFitSamplesAnalytic: with the gaussian prior and posterior chains of 0 steps, both latent sets are
@@ -15,7 +16,7 @@ func TestFitSamplesAnalytic(t *testing.T) {
 	cfg.Prior = "gaussian"
 	m := testModel(t, cfg)
 	test := corpora.EmbeddedShapes().Test
-	ec := EvalConfig{Images: 400, K1: 0, S1: 0.1, Seed: 3}
+	ec := EvalConfig{Images: 400, Estimator: learn.Estimator{K1: 0, S1: 0.1}, Seed: 3}
 	f, err := m.FitSamples(test, ec)
 	if err != nil {
 		t.Fatal(err)

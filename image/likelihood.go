@@ -13,20 +13,17 @@ import (
 // LikelihoodConfig are the settings of the importance-sampled log p(x) of images; every result reports
 // them.
 type LikelihoodConfig struct {
-	Images            int     `json:"images"`             // the first N images of the set (0 = all)
-	Chains            int     `json:"posterior_chains"`   // P: posterior chains per image, to fit q(z|x)
-	K1                int     `json:"k1"`                 // their Langevin steps (default: the model's K1)
-	S1                float64 `json:"s1"`                 // their step size (default: the model's s1)
-	ImportanceSamples int     `json:"importance_samples"` // S: samples of q(z|x) per image (rounded up to a multiple of P)
-	LogZSamples       int     `json:"log_z_samples"`      // M_Z: samples of N(0, I) for log Z
-	SigmaFloor        float64 `json:"sigma_floor"`        // lower bound on each sigma of q(z|x)
-	Seed              uint64  `json:"seed"`
+	Images int `json:"images"` // the first N images of the set (0 = all)
+	learn.Estimator
+	LogZSamples int    `json:"log_z_samples"` // M_Z: samples of N(0, I) for log Z
+	Seed        uint64 `json:"seed"`
 }
 
 // DefaultLikelihoodConfig: 8 chains of the model's length per image, 64 importance samples, 100k
 // samples for log Z (the text family's defaults, fewer chains: images cost more per chain step).
 func DefaultLikelihoodConfig(c Config) LikelihoodConfig {
-	return LikelihoodConfig{Chains: 8, K1: c.K1, S1: c.S1, ImportanceSamples: 64, LogZSamples: 100000, SigmaFloor: 0.05, Seed: 1}
+	return LikelihoodConfig{Estimator: learn.Estimator{Chains: 8, K1: c.K1, S1: c.S1, ImportanceSamples: 64, SigmaFloor: 0.05},
+		LogZSamples: 100000, Seed: 1}
 }
 
 // LikelihoodResult is the log-likelihood of a set of images with how it was estimated.
@@ -120,8 +117,8 @@ func (m *Model) LogLikelihood(set *corpora.Images, split string, lc LikelihoodCo
 	for i := range idx {
 		idx[i] = i
 	}
-	est := learn.Estimator{Chains: lc.Chains, K1: lc.K1, S1: lc.S1, ImportanceSamples: lc.ImportanceSamples,
-		SigmaFloor: lc.SigmaFloor, RowsPerCall: max(m.Config.Batch, lc.Chains)}
+	est := lc.Estimator
+	est.RowsPerCall = max(m.Config.Batch, lc.Chains)
 	done, total := 0, n*lc.Chains
 	fit, err := m.Core.FitAndScore(imageSet{m, set.Float}, idx, est, logZ.Value, rng, true, nil, func(rows int) {
 		done += rows

@@ -32,18 +32,12 @@ type Config struct {
 	learn.Config
 }
 
-// Defaults shared by all presets (DESIGN.md; the text learning rates are the toolkit's choice, since the
-// paper gives none).
+// Defaults shared by all text presets, besides the chains' and Adam's betas (learn.Default*): DESIGN.md;
+// the text learning rates are the toolkit's choice, since the paper gives none.
 const (
 	DefaultZDim    = 32
-	DefaultK0      = 60
-	DefaultS0      = 0.4
-	DefaultK1      = 20
-	DefaultS1      = 0.1
 	DefaultLRGen   = 1e-3
 	DefaultLRPrior = 1e-4
-	DefaultBeta1   = 0.5
-	DefaultBeta2   = 0.999
 	DefaultGenClip = 5
 	DefaultBatch   = 32
 	DefaultMaxLen  = 40
@@ -52,8 +46,8 @@ const (
 func base() Config {
 	return Config{MaxLen: DefaultMaxLen, MinCount: 1, Config: learn.Config{
 		ZDim: DefaultZDim, Prior: prior.EBM, EBMWidth: prior.DefaultWidth,
-		K0: DefaultK0, S0: DefaultS0, K1: DefaultK1, S1: DefaultS1,
-		LRGen: DefaultLRGen, LRPrior: DefaultLRPrior, Beta1: DefaultBeta1, Beta2: DefaultBeta2, GenClip: DefaultGenClip,
+		K0: learn.DefaultK0, S0: learn.DefaultS0, K1: learn.DefaultK1, S1: learn.DefaultS1,
+		LRGen: DefaultLRGen, LRPrior: DefaultLRPrior, Beta1: learn.DefaultBeta1, Beta2: learn.DefaultBeta2, GenClip: DefaultGenClip,
 		Batch: DefaultBatch, Iterations: 10000, Seed: 1, SaveEvery: 500, LogEvery: 10,
 	}}
 }

@@ -11,17 +11,13 @@ import (
 	"github.com/lebm/lebm/sampler"
 )
 
-// EvalConfig are the estimator settings of Evaluate; every result reports them.
+// EvalConfig are the estimator settings of Evaluate (learn.Estimator's, per sentence, and the text
+// evaluation's own); every result reports them.
 type EvalConfig struct {
-	Chains            int     `json:"posterior_chains"`   // P: independent posterior chains per sentence
-	K1                int     `json:"k1"`                 // Langevin steps of each evaluation chain (the posterior chain's K1)
-	S1                float64 `json:"s1"`                 // their step size (s1)
-	ImportanceSamples int     `json:"importance_samples"` // S: samples of q(z|x) per sentence (rounded up to a multiple of P)
-	LogZSamples       int     `json:"log_z_samples"`      // M_Z: samples of N(0, I) for log Z
-	SigmaFloor        float64 `json:"sigma_floor"`        // lower bound on each sigma_x of q(z|x)
-	FloorSentences    int     `json:"floor_sentences"`    // copies of one sentence for the MI / AU floor (0 = as many as evaluated sentences)
-	MaxSentences      int     `json:"max_sentences"`      // evaluate at most this many sentences (0 = all)
-	RowsPerCall       int     `json:"rows_per_call"`      // chain rows per graph call (for buckets longer than RowsReferenceLen, scaled down by RowsReferenceLen / T)
+	learn.Estimator
+	LogZSamples    int `json:"log_z_samples"`   // M_Z: samples of N(0, I) for log Z
+	FloorSentences int `json:"floor_sentences"` // copies of one sentence for the MI / AU floor (0 = as many as evaluated sentences)
+	MaxSentences   int `json:"max_sentences"`   // evaluate at most this many sentences (0 = all)
 	// MaxLen is the hard limit on a scored sentence in tokens including <bos> and <eos>; 0
 	// (corpora.Whole, the default) scores every sentence whole, whatever the training MaxLen.
 	MaxLen int    `json:"max_len"`
@@ -41,9 +37,9 @@ const (
 
 // DefaultEvalConfig uses the training posterior chain's length and step size.
 func DefaultEvalConfig(cfg Config) EvalConfig {
-	return EvalConfig{Chains: DefaultEvalChains, K1: cfg.K1, S1: cfg.S1, ImportanceSamples: DefaultEvalSamples,
-		LogZSamples: DefaultLogZSamples, SigmaFloor: DefaultSigmaFloor, FloorSentences: DefaultFloorSentences,
-		RowsPerCall: DefaultRowsPerCall, Seed: 1}
+	return EvalConfig{Estimator: learn.Estimator{Chains: DefaultEvalChains, K1: cfg.K1, S1: cfg.S1, ImportanceSamples: DefaultEvalSamples,
+		SigmaFloor: DefaultSigmaFloor, RowsPerCall: DefaultRowsPerCall},
+		LogZSamples: DefaultLogZSamples, FloorSentences: DefaultFloorSentences, Seed: 1}
 }
 
 // Validate checks the estimator settings.
@@ -186,13 +182,7 @@ func (s sentences) Rows(examples []int, P, size int) []any {
 
 // fitAndScore is the core's FitAndScore on sentences idx of ds with the settings of ec.
 func (m *Model) fitAndScore(ds *corpora.Dataset, idx []int, ec EvalConfig, logZ float64, rng *rand.Rand, score bool, report func(int)) (*learn.Fit, error) {
-	return m.Core.FitAndScore(sentences{ds}, idx, m.estimator(ec), logZ, rng, score, m.chainStart(), report)
-}
-
-// estimator is the core's estimator with the settings of ec.
-func (m *Model) estimator(ec EvalConfig) learn.Estimator {
-	return learn.Estimator{Chains: ec.Chains, K1: ec.K1, S1: ec.S1, ImportanceSamples: ec.ImportanceSamples,
-		SigmaFloor: ec.SigmaFloor, RowsPerCall: ec.RowsPerCall}
+	return m.Core.FitAndScore(sentences{ds}, idx, ec.Estimator, logZ, rng, score, m.chainStart(), report)
 }
 
 // Evaluate computes NLL, PPL, MI and AU on ds (the split named split), as DESIGN.md defines them.

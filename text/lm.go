@@ -15,6 +15,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/internal/ckpt"
+	"github.com/lebm/lebm/internal/learn"
 	"github.com/lebm/lebm/internal/optim"
 )
 
@@ -64,7 +65,7 @@ func NewLM(backend compute.Backend, cfg LMConfig, vocab *corpora.Vocab) (*LM, er
 	lm := &LM{Config: cfg, Vocab: vocab, Backend: backend, Ctx: scope, batches: corpora.Cursor{Seed: cfg.Seed, Batch: cfg.Batch}}
 	lm.Decoder = NewDecoder(scope, rand.New(rand.NewPCG(cfg.Seed, 0x1418)), vocab.Size(), cfg.EmbedDim, cfg.HiddenDim, 1)
 	var err error
-	if lm.opt, err = optim.NewAdam(scope.Store(), "lm", lm.Decoder.Variables(), cfg.LR, DefaultBeta1, DefaultBeta2, cfg.Clip); err != nil {
+	if lm.opt, err = optim.NewAdam(scope.Store(), "lm", lm.Decoder.Variables(), cfg.LR, learn.DefaultBeta1, learn.DefaultBeta2, cfg.Clip); err != nil {
 		return nil, err
 	}
 	zero := func(g *graph.Graph, n int) *graph.Node { return graph.Zeros(g, shapesOf(n)) }

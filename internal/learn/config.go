@@ -8,6 +8,17 @@ import (
 	"github.com/lebm/lebm/sampler"
 )
 
+// The defaults every family shares (DESIGN.md: the paper's short-run chains for text and images, Adam's
+// betas); a family's presets start from them and set its own sizes, learning rates and batch.
+const (
+	DefaultK0    = 60  // prior chain steps
+	DefaultS0    = 0.4 // prior chain step size
+	DefaultK1    = 20  // posterior chain steps (the image presets of CIFAR-10 use 40, Table 1)
+	DefaultS1    = 0.1 // posterior chain step size
+	DefaultBeta1 = 0.5
+	DefaultBeta2 = 0.999
+)
+
 // Config holds the hyperparameters every generator family shares: the latent prior, the two chains and
 // where they start, the warm-ups and schedules, the amortized networks' objective, both optimizers and
 // the run. A family's Config embeds it (encoding/json inlines its fields, so checkpoints keep the keys

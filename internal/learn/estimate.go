@@ -25,15 +25,18 @@ type CallRows interface {
 	CallRows(example, rowsPerCall int) int
 }
 
-// Estimator are the settings of the posterior fit and the likelihood estimate (each family's evaluation
-// reports them).
+// Estimator are the settings of the posterior fit and the likelihood estimate, declared once: each
+// family's evaluation settings embed them and add their own (text.EvalConfig, image.LikelihoodConfig,
+// image.EvalConfig), and every result reports them under these keys.
 type Estimator struct {
-	Chains            int     // P: posterior chains per example
-	K1                int     // their Langevin steps
-	S1                float64 // their step size
-	ImportanceSamples int     // S: samples of q(z|x) per example (rounded up to a multiple of P)
-	SigmaFloor        float64 // lower bound on each sigma of q(z|x)
-	RowsPerCall       int     // chain rows per graph call (a multiple of P is used)
+	Chains            int     `json:"posterior_chains"`   // P: posterior chains per example
+	K1                int     `json:"k1"`                 // their Langevin steps (by default the model's K1)
+	S1                float64 `json:"s1"`                 // their step size (by default the model's s1)
+	ImportanceSamples int     `json:"importance_samples"` // S: samples of q(z|x) per example (rounded up to a multiple of P)
+	SigmaFloor        float64 `json:"sigma_floor"`        // lower bound on each sigma of q(z|x)
+	// RowsPerCall is the number of chain rows per graph call (a multiple of P is used; text scales it
+	// down for buckets longer than RowsReferenceLen, images use max(batch, P)).
+	RowsPerCall int `json:"rows_per_call"`
 }
 
 // Fit is q(z|x) = N(mu_x, diag sigma_x^2) fitted to the end points of P posterior chains per example, and

@@ -163,7 +163,7 @@ func TestTrainResumeEval(t *testing.T) {
 func TestImageEval(t *testing.T) {
 	run := clitest.TinyImageRun(t, 2)
 	var stdout, stderr bytes.Buffer
-	opts := &Options{Checkpoint: run, Split: "test", JSON: true, Quiet: true, Eval: text.EvalConfig{Chains: 2, Seed: 1},
+	opts := &Options{Checkpoint: run, Split: "test", JSON: true, Quiet: true, Eval: text.EvalConfig{Estimator: learn.Estimator{Chains: 2}, Seed: 1},
 		Image: ImageOptions{Images: 30}, Stdout: &stdout, Stderr: &stderr}
 	if err := Run(opts); err != nil {
 		t.Fatal(err)

@@ -105,7 +105,8 @@ func TestKilledManyTimes(t *testing.T) {
 	}
 	var stdout, stderr bytes.Buffer
 	eo := &Options{Checkpoint: run, Split: "test", Quiet: true, Stdout: &stdout, Stderr: &stderr, K1: clix.Given(2), S1: clix.Given(0.1),
-		Eval: text.EvalConfig{Chains: 2, ImportanceSamples: 2, LogZSamples: 10, SigmaFloor: 0.05, RowsPerCall: 64, MaxSentences: 8, Seed: 1}}
+		Eval: text.EvalConfig{Estimator: learn.Estimator{Chains: 2, ImportanceSamples: 2, SigmaFloor: 0.05, RowsPerCall: 64},
+			LogZSamples: 10, MaxSentences: 8, Seed: 1}}
 	if err := Run(eo); err != nil || !strings.Contains(stdout.String(), "step-"+strconv.Itoa(100000000 + last + 2)[1:]) {
 		t.Errorf("eval after the kills: %v\n%s", err, stdout.String())
 	}
