@@ -124,14 +124,14 @@ func (s *StatsOf[T]) fields() []*T {
 
 // Inputs are one iteration's inputs besides the parameters.
 type Inputs struct {
-	Data           []any           // the batch's graph inputs, in the family's order
-	ChainData      []any           // with Parts.ChainData: the posterior chain's version of the batch
-	PriorSteps     []float32       // [K0] step sizes of the prior chain
-	PosteriorSteps []float32       // [K1] step sizes of the posterior chain (0 past a warm-up's length)
-	PosteriorK     int             // steps of the posterior chain that are on (the rest have size 0)
-	Lambda         float64         // prior weight in the posterior chain and the encoder's rate
-	PriorRNG       *tensors.Tensor // the device generator states (without HostNoise)
-	PosteriorRNG   *tensors.Tensor
+	Data               []any           // the batch's graph inputs, in the family's order
+	ChainData          []any           // with Parts.ChainData: the posterior chain's version of the batch
+	PriorStepSizes     []float32       // [K0] step sizes of the prior chain
+	PosteriorStepSizes []float32       // [K1] step sizes of the posterior chain (0 past a warm-up's length)
+	PosteriorK         int             // steps of the posterior chain that are on (the rest have size 0)
+	Lambda             float64         // prior weight in the posterior chain and the encoder's rate
+	PriorRNG           *tensors.Tensor // the device generator states (without HostNoise)
+	PosteriorRNG       *tensors.Tensor
 	// With HostNoise: N(0, I) draws, flat [(1+K)*N*d] each, K the chain's graph length (len of its step
 	// sizes): the first N*d start the chain (or feed the synthesis network / the encoder), the rest are the
 	// steps' noise.
@@ -252,10 +252,10 @@ func (it *Iteration) Run(in Inputs) (*Outputs, error) {
 	if tensors.MustCopyFlatData[bool](res.sound)[0] {
 		return out, nil
 	}
-	if out.Err = sampler.ReadFault(res.priorFault[:]).Err("prior", in.Iteration, 0, in.PriorSteps); out.Err != nil {
+	if out.Err = sampler.ReadFault(res.priorFault[:]).Err("prior", in.Iteration, 0, in.PriorStepSizes); out.Err != nil {
 		return out, nil
 	}
-	if out.Err = sampler.ReadFault(res.postFault[:]).Err("posterior", in.Iteration, 0, in.PosteriorSteps); out.Err != nil {
+	if out.Err = sampler.ReadFault(res.postFault[:]).Err("posterior", in.Iteration, 0, in.PosteriorStepSizes); out.Err != nil {
 		return out, nil
 	}
 	st := out.Stats
@@ -278,15 +278,15 @@ func (it *Iteration) args(in Inputs) ([]any, error) {
 	if p.ChainData && len(in.ChainData) != it.nData {
 		return nil, fmt.Errorf("iteration: %d chain data inputs, want %d", len(in.ChainData), it.nData)
 	}
-	if len(in.PriorSteps) != max(p.K0, 1) || len(in.PosteriorSteps) != max(p.K1, 1) {
-		return nil, fmt.Errorf("iteration: %d prior and %d posterior step sizes, want %d and %d", len(in.PriorSteps), len(in.PosteriorSteps), max(p.K0, 1), max(p.K1, 1))
+	if len(in.PriorStepSizes) != max(p.K0, 1) || len(in.PosteriorStepSizes) != max(p.K1, 1) {
+		return nil, fmt.Errorf("iteration: %d prior and %d posterior step sizes, want %d and %d", len(in.PriorStepSizes), len(in.PosteriorStepSizes), max(p.K0, 1), max(p.K1, 1))
 	}
 	var io ioOf[any]
 	slots := io.slots(p, it.nData)
 	copy(io.data, in.Data)
 	copy(io.chainData, in.ChainData)
-	io.priorSteps = tensors.FromFlatDataAndDimensions(in.PriorSteps, len(in.PriorSteps))
-	io.postSteps = tensors.FromFlatDataAndDimensions(in.PosteriorSteps, len(in.PosteriorSteps))
+	io.priorSteps = tensors.FromFlatDataAndDimensions(in.PriorStepSizes, len(in.PriorStepSizes))
+	io.postSteps = tensors.FromFlatDataAndDimensions(in.PosteriorStepSizes, len(in.PosteriorStepSizes))
 	io.postK, io.lambda = int32(in.PosteriorK), float32(in.Lambda)
 	io.priorSrc, io.postSrc = in.PriorRNG, in.PosteriorRNG
 	if p.HostNoise {
@@ -298,10 +298,10 @@ func (it *Iteration) args(in Inputs) ([]any, error) {
 			return tensors.FromFlatDataAndDimensions(noise, 1+K, n, p.ZDim), nil
 		}
 		var err error
-		if io.priorSrc, err = draws(in.PriorNoise, len(in.PriorSteps)); err != nil {
+		if io.priorSrc, err = draws(in.PriorNoise, len(in.PriorStepSizes)); err != nil {
 			return nil, err
 		}
-		if io.postSrc, err = draws(in.PosteriorNoise, len(in.PosteriorSteps)); err != nil {
+		if io.postSrc, err = draws(in.PosteriorNoise, len(in.PosteriorStepSizes)); err != nil {
 			return nil, err
 		}
 	}

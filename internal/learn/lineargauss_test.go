@@ -94,7 +94,7 @@ func lgInputs(x []float32, n, k0, k1 int, s0, s1 float64, priorSeed, postSeed ui
 		rows = append(rows, x...)
 	}
 	return Inputs{Data: []any{tensors.FromFlatDataAndDimensions(rows, n, len(x))},
-		PriorSteps: sampler.Steps(sampler.Constant(s0), k0, max(k0, 1)), PosteriorSteps: sampler.Steps(sampler.Constant(s1), k1, max(k1, 1)),
+		PriorStepSizes: sampler.Steps(sampler.Constant(s0), k0, max(k0, 1)), PosteriorStepSizes: sampler.Steps(sampler.Constant(s1), k1, max(k1, 1)),
 		PosteriorK: k1, Lambda: 1, PriorRNG: rngState(priorSeed), PosteriorRNG: rngState(postSeed), Iteration: 1}
 }
 
@@ -323,7 +323,7 @@ func TestGivenStartAndSwitchedOffSteps(t *testing.T) {
 	m := newLG(t, prior.Gaussian, 0, 4, 0, 0, StartGiven)
 	in := lgInputs([]float32{1, 2, 3}, 3, 0, 4, 0, 0.2, 1, 2)
 	in.PosteriorK = 0
-	in.PosteriorSteps = sampler.Steps(sampler.Constant(0.2), 0, 4)
+	in.PosteriorStepSizes = sampler.Steps(sampler.Constant(0.2), 0, 4)
 	in.Z0 = []float32{1, 2, 3, 4, 5, 6}
 	out, err := m.it.Run(in)
 	if err != nil || out.Err != nil {

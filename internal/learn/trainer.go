@@ -121,9 +121,9 @@ func (t *Trainer) Step(b Batch, started time.Time) (*Step, error) {
 	iter := t.State.Step + 1
 	lambda, k1 := cfg.PriorWeight(iter), cfg.PosteriorSteps(iter)
 	in := Inputs{Data: b.Data, ChainData: b.ChainData,
-		PriorSteps:     sampler.Steps(StepSchedule(cfg.S0, cfg.S0End), cfg.K0, max(cfg.K0, 1)),
-		PosteriorSteps: sampler.Steps(StepSchedule(cfg.S1, cfg.S1End), k1, max(cfg.PosteriorGraphSteps(), 1)),
-		PosteriorK:     k1, Lambda: lambda, PriorRNG: t.priorDev, PosteriorRNG: t.postDev, Iteration: iter}
+		PriorStepSizes:     sampler.Steps(StepSchedule(cfg.S0, cfg.S0End), cfg.K0, max(cfg.K0, 1)),
+		PosteriorStepSizes: sampler.Steps(StepSchedule(cfg.S1, cfg.S1End), k1, max(cfg.PosteriorGraphSteps(), 1)),
+		PosteriorK:         k1, Lambda: lambda, PriorRNG: t.priorDev, PosteriorRNG: t.postDev, Iteration: iter}
 	if t.Persist != nil {
 		var err error
 		if in.Z0, err = t.Persist.Start(b.Rows, t.host.Posterior); err != nil {
@@ -132,8 +132,8 @@ func (t *Trainer) Step(b Batch, started time.Time) (*Step, error) {
 	}
 	if t.Core.HostNoise {
 		d := cfg.ZDim
-		in.PriorNoise = sampler.StandardNormal(t.host.Prior, (1+len(in.PriorSteps))*b.Size*d)
-		in.PosteriorNoise = sampler.StandardNormal(t.host.Posterior, (1+len(in.PosteriorSteps))*b.Size*d)
+		in.PriorNoise = sampler.StandardNormal(t.host.Prior, (1+len(in.PriorStepSizes))*b.Size*d)
+		in.PosteriorNoise = sampler.StandardNormal(t.host.Posterior, (1+len(in.PosteriorStepSizes))*b.Size*d)
 	}
 	t0 := time.Now()
 	out, err := t.Core.Iterate(in)
