@@ -65,6 +65,9 @@ func Run(opts *Options) error {
 	if opts.Posterior.Chains < 1 {
 		return fmt.Errorf("--chains must be at least 1, got %d", opts.Posterior.Chains)
 	}
+	if err := opts.Posterior.Check(); err != nil {
+		return err
+	}
 	run, err := clix.OpenRun(opts.Backend, opts.Checkpoint)
 	if err != nil {
 		return err

@@ -220,6 +220,14 @@ func AddPosteriorFlags(fs *pflag.FlagSet, p *PosteriorFlags) {
 	fs.Uint64Var(&p.Seed, "seed", 1, "random seed")
 }
 
+// Check refuses chain settings out of range that were set in code (the flags refuse them when parsed).
+func (p PosteriorFlags) Check() error {
+	if err := p.K1.Check("k1"); err != nil {
+		return err
+	}
+	return p.S1.Check("s1")
+}
+
 // AddChainFlags registers the posterior chain's length and step size under the names lebm train and
 // the checkpoint use (--k1, --s1; not given: the model's), and refuses a command's older names for them.
 func AddChainFlags(fs *pflag.FlagSet, k1 *ModelDefault[int], s1 *ModelDefault[float64], oldK1, oldS1 string) {

@@ -58,9 +58,9 @@ func TestModelDefault(t *testing.T) {
 	for _, tc := range []struct {
 		flag, value string
 		ok          bool
-	}{{"k1", "0", true}, {"k1", "7", true}, {"k1", "-1", false}, {"k1", "2.5", false}, {"k1", "x", false},
+	}{{"k1", "0", true}, {"k1", "7", true}, {"k1", "0x10", true}, {"k1", "-1", false}, {"k1", "2.5", false}, {"k1", "x", false},
 		{"s1", "0.1", true}, {"s1", "3e38", true}, {"s1", "0", false}, {"s1", "-5", false}, {"s1", "NaN", false},
-		{"s1", "Inf", false}, {"s1", "1e300", false}} {
+		{"s1", "Inf", false}, {"s1", "1e300", false}, {"s1", "1e-50", false}} { // 1e-50 is 0 in float32
 		var p PosteriorFlags
 		fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
 		AddPosteriorFlags(fs, &p)
@@ -69,5 +69,14 @@ func TestModelDefault(t *testing.T) {
 		if (err == nil) != tc.ok || given != tc.ok {
 			t.Errorf("--%s %s: error %v, given %v; want accepted %v", tc.flag, tc.value, err, given, tc.ok)
 		}
+	}
+	if err := (PosteriorFlags{K1: Given(-1)}).Check(); err == nil || !strings.Contains(err.Error(), "--k1") {
+		t.Errorf("--k1 -1 set in code: %v", err)
+	}
+	var p PosteriorFlags
+	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	AddPosteriorFlags(fs, &p)
+	if err := fs.Parse([]string{"--chain-steps"}); err == nil || !strings.Contains(err.Error(), "use --k1") {
+		t.Errorf("an old name without a value: %v", err)
 	}
 }

@@ -28,8 +28,35 @@ func (m ModelDefault[T]) Or(model T) T {
 	return model
 }
 
-// Given returns a ModelDefault set to v, as if given on the command line (for callers that are not flags).
+// Given returns a ModelDefault set to v, as if given on the command line (for callers that are not flags:
+// their Run checks it with Check).
 func Given[T int | float64](v T) ModelDefault[T] { return ModelDefault[T]{Value: v, Given: true} }
+
+// Check refuses a given value out of range (see ModelDefault), naming the flag; not given is fine.
+func (m ModelDefault[T]) Check(flag string) error {
+	if !m.Given {
+		return nil
+	}
+	if err := check(m.Value); err != nil {
+		return fmt.Errorf("--%s %v: %w", flag, m.Value, err)
+	}
+	return nil
+}
+
+// check is the range of a chain setting: steps 0 or more; a step size positive and finite in float32.
+func check[T int | float64](v T) error {
+	switch x := any(v).(type) {
+	case int:
+		if x < 0 {
+			return fmt.Errorf("want a number of Langevin steps, 0 or more")
+		}
+	case float64:
+		if f := float32(x); !(f > 0) || math.IsInf(float64(f), 0) {
+			return fmt.Errorf("want a Langevin step size positive and finite in float32 (%g to %g)", math.SmallestNonzeroFloat32, math.MaxFloat32)
+		}
+	}
+	return nil
+}
 
 func (m *ModelDefault[T]) String() string {
 	if !m.Given {
@@ -45,23 +72,27 @@ func (m *ModelDefault[T]) Type() string {
 	return "size"
 }
 
-// Set parses and checks a value (see ModelDefault).
+// Set parses (as pflag parses an int or a float64 flag) and checks a value (see ModelDefault).
 func (m *ModelDefault[T]) Set(s string) error {
-	switch p := any(&m.Value).(type) {
+	var v T
+	switch p := any(&v).(type) {
 	case *int:
-		v, err := strconv.Atoi(s)
-		if err != nil || v < 0 {
-			return fmt.Errorf("want a number of Langevin steps, 0 or more")
+		n, err := strconv.ParseInt(s, 0, strconv.IntSize)
+		if err != nil {
+			return fmt.Errorf("want a whole number of Langevin steps")
 		}
-		*p = v
+		*p = int(n)
 	case *float64:
-		v, err := strconv.ParseFloat(s, 64)
-		if err != nil || !(v > 0 && v <= math.MaxFloat32) {
-			return fmt.Errorf("want a positive Langevin step size, finite in float32 (at most %g)", math.MaxFloat32)
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return fmt.Errorf("want a number")
 		}
-		*p = v
+		*p = f
 	}
-	m.Given = true
+	if err := check(v); err != nil {
+		return err
+	}
+	m.Value, m.Given = v, true
 	return nil
 }
 
@@ -75,6 +106,7 @@ func AddModelDefault[T int | float64](fs *pflag.FlagSet, m *ModelDefault[T], nam
 // --help): one name per knob.
 func AddRenamed(fs *pflag.FlagSet, old, now string) {
 	fs.Var(renamed(now), old, "renamed --"+now)
+	fs.Lookup(old).NoOptDefVal = "-" // given without a value, it is still refused with the new name
 	_ = fs.MarkHidden(old)
 }
 

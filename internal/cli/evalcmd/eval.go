@@ -102,6 +102,12 @@ type TextEval struct {
 
 // Run evaluates as the options say.
 func Run(opts *Options) error {
+	if err := opts.K1.Check("k1"); err != nil {
+		return err
+	}
+	if err := opts.S1.Check("s1"); err != nil {
+		return err
+	}
 	run, err := clix.OpenRun(opts.Backend, opts.Checkpoint)
 	if err != nil {
 		return err

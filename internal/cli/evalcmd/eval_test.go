@@ -3,6 +3,7 @@ package evalcmd
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/lebm/lebm/internal/cli/clix"
 	"github.com/lebm/lebm/internal/learn"
 	"math"
 	"os"
@@ -185,6 +186,23 @@ func TestImageEval(t *testing.T) {
 	}
 	if r.MSE01*4 != r.MSE {
 		t.Errorf("MSE on [0, 1] %v is not MSE / 4 (%v)", r.MSE01, r.MSE)
+	}
+	if l := res.Likelihood; l.Settings.RowsPerCall < l.Settings.Chains {
+		t.Errorf("log-likelihood reports %d rows per call, fewer than its %d chains", l.Settings.RowsPerCall, l.Settings.Chains)
+	}
+	// --k1 0 and --s1 given: both image estimates use them, not the model's.
+	stdout.Reset()
+	given := *opts
+	given.K1, given.S1 = clix.Given(0), clix.Given(0.05)
+	if err := Run(&given); err != nil {
+		t.Fatal(err)
+	}
+	res = ImageEval{}
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
+		t.Fatal(err)
+	}
+	if r, l := res.Recon, res.Likelihood; r.K1 != 0 || r.S1 != 0.05 || l.Settings.K1 != 0 || l.Settings.S1 != 0.05 {
+		t.Fatalf("given --k1 0 --s1 0.05: reconstruction k1 %d s1 %v, likelihood k1 %d s1 %v", r.K1, r.S1, l.Settings.K1, l.Settings.S1)
 	}
 	opts.Image.Inception = t.TempDir()
 	if err := Run(opts); err == nil || !strings.Contains(err.Error(), "inception_v3_weights") {

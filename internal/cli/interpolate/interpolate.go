@@ -70,6 +70,9 @@ func Run(opts *Options) error {
 	if opts.Steps < 2 {
 		return fmt.Errorf("--steps must be at least 2 (the two endpoints), got %d", opts.Steps)
 	}
+	if err := opts.Posterior.Check(); err != nil {
+		return err
+	}
 	run, err := clix.OpenRun(opts.Backend, opts.Checkpoint)
 	if err != nil {
 		return err

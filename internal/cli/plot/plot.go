@@ -73,6 +73,9 @@ type record struct {
 
 // Run draws the pictures.
 func Run(opts *Options) error {
+	if err := opts.Posterior.Check(); err != nil {
+		return err
+	}
 	out := opts.Out
 	if out == "" {
 		out = filepath.Join(opts.RunDir, "plots")

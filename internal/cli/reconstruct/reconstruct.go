@@ -99,6 +99,9 @@ func Reconstruct(m *text.Model, sents [][]string, post clix.PosteriorFlags, dec 
 
 // Run reconstructs as the options say.
 func Run(opts *Options) error {
+	if err := opts.Posterior.Check(); err != nil {
+		return err
+	}
 	run, err := clix.OpenRun(opts.Backend, opts.Checkpoint)
 	if err != nil {
 		return err

@@ -76,6 +76,12 @@ func Run(opts *Options) error {
 	if opts.N < 1 {
 		return fmt.Errorf("-n must be at least 1, got %d", opts.N)
 	}
+	if err := opts.K0.Check("k0"); err != nil {
+		return err
+	}
+	if err := opts.S0.Check("s0"); err != nil {
+		return err
+	}
 	run, err := clix.OpenRun(opts.Backend, opts.Checkpoint)
 	if err != nil {
 		return err

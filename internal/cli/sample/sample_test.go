@@ -102,4 +102,9 @@ func TestRejectsMeaninglessChains(t *testing.T) {
 			t.Errorf("%s: %v", tc.args, err)
 		}
 	}
+	for _, o := range []Options{{N: 1, K0: clix.Given(-1)}, {N: 1, S0: clix.Given(-0.1)}} { // set in code, not parsed
+		if err := Run(&o); err == nil || (!strings.Contains(err.Error(), "--k0") && !strings.Contains(err.Error(), "--s0")) {
+			t.Errorf("%+v: %v", o, err)
+		}
+	}
 }
