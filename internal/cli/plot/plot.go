@@ -12,6 +12,7 @@ import (
 	"github.com/lebm/lebm/internal/cli/train"
 	"github.com/lebm/lebm/internal/learn"
 	"github.com/lebm/lebm/internal/plots"
+	"github.com/lebm/lebm/internal/runs"
 	"github.com/lebm/lebm/text"
 	"github.com/spf13/cobra"
 )
@@ -73,6 +74,9 @@ type record struct {
 
 // Run draws the pictures.
 func Run(opts *Options) error {
+	if opts.Sentences < 1 {
+		return fmt.Errorf("--sentences must be at least 1, got %d", opts.Sentences)
+	}
 	if err := opts.Posterior.Check(); err != nil {
 		return err
 	}
@@ -94,66 +98,98 @@ func Run(opts *Options) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	var gen, prior, fPost, fPrior, valid, mi, miFloor, gap, au, auFloor, disp plots.Series
-	gen.Name, prior.Name, fPost.Name, fPrior.Name, valid.Name = "generator loss per token", "prior loss", "f on posterior samples", "f on prior samples", "validation NLL"
-	mi.Name, miFloor.Name, gap.Name = "MI (nats)", "MI floor (copies of one sentence)", "NLL - reconstruction = KL(p(z|x) || p(z))"
-	au.Name, auFloor.Name, disp.Name = "active units (noise-corrected)", "active units, floor", "posterior chain displacement |z_K - z_0|"
-	add := func(s *plots.Series, x float64, v *float64) {
+	pics := &drawer{dir: out}
+	if err := drawLog(pics, newLogSeries(recs), opts.Stderr); err != nil {
+		return err
+	}
+	x, labels, names, err := latent(run, opts)
+	if err != nil {
+		return err
+	}
+	if err := pics.draw("latent.png", func(p string) error {
+		return plots.Projection(p, fmt.Sprintf("posterior means of %d validation sentences (PCA)", len(x)), x, labels, names)
+	}); err != nil {
+		return err
+	}
+	pics.print(opts.Stdout)
+	return printSeparation(opts.Stdout, x, labels, len(names), "topic", "sentences")
+}
+
+// logSeries are the curves of a text run's log: the training records and the validation records of
+// --eval-every.
+type logSeries struct {
+	gen, prior, fPost, fPrior, disp      plots.Series // training records
+	valid, mi, miFloor, gap, au, auFloor plots.Series // validation records
+}
+
+func newLogSeries(recs []record) *logSeries {
+	var s logSeries
+	s.gen.Name, s.prior.Name, s.fPost.Name, s.fPrior.Name, s.valid.Name = "generator loss per token", "prior loss", "f on posterior samples", "f on prior samples", "validation NLL"
+	s.mi.Name, s.miFloor.Name, s.gap.Name = "MI (nats)", "MI floor (copies of one sentence)", "NLL - reconstruction = KL(p(z|x) || p(z))"
+	s.au.Name, s.auFloor.Name, s.disp.Name = "active units (noise-corrected)", "active units, floor", "posterior chain displacement |z_K - z_0|"
+	add := func(ser *plots.Series, x float64, v *float64) {
 		if v != nil {
-			s.X, s.Y = append(s.X, x), append(s.Y, *v)
+			ser.X, ser.Y = append(ser.X, x), append(ser.Y, *v)
 		}
 	}
-	addInt := func(s *plots.Series, x float64, v *int) {
+	addInt := func(ser *plots.Series, x float64, v *int) {
 		if v != nil {
 			f := float64(*v)
-			add(s, x, &f)
+			add(ser, x, &f)
 		}
 	}
 	for _, r := range recs {
 		x := float64(r.Step)
 		if r.ValidNLL != nil {
-			valid.X, valid.Y = append(valid.X, x), append(valid.Y, *r.ValidNLL)
-			add(&mi, x, r.ValidMI)
-			add(&miFloor, x, r.MIFloor)
-			add(&gap, x, r.Gap)
-			addInt(&au, x, r.AU)
-			addInt(&auFloor, x, r.AUFloor)
+			s.valid.X, s.valid.Y = append(s.valid.X, x), append(s.valid.Y, *r.ValidNLL)
+			add(&s.mi, x, r.ValidMI)
+			add(&s.miFloor, x, r.MIFloor)
+			add(&s.gap, x, r.Gap)
+			addInt(&s.au, x, r.AU)
+			addInt(&s.auFloor, x, r.AUFloor)
 			continue
 		}
-		disp.X, disp.Y = append(disp.X, x), append(disp.Y, r.Displacement)
-		pushTraining(x, r.GenLossPerToken, r.PriorLoss, r.FPost, r.FPrior, &gen, &prior, &fPost, &fPrior)
+		s.disp.X, s.disp.Y = append(s.disp.X, x), append(s.disp.Y, r.Displacement)
+		pushTraining(x, r.GenLossPerToken, r.PriorLoss, r.FPost, r.FPrior, &s.gen, &s.prior, &s.fPost, &s.fPrior)
 	}
-	pics := &drawer{dir: out}
-	draw := pics.draw
-	if err := pics.training(gen, prior, fPost, fPrior, "nats"); err != nil {
+	return &s
+}
+
+// drawLog draws the log's pictures: training curves, validation NLL and the collapse measures where the
+// log has them, the posterior chains' displacement.
+func drawLog(pics *drawer, s *logSeries, stderr io.Writer) error {
+	if err := pics.training(s.gen, s.prior, s.fPost, s.fPrior, "nats"); err != nil {
 		return err
 	}
-	if len(valid.X) > 0 {
-		if err := draw("valid.png", func(p string) error {
-			return plots.Curves(p, "validation NLL", "iteration", "nats per sentence", []plots.Series{valid})
+	if len(s.valid.X) > 0 {
+		if err := pics.draw("valid.png", func(p string) error {
+			return plots.Curves(p, "validation NLL", "iteration", "nats per sentence", []plots.Series{s.valid})
 		}); err != nil {
 			return err
 		}
 	} else {
-		fmt.Fprintln(opts.Stderr, "no validation NLL in the log (train with --eval-every N): valid.png not drawn")
+		fmt.Fprintln(stderr, "no validation NLL in the log (train with --eval-every N): valid.png not drawn")
 	}
-	if len(gap.X) > 0 {
-		if err := draw("collapse.png", func(p string) error {
+	if len(s.gap.X) > 0 {
+		if err := pics.draw("collapse.png", func(p string) error {
 			return plots.Curves(p, "information in z (validation): against the floors of a model that ignores z", "iteration", "nats / units",
-				[]plots.Series{mi, miFloor, gap, au, auFloor})
+				[]plots.Series{s.mi, s.miFloor, s.gap, s.au, s.auFloor})
 		}); err != nil {
 			return err
 		}
 	}
-	if err := draw("displacement.png", func(p string) error {
-		return plots.Curves(p, "posterior chains: mean distance travelled", "iteration", "|z_K - z_0|", []plots.Series{disp})
-	}); err != nil {
-		return err
-	}
+	return pics.draw("displacement.png", func(p string) error {
+		return plots.Curves(p, "posterior chains: mean distance travelled", "iteration", "|z_K - z_0|", []plots.Series{s.disp})
+	})
+}
+
+// latent is the posterior means of the first --sentences validation sentences, as rows, with their topic
+// labels and the topics' names where the corpus has them.
+func latent(run *runs.Run, opts *Options) (x [][]float64, labels []int, names []string, err error) {
 	m, info := run.Text, run.TextInfo
 	corpus, err := text.LoadCorpus(info.Data)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	sents := corpus.Valid
 	if len(sents) > opts.Sentences {
@@ -161,25 +197,17 @@ func Run(opts *Options) error {
 	}
 	ds, err := corpora.NewDataset(sents, m.Vocab, m.Config.MaxLen)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	mu, err := m.PosteriorMeans(ds, opts.Posterior.EvalConfig(m.Config))
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
-	x := learn.Rows(mu, len(sents), m.Config.ZDim)
-	var labels []int
-	var names []string
+	x = learn.Rows(mu, len(sents), m.Config.ZDim)
 	if l, ok := corpus.Labels["valid"]; ok {
 		labels, names = l[:len(sents)], corpora.Topics
 	}
-	if err := draw("latent.png", func(p string) error {
-		return plots.Projection(p, fmt.Sprintf("posterior means of %d validation sentences (PCA)", len(sents)), x, labels, names)
-	}); err != nil {
-		return err
-	}
-	pics.print(opts.Stdout)
-	return printSeparation(opts.Stdout, x, labels, len(names), "topic", "sentences")
+	return x, labels, names, nil
 }
 
 // printSeparation says how far apart latent.png's classes are in the picture's plane: the accuracy of a
