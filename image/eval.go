@@ -76,9 +76,13 @@ func (m *Model) PosteriorMeans(x []float32, n int, ec EvalConfig, rng *rand.Rand
 	for i := range idx {
 		idx[i] = i
 	}
-	est := ec.Estimator
-	est.RowsPerCall = max(m.Config.Batch, ec.Chains)
-	return m.Core.PosteriorMeans(flatImages(m, x), idx, est, rng, nil)
+	return m.Core.PosteriorMeans(flatImages(m, x), idx, m.estimator(ec.Estimator), rng, nil)
+}
+
+// estimator is e with the image family's rows per graph call: a batch, or the chains if more.
+func (m *Model) estimator(e learn.Estimator) learn.Estimator {
+	e.RowsPerCall = max(m.Config.Batch, e.Chains)
+	return e
 }
 
 // Reconstruct measures the reconstruction error of set from posterior means (see EvalConfig), against

@@ -117,10 +117,9 @@ func (m *Model) LogLikelihood(set *corpora.Images, split string, lc LikelihoodCo
 	for i := range idx {
 		idx[i] = i
 	}
-	lc.RowsPerCall = max(m.Config.Batch, lc.Chains) // reported as run
-	est := lc.Estimator
+	lc.Estimator = m.estimator(lc.Estimator) // reported as run
 	done, total := 0, n*lc.Chains
-	fit, err := m.Core.FitAndScore(imageSet{m, set.Float}, idx, est, logZ.Value, rng, true, nil, func(rows int) {
+	fit, err := m.Core.FitAndScore(imageSet{m, set.Float}, idx, lc.Estimator, logZ.Value, rng, true, nil, func(rows int) {
 		done += rows
 		if progress != nil {
 			progress(done, total)

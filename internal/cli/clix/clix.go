@@ -14,6 +14,7 @@ import (
 	"github.com/lebm/lebm/image"
 	"github.com/lebm/lebm/internal/ckpt"
 	"github.com/lebm/lebm/internal/engine"
+	"github.com/lebm/lebm/internal/learn"
 	"github.com/lebm/lebm/internal/runs"
 	"github.com/lebm/lebm/text"
 	"github.com/schollz/progressbar/v3"
@@ -207,32 +208,43 @@ func CheckDecodeFlags(cmd *cobra.Command, d *text.DecodeOptions) error {
 // PosteriorFlags are the settings of the posterior chains used to infer z for given sentences.
 type PosteriorFlags struct {
 	Chains int
-	K1     ModelDefault[int]     // posterior chain steps (not given: the model's K1)
-	S1     ModelDefault[float64] // posterior chain step size (not given: the model's s1)
-	Seed   uint64
+	PosteriorChain
+	Seed uint64
+}
+
+// PosteriorChain is a command's posterior chain length and step size (--k1, --s1; not given: the
+// model's K1 and s1).
+type PosteriorChain struct {
+	K1 ModelDefault[int]
+	S1 ModelDefault[float64]
+}
+
+// Apply sets e's K1 and s1 to the given ones; e holds the model's.
+func (c PosteriorChain) Apply(e *learn.Estimator) {
+	e.K1, e.S1 = c.K1.Or(e.K1), c.S1.Or(e.S1)
+}
+
+// Check refuses chain settings out of range that were set in code (the flags refuse them when parsed).
+func (c PosteriorChain) Check() error {
+	if err := c.K1.Check("k1"); err != nil {
+		return err
+	}
+	return c.S1.Check("s1")
 }
 
 // AddPosteriorFlags registers --chains, --k1, --s1 and --seed (--chain-steps and --chain-step-size, their
 // old names, are refused naming the new ones).
 func AddPosteriorFlags(fs *pflag.FlagSet, p *PosteriorFlags) {
 	fs.IntVar(&p.Chains, "chains", 16, "posterior chains per example; z is the mean of their end points")
-	AddChainFlags(fs, &p.K1, &p.S1, "chain-steps", "chain-step-size")
+	AddChainFlags(fs, &p.PosteriorChain, "chain-steps", "chain-step-size")
 	fs.Uint64Var(&p.Seed, "seed", 1, "random seed")
-}
-
-// Check refuses chain settings out of range that were set in code (the flags refuse them when parsed).
-func (p PosteriorFlags) Check() error {
-	if err := p.K1.Check("k1"); err != nil {
-		return err
-	}
-	return p.S1.Check("s1")
 }
 
 // AddChainFlags registers the posterior chain's length and step size under the names lebm train and
 // the checkpoint use (--k1, --s1; not given: the model's), and refuses a command's older names for them.
-func AddChainFlags(fs *pflag.FlagSet, k1 *ModelDefault[int], s1 *ModelDefault[float64], oldK1, oldS1 string) {
-	AddModelDefault(fs, k1, "k1", "Langevin steps of each posterior chain (default: the model's K1)")
-	AddModelDefault(fs, s1, "s1", "posterior chain step size (default: the model's s1)")
+func AddChainFlags(fs *pflag.FlagSet, c *PosteriorChain, oldK1, oldS1 string) {
+	AddModelDefault(fs, &c.K1, "k1", "Langevin steps of each posterior chain (default: the model's K1)")
+	AddModelDefault(fs, &c.S1, "s1", "posterior chain step size (default: the model's s1)")
 	AddRenamed(fs, oldK1, "k1")
 	AddRenamed(fs, oldS1, "s1")
 }
@@ -241,7 +253,7 @@ func AddChainFlags(fs *pflag.FlagSet, k1 *ModelDefault[int], s1 *ModelDefault[fl
 func (p PosteriorFlags) EvalConfig(cfg text.Config) text.EvalConfig {
 	ec := text.DefaultEvalConfig(cfg)
 	ec.Chains, ec.Seed = p.Chains, p.Seed
-	ec.K1, ec.S1 = p.K1.Or(ec.K1), p.S1.Or(ec.S1)
+	p.Apply(&ec.Estimator)
 	if ec.RowsPerCall < ec.Chains {
 		ec.RowsPerCall = ec.Chains
 	}
@@ -326,7 +338,7 @@ func LoadImageSplits(info image.RunInfo, override string, stderr io.Writer, quie
 func (p PosteriorFlags) ImageEvalConfig(cfg image.Config) image.EvalConfig {
 	ec := image.DefaultEvalConfig(cfg)
 	ec.Chains, ec.Seed = p.Chains, p.Seed
-	ec.K1, ec.S1 = p.K1.Or(ec.K1), p.S1.Or(ec.S1)
+	p.Apply(&ec.Estimator)
 	return ec
 }
 

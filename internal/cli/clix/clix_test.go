@@ -52,7 +52,7 @@ func TestModelDefault(t *testing.T) {
 	if ec := (PosteriorFlags{Chains: 2}).EvalConfig(cfg); ec.K1 != 20 || ec.S1 != 0.1 {
 		t.Fatalf("not given: K1 %d, s1 %v; want the model's 20 and 0.1", ec.K1, ec.S1)
 	}
-	if ec := (PosteriorFlags{Chains: 2, K1: Given(0), S1: Given(0.05)}).EvalConfig(cfg); ec.K1 != 0 || ec.S1 != 0.05 {
+	if ec := (PosteriorFlags{Chains: 2, PosteriorChain: PosteriorChain{K1: Given(0), S1: Given(0.05)}}).EvalConfig(cfg); ec.K1 != 0 || ec.S1 != 0.05 {
 		t.Fatalf("given 0 and 0.05: K1 %d, s1 %v", ec.K1, ec.S1)
 	}
 	for _, tc := range []struct {
@@ -70,7 +70,7 @@ func TestModelDefault(t *testing.T) {
 			t.Errorf("--%s %s: error %v, given %v; want accepted %v", tc.flag, tc.value, err, given, tc.ok)
 		}
 	}
-	if err := (PosteriorFlags{K1: Given(-1)}).Check(); err == nil || !strings.Contains(err.Error(), "--k1") {
+	if err := (PosteriorChain{K1: Given(-1)}).Check(); err == nil || !strings.Contains(err.Error(), "--k1") {
 		t.Errorf("--k1 -1 set in code: %v", err)
 	}
 	var p PosteriorFlags

@@ -22,10 +22,8 @@ type Options struct {
 	Backend    string
 	JSON       bool
 
-	Eval text.EvalConfig // estimator settings; its K1 and S1 come from the two below (see Resolve)
-	// The evaluation chains' length and step size (--k1, --s1; not given: the model's).
-	K1 clix.ModelDefault[int]
-	S1 clix.ModelDefault[float64]
+	Eval                text.EvalConfig // estimator settings; its K1 and S1 come from the two below (see Resolve)
+	clix.PosteriorChain                 // the evaluation chains' --k1 and --s1 (not given: the model's)
 
 	Generation  bool                  // also compute the generation metrics
 	Gen         text.GenerationConfig // their settings (K0, s0, LM iterations default to the model's)
@@ -67,7 +65,7 @@ the training set's mean image), and FID with --inception (model samples against 
 	f.BoolVar(&opts.Quiet, "quiet", false, "no progress bar")
 	f.StringVar(&opts.SentenceNLL, "sentence-nll", "", "write -log p(x) of each evaluated sentence to this file, one per line (for paired comparisons of two models)")
 	f.IntVar(&opts.Eval.Chains, "chains", text.DefaultEvalChains, "P: posterior chains per sentence")
-	clix.AddChainFlags(f, &opts.K1, &opts.S1, "steps", "step-size")
+	clix.AddChainFlags(f, &opts.PosteriorChain, "steps", "step-size")
 	f.IntVar(&opts.Eval.ImportanceSamples, "samples", text.DefaultEvalSamples, "S: importance samples of q(z|x) per sentence")
 	f.IntVar(&opts.Eval.LogZSamples, "logz-samples", text.DefaultLogZSamples, "M_Z: samples of N(0, I) for log Z")
 	f.Float64Var(&opts.Eval.SigmaFloor, "sigma-floor", text.DefaultSigmaFloor, "lower bound on the standard deviations of q(z|x)")
@@ -88,7 +86,8 @@ the training set's mean image), and FID with --inception (model samples against 
 // Resolve fills the settings that default to the model's.
 func (o *Options) Resolve(cfg text.Config) text.EvalConfig {
 	ec := o.Eval
-	ec.K1, ec.S1 = o.K1.Or(cfg.K1), o.S1.Or(cfg.S1)
+	ec.K1, ec.S1 = cfg.K1, cfg.S1
+	o.Apply(&ec.Estimator)
 	return ec
 }
 
@@ -102,10 +101,7 @@ type TextEval struct {
 
 // Run evaluates as the options say.
 func Run(opts *Options) error {
-	if err := opts.K1.Check("k1"); err != nil {
-		return err
-	}
-	if err := opts.S1.Check("s1"); err != nil {
+	if err := opts.PosteriorChain.Check(); err != nil {
 		return err
 	}
 	run, err := clix.OpenRun(opts.Backend, opts.Checkpoint)

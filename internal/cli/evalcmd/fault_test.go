@@ -104,7 +104,7 @@ func TestKilledManyTimes(t *testing.T) {
 		}
 	}
 	var stdout, stderr bytes.Buffer
-	eo := &Options{Checkpoint: run, Split: "test", Quiet: true, Stdout: &stdout, Stderr: &stderr, K1: clix.Given(2), S1: clix.Given(0.1),
+	eo := &Options{Checkpoint: run, Split: "test", Quiet: true, Stdout: &stdout, Stderr: &stderr, PosteriorChain: clix.PosteriorChain{K1: clix.Given(2), S1: clix.Given(0.1)},
 		Eval: text.EvalConfig{Estimator: learn.Estimator{Chains: 2, ImportanceSamples: 2, SigmaFloor: 0.05, RowsPerCall: 64},
 			LogZSamples: 10, MaxSentences: 8, Seed: 1}}
 	if err := Run(eo); err != nil || !strings.Contains(stdout.String(), "step-"+strconv.Itoa(100000000 + last + 2)[1:]) {

@@ -60,7 +60,7 @@ func runImage(opts *Options, run *runs.Run) error {
 	}
 	ec := image.DefaultEvalConfig(m.Config)
 	ec.Images, ec.Chains, ec.Seed = opts.Image.Images, opts.Eval.Chains, opts.Eval.Seed
-	ec.K1, ec.S1 = opts.K1.Or(ec.K1), opts.S1.Or(ec.S1)
+	opts.Apply(&ec.Estimator)
 	if !opts.Quiet {
 		fmt.Fprintf(opts.Stderr, "%s\ncheckpoint: %s\n", m, dir)
 		if data.Note != "" {
