@@ -8,7 +8,7 @@ import (
 
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/internal/engine"
-	"github.com/lebm/lebm/internal/learn"
+	"github.com/lebm/lebm/learn"
 )
 
 // benchTrain times learning iterations of cfg on random-content images of its size and reports seconds per

@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gomlx/compute"
-	"github.com/lebm/lebm/internal/ckpt"
+	"github.com/lebm/lebm/ckpt"
 )
 
 // Files of an image checkpoint, besides the variables (see internal/ckpt); hparams.json says "family": "image".

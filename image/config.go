@@ -18,7 +18,7 @@ import (
 	"slices"
 
 	"github.com/lebm/lebm/internal/engine"
-	"github.com/lebm/lebm/internal/learn"
+	"github.com/lebm/lebm/learn"
 	"github.com/lebm/lebm/prior"
 )
 

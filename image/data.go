@@ -1,8 +1,8 @@
 package image
 
 import (
+	"github.com/lebm/lebm/ckpt"
 	"github.com/lebm/lebm/corpora"
-	"github.com/lebm/lebm/internal/ckpt"
 )
 
 // ResolveData is the run information with the data at override (when set) read in the run's format: an

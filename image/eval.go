@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/lebm/lebm/corpora"
-	"github.com/lebm/lebm/internal/learn"
+	"github.com/lebm/lebm/learn"
 )
 
 // EvalConfig says how images are reconstructed.

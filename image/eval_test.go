@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/lebm/lebm/corpora"
-	"github.com/lebm/lebm/internal/learn"
+	"github.com/lebm/lebm/learn"
 )
 
 // TestFitSamplesAnalytic: with the gaussian prior and posterior chains of 0 steps, both latent sets are

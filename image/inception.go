@@ -2,7 +2,7 @@ package image
 
 import (
 	"fmt"
-	"github.com/lebm/lebm/internal/learn"
+	"github.com/lebm/lebm/learn"
 	goimage "image"
 	"os"
 	"path/filepath"

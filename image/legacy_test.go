@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/lebm/lebm/ckpt"
 	"github.com/lebm/lebm/corpora"
-	"github.com/lebm/lebm/internal/ckpt"
 	"github.com/lebm/lebm/internal/engine"
 )
 

@@ -8,7 +8,7 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
-	"github.com/lebm/lebm/internal/learn"
+	"github.com/lebm/lebm/learn"
 )
 
 // Model is a latent-prior image model: the generator p_beta(x|z) on the shared core (learn.Core: the

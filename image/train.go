@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/lebm/lebm/corpora"
-	"github.com/lebm/lebm/internal/learn"
+	"github.com/lebm/lebm/learn"
 )
 
 // TrainState is where a run is (the core's state: images have no generator of their own).

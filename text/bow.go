@@ -6,8 +6,8 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/lebm/lebm/corpora"
-	"github.com/lebm/lebm/internal/learn"
 	"github.com/lebm/lebm/internal/nn"
+	"github.com/lebm/lebm/learn"
 )
 
 // BoWScope is where the bag-of-words head's variables live, under the decoder's scope (the generator's

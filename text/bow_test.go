@@ -10,7 +10,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/lebm/lebm/corpora"
-	"github.com/lebm/lebm/internal/learn"
+	"github.com/lebm/lebm/learn"
 )
 
 // TestBoWLoss compares the bag-of-words loss of the graph with the formula computed on the host from the

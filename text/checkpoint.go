@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 
 	"github.com/gomlx/compute"
+	"github.com/lebm/lebm/ckpt"
 	"github.com/lebm/lebm/corpora"
-	"github.com/lebm/lebm/internal/ckpt"
 )
 
 // Files of a text checkpoint, besides the variables (see internal/ckpt).

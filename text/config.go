@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/lebm/lebm/internal/learn"
+	"github.com/lebm/lebm/learn"
 	"github.com/lebm/lebm/prior"
 )
 

@@ -2,7 +2,7 @@ package text
 
 import (
 	"fmt"
-	"github.com/lebm/lebm/internal/learn"
+	"github.com/lebm/lebm/learn"
 	"math"
 	"strings"
 

@@ -1,7 +1,7 @@
 package text
 
 import (
-	"github.com/lebm/lebm/internal/learn"
+	"github.com/lebm/lebm/learn"
 	"math"
 	"math/rand/v2"
 	"strings"

@@ -8,8 +8,8 @@ import (
 
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+	"github.com/lebm/lebm/ckpt"
 	"github.com/lebm/lebm/corpora"
-	"github.com/lebm/lebm/internal/ckpt"
 	"github.com/lebm/lebm/internal/engine"
 )
 

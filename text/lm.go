@@ -13,10 +13,10 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+	"github.com/lebm/lebm/ckpt"
 	"github.com/lebm/lebm/corpora"
-	"github.com/lebm/lebm/internal/ckpt"
-	"github.com/lebm/lebm/internal/learn"
 	"github.com/lebm/lebm/internal/optim"
+	"github.com/lebm/lebm/learn"
 )
 
 // LMConfig configures a plain LSTM language model: the decoder of DESIGN.md without a latent code. It is

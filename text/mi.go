@@ -7,7 +7,7 @@ import (
 
 	"github.com/lebm/lebm/corpora"
 
-	"github.com/lebm/lebm/internal/learn"
+	"github.com/lebm/lebm/learn"
 	"github.com/lebm/lebm/prior"
 )
 

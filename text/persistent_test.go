@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/lebm/lebm/corpora"
-	"github.com/lebm/lebm/internal/learn"
+	"github.com/lebm/lebm/learn"
 )
 
 // TestPersistentTagsFollowExamples: with K1 = 0 a chain returns its start, so if every example's state is

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/lebm/lebm/corpora"
-	"github.com/lebm/lebm/internal/learn"
+	"github.com/lebm/lebm/learn"
 )
 
 // TrainState is where a run is: the core's state and word dropout's generator.

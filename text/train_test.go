@@ -2,7 +2,7 @@ package text
 
 import (
 	"errors"
-	"github.com/lebm/lebm/internal/learn"
+	"github.com/lebm/lebm/learn"
 	"math"
 	"math/rand/v2"
 	"reflect"

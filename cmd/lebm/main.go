@@ -6,12 +6,11 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/lebm/lebm/internal/cli"
-	"github.com/lebm/lebm/internal/cli/clix"
+	"github.com/lebm/lebm/cmd/lebm/internal/clix"
 )
 
 func main() {
-	if err := cli.NewRootCmd().Execute(); err != nil {
+	if err := NewRootCmd().Execute(); err != nil {
 		var stopped *clix.Interrupted
 		if errors.As(err, &stopped) { // a signal stopped the command after it saved its work
 			fmt.Fprintln(os.Stderr, err)

@@ -25,7 +25,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
-	"github.com/lebm/lebm/internal/ckpt"
+	"github.com/lebm/lebm/ckpt"
 )
 
 // Epsilon is Adam's epsilon, added to sqrt of the bias-corrected second moment (as in PyTorch).

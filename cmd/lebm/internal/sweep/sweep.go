@@ -1,0 +1,419 @@
+// Package sweep is `lebm sweep`: train a small grid of settings at an equal budget, evaluate each, and
+// write a comparison table (Markdown and JSON) and a plot.
+package sweep
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lebm/lebm/ckpt"
+	"github.com/lebm/lebm/cmd/lebm/internal/clix"
+	"github.com/lebm/lebm/cmd/lebm/internal/train"
+	"github.com/lebm/lebm/internal/plots"
+	"github.com/lebm/lebm/prior"
+	"github.com/lebm/lebm/text"
+	"github.com/spf13/cobra"
+)
+
+// Options are the flags of `lebm sweep`.
+type Options struct {
+	Out        string        // sweep directory: one run directory per setting, table.md, results.json, sweep.png
+	Base       string        // `lebm train` flags shared by every setting
+	Settings   []string      // NAME=FLAGS, one per setting
+	GridFile   string        // file of NAME=FLAGS lines
+	Iterations int           // equal iteration budget
+	MaxTime    time.Duration // equal time budget per setting (0 = none)
+	Jobs       int           // settings trained at once
+	JSON       bool
+
+	Stdout, Stderr io.Writer
+}
+
+// Setting is one named grid point.
+type Setting struct {
+	Name  string `json:"name"`
+	Flags string `json:"flags"`
+}
+
+// NewCmd returns the cobra command; run is called with the parsed options.
+func NewCmd(opts *Options, run func(*Options) error) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "sweep",
+		Short: "Train a grid of settings at an equal budget and tabulate NLL, PPL, MI and AU against their floors",
+		Long: `Train each setting (NAME=FLAGS, flags of ` + "`lebm train`" + `, added to --base) for the same number of
+iterations (and at most --max-time each), evaluate it on the test split, and write into --out:
+  NAME/          the setting's run directory (checkpoints, log.jsonl with periodic collapse diagnoses)
+  table.md       NLL, PPL, reconstruction gap, MI and AU with their floors, seconds per iteration
+  results.json   the same with every estimator setting
+  sweep.png      validation NLL and MI above its floor against the iteration, one curve per setting
+A setting whose run directory already holds a finished result is not trained again: rerun the same
+command to complete an interrupted sweep.
+
+Example (the README's comparison):
+  lebm sweep --out runs/sweep --iterations 300 \
+    --base "--data ../shared/corpora/ptb --preset ptb --embed 64 --hidden 128 --vocab-size 2000 --max-len 17" \
+    --setting "ebm=--prior ebm" --setting "gaussian=--prior gaussian"`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			clix.Streams(cmd, &opts.Stdout, &opts.Stderr)
+			return run(opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Out, "out", "", "sweep directory (required)")
+	f.StringVar(&opts.Base, "base", "", "`lebm train` flags shared by all settings, e.g. \"--data DIR --preset ptb\"")
+	f.StringArrayVar(&opts.Settings, "setting", nil, "a setting NAME=FLAGS (repeatable), e.g. \"enc=--posterior-init encoder --k1 5\"")
+	f.StringVar(&opts.GridFile, "grid", "", "file with one NAME=FLAGS setting per line (# comments allowed)")
+	f.IntVar(&opts.Iterations, "iterations", 300, "training iterations of every setting (the equal budget)")
+	f.DurationVar(&opts.MaxTime, "max-time", 0, "also stop each setting after this long (0 = no limit)")
+	f.IntVar(&opts.Jobs, "jobs", 1, "settings trained at once (the Go backend runs ops one at a time; its matrix products use all cores)")
+	f.BoolVar(&opts.JSON, "json", false, "print the results as JSON")
+	return cmd
+}
+
+// ParseSetting splits NAME=FLAGS.
+func ParseSetting(s, where string) (Setting, error) {
+	name, flags, ok := strings.Cut(s, "=")
+	name = strings.TrimSpace(name)
+	if !ok || name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\\ \t") {
+		return Setting{}, fmt.Errorf("%s: setting %q: expected NAME=FLAGS with a non-empty NAME without /, \\ or spaces (it names a directory)", where, s)
+	}
+	return Setting{Name: name, Flags: strings.TrimSpace(flags)}, nil
+}
+
+// Grid collects the settings of --setting and --grid, checking that names are unique.
+func (o *Options) Grid() ([]Setting, error) {
+	var out []Setting
+	for _, s := range o.Settings {
+		st, err := ParseSetting(s, "--setting")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	if o.GridFile != "" {
+		f, err := os.Open(o.GridFile)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		for line := 1; sc.Scan(); line++ {
+			l := strings.TrimSpace(sc.Text())
+			if l == "" || strings.HasPrefix(l, "#") {
+				continue
+			}
+			st, err := ParseSetting(l, fmt.Sprintf("%s:%d", o.GridFile, line))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, st)
+		}
+		if err := sc.Err(); err != nil {
+			return nil, err
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no settings: give --setting NAME=FLAGS (repeatable) or --grid FILE")
+	}
+	seen := map[string]bool{}
+	for _, s := range out {
+		if seen[s.Name] {
+			return nil, fmt.Errorf("setting name %q used twice", s.Name)
+		}
+		seen[s.Name] = true
+	}
+	return out, nil
+}
+
+// TrainArgs are the `lebm train` arguments of setting s.
+func (o *Options) TrainArgs(s Setting) []string {
+	args := strings.Fields(o.Base)
+	args = append(args, strings.Fields(s.Flags)...)
+	args = append(args, "--out", filepath.Join(o.Out, s.Name), "--iterations", fmt.Sprint(o.Iterations), "--json", "--quiet")
+	if o.MaxTime > 0 {
+		args = append(args, "--max-time", o.MaxTime.String())
+	}
+	return args
+}
+
+// trainOptions parses a setting's arguments with `lebm train`'s own flags.
+func (o *Options) trainOptions(s Setting) (*train.Options, error) {
+	return TrainOptions(s, o.TrainArgs(s))
+}
+
+// CheckThenLock parses every setting with parse, so that a bad one stops the command before any trains,
+// then takes dir's lock for holder (see ckpt.Lock): what sweeps and reproductions do before their first
+// training. The caller releases the lock with unlock.
+func CheckThenLock[T any](dir, holder string, settings []Setting, parse func(Setting) (T, error)) (parsed []T, unlock func(), err error) {
+	parsed = make([]T, len(settings))
+	for i, s := range settings {
+		if parsed[i], err = parse(s); err != nil {
+			return nil, nil, err
+		}
+	}
+	if unlock, err = ckpt.Lock(dir, holder); err != nil {
+		return nil, nil, err
+	}
+	return parsed, unlock, nil
+}
+
+// TrainOptions parses the `lebm train` arguments of setting s with the command's own flags, and checks
+// that they make a text model's configuration.
+func TrainOptions(s Setting, args []string) (*train.Options, error) {
+	var got *train.Options
+	cmd := train.NewCmd(&train.Options{}, func(t *train.Options) error { got = t; return nil })
+	cmd.SetArgs(args)
+	var buf bytes.Buffer
+	cmd.SetOut(&buf)
+	cmd.SetErr(&buf)
+	if err := cmd.Execute(); err != nil {
+		return nil, fmt.Errorf("setting %s: %w", s.Name, err)
+	}
+	if got.Family != "" && got.Family != train.FamilyText {
+		return nil, fmt.Errorf("setting %s: lebm sweep compares text models (NLL, MI, AU); for images train each setting with "+
+			"lebm train --family image and compare with lebm eval", s.Name)
+	}
+	if _, err := got.ResolveConfig(); err != nil {
+		return nil, fmt.Errorf("setting %s: %w", s.Name, err)
+	}
+	return got, nil
+}
+
+// ResultFile is a setting's finished result inside its run directory.
+const ResultFile = "sweep_result.json"
+
+// Result is one setting's outcome.
+type Result struct {
+	Setting Setting        `json:"setting"`
+	Summary *train.Summary `json:"summary"`
+}
+
+// Run trains the grid and writes the table, the JSON results and the plot.
+func Run(opts *Options) error {
+	if opts.Out == "" {
+		return fmt.Errorf("--out is required")
+	}
+	if opts.Iterations < 1 || opts.Jobs < 1 {
+		return fmt.Errorf("--iterations and --jobs must be positive")
+	}
+	grid, err := opts.Grid()
+	if err != nil {
+		return err
+	}
+	trainOpts, unlock, err := CheckThenLock(opts.Out, "lebm sweep", grid, opts.trainOptions)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	results := make([]*Result, len(grid))
+	errs := make([]error, len(grid))
+	bar := clix.NewBar(opts.Stderr, len(grid), "sweep", "settings", false)
+	var mu sync.Mutex
+	var interrupted *clix.Interrupted // the first setting a signal stopped
+	done := 0
+	sem := make(chan struct{}, opts.Jobs)
+	var wg sync.WaitGroup
+	for i, s := range grid {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			mu.Lock()
+			stop := interrupted != nil
+			mu.Unlock()
+			if stop { // a signal stopped a setting: start no other
+				errs[i] = interrupted
+				return
+			}
+			var log bytes.Buffer // a failed setting's stderr goes into its error
+			results[i], errs[i] = RunSetting(s, trainOpts[i], &log)
+			var ie *clix.Interrupted
+			if errs[i] != nil && log.Len() > 0 && !errors.As(errs[i], &ie) {
+				errs[i] = fmt.Errorf("%w\n%s", errs[i], log.String())
+			}
+			mu.Lock()
+			if errors.As(errs[i], &ie) && interrupted == nil {
+				interrupted = ie
+			}
+			done++
+			bar.Set(done)
+			if errs[i] == nil {
+				bar.Clear()
+				fmt.Fprintf(opts.Stderr, "%s: %s\n", s.Name, results[i].line())
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	bar.Finish()
+	if interrupted != nil {
+		return fmt.Errorf("sweep: %w (finished settings keep their results; rerun the same command to continue)", interrupted)
+	}
+	for i, err := range errs {
+		if err != nil {
+			return fmt.Errorf("setting %s: %w (finished settings keep their results; rerun to complete the sweep)", grid[i].Name, err)
+		}
+	}
+	table := Table(results, opts)
+	if err := ckpt.WriteAtomic(filepath.Join(opts.Out, "table.md"), []byte(table)); err != nil {
+		return err
+	}
+	js, _ := json.MarshalIndent(results, "", " ")
+	if err := ckpt.WriteAtomic(filepath.Join(opts.Out, "results.json"), js); err != nil {
+		return err
+	}
+	if err := drawCurves(filepath.Join(opts.Out, "sweep.png"), grid, opts.Out); err != nil {
+		return err
+	}
+	if opts.JSON {
+		return clix.PrintJSON(opts.Stdout, results)
+	}
+	fmt.Fprint(opts.Stdout, table)
+	fmt.Fprintf(opts.Stdout, "\nwritten: %s, %s, %s\n", filepath.Join(opts.Out, "table.md"), filepath.Join(opts.Out, "results.json"), filepath.Join(opts.Out, "sweep.png"))
+	return nil
+}
+
+// RunSetting trains (and, unless to says --no-eval, evaluates) one setting with the train options to
+// (parsed by TrainOptions, with --json), or returns its saved result; an unfinished run in to.Out is
+// resumed. The training's progress and messages go to stderr.
+func RunSetting(s Setting, to *train.Options, stderr io.Writer) (*Result, error) {
+	path := filepath.Join(to.Out, ResultFile)
+	var saved Result
+	if found, err := clix.LoadResult(path, &saved); err != nil {
+		return nil, err
+	} else if found {
+		if saved.Setting == s {
+			return &saved, nil
+		}
+		return nil, fmt.Errorf("%s holds the result of other flags (%q); remove it or choose another --out", path, saved.Setting.Flags)
+	}
+	if from := ckpt.Resumable(to.Out); from != "" {
+		// An unfinished run: continue it (its checkpoint fixes every setting but the iteration budget),
+		// from its newest complete step when "latest" was never written.
+		to.Resume = from
+		if slices.Contains(to.Changed, "iterations") {
+			to.Changed = []string{"iterations"}
+		} else {
+			to.Changed = nil
+		}
+	}
+	var out bytes.Buffer
+	to.Stdout, to.Stderr = &out, stderr
+	if err := train.Run(to); err != nil { // a signal's *clix.Interrupted included: no result, a rerun continues
+		return nil, err
+	}
+	var sum train.Summary
+	if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
+		return nil, fmt.Errorf("reading the run's summary: %w", err)
+	}
+	r := &Result{Setting: s, Summary: &sum}
+	return r, clix.SaveResult(path, r)
+}
+
+func (r *Result) line() string {
+	t := r.Summary.Test
+	if t == nil {
+		return fmt.Sprintf("%d iterations (no evaluation)", r.Summary.Iterations)
+	}
+	return fmt.Sprintf("NLL %.2f PPL %.1f MI %.2f (floor %.2f) AU %d (floor %d), %.2f s/it",
+		t.NLL, t.PPL, t.MI, t.MIFloor, t.AUCorrected, t.AUCorrectedFlr, r.Summary.SecondsPerIt)
+}
+
+// Table formats the results as Markdown.
+func Table(results []*Result, opts *Options) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "| setting | flags | iterations | s/it | test NLL (s.e.) | PPL | recon | gap | MI | MI floor | AU (floor) | q_phi MI / AU |\n")
+	fmt.Fprintf(&b, "|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	var settings *text.EvalConfig
+	unreliable := false
+	for _, r := range results {
+		s := r.Summary
+		t := s.Test
+		if t == nil {
+			fmt.Fprintf(&b, "| %s | `%s` | %d | %.3f | – | – | – | – | – | – | – | – |\n", r.Setting.Name, r.Setting.Flags, s.Iterations, s.SecondsPerIt)
+			continue
+		}
+		settings = &t.Settings
+		mark := ""
+		if !t.LogZ.Reliable() {
+			mark, unreliable = " †", true
+		}
+		enc := "–"
+		if t.EncoderMI != nil && t.EncoderAU != nil {
+			enc = fmt.Sprintf("%.3f / %d", *t.EncoderMI, *t.EncoderAU)
+		}
+		fmt.Fprintf(&b, "| %s | `%s` | %d | %.3f | %.2f (%.2f)%s | %.1f | %.2f | %.2f | %.3f | %.3f | %d (%d) | %s |\n",
+			r.Setting.Name, r.Setting.Flags, s.Iterations, s.SecondsPerIt, t.NLL, t.NLLSE, mark, t.PPL, t.Recon, t.NLL-t.Recon,
+			t.MI, t.MIFloor, t.AUCorrected, t.AUCorrectedFlr, enc)
+	}
+	fmt.Fprintf(&b, "\nBase flags: `%s`; budget: %d iterations", opts.Base, opts.Iterations)
+	if opts.MaxTime > 0 {
+		fmt.Fprintf(&b, " or %v per setting", opts.MaxTime)
+	}
+	b.WriteString(".\n")
+	if settings != nil {
+		fmt.Fprintf(&b, "NLL in nats per sentence, importance-sampled (%d samples of a Gaussian fitted to %d posterior chains of %d steps, "+
+			"step %g; log Z from %d samples of N(0, I)); recon = E_p(z|x)[-log p(x|z)] by self-normalised importance sampling, "+
+			"gap = NLL - recon = KL(p(z|x) || p(z)); AU counts dimensions with "+
+			"Var_x(mu_x) - mean_x(sigma_x^2)/P > %g; floors: the same statistics on copies of one sentence; q_phi MI / AU: "+
+			"those of the inference network's own q_phi(z|x) (exact, no floor).\n",
+			settings.ImportanceSamples, settings.Chains, settings.K1, settings.S1, settings.LogZSamples, text.AUThreshold)
+	}
+	if unreliable {
+		fmt.Fprintf(&b, "† log Z unreliable (effective sample size < %d): p_alpha drifted away from N(0, I), the NLL is not to be trusted.\n", prior.MinLogZESS)
+	}
+	return b.String()
+}
+
+// drawCurves plots validation NLL and MI above its floor from each setting's diagnosis records.
+func drawCurves(path string, grid []Setting, out string) error {
+	var nll, mi []plots.Series
+	for _, s := range grid {
+		recs, err := readDiagnoses(filepath.Join(out, s.Name, train.LogFile))
+		if err != nil {
+			return err
+		}
+		a, c := plots.Series{Name: s.Name}, plots.Series{Name: s.Name}
+		for _, d := range recs {
+			a.X, a.Y = append(a.X, float64(d.Step)), append(a.Y, d.ValidNLL)
+			c.X, c.Y = append(c.X, float64(d.Step)), append(c.Y, d.MI-d.MIFloor)
+		}
+		if len(a.X) > 0 {
+			nll, mi = append(nll, a), append(mi, c)
+		}
+	}
+	if len(nll) == 0 {
+		return nil // no --eval-every in the base flags: nothing to draw
+	}
+	if err := plots.Curves(path, "validation NLL (periodic diagnosis)", "iteration", "nats per sentence", nll); err != nil {
+		return err
+	}
+	return plots.Curves(strings.TrimSuffix(path, ".png")+"-mi.png", "validation MI minus its Monte Carlo floor", "iteration", "nats", mi)
+}
+
+// readDiagnoses returns the collapse diagnoses of a run's log.
+func readDiagnoses(path string) ([]text.Diagnosis, error) {
+	recs, err := clix.ReadJSONLines[text.Diagnosis](path)
+	if err != nil {
+		return nil, err
+	}
+	var out []text.Diagnosis
+	for _, d := range recs {
+		if d.Kind == "diagnosis" {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,234 @@
+package train
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/lebm/lebm/ckpt"
+	"github.com/lebm/lebm/cmd/lebm/internal/clix"
+	"github.com/lebm/lebm/learn"
+)
+
+// loop is the part of `lebm train` that both families share: a checkpoint at the start of a fresh run,
+// then iterations under a progress bar until the configured count, an interrupt (Ctrl-C, SIGTERM, SIGHUP) or
+// --max-time, with a checkpoint every saveEvery iterations and at the end. A failed iteration is
+// reported with the last good checkpoint, which it leaves intact.
+type loop struct {
+	step       func() (iteration int, describe string, err error) // one learning iteration
+	after      func(iteration int, bar *clix.Bar) error           // optional: after each iteration (text's diagnosis)
+	save       func() (string, error)
+	start      int // completed iterations before this process
+	iterations int
+	saveEvery  int
+}
+
+// loopResult is how the loop ended.
+type loopResult struct {
+	Checkpoint string
+	Iterations int // completed, in all
+	Done       int // completed by this process
+	Elapsed    time.Duration
+	OutOfTime  bool
+	Signal     os.Signal // what interrupted it (nil: nothing did)
+}
+
+// interrupted reports whether a signal stopped the loop.
+func (r loopResult) interrupted() bool { return r.Signal != nil }
+
+// received is the signal waiting on sigs, or nil.
+func received(sigs <-chan os.Signal) os.Signal {
+	select {
+	case s := <-sigs:
+		return s
+	default:
+		return nil
+	}
+}
+
+// stopped is the command's outcome once its summary is printed: nil, or, for a run a signal stopped
+// (after its checkpoint was saved), a *clix.Interrupted, so that the process exits with 128 + the
+// signal's number as shells do and a script can tell it from a finished run.
+func (r loopResult) stopped() error {
+	if s, ok := r.Signal.(syscall.Signal); ok {
+		return &clix.Interrupted{Signal: s, Checkpoint: r.Checkpoint}
+	}
+	return nil
+}
+
+func (l loop) run(opts *Options) (loopResult, error) {
+	res := loopResult{Iterations: l.start}
+	var err error
+	if l.start == 0 {
+		if res.Checkpoint, err = l.save(); err != nil {
+			return res, err
+		}
+	}
+	sigs := make(chan os.Signal, 1)
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP} {
+		if !signal.Ignored(sig) { // `nohup` (SIGHUP) and `cmd &` from a script (SIGINT) ignore them: keep it so
+			signal.Notify(sigs, sig)
+		}
+	}
+	defer signal.Stop(sigs)
+	bar := clix.NewBar(opts.Stderr, l.iterations, "train", "it", opts.Quiet)
+	bar.Set(l.start)
+	begin := time.Now()
+	for res.Iterations < l.iterations {
+		if sig := received(sigs); sig != nil {
+			res.Signal = sig
+			break
+		}
+		if opts.MaxTime > 0 && time.Since(begin) >= opts.MaxTime {
+			res.OutOfTime = true
+			break
+		}
+		it, describe, err := l.step()
+		if err != nil {
+			if res.Checkpoint != "" {
+				return res, fmt.Errorf("%w\nlast good checkpoint: %s", err, res.Checkpoint)
+			}
+			return res, err
+		}
+		res.Iterations = it
+		bar.Set(it)
+		bar.Describe(describe)
+		if l.after != nil {
+			if err := l.after(it, bar); err != nil {
+				return res, err
+			}
+		}
+		if it%l.saveEvery == 0 {
+			if res.Checkpoint, err = l.save(); err != nil {
+				return res, err
+			}
+		}
+	}
+	if res.Iterations%l.saveEvery != 0 || res.Checkpoint == "" {
+		if res.Checkpoint, err = l.save(); err != nil {
+			return res, err
+		}
+	}
+	if sig := received(sigs); sig != nil && !res.interrupted() { // during the last iteration or the final save
+		res.Signal = sig
+	}
+	bar.Finish()
+	res.Done, res.Elapsed = res.Iterations-l.start, time.Since(begin)
+	return res, nil
+}
+
+// secondsPerIteration is the wall time per iteration of this process (0 if it ran none).
+func (r loopResult) secondsPerIteration() float64 {
+	if r.Done == 0 {
+		return 0
+	}
+	return r.Elapsed.Seconds() / float64(r.Done)
+}
+
+// summary is the run's part of the --json summary.
+func (r loopResult) summary(runDir string, timing learn.Timing) RunSummary {
+	return RunSummary{RunDir: runDir, Checkpoint: r.Checkpoint, Iterations: r.Iterations, SecondsPerIt: r.secondsPerIteration(),
+		Timing: timing, Interrupted: r.interrupted(), OutOfTime: r.OutOfTime}
+}
+
+// report prints where the run stands and how its time was spent.
+func (r loopResult) report(opts *Options, runDir string, timing learn.Timing) {
+	per := func(total float64) float64 {
+		if r.Done == 0 {
+			return 0
+		}
+		return total / float64(r.Done)
+	}
+	fmt.Fprintf(opts.Stderr, "checkpoint: %s (iteration %d, %.3f s/iteration: compiled iteration (both chains, every update) %.3f, host %.3f)\n",
+		r.Checkpoint, r.Iterations, r.secondsPerIteration(), per(timing.Iteration), per(timing.Host))
+	if r.OutOfTime {
+		fmt.Fprintf(opts.Stderr, "--max-time %v reached at iteration %d\n", opts.MaxTime, r.Iterations)
+	}
+	if r.interrupted() {
+		fmt.Fprintf(opts.Stderr, "interrupted: continue with `lebm train --resume %s`\n", runDir)
+	}
+}
+
+// startRun readies a family's trainer (new or resumed from resumeDir) for the loop, the same for every
+// family: it refuses a resume whose --iterations ends before the step the run has reached, restores the
+// persistent chains of a resumed run, and opens the run's log (openLog).
+func startRun(tr *learn.Trainer, runDir, resumeDir string, stderr io.Writer) (*os.File, error) {
+	if step, iterations := tr.State.Step, tr.Core.Config.Iterations; iterations < step {
+		return nil, fmt.Errorf("the run is at iteration %d: --iterations %d would end before it; give more to continue it", step, iterations)
+	}
+	if resumeDir != "" {
+		if err := tr.RestorePersistent(resumeDir); err != nil {
+			return nil, err
+		}
+	}
+	return openLog(runDir, tr.State.Step, stderr)
+}
+
+// openLog creates the run directory if needed and opens its JSON-lines training log for appending (a
+// resumed run continues the same log), first cut back to the records of steps up to step, the
+// checkpoint the run continues from: records a killed process wrote after its last checkpoint would
+// otherwise appear twice, and a torn last line (a kill during a write) would have the next record glued
+// to it. What was removed is said on stderr.
+func openLog(runDir string, step int, stderr io.Writer) (*os.File, error) {
+	// A fresh run (step 0) starts a new log; the lock and the "holds a run" check came first.
+	if err := os.MkdirAll(runDir, 0o755); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(runDir, LogFile)
+	if b, err := os.ReadFile(path); err == nil && len(b) > 0 {
+		kept, later, bad, torn := trimLog(b, step)
+		if later > 0 || bad > 0 || torn {
+			if err := ckpt.WriteAtomic(path, kept); err != nil {
+				return nil, err
+			}
+			if step == 0 {
+				fmt.Fprintf(stderr, "%s: an old log without a checkpoint was replaced\n", path)
+			} else {
+				fmt.Fprintf(stderr, "%s: removed %d records after step %d (the checkpoint this run continues from)", path, later, step)
+				if bad > 0 {
+					fmt.Fprintf(stderr, ", %d unreadable lines", bad)
+				}
+				if torn {
+					fmt.Fprint(stderr, " and a torn last line")
+				}
+				fmt.Fprintln(stderr)
+			}
+		}
+	}
+	return os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+}
+
+// LogFile is a run's JSON-lines training log.
+const LogFile = "log.jsonl"
+
+// trimLog keeps the complete lines of a log holding a record of a step at most step (blank lines are
+// kept); later counts the records dropped for a later step, bad the lines that are not records (a record
+// glued to a torn one by an older lebm), and torn says the last line had no newline (a write cut short)
+// and was dropped.
+func trimLog(b []byte, step int) (kept []byte, later, bad int, torn bool) {
+	lines, torn := clix.CompleteLines(b)
+	for _, l := range lines {
+		if len(bytes.TrimSpace(l)) == 0 {
+			kept = append(kept, l...)
+			continue
+		}
+		var r struct {
+			Step *int `json:"step"`
+		}
+		switch {
+		case json.Unmarshal(l, &r) != nil || r.Step == nil:
+			bad++
+		case *r.Step > step:
+			later++
+		default:
+			kept = append(kept, l...)
+		}
+	}
+	return kept, later, bad, torn
+}

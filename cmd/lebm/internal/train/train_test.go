@@ -1,0 +1,589 @@
+package train
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lebm/lebm/ckpt"
+	"github.com/lebm/lebm/cmd/lebm/internal/clix"
+	"github.com/lebm/lebm/learn"
+	"github.com/lebm/lebm/text"
+)
+
+func parse(t *testing.T, args []string) (*Options, error) {
+	t.Helper()
+	opts := &Options{}
+	var got *Options
+	cmd := NewCmd(opts, func(o *Options) error { got = o; return nil })
+	cmd.SetArgs(args)
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	err := cmd.Execute()
+	return got, err
+}
+
+func TestFlagParsing(t *testing.T) {
+	cases := []struct {
+		name    string
+		args    []string
+		wantErr string
+		check   func(t *testing.T, o *Options)
+	}{
+		{"defaults: embedded preset", nil, "", func(t *testing.T, o *Options) {
+			cfg, err := o.ResolveConfig()
+			if err != nil || cfg.Preset != "embedded" || cfg.K0 != 60 || cfg.S1 != 0.1 || cfg.Prior != "ebm" ||
+				!cfg.HasEncoder() || cfg.K1 != 0 || cfg.BoWWeight != 1 || cfg.FreeBits != 0.1 || cfg.Iterations != text.EmbeddedIterations {
+				t.Fatalf("%+v %v", cfg, err)
+			}
+		}},
+		{"the paper's way on the embedded corpus", []string{"--preset", "embedded-paper"}, "", func(t *testing.T, o *Options) {
+			cfg, err := o.ResolveConfig()
+			if err != nil || cfg.HasEncoder() || cfg.K1 != 20 || cfg.BoWWeight != 0 || cfg.FreeBits != 0 || cfg.EmbedDim != 32 {
+				t.Fatalf("%+v %v", cfg, err)
+			}
+		}},
+		{"bag-of-words weight", []string{"--bow-weight", "0.5"}, "", func(t *testing.T, o *Options) {
+			if cfg, err := o.ResolveConfig(); err != nil || cfg.BoWWeight != 0.5 {
+				t.Fatalf("%+v %v", cfg, err)
+			}
+		}},
+		{"bag-of-words without the inference network", []string{"--preset", "embedded-paper", "--bow-weight", "1"}, "", func(t *testing.T, o *Options) {
+			if _, err := o.ResolveConfig(); err == nil || !strings.Contains(err.Error(), "--posterior-init encoder") {
+				t.Fatalf("accepted: %v", err)
+			}
+		}},
+		{"data implies ptb", []string{"--data", "/x"}, "", func(t *testing.T, o *Options) {
+			cfg, _ := o.ResolveConfig()
+			if cfg.Preset != "ptb" || cfg.EmbedDim != 128 || cfg.HiddenDim != 512 || cfg.ZDim != 32 {
+				t.Fatalf("%+v", cfg)
+			}
+		}},
+		{"preset snli", []string{"--preset", "snli"}, "", func(t *testing.T, o *Options) {
+			cfg, _ := o.ResolveConfig()
+			if cfg.EmbedDim != 256 || cfg.HiddenDim != 256 {
+				t.Fatalf("%+v", cfg)
+			}
+		}},
+		{"overrides", []string{"--preset", "yahoo", "--k0", "30", "--s0", "0.3", "--k1", "40", "--s1", "0.05", "--ebm-width", "100",
+			"--lr-gen", "0.002", "--lr-prior", "0.0002", "--batch", "64", "--max-len", "20", "--vocab-size", "500", "--min-count", "2",
+			"--iterations", "7", "--seed", "9", "--prior", "gaussian", "--hidden", "99", "--embed", "11", "--z", "4", "--clip", "1"}, "",
+			func(t *testing.T, o *Options) {
+				cfg, err := o.ResolveConfig()
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, _ := o.ResolveConfig()
+				want.K0, want.S0, want.K1, want.S1, want.EBMWidth = 30, 0.3, 40, 0.05, 100
+				want.LRGen, want.LRPrior, want.Batch, want.MaxLen, want.VocabSize, want.MinCount = 0.002, 0.0002, 64, 20, 500, 2
+				want.Iterations, want.Seed, want.Prior, want.HiddenDim, want.EmbedDim, want.ZDim, want.GenClip = 7, 9, "gaussian", 99, 11, 4, 1
+				if !reflect.DeepEqual(cfg, want) || cfg.Preset != "yahoo" {
+					t.Fatalf("got %+v", cfg)
+				}
+			}},
+		{"unset flags keep the preset", []string{"--preset", "ptb", "--k1", "5"}, "", func(t *testing.T, o *Options) {
+			cfg, _ := o.ResolveConfig()
+			if cfg.K1 != 5 || cfg.K0 != 60 || cfg.HiddenDim != 512 || !reflect.DeepEqual(o.Changed, []string{"k1"}) {
+				t.Fatalf("%+v changed %v", cfg, o.Changed)
+			}
+		}},
+		{"inference flags", []string{"--posterior-init", "encoder", "--prior-init", "synthesis", "--k1", "0", "--s1-end", "0.02",
+			"--s0-end", "0.1", "--k1-warmup", "50", "--k1-warmup-iters", "100", "--prior-weight-warmup", "300", "--encoder-hidden", "64",
+			"--eval-every", "25", "--max-time", "90s", "--eval-sentences", "300", "--free-bits", "0.1", "--encoder-rate", "base", "--word-dropout", "0.25"}, "", func(t *testing.T, o *Options) {
+			cfg, err := o.ResolveConfig()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.PosteriorInit != "encoder" || cfg.PriorInit != "synthesis" || cfg.K1 != 0 || cfg.S1End != 0.02 || cfg.S0End != 0.1 ||
+				cfg.K1Warmup != 50 || cfg.K1WarmupIters != 100 || cfg.PriorWeightWarmup != 300 || cfg.EncoderHidden != 64 ||
+				cfg.FreeBits != 0.1 || cfg.EncoderRate != "base" || cfg.WordDropout != 0.25 {
+				t.Fatalf("%+v", cfg)
+			}
+			if o.EvalEvery != 25 || o.MaxTime.Seconds() != 90 || o.EvalSentences != 300 {
+				t.Fatalf("%+v", o)
+			}
+		}},
+		{"image family: preset and overrides", []string{"--family", "image", "--preset", "cifar10", "--ngf", "32", "--nef", "100", "--sigma", "0.2",
+			"--k0", "10", "--k1", "15", "--z", "64", "--lr-prior", "0.001", "--hold-out", "3", "--format", "folder", "--eval-images", "50"}, "", func(t *testing.T, o *Options) {
+			if err := o.checkFamilyFlags(); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := o.ResolveImageConfig()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Preset != "cifar10" || cfg.NGF != 32 || cfg.EBMWidth != 100 || cfg.Sigma != 0.2 || cfg.K0 != 10 || cfg.K1 != 15 ||
+				cfg.ZDim != 64 || cfg.LRPrior != 0.001 || cfg.HoldOut != 3 || cfg.LRGen != 1e-4 || cfg.Height != 32 {
+				t.Fatalf("%+v", cfg)
+			}
+			if imageFormat(o, cfg.Preset) != "folder" || o.Image.EvalImages != 50 {
+				t.Fatalf("format %q, eval images %d", imageFormat(o, cfg.Preset), o.Image.EvalImages)
+			}
+		}},
+		{"image family: table 1 and 2 defaults", []string{"--family", "image", "--preset", "cifar10", "--data", "/x"}, "", func(t *testing.T, o *Options) {
+			cfg, err := o.ResolveImageConfig()
+			if err != nil || cfg.K1 != 40 || cfg.NGF != 128 || cfg.ZDim != 128 || cfg.EBMWidth != 200 || cfg.HoldOut != -1 || imageFormat(o, cfg.Preset) != "cifar10" {
+				t.Fatalf("%+v %v", cfg, err)
+			}
+		}},
+		{"image family: embedded without data", []string{"--family", "image"}, "", func(t *testing.T, o *Options) {
+			cfg, err := o.ResolveImageConfig()
+			if err != nil || cfg.Preset != "embedded" || imageFormat(o, cfg.Preset) != "embedded" {
+				t.Fatalf("%+v %v", cfg, err)
+			}
+		}},
+		{"image family refuses text flags", []string{"--family", "image", "--embed", "8"}, "", func(t *testing.T, o *Options) {
+			if err := o.checkFamilyFlags(); err == nil || !strings.Contains(err.Error(), "--embed applies to the text family") {
+				t.Fatalf("got %v", err)
+			}
+		}},
+		{"text family refuses image flags", []string{"--ngf", "8"}, "", func(t *testing.T, o *Options) {
+			if err := o.checkFamilyFlags(); err == nil || !strings.Contains(err.Error(), "--ngf applies to --family image") {
+				t.Fatalf("got %v", err)
+			}
+		}},
+		{"unknown family", []string{"--family", "audio"}, "", func(t *testing.T, o *Options) {
+			if err := o.checkFamilyFlags(); err == nil || !strings.Contains(err.Error(), "--family") {
+				t.Fatalf("got %v", err)
+			}
+		}},
+		{"image preset unknown", []string{"--family", "image", "--preset", "ptb"}, "", func(t *testing.T, o *Options) {
+			if _, err := o.ResolveImageConfig(); err == nil || !strings.Contains(err.Error(), "unknown image preset") {
+				t.Fatalf("got %v", err)
+			}
+		}},
+		{"bad posterior init", []string{"--posterior-init", "vae"}, "", func(t *testing.T, o *Options) {
+			if _, err := o.ResolveConfig(); err == nil || !strings.Contains(err.Error(), "posterior init") {
+				t.Fatalf("want posterior init error, got %v", err)
+			}
+		}},
+		{"bad prior", []string{"--prior", "flow"}, "", func(t *testing.T, o *Options) {
+			if _, err := o.ResolveConfig(); err == nil || !strings.Contains(err.Error(), "prior") {
+				t.Fatalf("want prior error, got %v", err)
+			}
+		}},
+		{"bad preset", []string{"--preset", "wiki"}, "", func(t *testing.T, o *Options) {
+			if _, err := o.ResolveConfig(); err == nil || !strings.Contains(err.Error(), "unknown preset") {
+				t.Fatalf("want preset error, got %v", err)
+			}
+		}},
+		{"negative step size", []string{"--s0", "-1"}, "", func(t *testing.T, o *Options) {
+			if _, err := o.ResolveConfig(); err == nil {
+				t.Fatal("negative step size accepted")
+			}
+		}},
+		{"not a number", []string{"--k0", "many"}, "invalid argument", nil},
+		{"unknown flag", []string{"--frobnicate"}, "unknown flag", nil},
+		{"positional argument", []string{"extra"}, "unknown command", nil},
+		{"backend and resume", []string{"--backend", "/opt/cuda.so", "--resume", "runs/x", "--json", "--no-eval"}, "", func(t *testing.T, o *Options) {
+			if o.Backend != "/opt/cuda.so" || o.Resume != "runs/x" || !o.JSON || !o.NoEval {
+				t.Fatalf("%+v", o)
+			}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			o, err := parse(t, tc.args)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("want error %q, got %v", tc.wantErr, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, o)
+		})
+	}
+}
+
+// TestRunBadInputs: Run fails with an error naming the file and does not create checkpoints.
+func TestRunBadInputs(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "train.txt"), []byte("a b\nc \xff d\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "valid.txt"), []byte("a\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "test.txt"), []byte("a\n"), 0o644)
+	out := filepath.Join(t.TempDir(), "run")
+	var stdout, stderr bytes.Buffer
+	err := Run(&Options{Data: dir, Preset: "embedded", Out: out, Quiet: true, Stdout: &stdout, Stderr: &stderr})
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "train.txt")+":2") || !strings.Contains(err.Error(), "UTF-8") {
+		t.Fatalf("want an error naming train.txt:2, got %v", err)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Fatal("a run directory was created for bad data")
+	}
+	err = Run(&Options{Resume: filepath.Join(t.TempDir(), "nothing"), Quiet: true, Stdout: &stdout, Stderr: &stderr})
+	if err == nil || !strings.Contains(err.Error(), "nothing") {
+		t.Fatalf("resume from nothing: %v", err)
+	}
+	err = Run(&Options{Resume: out, Changed: []string{"hidden"}, Quiet: true, Stdout: &stdout, Stderr: &stderr})
+	if err == nil || !strings.Contains(err.Error(), "--hidden cannot change") {
+		t.Fatalf("architecture change on resume: %v", err)
+	}
+}
+
+// TestImageRunBadInputs: bad image data is reported naming the file, before any run directory exists;
+// resuming an image run continues it; a finished run's checkpoint is the image family's.
+func TestImageRunBadInputs(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "train-images-idx3-ubyte"), []byte("not idx at all, long enough"), 0o644)
+	os.WriteFile(filepath.Join(dir, "train-labels-idx1-ubyte"), []byte("x"), 0o644)
+	out := filepath.Join(t.TempDir(), "run")
+	var stdout, stderr bytes.Buffer
+	err := Run(&Options{Family: FamilyImage, Preset: "mnist", Data: dir, Out: out, Quiet: true, Stdout: &stdout, Stderr: &stderr})
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "train-images-idx3-ubyte")) || !strings.Contains(err.Error(), "magic") {
+		t.Fatalf("want an error naming the idx file, got %v", err)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Fatal("a run directory was created for bad data")
+	}
+	err = Run(&Options{Family: FamilyImage, Preset: "cifar10", Data: t.TempDir(), Out: out, Quiet: true, Stdout: &stdout, Stderr: &stderr})
+	if err == nil || !strings.Contains(err.Error(), "data_batch_1.bin") {
+		t.Fatalf("missing CIFAR-10 files: %v", err)
+	}
+}
+
+// TestImageResume: a short image run, resumed to more iterations, continues from its checkpoint.
+func TestImageResume(t *testing.T) {
+	run := filepath.Join(t.TempDir(), "run")
+	var stdout, stderr bytes.Buffer
+	base := Options{Family: FamilyImage, Out: run, Quiet: true, NoEval: true, Stdout: &stdout, Stderr: &stderr,
+		Changed: []string{"ngf", "z", "nef", "k0", "k1", "iterations", "batch"},
+		Image:   ImageFlags{NGF: 2, NEF: 8}, Config: text.Config{Config: learn.Config{ZDim: 2, K0: 2, K1: 2, Iterations: 2, Batch: 10}}}
+	o := base
+	if err := Run(&o); err != nil {
+		t.Fatal(err)
+	}
+	o = Options{Resume: run, JSON: true, Quiet: true, Changed: []string{"iterations", "eval-images"}, Config: text.Config{Config: learn.Config{Iterations: 4}},
+		Image: ImageFlags{EvalImages: 20}, Stdout: &stdout, Stderr: &stderr}
+	if err := Run(&o); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), `"iterations": 4`) || !strings.Contains(stdout.String(), `"images": 20`) {
+		t.Fatalf("resumed summary: %s", stdout.String())
+	}
+	o = Options{Resume: run, Family: FamilyImage, Changed: []string{"ngf"}, Stdout: &stdout, Stderr: &stderr}
+	if err := Run(&o); err == nil || !strings.Contains(err.Error(), "--ngf cannot change") {
+		t.Fatalf("architecture change on resume: %v", err)
+	}
+}
+
+// tinyOptions are a fresh tiny training into out (the embedded corpus, a few iterations).
+func tinyOptions(out string, iterations int) *Options {
+	var buf bytes.Buffer
+	return &Options{Out: out, Quiet: true, NoEval: true, Stdout: &buf, Stderr: &buf,
+		Changed: []string{"embed", "hidden", "z", "ebm-width", "k0", "k1", "iterations", "batch", "save-every", "log-every"},
+		Config: text.Config{EmbedDim: 8, HiddenDim: 16, Config: learn.Config{ZDim: 4, EBMWidth: 8, K0: 2, K1: 2,
+			Iterations: iterations, Batch: 8, SaveEvery: 2, LogEvery: 1}}}
+}
+
+// TestRunDirectoryLocked: a run directory in use by another writer is refused, naming the holder, to a
+// fresh training and to a resume; two trainings started together into one directory leave one run whose
+// log holds one sequence of steps; --resume A --out B refuses a B that holds another run and leaves it as
+// it was.
+func TestRunDirectoryLocked(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	unlock, err := ckpt.Lock(out, "a test holding the lock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Run(tinyOptions(out, 2)); !errors.Is(err, ckpt.ErrLocked) || !strings.Contains(err.Error(), "a test holding the lock") {
+		t.Errorf("fresh training into a locked directory: %v", err)
+	}
+	unlock()
+
+	together := filepath.Join(t.TempDir(), "run")
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() { errs <- Run(tinyOptions(together, 6)) }()
+	}
+	e1, e2 := <-errs, <-errs
+	if (e1 == nil) == (e2 == nil) {
+		t.Fatalf("two trainings into one directory: %v and %v (want exactly one refused)", e1, e2)
+	}
+	if e := errors.Join(e1, e2); !errors.Is(e, ckpt.ErrLocked) && !strings.Contains(e.Error(), "already holds a run") {
+		t.Errorf("the refusal: %v", e)
+	}
+	recs, err := clix.ReadJSONLines[learn.Record](filepath.Join(together, "log.jsonl"))
+	if err != nil || len(recs) != 6 {
+		t.Fatalf("log of the run: %d records (%v), want 6", len(recs), err)
+	}
+	for i, r := range recs {
+		if r.Step != i+1 {
+			t.Fatalf("log steps %v: not one run's", recs)
+		}
+	}
+
+	unlock, err = ckpt.Lock(together, "a reader that writes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := tinyOptions("", 8)
+	res.Resume, res.Changed = together, []string{"iterations"}
+	if err := Run(res); !errors.Is(err, ckpt.ErrLocked) {
+		t.Errorf("resume of a locked run: %v", err)
+	}
+	unlock()
+
+	other := filepath.Join(t.TempDir(), "other")
+	if err := Run(tinyOptions(other, 2)); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(filepath.Join(other, ckpt.LatestFile))
+	res.Out = other
+	if err := Run(res); err == nil || !strings.Contains(err.Error(), "holds another run") {
+		t.Errorf("--resume A --out B with B holding a run: %v", err)
+	}
+	if after, _ := os.ReadFile(filepath.Join(other, ckpt.LatestFile)); string(after) != string(before) {
+		t.Errorf("B's latest changed: %q -> %q", before, after)
+	}
+}
+
+// TestResumeCutsTheLogBack: a run killed after its step-2 checkpoint had logged steps 3 and 4, the last
+// torn mid-write; resuming from step 2 leaves a log of steps 1..6 once each that every reader parses,
+// and the torn line is not glued to the next record. A reader of the killed run skips the torn line.
+func TestResumeCutsTheLogBack(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	if err := Run(tinyOptions(out, 4)); err != nil {
+		t.Fatal(err)
+	}
+	log := filepath.Join(out, LogFile)
+	b, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	killed := strings.Join(lines[:3], "") + lines[3][:len(lines[3])/2] // steps 1-3, then half of step 4
+	if err := os.WriteFile(log, []byte(killed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(out, ckpt.LatestFile), []byte("step-00000002\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if recs, err := clix.ReadJSONLines[learn.Record](log); err != nil || len(recs) != 3 {
+		t.Fatalf("reading the killed run's log: %d records, %v", len(recs), err)
+	}
+	res := tinyOptions("", 6)
+	res.Resume, res.Changed = out, []string{"iterations"}
+	var stderr bytes.Buffer
+	res.Stderr = &stderr
+	if err := Run(res); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr.String(), "removed 1 records after step 2") || !strings.Contains(stderr.String(), "torn last line") {
+		t.Errorf("stderr does not say what was cut: %s", stderr.String())
+	}
+	recs, err := clix.ReadJSONLines[learn.Record](log)
+	if err != nil || len(recs) != 6 {
+		t.Fatalf("log after the resume: %d records (%v), want 6", len(recs), err)
+	}
+	for i, r := range recs {
+		if r.Step != i+1 {
+			t.Fatalf("log steps after the resume: %v", recs)
+		}
+	}
+}
+
+// TestBlownUpTrainingKeepsTheLastGoodStep: with a learning rate that blows the decoder's parameters up
+// (finite losses and gradients, absurd updates), training stops with an error naming the cause, and the
+// run's latest checkpoint is the last good one (the fresh run's step 0), never the blown-up model.
+func TestBlownUpTrainingKeepsTheLastGoodStep(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	o := tinyOptions(out, 4)
+	o.Config.LRGen, o.Config.SaveEvery = 1e38, 1
+	o.Changed = append(o.Changed, "lr-gen")
+	err := Run(o)
+	if err == nil || !strings.Contains(err.Error(), "max |variable| after the update") || !strings.Contains(err.Error(), "step-00000000") {
+		t.Fatalf("training with --lr-gen 1e38: %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, ckpt.LatestFile)); strings.TrimSpace(string(b)) != "step-00000000" {
+		t.Errorf("latest names %q, want the last good step-00000000", b)
+	}
+}
+
+// writeTextCorpus writes a small corpus directory (the first n sentences of each embedded split, each
+// with word appended) and returns it.
+func writeTextCorpus(t *testing.T, n int, word string) string {
+	t.Helper()
+	c, err := text.LoadCorpus("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for name, sents := range map[string][][]string{"train": c.Train[:n], "valid": c.Valid[:n], "test": c.Test[:n]} {
+		var b strings.Builder
+		for _, s := range sents {
+			b.WriteString(strings.Join(append(s, word), " ") + "\n")
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".txt"), []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestRunRecordsItsData: a relative --data is recorded absolute; a resume may point --data at a moved
+// copy of the run's corpus (the new place is recorded), but other data is refused unless --new-data.
+func TestRunRecordsItsData(t *testing.T) {
+	corpus := writeTextCorpus(t, 200, "x")
+	wd, _ := os.Getwd()
+	rel, err := filepath.Rel(wd, corpus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "run")
+	o := tinyOptions(out, 2)
+	o.Data, o.Preset = rel, "embedded"
+	if err := Run(o); err != nil {
+		t.Fatal(err)
+	}
+	info := func() text.RunInfo {
+		var ri text.RunInfo
+		dir, err := ckpt.Resolve(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ckpt.ReadJSON(filepath.Join(dir, ckpt.HParamsFile), &ri); err != nil {
+			t.Fatal(err)
+		}
+		return ri
+	}
+	if ri := info(); ri.Data != corpus || ri.TrainDigest == "" {
+		t.Fatalf("recorded data %q (digest %q), want %q", ri.Data, ri.TrainDigest, corpus)
+	}
+	moved := filepath.Join(t.TempDir(), "moved")
+	if err := os.Rename(corpus, moved); err != nil {
+		t.Fatal(err)
+	}
+	resume := func(iterations int, data string, newData bool) error {
+		r := tinyOptions("", iterations)
+		r.Resume, r.Changed, r.Data, r.NewData = out, []string{"iterations"}, data, newData
+		return Run(r)
+	}
+	if err := resume(3, "", false); err == nil || !strings.Contains(err.Error(), "give --data with its new place") {
+		t.Errorf("resume after the corpus moved, without --data: %v", err)
+	}
+	if err := resume(3, moved, false); err != nil {
+		t.Fatalf("resume with --data at the moved corpus: %v", err)
+	}
+	if ri := info(); ri.Data != moved {
+		t.Errorf("after the resume the run records %q, want %q", ri.Data, moved)
+	}
+	other := writeTextCorpus(t, 200, "y")
+	if err := resume(4, other, false); err == nil || !strings.Contains(err.Error(), "--new-data") {
+		t.Errorf("resume on other data: %v", err)
+	}
+	if err := resume(4, other, true); err != nil {
+		t.Errorf("resume on other data with --new-data: %v", err)
+	}
+}
+
+// TestRejectsMeaninglessBudgets: a negative --max-time, --encoder-rate without an inference network, and
+// a resume whose --iterations ends before the run's step are refused, saying why.
+func TestRejectsMeaninglessBudgets(t *testing.T) {
+	o := tinyOptions(filepath.Join(t.TempDir(), "a"), 2)
+	o.MaxTime = -time.Second
+	if err := Run(o); err == nil || !strings.Contains(err.Error(), "--max-time") {
+		t.Errorf("--max-time -1s: %v", err)
+	}
+	o = tinyOptions(filepath.Join(t.TempDir(), "b"), 2)
+	o.Preset = "embedded-paper" // no inference network (the default preset has one)
+	o.Config.EncoderRate, o.Changed = learn.RateBase, append(o.Changed, "encoder-rate")
+	if err := Run(o); err == nil || !strings.Contains(err.Error(), "--posterior-init encoder") {
+		t.Errorf("--encoder-rate without an encoder: %v", err)
+	}
+	out := filepath.Join(t.TempDir(), "c")
+	if err := Run(tinyOptions(out, 4)); err != nil {
+		t.Fatal(err)
+	}
+	r := tinyOptions("", 2)
+	r.Resume, r.Changed = out, []string{"iterations"}
+	if err := Run(r); err == nil || !strings.Contains(err.Error(), "the run is at iteration 4") {
+		t.Errorf("resume with --iterations 2 at step 4: %v", err)
+	}
+}
+
+// TestTrimLogAndCheckData: the log trim drops later records, lines that are not records (a record glued
+// to a torn one by an older lebm) and a torn last line; the data check accepts a run from before digests
+// on its own data (recorded relative), refuses it elsewhere unless --new-data, and refuses other data.
+func TestTrimLogAndCheckData(t *testing.T) {
+	kept, later, bad, torn := trimLog([]byte("{\"step\":1}\n{\"step\":2}{\"st\n\n{\"step\":3}\n{\"step\":5}\n{\"step\":6"), 3)
+	if string(kept) != "{\"step\":1}\n\n{\"step\":3}\n" || later != 1 || bad != 1 || !torn {
+		t.Errorf("trim: %q, %d later, %d bad, torn %v", kept, later, bad, torn)
+	}
+	wd, _ := os.Getwd()
+	o := &Options{}
+	if d, err := o.checkData("data/ptb", filepath.Join(wd, "data/ptb"), "", "abc"); err != nil || d != "abc" {
+		t.Errorf("a run from before digests, on its own data: %q %v", d, err)
+	}
+	if _, err := o.checkData("data/ptb", "/elsewhere/ptb", "", "abc"); err == nil || !strings.Contains(err.Error(), "predates") {
+		t.Errorf("a run from before digests, elsewhere: %v", err)
+	}
+	if _, err := o.checkData("/a", "/b", "abc", "def"); err == nil || !strings.Contains(err.Error(), "other training data") {
+		t.Errorf("other data: %v", err)
+	}
+	o.NewData = true
+	if d, err := o.checkData("/a", "/b", "abc", "def"); err != nil || d != "def" {
+		t.Errorf("other data with --new-data: %q %v", d, err)
+	}
+	// Where a resume of either family reads: the recorded path made absolute (so that a run from before
+	// digests, recorded relative, passes checkData on its own data), --data when given, nothing for the
+	// embedded data.
+	o = &Options{}
+	if got := o.resumeData("data/ptb"); got != filepath.Join(wd, "data/ptb") {
+		t.Errorf("recorded relative path: %q", got)
+	}
+	if d, err := o.checkData("data/ptb", o.resumeData("data/ptb"), "", "abc"); err != nil || d != "abc" {
+		t.Errorf("a run from before digests resumed without --data: %q %v", d, err)
+	}
+	if got := o.resumeData(""); got != "" {
+		t.Errorf("embedded data: %q", got)
+	}
+	o.Data = "moved/ptb"
+	if got := o.resumeData("data/ptb"); got != filepath.Join(wd, "moved/ptb") {
+		t.Errorf("--data: %q", got)
+	}
+}
+
+// TestEmbeddedRunReportsTopics: a run on the embedded corpus says how it learns, reports the topic
+// measures (in text and in --json) and ends with the verdict on the latent.
+func TestEmbeddedRunReportsTopics(t *testing.T) {
+	for _, asJSON := range []bool{false, true} {
+		o := tinyOptions(filepath.Join(t.TempDir(), "run"), 3)
+		var stdout bytes.Buffer
+		o.Stdout, o.NoEval, o.JSON = &stdout, false, asJSON
+		o.EvalChains, o.EvalSamples, o.LogZSamples, o.FloorSentences, o.EvalSentences = 2, 4, 1000, 10, 20
+		if err := Run(o); err != nil {
+			t.Fatal(err)
+		}
+		if asJSON {
+			var sum Summary
+			if err := json.Unmarshal(stdout.Bytes(), &sum); err != nil {
+				t.Fatal(err)
+			}
+			if sum.Topics == nil || sum.Topics.Sentences != 20 || sum.Topics.Settings.Samples != 1000 || !strings.Contains(sum.Learning, "not the paper's") {
+				t.Errorf("--json: topics %+v, learning %q", sum.Topics, sum.Learning)
+			}
+			continue
+		}
+		out := stdout.String()
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		for _, want := range []string{"learning: not the paper's", "bag-of-words loss", "topics (weather, sport, food, money)",
+			"nearest-centroid topic accuracy", "prior samples: topic TV"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("output lacks %q:\n%s", want, out)
+			}
+		}
+		if last := lines[len(lines)-1]; !strings.HasPrefix(last, "latent: ") {
+			t.Errorf("last line %q is not the verdict", last)
+		}
+	}
+}
