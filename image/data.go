@@ -3,6 +3,7 @@ package image
 import (
 	"github.com/lebm/lebm/ckpt"
 	"github.com/lebm/lebm/corpora"
+	"github.com/lebm/lebm/run"
 )
 
 // ResolveData is the run information with the data at override (when set) read in the run's format: an
@@ -41,4 +42,15 @@ func WriteGrid(path string, imgs []float32, n, cols int, c Config) error {
 		return err
 	}
 	return ckpt.WriteAtomic(path, png)
+}
+
+// LoadSplitsUI is LoadSplits with a progress bar while a folder of images decodes.
+func LoadSplitsUI(info RunInfo, override string, ui run.UI) (*corpora.ImageSplits, error) {
+	show := ui
+	if ResolveData(info, override).Format != corpora.FormatFolder {
+		show.Bars = nil
+	}
+	bar := show.Bar(1, "reading images", "images")
+	defer bar.Finish()
+	return LoadSplits(info, override, bar.Progress)
 }

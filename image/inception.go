@@ -2,10 +2,11 @@ package image
 
 import (
 	"fmt"
-	"github.com/lebm/lebm/learn"
 	goimage "image"
 	"os"
 	"path/filepath"
+
+	"github.com/lebm/lebm/learn"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/graph"

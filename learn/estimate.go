@@ -39,6 +39,16 @@ type Estimator struct {
 	RowsPerCall int `json:"rows_per_call"`
 }
 
+// Default estimator settings of `lebm eval` (DESIGN.md): P posterior chains, S importance samples, M_Z
+// samples of N(0, I) for log Z, the floor on q(z|x)'s standard deviations, chain rows per graph call.
+const (
+	DefaultEvalChains  = 16
+	DefaultEvalSamples = 64
+	DefaultLogZSamples = 100000
+	DefaultSigmaFloor  = 0.05
+	DefaultRowsPerCall = 256
+)
+
 // Fit is q(z|x) = N(mu_x, diag sigma_x^2) fitted to the end points of P posterior chains per example, and
 // (when scored) the importance-sampled log p(x); all flat over the examples in the order given.
 type Fit struct {

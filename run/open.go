@@ -1,7 +1,3 @@
-// Package runs opens any checkpoint, whatever its generator family: the one place that knows the
-// families by name. A checkpoint is verified once (every file against its manifest), its hparams.json
-// says its family (text checkpoints written before 2026-12-01 say none: text), and the family's loader
-// rebuilds the model from it.
 package run
 
 import (
@@ -9,50 +5,45 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/lebm/lebm/ckpt"
-	"github.com/lebm/lebm/image"
-	"github.com/lebm/lebm/text"
 )
 
-// Run is an opened checkpoint: its family, its directory and step, and the family's model with its run
-// information and trainer state (the other family's fields are nil).
+// Run is an opened checkpoint: its family, its directory and step, and the family's model.
 type Run struct {
-	Family string // text.Family or image.Family
+	Family string // the family's name, as hparams.json records it
 	Dir    string // the checkpoint directory
 	Step   int
-
-	Text      *text.Model
-	TextInfo  text.RunInfo
-	TextState text.TrainState
-
-	Image      *image.Model
-	ImageInfo  image.RunInfo
-	ImageState image.TrainState
+	Model  Model
 }
 
-// Families are the generator families a checkpoint may hold.
-var Families = []string{text.Family, image.Family}
-
-// Open opens the checkpoint at path (a run directory or a step-N directory) on backend.
-func Open(backend compute.Backend, path string) (*Run, error) {
+// Open opens the checkpoint at path (a run directory or a step-N directory) on backend: it verifies every
+// file against its manifest once, reads the family its hparams.json names (text checkpoints written
+// before 2026-12-01 name none: text) and lets that family rebuild the model.
+func (r *Registry) Open(backend compute.Backend, path string) (*Run, error) {
 	dir, step, err := ckpt.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	fam, err := ckpt.Family(dir)
+	name, err := ckpt.Family(dir)
 	if err != nil {
 		return nil, err
 	}
-	r := &Run{Family: fam, Dir: dir, Step: step}
-	switch fam {
-	case text.Family:
-		r.Text, r.TextInfo, r.TextState, _, err = text.LoadVerified(backend, dir)
-	case image.Family:
-		r.Image, r.ImageInfo, r.ImageState, _, err = image.LoadVerified(backend, dir)
-	default:
-		return nil, fmt.Errorf("checkpoint %s holds a model of family %q, which this lebm does not know (families: %v)", dir, fam, Families)
+	fam, ok := r.Lookup(name)
+	if !ok {
+		return nil, fmt.Errorf("checkpoint %s holds a model of family %q, which this lebm does not know (families: %v)", dir, name, r.Names())
 	}
+	m, err := fam.Open(backend, dir)
 	if err != nil {
 		return nil, err
 	}
-	return r, nil
+	return &Run{Family: name, Dir: dir, Step: step, Model: m}, nil
+}
+
+// Need returns the run's model as capability C (Sampler, Evaluator, ...), or an error saying that models
+// of its family cannot do what (a command's task, "be sampled").
+func Need[C any](r *Run, what string) (C, error) {
+	c, ok := r.Model.(C)
+	if !ok {
+		return c, fmt.Errorf("%s holds a %s model, which cannot %s (its family does not provide it)", r.Dir, r.Family, what)
+	}
+	return c, nil
 }

@@ -1,13 +1,14 @@
 package text
 
 import (
-	"github.com/lebm/lebm/learn"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/lebm/lebm/learn"
 
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/internal/engine"

@@ -2,9 +2,10 @@ package text
 
 import (
 	"fmt"
-	"github.com/lebm/lebm/learn"
 	"math"
 	"strings"
+
+	"github.com/lebm/lebm/learn"
 
 	"github.com/lebm/lebm/corpora"
 )

@@ -26,12 +26,12 @@ type EvalConfig struct {
 
 // Evaluation defaults.
 const (
-	DefaultEvalChains     = 16
-	DefaultEvalSamples    = 64
-	DefaultLogZSamples    = 100000
-	DefaultSigmaFloor     = 0.05
+	DefaultEvalChains     = learn.DefaultEvalChains
+	DefaultEvalSamples    = learn.DefaultEvalSamples
+	DefaultLogZSamples    = learn.DefaultLogZSamples
+	DefaultSigmaFloor     = learn.DefaultSigmaFloor
 	DefaultFloorSentences = 0 // as many copies as sentences: the floor's MI then has the same ceiling log N
-	DefaultRowsPerCall    = 256
+	DefaultRowsPerCall    = learn.DefaultRowsPerCall
 	AUThreshold           = 0.01 // a unit is active when Var_x(mu_x) exceeds it
 )
 

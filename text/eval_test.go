@@ -1,11 +1,12 @@
 package text
 
 import (
-	"github.com/lebm/lebm/learn"
 	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/lebm/lebm/learn"
 
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"

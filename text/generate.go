@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"sort"
 
+	"github.com/lebm/lebm/run"
+
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -19,13 +21,9 @@ const (
 	Beam   = "beam"   // beam search on the sentence log-probability
 )
 
-// DecodeOptions say how sentences are decoded from z.
-type DecodeOptions struct {
-	Method      string  `json:"method"`
-	Temperature float64 `json:"temperature"` // for Sample: p^(1/T), renormalised
-	BeamWidth   int     `json:"beam_width"`  // for Beam
-	MaxWords    int     `json:"max_words"`   // stop after this many words (0: the model's MaxLen - 2)
-}
+// DecodeOptions say how sentences are decoded from z (the run.Decoding that sample, reconstruct and
+// interpolate requests carry).
+type DecodeOptions = run.Decoding
 
 // stepper runs the decoder one step at a time: (z, h, c, tokens) -> (h', c', log p(next)).
 type stepper struct {

@@ -1,10 +1,11 @@
 package text
 
 import (
-	"github.com/lebm/lebm/learn"
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/lebm/lebm/learn"
 )
 
 func TestStepSchedule(t *testing.T) {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lebm/lebm/learn"
+
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/prior"
 )
@@ -31,7 +33,7 @@ func TestCentroidAccuracyAnalytic(t *testing.T) {
 	}
 	fit, fitL := draw()
 	x, l := draw()
-	acc, err := CentroidAccuracy(fit, fitL, x, l, d, 2)
+	acc, err := learn.CentroidAccuracy(fit, fitL, x, l, d, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,10 +43,10 @@ func TestCentroidAccuracyAnalytic(t *testing.T) {
 		t.Errorf("accuracy %.4f, want Phi(%.1f) = %.4f (s.e. %.4f)", acc, delta, want, se)
 	}
 	rng.Shuffle(len(l), func(i, j int) { l[i], l[j] = l[j], l[i] })
-	if acc, _ := CentroidAccuracy(fit, fitL, x, l, d, 2); math.Abs(acc-0.5) > 4*math.Sqrt(0.25/n) {
+	if acc, _ := learn.CentroidAccuracy(fit, fitL, x, l, d, 2); math.Abs(acc-0.5) > 4*math.Sqrt(0.25/n) {
 		t.Errorf("accuracy %.4f with shuffled labels, want 1/2", acc)
 	}
-	if _, err := CentroidAccuracy(fit, append([]int{2}, fitL[1:]...), x, l, d, 2); err == nil {
+	if _, err := learn.CentroidAccuracy(fit, append([]int{2}, fitL[1:]...), x, l, d, 2); err == nil {
 		t.Error("a label outside [0, k) was accepted")
 	}
 }
@@ -76,7 +78,7 @@ func TestSampleTopicsOfTheCorpus(t *testing.T) {
 	if _, _, single, none := SampleTopics(mixed, corpora.TopicWeights); single != 0 || none != 0.5 {
 		t.Errorf("a mixed and an empty sentence: single-topic %.2f, no topic %.2f; want 0 and 0.5", single, none)
 	}
-	if s := MajorityShare([]int{0, 1, 1, 3}, 4); s != 0.5 {
+	if s := learn.MajorityShare([]int{0, 1, 1, 3}, 4); s != 0.5 {
 		t.Errorf("MajorityShare %.2f, want 0.5", s)
 	}
 }

@@ -2,11 +2,12 @@ package text
 
 import (
 	"errors"
-	"github.com/lebm/lebm/learn"
 	"math"
 	"math/rand/v2"
 	"reflect"
 	"testing"
+
+	"github.com/lebm/lebm/learn"
 
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/internal/engine"

@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/lebm/lebm/cmd/lebm/internal/clix"
+	"github.com/lebm/lebm/run"
 )
 
 func main() {
 	if err := NewRootCmd().Execute(); err != nil {
-		var stopped *clix.Interrupted
+		var stopped *run.Interrupted
 		if errors.As(err, &stopped) { // a signal stopped the command after it saved its work
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(stopped.ExitCode())

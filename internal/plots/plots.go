@@ -29,6 +29,20 @@ type Series struct {
 	X, Y []float64
 }
 
+// Add appends the point (x, *y); nothing when y is nil (a record without the value).
+func (s *Series) Add(x float64, y *float64) {
+	if y != nil {
+		s.X, s.Y = append(s.X, x), append(s.Y, *y)
+	}
+}
+
+// AddInt is Add of an integer value.
+func (s *Series) AddInt(x float64, y *int) {
+	if y != nil {
+		s.X, s.Y = append(s.X, x), append(s.Y, float64(*y))
+	}
+}
+
 var palette = []color.RGBA{
 	{R: 31, G: 119, B: 180, A: 255}, {R: 255, G: 127, B: 14, A: 255}, {R: 44, G: 160, B: 44, A: 255},
 	{R: 214, G: 39, B: 40, A: 255}, {R: 148, G: 103, B: 189, A: 255}, {R: 140, G: 86, B: 75, A: 255},

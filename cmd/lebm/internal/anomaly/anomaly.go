@@ -7,7 +7,7 @@ import (
 	"io"
 
 	"github.com/lebm/lebm/cmd/lebm/internal/clix"
-	"github.com/lebm/lebm/image"
+	"github.com/lebm/lebm/run"
 	"github.com/spf13/cobra"
 )
 
@@ -22,6 +22,8 @@ type Options struct {
 	JSON       bool
 	Quiet      bool
 	Changed    map[string]bool
+
+	Families *run.Registry // nil: families.Standard()
 
 	Stdout, Stderr io.Writer
 }
@@ -68,45 +70,18 @@ func Run(opts *Options) error {
 	if err := opts.Posterior.Check(); err != nil {
 		return err
 	}
-	run, err := clix.OpenRun(opts.Backend, opts.Checkpoint)
+	opened, err := clix.OpenRun(opts.Families, opts.Backend, opts.Checkpoint)
 	if err != nil {
 		return err
 	}
-	if run.Image == nil {
-		return fmt.Errorf("%s: anomaly detection needs an image checkpoint (lebm train --family image), this one holds a %s model", opts.Checkpoint, run.Family)
-	}
-	m, info, dir := run.Image, run.ImageInfo, run.Dir
-	class := m.Config.HoldOut
-	if opts.Changed["class"] {
-		class = opts.Class
-	}
-	if class < 0 {
-		return fmt.Errorf("%s was trained on every class: give the anomalous class with --class, or train with --hold-out", dir)
-	}
-	data, err := clix.LoadImageSplits(info, opts.Data, opts.Stderr, opts.Quiet)
+	a, err := run.Need[run.AnomalyScorer](opened, "score anomalies (the protocol needs an image checkpoint: lebm train --family image)")
 	if err != nil {
 		return err
 	}
-	if !opts.Quiet && data.Note != "" {
-		fmt.Fprintln(opts.Stderr, "note:", data.Note)
-	}
-	ec := opts.Posterior.ImageEvalConfig(m.Config)
-	ec.Images = opts.Images
-	bar := clix.NewBar(opts.Stderr, 1, "anomaly scores", "images", opts.Quiet)
-	res, err := m.Anomaly(data.Test, class, ec, bar.Progress)
-	bar.Finish()
+	rep, err := a.Anomaly(run.AnomalyRequest{Data: opts.Data, Class: opts.Class, ClassGiven: opts.Changed["class"], Images: opts.Images,
+		Post: opts.Posterior.Resolve(opened.Model.Hyperparameters()), UI: run.UI{Stderr: opts.Stderr, Quiet: opts.Quiet, Bars: clix.Bars(opts.Stderr, opts.Quiet)}})
 	if err != nil {
 		return err
 	}
-	if class != m.Config.HoldOut && !opts.Quiet {
-		fmt.Fprintf(opts.Stderr, "warning: class %d was not held out in training (held out: %d): the model has seen it\n", class, m.Config.HoldOut)
-	}
-	if opts.JSON {
-		return clix.PrintJSON(opts.Stdout, struct {
-			Checkpoint string `json:"checkpoint"`
-			*image.AnomalyResult
-		}{dir, res})
-	}
-	fmt.Fprintf(opts.Stdout, "checkpoint: %s\n%s", dir, res.Format())
-	return nil
+	return clix.Print(opts.Stdout, rep, opts.JSON)
 }

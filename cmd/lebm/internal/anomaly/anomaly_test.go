@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
-	"github.com/lebm/lebm/learn"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	"github.com/lebm/lebm/cmd/lebm/internal/clitest"
 	"github.com/lebm/lebm/cmd/lebm/internal/clix"
 	"github.com/lebm/lebm/cmd/lebm/internal/train"
-	"github.com/lebm/lebm/text"
 )
 
 // writeMNIST writes idx files of 28x28 images: class 0 a bright bar near the top of a dark image, class 2
@@ -71,12 +69,9 @@ func TestAnomalyProtocol(t *testing.T) {
 	writeMNIST(t, dir, "t10k", test1)
 	run := filepath.Join(t.TempDir(), "run")
 	var out bytes.Buffer
-	err := train.Run(&train.Options{Family: train.FamilyImage, Preset: "mnist", Data: dir, Out: run, Quiet: true, NoEval: true,
-		Stdout: &out, Stderr: &out,
-		Changed: []string{"ngf", "z", "nef", "k0", "k1", "iterations", "batch", "lr-gen", "hold-out"},
-		Image:   train.ImageFlags{NGF: 2, NEF: 16, HoldOut: 1},
-		Config:  text.Config{Config: learn.Config{ZDim: 4, K0: 5, K1: 10, Iterations: 25, Batch: 20, LRGen: 2e-3}}})
-	if err != nil {
+	o := &train.Options{Family: "image", Preset: "mnist", Data: dir, Out: run, Quiet: true, NoEval: true, Stdout: &out, Stderr: &out}
+	clitest.Set(t, o, "ngf=2 nef=16 hold-out=1 z=4 k0=5 k1=10 iterations=25 batch=20 lr-gen=2e-3")
+	if err := train.Run(o); err != nil {
 		t.Fatal(err)
 	}
 	var stdout bytes.Buffer
@@ -97,7 +92,7 @@ func TestAnomalyProtocol(t *testing.T) {
 		t.Errorf("AUPRC %.3f for an anomaly class unlike anything in training (chance %.3f)", res.AUPRC, res.Chance)
 	}
 	// A model trained on every class needs --class.
-	err = Run(&Options{Checkpoint: clitest.TinyImageRun(t, 1), Posterior: postFlags(), Quiet: true, Stdout: &stdout, Stderr: &out})
+	err := Run(&Options{Checkpoint: clitest.TinyImageRun(t, 1), Posterior: postFlags(), Quiet: true, Stdout: &stdout, Stderr: &out})
 	if err == nil || !strings.Contains(err.Error(), "--class") {
 		t.Errorf("no held-out class: %v", err)
 	}

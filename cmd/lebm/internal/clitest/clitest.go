@@ -3,14 +3,14 @@ package clitest
 
 import (
 	"bytes"
+	"fmt"
 	"image/png"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/lebm/lebm/cmd/lebm/internal/train"
-	"github.com/lebm/lebm/learn"
-	"github.com/lebm/lebm/text"
 	"github.com/spf13/cobra"
 )
 
@@ -19,14 +19,23 @@ func TinyRun(t *testing.T, iterations int) string {
 	t.Helper()
 	run := filepath.Join(t.TempDir(), "run")
 	var out bytes.Buffer
-	err := train.Run(&train.Options{Out: run, Quiet: true, NoEval: true, Stdout: &out, Stderr: &out,
-		Changed: []string{"embed", "hidden", "z", "ebm-width", "k0", "k1", "iterations", "batch", "lr-gen"},
-		Config: text.Config{EmbedDim: 16, HiddenDim: 32, Config: learn.Config{ZDim: 4, EBMWidth: 16, K0: 5, K1: 5,
-			Iterations: iterations, Batch: 16, LRGen: 3e-3}}})
-	if err != nil {
+	opts := &train.Options{Out: run, Quiet: true, NoEval: true, Stdout: &out, Stderr: &out}
+	Set(t, opts, "embed=16 hidden=32 z=4 ebm-width=16 k0=5 k1=5 batch=16 lr-gen=3e-3 iterations="+fmt.Sprint(iterations))
+	if err := train.Run(opts); err != nil {
 		t.Fatal(err)
 	}
 	return run
+}
+
+// Set sets hyperparameter flags of opts, given as "name=value" separated by spaces, as the command line would.
+func Set(t testing.TB, opts *train.Options, flags string) {
+	t.Helper()
+	for _, f := range strings.Fields(flags) {
+		name, value, _ := strings.Cut(f, "=")
+		if err := opts.Set(name, value); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // Execute runs cmd with args, returning its error and what it printed (usage included).
@@ -45,11 +54,9 @@ func TinyImageRun(t *testing.T, iterations int) string {
 	t.Helper()
 	run := filepath.Join(t.TempDir(), "run")
 	var out bytes.Buffer
-	err := train.Run(&train.Options{Family: train.FamilyImage, Out: run, Quiet: true, NoEval: true, Stdout: &out, Stderr: &out,
-		Changed: []string{"ngf", "z", "nef", "k0", "k1", "iterations", "batch"},
-		Image:   train.ImageFlags{NGF: 2, NEF: 16},
-		Config:  text.Config{Config: learn.Config{ZDim: 4, K0: 3, K1: 3, Iterations: iterations, Batch: 10}}})
-	if err != nil {
+	opts := &train.Options{Family: "image", Out: run, Quiet: true, NoEval: true, Stdout: &out, Stderr: &out}
+	Set(t, opts, "ngf=2 nef=16 z=4 k0=3 k1=3 batch=10 iterations="+fmt.Sprint(iterations))
+	if err := train.Run(opts); err != nil {
 		t.Fatal(err)
 	}
 	return run

@@ -2,21 +2,18 @@
 package clix
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"syscall"
 	"time"
 
+	"github.com/lebm/lebm/cmd/lebm/internal/families"
+
 	"github.com/lebm/lebm/ckpt"
-	"github.com/lebm/lebm/corpora"
-	"github.com/lebm/lebm/image"
 	"github.com/lebm/lebm/internal/engine"
 	"github.com/lebm/lebm/learn"
 	"github.com/lebm/lebm/run"
-	"github.com/lebm/lebm/text"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -42,6 +39,11 @@ type Bar struct {
 
 // LineEvery is how often a Bar writes its plain line where stderr is not a terminal.
 const LineEvery = 30 * time.Second
+
+// Bars makes progress bars on w (none when quiet), for library code (run.UI).
+func Bars(w io.Writer, quiet bool) func(total int, desc, unit string) run.Bar {
+	return func(total int, desc, unit string) run.Bar { return NewBar(w, total, desc, unit, quiet) }
+}
 
 // NewBar starts a progress bar of total steps.
 func NewBar(w io.Writer, total int, desc, unit string, quiet bool) *Bar {
@@ -174,16 +176,21 @@ func Streams(cmd *cobra.Command, stdout, stderr *io.Writer) {
 	}
 }
 
-// PrintJSON writes v as indented JSON to w.
-func PrintJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+// Print writes a command's report: as JSON, or as its Format says.
+func Print(w io.Writer, rep run.Report, asJSON bool) error {
+	if asJSON {
+		return PrintJSON(w, rep)
+	}
+	_, err := io.WriteString(w, rep.Format())
+	return err
 }
 
+// PrintJSON writes v as indented JSON to w.
+func PrintJSON(w io.Writer, v any) error { return run.PrintJSON(w, v) }
+
 // AddDecodeFlags registers the decoding flags --decode, --temperature, --beam and --max-words.
-func AddDecodeFlags(fs *pflag.FlagSet, d *text.DecodeOptions) {
-	fs.StringVar(&d.Method, "decode", text.Greedy, "decoding: greedy, sample (at --temperature) or beam (of width --beam)")
+func AddDecodeFlags(fs *pflag.FlagSet, d *run.Decoding) {
+	fs.StringVar(&d.Method, "decode", "greedy", "decoding: greedy, sample (at --temperature) or beam (of width --beam)")
 	fs.Float64Var(&d.Temperature, "temperature", 1, "sampling temperature (with --decode sample)")
 	fs.IntVar(&d.BeamWidth, "beam", 5, "beam width (with --decode beam)")
 	fs.IntVar(&d.MaxWords, "max-words", 0, "longest output in words (default: the model's max-len - 2)")
@@ -192,7 +199,7 @@ func AddDecodeFlags(fs *pflag.FlagSet, d *text.DecodeOptions) {
 // CheckDecodeFlags refuses decoding flags that were given with values that mean nothing: --max-words
 // below 1 (its default, 0, stands for the model's max-len - 2), a --temperature that is not positive,
 // a --beam below 1.
-func CheckDecodeFlags(cmd *cobra.Command, d *text.DecodeOptions) error {
+func CheckDecodeFlags(cmd *cobra.Command, d *run.Decoding) error {
 	f := cmd.Flags()
 	switch {
 	case f.Changed("max-words") && d.MaxWords < 1:
@@ -232,6 +239,13 @@ func (c PosteriorChain) Check() error {
 	return c.S1.Check("s1")
 }
 
+// Resolve is the posterior chains' settings for a model of hyperparameters cfg: K1 and s1 as given,
+// else the model's.
+func (p PosteriorFlags) Resolve(cfg run.Config) run.Posterior {
+	c := cfg.Learn()
+	return run.Posterior{Chains: p.Chains, K1: p.K1.Or(c.K1), S1: p.S1.Or(c.S1), Seed: p.Seed}
+}
+
 // AddPosteriorFlags registers --chains, --k1, --s1 and --seed (--chain-steps and --chain-step-size, their
 // old names, are refused naming the new ones).
 func AddPosteriorFlags(fs *pflag.FlagSet, p *PosteriorFlags) {
@@ -249,24 +263,14 @@ func AddChainFlags(fs *pflag.FlagSet, c *PosteriorChain, oldK1, oldS1 string) {
 	AddRenamed(fs, oldS1, "s1")
 }
 
-// EvalConfig turns the flags into the estimator settings used by text.Model.PosteriorMeans.
-func (p PosteriorFlags) EvalConfig(cfg text.Config) text.EvalConfig {
-	ec := text.DefaultEvalConfig(cfg)
-	ec.Chains, ec.Seed = p.Chains, p.Seed
-	p.Apply(&ec.Estimator)
-	if ec.RowsPerCall < ec.Chains {
-		ec.RowsPerCall = ec.Chains
-	}
-	return ec
-}
-
-// OpenRun opens a checkpoint of any family on the named backend (run.Open: verified once).
-func OpenRun(backendName, path string) (*run.Run, error) {
+// OpenRun opens a checkpoint of any family of reg (nil: families.Standard) on the named backend
+// (Registry.Open: verified once).
+func OpenRun(reg *run.Registry, backendName, path string) (*run.Run, error) {
 	backend, err := engine.NewBackend(backendName)
 	if err != nil {
 		return nil, err
 	}
-	return run.Open(backend, path)
+	return families.Or(reg).Open(backend, path)
 }
 
 // ChangedFlags returns the names of the flags the user set on cmd's command line.
@@ -276,71 +280,8 @@ func ChangedFlags(cmd *cobra.Command) map[string]bool {
 	return changed
 }
 
-// TrainLM trains a language model on sentences (the train split of a corpus or model samples), showing
-// progress, and returns it.
-func TrainLM(lm *text.LM, data *corpora.Dataset, stderr io.Writer, label string, quiet bool) error {
-	bar := NewBar(stderr, lm.Config.Iterations, label, "it", quiet)
-	for lm.Step < lm.Config.Iterations {
-		loss, err := lm.TrainStep(data)
-		if err != nil {
-			return err
-		}
-		bar.Set(lm.Step)
-		bar.Describe(fmt.Sprintf("%s loss %.3f/tok", label, loss))
-	}
-	bar.Finish()
-	return nil
-}
-
-// ReadJSONLines reads a JSON-lines file (a run's log.jsonl) into records of type T, skipping blank lines
-// and a torn last line (no newline: a process killed during a write), and naming the file and line of a
-// malformed record.
-func ReadJSONLines[T any](path string) ([]T, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var out []T
-	lines, _ := CompleteLines(b)
-	for i, l := range lines {
-		if l = bytes.TrimSpace(l); len(l) == 0 {
-			continue
-		}
-		var r T
-		if err := json.Unmarshal(l, &r); err != nil {
-			return nil, fmt.Errorf("%s:%d: not a JSON log record: %w", path, i+1, err)
-		}
-		out = append(out, r)
-	}
-	return out, nil
-}
-
-// CompleteLines splits a JSON-lines file's bytes into its lines, each with its newline, leaving out a
-// last line without one (torn: a process killed during a write); torn says there was such a line.
-func CompleteLines(b []byte) (lines [][]byte, torn bool) {
-	lines = bytes.SplitAfter(b, []byte("\n"))
-	last := lines[len(lines)-1] // SplitAfter returns at least one (possibly empty) piece
-	if !bytes.HasSuffix(last, []byte("\n")) {
-		lines, torn = lines[:len(lines)-1], len(last) > 0
-	}
-	return lines, torn
-}
-
-// LoadImageSplits is image.LoadSplits with a progress bar on stderr (unless quiet) while a folder of
-// images decodes.
-func LoadImageSplits(info image.RunInfo, override string, stderr io.Writer, quiet bool) (*corpora.ImageSplits, error) {
-	bar := NewBar(stderr, 1, "reading images", "images", quiet || image.ResolveData(info, override).Format != corpora.FormatFolder)
-	defer bar.Finish()
-	return image.LoadSplits(info, override, bar.Progress)
-}
-
-// ImageEvalConfig turns the flags into the reconstruction settings of an image model.
-func (p PosteriorFlags) ImageEvalConfig(cfg image.Config) image.EvalConfig {
-	ec := image.DefaultEvalConfig(cfg)
-	ec.Chains, ec.Seed = p.Chains, p.Seed
-	p.Apply(&ec.Estimator)
-	return ec
-}
+// ReadJSONLines is run.ReadJSONLines.
+func ReadJSONLines[T any](path string) ([]T, error) { return run.ReadJSONLines[T](path) }
 
 // LoadResult reads the saved JSON result of a finished stage (a sweep setting, a reproduction stage) at
 // path into v; found is false when there is none, and a file that does not parse is an error naming it.
@@ -367,16 +308,5 @@ func SaveResult(path string, v any) error {
 	return ckpt.WriteAtomic(path, b)
 }
 
-// Interrupted is the error of a command that a signal stopped after it saved its work (Checkpoint): the
-// process exits with ExitCode, 128 + the signal's number, as shells report a process a signal ended.
-type Interrupted struct {
-	Signal     syscall.Signal
-	Checkpoint string
-}
-
-func (e *Interrupted) Error() string {
-	return fmt.Sprintf("interrupted by %v after saving %s", e.Signal, e.Checkpoint)
-}
-
-// ExitCode is 128 + the signal's number (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP).
-func (e *Interrupted) ExitCode() int { return 128 + int(e.Signal) }
+// Interrupted is the error of a command that a signal stopped after it saved its work (run.Interrupted).
+type Interrupted = run.Interrupted

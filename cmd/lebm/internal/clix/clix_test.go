@@ -49,10 +49,10 @@ func TestBarWritesPlainLinesOffTerminal(t *testing.T) {
 // as it is (0 steps included); out of range, it is refused when parsed and stays not given.
 func TestModelDefault(t *testing.T) {
 	cfg := text.Config{Config: learn.Config{K1: 20, S1: 0.1}}
-	if ec := (PosteriorFlags{Chains: 2}).EvalConfig(cfg); ec.K1 != 20 || ec.S1 != 0.1 {
+	if ec := (PosteriorFlags{Chains: 2}).Resolve(&cfg); ec.K1 != 20 || ec.S1 != 0.1 {
 		t.Fatalf("not given: K1 %d, s1 %v; want the model's 20 and 0.1", ec.K1, ec.S1)
 	}
-	if ec := (PosteriorFlags{Chains: 2, PosteriorChain: PosteriorChain{K1: Given(0), S1: Given(0.05)}}).EvalConfig(cfg); ec.K1 != 0 || ec.S1 != 0.05 {
+	if ec := (PosteriorFlags{Chains: 2, PosteriorChain: PosteriorChain{K1: Given(0), S1: Given(0.05)}}).Resolve(&cfg); ec.K1 != 0 || ec.S1 != 0.05 {
 		t.Fatalf("given 0 and 0.05: K1 %d, s1 %v", ec.K1, ec.S1)
 	}
 	for _, tc := range []struct {

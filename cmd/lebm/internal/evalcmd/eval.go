@@ -3,16 +3,21 @@
 package evalcmd
 
 import (
-	"fmt"
 	"io"
-	"strings"
 
-	"github.com/lebm/lebm/ckpt"
 	"github.com/lebm/lebm/cmd/lebm/internal/clix"
-	"github.com/lebm/lebm/corpora"
-	"github.com/lebm/lebm/text"
+	"github.com/lebm/lebm/learn"
+	"github.com/lebm/lebm/run"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
+
+// Estimators are the estimator settings of `lebm eval` (see run.EvalRequest).
+type Estimators struct {
+	learn.Estimator
+	LogZSamples, FloorSentences, MaxSentences, MaxLen int
+	Seed                                              uint64
+}
 
 // Options are the flags of `lebm eval`.
 type Options struct {
@@ -22,15 +27,16 @@ type Options struct {
 	Backend    string
 	JSON       bool
 
-	Eval                text.EvalConfig // estimator settings; its K1 and S1 come from the two below (see Resolve)
-	clix.PosteriorChain                 // the evaluation chains' --k1 and --s1 (not given: the model's)
+	Eval                Estimators // estimator settings; K1 and S1 come from the two below
+	clix.PosteriorChain            // the evaluation chains' --k1 and --s1 (not given: the model's)
 
 	Generation  bool                  // also compute the generation metrics
-	Gen         text.GenerationConfig // their settings (K0, s0, LM iterations default to the model's)
-	LM          string                // checkpoint of an LSTM LM of the real training data (forward PPL)
+	Gen         run.GenerationRequest // their settings (LM iterations default to the model's)
 	Quiet       bool
 	SentenceNLL string // file for -log p(x) of each evaluated sentence, one per line (paired comparisons)
 	Image       ImageOptions
+
+	Families *run.Registry // nil: families.Standard()
 
 	Stdout, Stderr io.Writer
 }
@@ -64,125 +70,75 @@ the training set's mean image), and FID with --inception (model samples against 
 	f.BoolVar(&opts.JSON, "json", false, "print the result as JSON")
 	f.BoolVar(&opts.Quiet, "quiet", false, "no progress bar")
 	f.StringVar(&opts.SentenceNLL, "sentence-nll", "", "write -log p(x) of each evaluated sentence to this file, one per line (for paired comparisons of two models)")
-	f.IntVar(&opts.Eval.Chains, "chains", text.DefaultEvalChains, "P: posterior chains per sentence")
+	f.IntVar(&opts.Eval.Chains, "chains", learn.DefaultEvalChains, "P: posterior chains per sentence")
 	clix.AddChainFlags(f, &opts.PosteriorChain, "steps", "step-size")
-	f.IntVar(&opts.Eval.ImportanceSamples, "samples", text.DefaultEvalSamples, "S: importance samples of q(z|x) per sentence")
-	f.IntVar(&opts.Eval.LogZSamples, "logz-samples", text.DefaultLogZSamples, "M_Z: samples of N(0, I) for log Z")
-	f.Float64Var(&opts.Eval.SigmaFloor, "sigma-floor", text.DefaultSigmaFloor, "lower bound on the standard deviations of q(z|x)")
-	f.IntVar(&opts.Eval.FloorSentences, "floor-sentences", text.DefaultFloorSentences, "copies of one sentence for the MI/AU floor (0 = as many as evaluated sentences)")
+	f.IntVar(&opts.Eval.ImportanceSamples, "samples", learn.DefaultEvalSamples, "S: importance samples of q(z|x) per sentence")
+	f.IntVar(&opts.Eval.LogZSamples, "logz-samples", learn.DefaultLogZSamples, "M_Z: samples of N(0, I) for log Z")
+	f.Float64Var(&opts.Eval.SigmaFloor, "sigma-floor", learn.DefaultSigmaFloor, "lower bound on the standard deviations of q(z|x)")
+	f.IntVar(&opts.Eval.FloorSentences, "floor-sentences", 0, "copies of one sentence for the MI/AU floor (0 = as many as evaluated sentences)")
 	f.IntVar(&opts.Eval.MaxSentences, "max-sentences", 0, "evaluate only the first N sentences (0 = all)")
-	f.IntVar(&opts.Eval.MaxLen, "max-len", corpora.Whole, "cut evaluated sentences to this many tokens with <bos> and <eos> (0 = score whole sentences; the report counts those cut)")
-	f.IntVar(&opts.Eval.RowsPerCall, "rows", text.DefaultRowsPerCall, "chain rows per graph call")
+	f.IntVar(&opts.Eval.MaxLen, "max-len", 0, "cut evaluated sentences to this many tokens with <bos> and <eos> (0 = score whole sentences; the report counts those cut)")
+	f.IntVar(&opts.Eval.RowsPerCall, "rows", learn.DefaultRowsPerCall, "chain rows per graph call")
 	f.Uint64Var(&opts.Eval.Seed, "seed", 1, "random seed of the estimators")
 	f.BoolVar(&opts.Generation, "generation", false, "also compute generation metrics: reverse and forward PPL, BLEU-4, word KL")
 	f.IntVar(&opts.Gen.Samples, "gen-samples", 1000, "generation: number of sampled sentences")
 	f.Float64Var(&opts.Gen.Temperature, "gen-temperature", 1, "generation: sampling temperature")
 	f.IntVar(&opts.Gen.LMIterations, "lm-iterations", 0, "generation: iterations of the language models trained for the PPLs (default: the model's)")
-	f.StringVar(&opts.LM, "lm", "", "generation: LSTM LM checkpoint of the real data for forward PPL (default: train one)")
+	f.StringVar(&opts.Gen.LM, "lm", "", "generation: LSTM LM checkpoint of the real data for forward PPL (default: train one)")
 	addImageFlags(f, &opts.Image)
 	return cmd
 }
 
-// Resolve fills the settings that default to the model's.
-func (o *Options) Resolve(cfg text.Config) text.EvalConfig {
-	ec := o.Eval
-	ec.K1, ec.S1 = cfg.K1, cfg.S1
-	o.Apply(&ec.Estimator)
-	return ec
+// request is the evaluation the options ask of a model of hyperparameters cfg.
+func (o *Options) request(cfg run.Config) run.EvalRequest {
+	req := run.EvalRequest{Split: o.Split, Data: o.Data, Estimator: o.Eval.Estimator, LogZSamples: o.Eval.LogZSamples, Seed: o.Eval.Seed,
+		FloorSentences: o.Eval.FloorSentences, MaxSentences: o.Eval.MaxSentences, MaxLen: o.Eval.MaxLen, SentenceNLL: o.SentenceNLL,
+		Images: o.Image.Images, Inception: o.Image.Inception, FIDSamples: o.Image.FIDSamples, FIDReal: o.Image.FIDReal,
+		FIDReference: o.Image.FIDReference, UI: run.UI{Stderr: o.Stderr, Quiet: o.Quiet, Bars: clix.Bars(o.Stderr, o.Quiet)}}
+	req.K1, req.S1 = cfg.Learn().K1, cfg.Learn().S1
+	o.Apply(&req.Estimator)
+	if o.Generation {
+		g := o.Gen
+		req.Generation = &g
+	}
+	return req
 }
 
-// TextEval is what `lebm eval --json` prints for a text model.
-type TextEval struct {
-	Checkpoint string `json:"checkpoint"`
-	*text.EvalResult
-	Generation *text.GenerationResult `json:"generation,omitempty"`
-	Topics     *text.TopicResult      `json:"topics,omitempty"` // on a corpus with topic labels (the embedded one)
-}
-
-// Run evaluates as the options say.
+// Run evaluates as the options say (run.Evaluator).
 func Run(opts *Options) error {
 	if err := opts.PosteriorChain.Check(); err != nil {
 		return err
 	}
-	run, err := clix.OpenRun(opts.Backend, opts.Checkpoint)
+	opened, err := clix.OpenRun(opts.Families, opts.Backend, opts.Checkpoint)
 	if err != nil {
 		return err
 	}
-	if run.Image != nil {
-		return runImage(opts, run)
-	}
-	m, info, dir := run.Text, run.TextInfo, run.Dir
-	ec := opts.Resolve(m.Config)
-	if err := ec.Validate(); err != nil {
-		return err
-	}
-	corpus, ds, err := text.LoadSplit(info.Data, opts.Data, m.Vocab, ec.MaxLen, opts.Split)
+	ev, err := run.Need[run.Evaluator](opened, "be evaluated")
 	if err != nil {
 		return err
 	}
-	if ds.UnknownShare() == 1 {
-		fmt.Fprintf(opts.Stderr, "warning: every word of the %s split is <unk> for this model's vocabulary: is it the corpus the model was trained on (--data)?\n", opts.Split)
-	}
-	if !opts.Quiet {
-		fmt.Fprintf(opts.Stderr, "%s\ncheckpoint: %s\n", m, dir)
-	}
-	bar := clix.NewBar(opts.Stderr, 1, "eval "+opts.Split, "chains", opts.Quiet)
-	res, err := m.Evaluate(ds, opts.Split, ec, bar.Progress)
-	bar.Finish()
+	rep, err := ev.Evaluate(opts.request(opened.Model.Hyperparameters()))
 	if err != nil {
 		return err
 	}
-	if opts.SentenceNLL != "" {
-		var b strings.Builder
-		for _, v := range res.SentenceNLL {
-			fmt.Fprintf(&b, "%.6f\n", v)
-		}
-		if err := ckpt.WriteAtomic(opts.SentenceNLL, []byte(b.String())); err != nil {
-			return err
-		}
-	}
-	var gen *text.GenerationResult
-	if opts.Generation {
-		if gen, err = generation(opts, m, corpus, ds); err != nil {
-			return err
-		}
-	}
-	topics, err := m.CorpusTopics(corpus, opts.Split, ec, text.DefaultTopicConfig())
-	if err != nil {
-		return err
-	}
-	if opts.JSON {
-		return clix.PrintJSON(opts.Stdout, TextEval{dir, res, gen, topics})
-	}
-	fmt.Fprintf(opts.Stdout, "checkpoint: %s\n%s", dir, res.Format())
-	if gen != nil {
-		fmt.Fprint(opts.Stdout, gen.Format())
-	}
-	if topics != nil {
-		fmt.Fprint(opts.Stdout, topics.Format())
-	}
-	fmt.Fprintln(opts.Stdout, res.Verdict)
-	return nil
+	return clix.Print(opts.Stdout, rep, opts.JSON)
 }
 
-func generation(opts *Options, m *text.Model, corpus *corpora.Corpus, test *corpora.Dataset) (*text.GenerationResult, error) {
-	gc := text.DefaultGenerationConfig(m.Config)
-	gc.Samples, gc.Temperature, gc.Seed, gc.Split = opts.Gen.Samples, opts.Gen.Temperature, opts.Eval.Seed, opts.Split
-	if opts.Gen.LMIterations > 0 {
-		gc.LMIterations = opts.Gen.LMIterations
-	}
-	var realLM *text.LM
-	if opts.LM != "" {
-		var err error
-		if realLM, err = text.LoadLM(m.Backend, opts.LM); err != nil {
-			return nil, err
-		}
-	}
-	train, err := text.Encode(corpus, m.Vocab, m.Config.MaxLen, "train")
-	if err != nil {
-		return nil, err
-	}
-	return m.GenerationMetrics(train, test, realLM, gc, func(lm *text.LM, data *corpora.Dataset, label string) error {
-		return clix.TrainLM(lm, data, opts.Stderr, label, opts.Quiet)
-	})
+// ImageOptions are the flags of `lebm eval` that only image models use.
+type ImageOptions struct {
+	Images       int    // reconstruct the first N images of the split (0 = all)
+	Inception    string // folder with Inception-v3 weights (FID); "" = no FID
+	FIDSamples   int    // model samples for FID
+	FIDReal      int    // reference images (0: as many as samples, at most all)
+	FIDReference string // the split of the reference images ("": the evaluated split)
+}
+
+func addImageFlags(f *pflag.FlagSet, o *ImageOptions) {
+	f.IntVar(&o.Images, "images", 0, "image models: reconstruct the first N images of the split (0 = all)")
+	f.StringVar(&o.Inception, "inception", "", "image models: folder holding Inception-v3 weights for FID (weights.h5 from "+
+		"https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/inception_v3_weights_tf_dim_ordering_tf_kernels.h5; "+
+		"unpacked once with h5dump, Debian package hdf5-tools)")
+	f.IntVar(&o.FIDSamples, "fid-samples", 5000, "image models: model samples for FID (the authors' image code: 50000)")
+	f.IntVar(&o.FIDReal, "fid-real", 0, "image models: reference images for FID, the first of the reference split (0 = as many as --fid-samples, at most all)")
+	f.StringVar(&o.FIDReference, "fid-reference", "", "image models: split of FID's reference images, train or test (default: the evaluated --split; the authors' image code: train)")
 }

@@ -3,13 +3,15 @@ package evalcmd
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/lebm/lebm/cmd/lebm/internal/clix"
-	"github.com/lebm/lebm/learn"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lebm/lebm/cmd/lebm/internal/clix"
+	"github.com/lebm/lebm/image"
+	"github.com/lebm/lebm/learn"
 
 	"github.com/lebm/lebm/cmd/lebm/internal/clitest"
 	"github.com/lebm/lebm/cmd/lebm/internal/train"
@@ -24,7 +26,7 @@ func TestFlagParsing(t *testing.T) {
 		check   func(t *testing.T, o *Options)
 	}{
 		{"defaults", []string{"runs/x"}, "", func(t *testing.T, o *Options) {
-			ec := o.Resolve(text.Config{Config: learn.Config{K1: 20, S1: 0.1}})
+			ec := o.request(&text.Config{Config: learn.Config{K1: 20, S1: 0.1}})
 			if o.Checkpoint != "runs/x" || o.Split != "test" || ec.Chains != text.DefaultEvalChains || ec.K1 != 20 || ec.S1 != 0.1 ||
 				ec.LogZSamples != text.DefaultLogZSamples || ec.ImportanceSamples != text.DefaultEvalSamples {
 				t.Fatalf("%+v %+v", o, ec)
@@ -33,14 +35,14 @@ func TestFlagParsing(t *testing.T) {
 		{"settings", []string{"ck", "--split", "valid", "--chains", "8", "--k1", "100", "--s1", "0.05", "--samples", "32",
 			"--logz-samples", "1000", "--sigma-floor", "0.1", "--floor-sentences", "10", "--max-sentences", "50", "--json"}, "",
 			func(t *testing.T, o *Options) {
-				ec := o.Resolve(text.Config{Config: learn.Config{K1: 20, S1: 0.1}})
+				ec := o.request(&text.Config{Config: learn.Config{K1: 20, S1: 0.1}})
 				if o.Split != "valid" || !o.JSON || ec.Chains != 8 || ec.K1 != 100 || ec.S1 != 0.05 || ec.ImportanceSamples != 32 ||
 					ec.LogZSamples != 1000 || ec.SigmaFloor != 0.1 || ec.FloorSentences != 10 || ec.MaxSentences != 50 {
 					t.Fatalf("%+v", ec)
 				}
 			}},
 		{"--k1 0 is zero steps, not the model's", []string{"ck", "--k1", "0"}, "", func(t *testing.T, o *Options) {
-			ec := o.Resolve(text.Config{Config: learn.Config{K1: 20, S1: 0.1}})
+			ec := o.request(&text.Config{Config: learn.Config{K1: 20, S1: 0.1}})
 			if ec.K1 != 0 || ec.S1 != 0.1 {
 				t.Fatalf("%+v", ec)
 			}
@@ -87,9 +89,8 @@ func TestFlagParsing(t *testing.T) {
 func TestTrainResumeEval(t *testing.T) {
 	run := filepath.Join(t.TempDir(), "run")
 	var out, errb bytes.Buffer
-	topts := &train.Options{Out: run, Quiet: true, NoEval: true, Stdout: &out, Stderr: &errb,
-		Changed: []string{"embed", "hidden", "z", "ebm-width", "k0", "k1", "iterations", "save-every", "batch"},
-		Config:  text.Config{EmbedDim: 8, HiddenDim: 16, Config: learn.Config{ZDim: 4, EBMWidth: 16, K0: 5, K1: 3, Iterations: 4, SaveEvery: 2, Batch: 8}}}
+	topts := &train.Options{Out: run, Quiet: true, NoEval: true, Stdout: &out, Stderr: &errb}
+	clitest.Set(t, topts, "embed=8 hidden=16 z=4 ebm-width=16 k0=5 k1=3 iterations=4 save-every=2 batch=8")
 	if err := train.Run(topts); err != nil {
 		t.Fatal(err)
 	}
@@ -97,13 +98,13 @@ func TestTrainResumeEval(t *testing.T) {
 	if err := train.Run(again); err == nil || !strings.Contains(err.Error(), "already holds a run") {
 		t.Fatalf("training into an existing run directory must be refused, got %v", err)
 	}
-	ropts := &train.Options{Resume: run, Quiet: true, NoEval: true, Stdout: &out, Stderr: &errb, JSON: true,
-		Changed: []string{"iterations"}, Config: text.Config{Config: learn.Config{Iterations: 6}}}
+	ropts := &train.Options{Resume: run, Quiet: true, NoEval: true, Stdout: &out, Stderr: &errb, JSON: true}
+	clitest.Set(t, ropts, "iterations=6")
 	out.Reset()
 	if err := train.Run(ropts); err != nil {
 		t.Fatal(err)
 	}
-	var sum train.Summary
+	var sum text.TrainReport
 	if err := json.Unmarshal(out.Bytes(), &sum); err != nil || sum.Iterations != 6 || filepath.Base(sum.Checkpoint) != "step-00000006" {
 		t.Fatalf("resume summary %+v (%v): %s", sum, err, out.String())
 	}
@@ -125,7 +126,7 @@ func TestTrainResumeEval(t *testing.T) {
 	if res.Sentences != 20 || res.NLL <= 0 || res.PPL <= 1 || res.Settings.Chains != 2 || res.LogZ.Samples != 100 {
 		t.Fatalf("%+v", res)
 	}
-	var withTopics TextEval // the embedded corpus has topic labels: the topic measures come with every evaluation
+	var withTopics text.EvalReport // the embedded corpus has topic labels: the topic measures come with every evaluation
 	if err := json.Unmarshal(out.Bytes(), &withTopics); err != nil || withTopics.Topics == nil || withTopics.Topics.Split != "test" ||
 		withTopics.Topics.FitSplit != "valid" || withTopics.Topics.Accuracy < 0 || withTopics.Topics.Accuracy > 1 {
 		t.Fatalf("topics %+v (%v)", withTopics.Topics, err)
@@ -164,12 +165,12 @@ func TestTrainResumeEval(t *testing.T) {
 func TestImageEval(t *testing.T) {
 	run := clitest.TinyImageRun(t, 2)
 	var stdout, stderr bytes.Buffer
-	opts := &Options{Checkpoint: run, Split: "test", JSON: true, Quiet: true, Eval: text.EvalConfig{Estimator: learn.Estimator{Chains: 2}, Seed: 1},
+	opts := &Options{Checkpoint: run, Split: "test", JSON: true, Quiet: true, Eval: Estimators{Estimator: learn.Estimator{Chains: 2}, Seed: 1},
 		Image: ImageOptions{Images: 30}, Stdout: &stdout, Stderr: &stderr}
 	if err := Run(opts); err != nil {
 		t.Fatal(err)
 	}
-	var res ImageEval
+	var res image.EvalReport
 	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +198,7 @@ func TestImageEval(t *testing.T) {
 	if err := Run(&given); err != nil {
 		t.Fatal(err)
 	}
-	res = ImageEval{}
+	res = image.EvalReport{}
 	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ package evalcmd
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/lebm/lebm/ckpt"
+	"github.com/lebm/lebm/cmd/lebm/internal/clitest"
 	"github.com/lebm/lebm/cmd/lebm/internal/clix"
 	"github.com/lebm/lebm/cmd/lebm/internal/sample"
 	"github.com/lebm/lebm/cmd/lebm/internal/train"
@@ -30,12 +32,12 @@ func TestFaultHelperTrain(t *testing.T) {
 		t.Skip("helper process")
 	}
 	var buf bytes.Buffer
-	o := &train.Options{Out: run, Quiet: true, NoEval: true, Stdout: &buf, Stderr: &buf,
-		Changed: []string{"embed", "hidden", "z", "ebm-width", "k0", "k1", "iterations", "batch", "save-every", "log-every"},
-		Config: text.Config{EmbedDim: 8, HiddenDim: 16, Config: learn.Config{ZDim: 4, EBMWidth: 8, K0: 2, K1: 2,
-			Iterations: 100000, Batch: 8, SaveEvery: 1, LogEvery: 1}}}
+	o := &train.Options{Out: run, Quiet: true, NoEval: true, Stdout: &buf, Stderr: &buf}
 	if _, err := os.Stat(filepath.Join(run, ckpt.LatestFile)); err == nil {
-		o.Resume, o.Out, o.Changed = run, "", []string{"iterations"}
+		o.Resume, o.Out = run, ""
+		clitest.Set(t, o, "iterations=100000")
+	} else {
+		clitest.Set(t, o, "embed=8 hidden=16 z=4 ebm-width=8 k0=2 k1=2 iterations=100000 batch=8 save-every=1 log-every=1")
 	}
 	if err := train.Run(o); err != nil {
 		t.Fatalf("%v\n%s", err, buf.String())
@@ -89,8 +91,8 @@ func TestKilledManyTimes(t *testing.T) {
 	}
 	// One more resume that finishes normally, then every reader works from the last good step.
 	var buf bytes.Buffer
-	r := &train.Options{Resume: run, Quiet: true, NoEval: true, Stdout: &buf, Stderr: &buf, Changed: []string{"iterations"},
-		Config: text.Config{Config: learn.Config{Iterations: last + 2}}}
+	r := &train.Options{Resume: run, Quiet: true, NoEval: true, Stdout: &buf, Stderr: &buf}
+	clitest.Set(t, r, fmt.Sprintf("iterations=%d", last+2))
 	if err := train.Run(r); err != nil {
 		t.Fatalf("final resume: %v\n%s", err, buf.String())
 	}
@@ -105,7 +107,7 @@ func TestKilledManyTimes(t *testing.T) {
 	}
 	var stdout, stderr bytes.Buffer
 	eo := &Options{Checkpoint: run, Split: "test", Quiet: true, Stdout: &stdout, Stderr: &stderr, PosteriorChain: clix.PosteriorChain{K1: clix.Given(2), S1: clix.Given(0.1)},
-		Eval: text.EvalConfig{Estimator: learn.Estimator{Chains: 2, ImportanceSamples: 2, SigmaFloor: 0.05, RowsPerCall: 64},
+		Eval: Estimators{Estimator: learn.Estimator{Chains: 2, ImportanceSamples: 2, SigmaFloor: 0.05, RowsPerCall: 64},
 			LogZSamples: 10, MaxSentences: 8, Seed: 1}}
 	if err := Run(eo); err != nil || !strings.Contains(stdout.String(), "step-"+strconv.Itoa(100000000 + last + 2)[1:]) {
 		t.Errorf("eval after the kills: %v\n%s", err, stdout.String())

@@ -5,13 +5,9 @@ package interpolate
 import (
 	"fmt"
 	"io"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/lebm/lebm/cmd/lebm/internal/clix"
-	"github.com/lebm/lebm/corpora"
-	"github.com/lebm/lebm/learn"
-	"github.com/lebm/lebm/text"
+	"github.com/lebm/lebm/run"
 	"github.com/spf13/cobra"
 )
 
@@ -21,10 +17,12 @@ type Options struct {
 	First, Second string
 	Steps         int
 	Posterior     clix.PosteriorFlags
-	Decode        text.DecodeOptions
+	Decode        run.Decoding
 	Backend       string
 	JSON          bool
 	Out           string // image models: the PNG to write
+
+	Families *run.Registry // nil: families.Standard()
 
 	Stdout, Stderr io.Writer
 }
@@ -59,13 +57,7 @@ between them are written as a PNG (--out).`,
 	return cmd
 }
 
-// Point is one decoded point of the line.
-type Point struct {
-	Alpha float64 `json:"alpha"`
-	Text  string  `json:"text"`
-}
-
-// Run interpolates as the options say.
+// Run interpolates as the options say (run.Interpolator).
 func Run(opts *Options) error {
 	if opts.Steps < 2 {
 		return fmt.Errorf("--steps must be at least 2 (the two endpoints), got %d", opts.Steps)
@@ -73,51 +65,18 @@ func Run(opts *Options) error {
 	if err := opts.Posterior.Check(); err != nil {
 		return err
 	}
-	run, err := clix.OpenRun(opts.Backend, opts.Checkpoint)
+	opened, err := clix.OpenRun(opts.Families, opts.Backend, opts.Checkpoint)
 	if err != nil {
 		return err
 	}
-	if run.Image != nil {
-		return runImage(opts, run)
-	}
-	var sents [][]string
-	for i, s := range []string{opts.First, opts.Second} {
-		if !utf8.ValidString(s) {
-			return fmt.Errorf("interpolate: sentence %d is not valid UTF-8 (at byte %d): give the sentences in UTF-8", i+1, corpora.FirstInvalidUTF8([]byte(s)))
-		}
-		words := strings.Fields(s)
-		if len(words) == 0 {
-			return fmt.Errorf("interpolate: empty sentence")
-		}
-		sents = append(sents, words)
-	}
-	if opts.Decode.Method == text.Sample {
-		return fmt.Errorf("interpolate decodes greedily or by beam search, not by sampling")
-	}
-	m := run.Text
-	ds, err := corpora.NewDataset(sents, m.Vocab, m.Config.MaxLen)
+	in, err := run.Need[run.Interpolator](opened, "interpolate")
 	if err != nil {
 		return err
 	}
-	mu, err := m.PosteriorMeans(ds, opts.Posterior.EvalConfig(m.Config))
+	rep, err := in.Interpolate(run.InterpolateRequest{First: opts.First, Second: opts.Second, Points: opts.Steps,
+		Post: opts.Posterior.Resolve(opened.Model.Hyperparameters()), Decode: opts.Decode, Out: opts.Out, UI: run.UI{Stderr: opts.Stderr}})
 	if err != nil {
 		return err
 	}
-	d := m.Config.ZDim
-	z, alphas := learn.Line(mu[:d], mu[d:], opts.Steps)
-	out, err := m.Decode(z, opts.Steps, opts.Decode, nil)
-	if err != nil {
-		return err
-	}
-	points := make([]Point, opts.Steps)
-	for k := range points {
-		points[k] = Point{Alpha: alphas[k], Text: strings.Join(m.Vocab.Decode(out[k]), " ")}
-	}
-	if opts.JSON {
-		return clix.PrintJSON(opts.Stdout, points)
-	}
-	for _, p := range points {
-		fmt.Fprintf(opts.Stdout, "%.3f\t%s\n", p.Alpha, p.Text)
-	}
-	return nil
+	return clix.Print(opts.Stdout, rep, opts.JSON)
 }

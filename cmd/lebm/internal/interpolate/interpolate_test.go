@@ -10,6 +10,7 @@ import (
 	"github.com/lebm/lebm/cmd/lebm/internal/clitest"
 	"github.com/lebm/lebm/cmd/lebm/internal/clix"
 	"github.com/lebm/lebm/cmd/lebm/internal/reconstruct"
+	"github.com/lebm/lebm/text"
 )
 
 func TestFlagParsing(t *testing.T) {
@@ -34,7 +35,7 @@ func TestEndpointsMatchReconstructions(t *testing.T) {
 	if _, err := clitest.Execute(NewCmd(&Options{Stdout: &out}, Run), run, first, second, "--steps", "4", "--json"); err != nil {
 		t.Fatal(err)
 	}
-	var points []Point
+	var points []text.Point
 	if err := json.Unmarshal(out.Bytes(), &points); err != nil || len(points) != 4 || points[0].Alpha != 0 || points[3].Alpha != 1 {
 		t.Fatalf("%v %+v", err, points)
 	}
@@ -43,7 +44,7 @@ func TestEndpointsMatchReconstructions(t *testing.T) {
 	if _, err := clitest.Execute(cmd, run, "--json"); err != nil {
 		t.Fatal(err)
 	}
-	var pairs []reconstruct.Pair
+	var pairs []text.Pair
 	if err := json.Unmarshal(rout.Bytes(), &pairs); err != nil {
 		t.Fatal(err)
 	}

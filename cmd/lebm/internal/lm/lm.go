@@ -13,6 +13,7 @@ import (
 	"github.com/lebm/lebm/cmd/lebm/internal/clix"
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/internal/engine"
+	"github.com/lebm/lebm/run"
 	"github.com/lebm/lebm/text"
 	"github.com/spf13/cobra"
 )
@@ -174,7 +175,7 @@ func Train(cfg text.LMConfig, data, out, backendName string, stderr io.Writer, q
 	if err != nil {
 		return Result{}, err
 	}
-	if err := clix.TrainLM(lm, train, stderr, "lm", quiet); err != nil {
+	if err := text.TrainLMWithProgress(lm, train, "lm", run.UI{Stderr: stderr, Quiet: quiet, Bars: clix.Bars(stderr, quiet)}); err != nil {
 		return Result{}, err
 	}
 	dir, err := text.SaveLM(out, lm)

@@ -8,12 +8,9 @@ import (
 	"path/filepath"
 
 	"github.com/lebm/lebm/cmd/lebm/internal/clix"
-	"github.com/lebm/lebm/cmd/lebm/internal/train"
-	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/internal/plots"
 	"github.com/lebm/lebm/learn"
 	"github.com/lebm/lebm/run"
-	"github.com/lebm/lebm/text"
 	"github.com/spf13/cobra"
 )
 
@@ -24,6 +21,8 @@ type Options struct {
 	Sentences int    // validation sentences in the latent projection
 	Posterior clix.PosteriorFlags
 	Backend   string
+
+	Families *run.Registry // nil: families.Standard()
 
 	Stdout, Stderr io.Writer
 }
@@ -60,19 +59,7 @@ posterior means of the first --sentences test images, coloured by class.`,
 	return cmd
 }
 
-// record is the union of the log's record kinds (iteration statistics and collapse diagnoses, see
-// text.Diagnosis; diagnoses of older runs hold only the NLL and MI).
-type record struct {
-	text.IterStats
-	ValidNLL *float64 `json:"valid_nll"`
-	ValidMI  *float64 `json:"valid_mi"`
-	MIFloor  *float64 `json:"valid_mi_floor"`
-	Gap      *float64 `json:"valid_gap"`
-	AU       *int     `json:"valid_au_corrected"`
-	AUFloor  *int     `json:"valid_au_corrected_floor"`
-}
-
-// Run draws the pictures.
+// Run draws the pictures the run's family gives (run.Plotter).
 func Run(opts *Options) error {
 	if opts.Sentences < 1 {
 		return fmt.Errorf("--sentences must be at least 1, got %d", opts.Sentences)
@@ -84,130 +71,38 @@ func Run(opts *Options) error {
 	if out == "" {
 		out = filepath.Join(opts.RunDir, "plots")
 	}
-	run, err := clix.OpenRun(opts.Backend, opts.RunDir)
+	opened, err := clix.OpenRun(opts.Families, opts.Backend, opts.RunDir)
 	if err != nil {
 		return err
 	}
-	if run.Image != nil {
-		return runImage(opts, run, out)
+	p, err := run.Need[run.Plotter](opened, "be plotted")
+	if err != nil {
+		return err
 	}
-	recs, err := clix.ReadJSONLines[record](filepath.Join(opts.RunDir, train.LogFile))
+	pics, err := p.Plot(run.PlotRequest{LogPath: filepath.Join(opts.RunDir, run.LogFile), Items: opts.Sentences,
+		Post: opts.Posterior.Resolve(opened.Model.Hyperparameters()), UI: run.UI{Stderr: opts.Stderr}})
 	if err != nil {
 		return err
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	pics := &drawer{dir: out}
-	if err := drawLog(pics, newLogSeries(recs), opts.Stderr); err != nil {
-		return err
-	}
-	x, labels, names, err := latent(run, opts)
-	if err != nil {
-		return err
-	}
-	if err := pics.draw("latent.png", func(p string) error {
-		return plots.Projection(p, fmt.Sprintf("posterior means of %d validation sentences (PCA)", len(x)), x, labels, names)
-	}); err != nil {
-		return err
-	}
-	pics.print(opts.Stdout)
-	return printSeparation(opts.Stdout, x, labels, len(names), "topic", "sentences")
-}
-
-// logSeries are the curves of a text run's log: the training records and the validation records of
-// --eval-every.
-type logSeries struct {
-	gen, prior, fPost, fPrior, disp      plots.Series // training records
-	valid, mi, miFloor, gap, au, auFloor plots.Series // validation records
-}
-
-func newLogSeries(recs []record) *logSeries {
-	var s logSeries
-	s.gen.Name, s.prior.Name, s.fPost.Name, s.fPrior.Name, s.valid.Name = "generator loss per token", "prior loss", "f on posterior samples", "f on prior samples", "validation NLL"
-	s.mi.Name, s.miFloor.Name, s.gap.Name = "MI (nats)", "MI floor (copies of one sentence)", "NLL - reconstruction = KL(p(z|x) || p(z))"
-	s.au.Name, s.auFloor.Name, s.disp.Name = "active units (noise-corrected)", "active units, floor", "posterior chain displacement |z_K - z_0|"
-	add := func(ser *plots.Series, x float64, v *float64) {
-		if v != nil {
-			ser.X, ser.Y = append(ser.X, x), append(ser.Y, *v)
-		}
-	}
-	addInt := func(ser *plots.Series, x float64, v *int) {
-		if v != nil {
-			f := float64(*v)
-			add(ser, x, &f)
-		}
-	}
-	for _, r := range recs {
-		x := float64(r.Step)
-		if r.ValidNLL != nil {
-			s.valid.X, s.valid.Y = append(s.valid.X, x), append(s.valid.Y, *r.ValidNLL)
-			add(&s.mi, x, r.ValidMI)
-			add(&s.miFloor, x, r.MIFloor)
-			add(&s.gap, x, r.Gap)
-			addInt(&s.au, x, r.AU)
-			addInt(&s.auFloor, x, r.AUFloor)
-			continue
-		}
-		s.disp.X, s.disp.Y = append(s.disp.X, x), append(s.disp.Y, r.Displacement)
-		pushTraining(x, r.GenLossPerToken, r.PriorLoss, r.FPost, r.FPrior, &s.gen, &s.prior, &s.fPost, &s.fPrior)
-	}
-	return &s
-}
-
-// drawLog draws the log's pictures: training curves, validation NLL and the collapse measures where the
-// log has them, the posterior chains' displacement.
-func drawLog(pics *drawer, s *logSeries, stderr io.Writer) error {
-	if err := pics.training(s.gen, s.prior, s.fPost, s.fPrior, "nats"); err != nil {
-		return err
-	}
-	if len(s.valid.X) > 0 {
-		if err := pics.draw("valid.png", func(p string) error {
-			return plots.Curves(p, "validation NLL", "iteration", "nats per sentence", []plots.Series{s.valid})
-		}); err != nil {
-			return err
-		}
-	} else {
-		fmt.Fprintln(stderr, "no validation NLL in the log (train with --eval-every N): valid.png not drawn")
-	}
-	if len(s.gap.X) > 0 {
-		if err := pics.draw("collapse.png", func(p string) error {
-			return plots.Curves(p, "information in z (validation): against the floors of a model that ignores z", "iteration", "nats / units",
-				[]plots.Series{s.mi, s.miFloor, s.gap, s.au, s.auFloor})
-		}); err != nil {
+	d := &drawer{dir: out}
+	for _, c := range pics.Curves {
+		if err := d.draw(c.File, func(p string) error { return plots.Curves(p, c.Title, c.XLabel, c.YLabel, c.Series) }); err != nil {
 			return err
 		}
 	}
-	return pics.draw("displacement.png", func(p string) error {
-		return plots.Curves(p, "posterior chains: mean distance travelled", "iteration", "|z_K - z_0|", []plots.Series{s.disp})
-	})
-}
-
-// latent is the posterior means of the first --sentences validation sentences, as rows, with their topic
-// labels and the topics' names where the corpus has them.
-func latent(run *run.Run, opts *Options) (x [][]float64, labels []int, names []string, err error) {
-	m, info := run.Text, run.TextInfo
-	corpus, err := text.LoadCorpus(info.Data)
-	if err != nil {
-		return nil, nil, nil, err
+	l := pics.Latent
+	if l == nil {
+		d.print(opts.Stdout)
+		return nil
 	}
-	sents := corpus.Valid
-	if len(sents) > opts.Sentences {
-		sents = sents[:opts.Sentences]
+	if err := d.draw("latent.png", func(p string) error { return plots.Projection(p, l.Title, l.X, l.Labels, l.Names) }); err != nil {
+		return err
 	}
-	ds, err := corpora.NewDataset(sents, m.Vocab, m.Config.MaxLen)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	mu, err := m.PosteriorMeans(ds, opts.Posterior.EvalConfig(m.Config))
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	x = learn.Rows(mu, len(sents), m.Config.ZDim)
-	if l, ok := corpus.Labels["valid"]; ok {
-		labels, names = l[:len(sents)], corpora.Topics
-	}
-	return x, labels, names, nil
+	d.print(opts.Stdout)
+	return printSeparation(opts.Stdout, l.X, l.Labels, len(l.Names), l.Class, l.Items)
 }
 
 // printSeparation says how far apart latent.png's classes are in the picture's plane: the accuracy of a
@@ -225,12 +120,12 @@ func printSeparation(w io.Writer, x [][]float64, labels []int, k int, class, ite
 	for _, p := range pts {
 		flat = append(flat, float32(p[0]), float32(p[1]))
 	}
-	acc, err := text.CentroidAccuracy(flat, labels, flat, labels, 2, k)
+	acc, err := learn.CentroidAccuracy(flat, labels, flat, labels, 2, k)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "latent.png: %ss in the picture's plane: nearest-centroid accuracy %.3f on the %d plotted %s (their own centroids), chance %.3f (most frequent %s)\n",
-		class, acc, len(pts), items, text.MajorityShare(labels, k), class)
+		class, acc, len(pts), items, learn.MajorityShare(labels, k), class)
 	return nil
 }
 
@@ -254,25 +149,5 @@ func (d *drawer) draw(name string, f func(path string) error) error {
 func (d *drawer) print(w io.Writer) {
 	for _, p := range d.written {
 		fmt.Fprintln(w, p)
-	}
-}
-
-// training draws the curves every run has: losses.png (the generator's loss and the prior's) and
-// energies.png (f_alpha on posterior and on prior samples).
-func (d *drawer) training(gen, prior, fPost, fPrior plots.Series, lossUnit string) error {
-	if err := d.draw("losses.png", func(p string) error {
-		return plots.Curves(p, "training losses", "iteration", lossUnit, []plots.Series{gen, prior})
-	}); err != nil {
-		return err
-	}
-	return d.draw("energies.png", func(p string) error {
-		return plots.Curves(p, "f_alpha on posterior and prior samples", "iteration", "f", []plots.Series{fPost, fPrior})
-	})
-}
-
-// pushTraining appends one log record's point at iteration x to the four training series.
-func pushTraining(x, gen, prior, fPost, fPrior float64, series ...*plots.Series) {
-	for i, y := range []float64{gen, prior, fPost, fPrior} {
-		series[i].X, series[i].Y = append(series[i].X, x), append(series[i].Y, y)
 	}
 }

@@ -2,7 +2,6 @@ package plot
 
 import (
 	"bytes"
-	"github.com/lebm/lebm/learn"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -13,7 +12,6 @@ import (
 	"github.com/lebm/lebm/cmd/lebm/internal/clix"
 	"github.com/lebm/lebm/cmd/lebm/internal/train"
 	"github.com/lebm/lebm/internal/plots"
-	"github.com/lebm/lebm/text"
 )
 
 func TestFlagParsing(t *testing.T) {
@@ -33,9 +31,9 @@ func TestFlagParsing(t *testing.T) {
 func TestPlotRun(t *testing.T) {
 	run := filepath.Join(t.TempDir(), "run")
 	var buf bytes.Buffer
-	if err := train.Run(&train.Options{Out: run, Quiet: true, NoEval: true, Stdout: &buf, Stderr: &buf, EvalEvery: 4, EvalEverySentences: 8,
-		Changed: []string{"embed", "hidden", "z", "ebm-width", "k0", "k1", "iterations", "batch", "log-every"},
-		Config:  text.Config{EmbedDim: 8, HiddenDim: 16, Config: learn.Config{ZDim: 4, EBMWidth: 8, K0: 3, K1: 3, Iterations: 8, Batch: 8, LogEvery: 1}}}); err != nil {
+	o := &train.Options{Out: run, Quiet: true, NoEval: true, Stdout: &buf, Stderr: &buf}
+	clitest.Set(t, o, "eval-every=4 eval-every-sentences=8 embed=8 hidden=16 z=4 ebm-width=8 k0=3 k1=3 iterations=8 batch=8 log-every=1")
+	if err := train.Run(o); err != nil {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
@@ -76,9 +74,9 @@ func TestPlotRun(t *testing.T) {
 func TestPlotImageRun(t *testing.T) {
 	run := filepath.Join(t.TempDir(), "run")
 	var buf bytes.Buffer
-	if err := train.Run(&train.Options{Family: train.FamilyImage, Out: run, Quiet: true, NoEval: true, Stdout: &buf, Stderr: &buf,
-		Changed: []string{"ngf", "z", "nef", "k0", "k1", "iterations", "batch", "log-every"}, Image: train.ImageFlags{NGF: 2, NEF: 8},
-		Config: text.Config{Config: learn.Config{ZDim: 3, K0: 2, K1: 2, Iterations: 3, Batch: 10, LogEvery: 1}}}); err != nil {
+	o := &train.Options{Family: "image", Out: run, Quiet: true, NoEval: true, Stdout: &buf, Stderr: &buf}
+	clitest.Set(t, o, "ngf=2 nef=8 z=3 k0=2 k1=2 iterations=3 batch=10 log-every=1")
+	if err := train.Run(o); err != nil {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer

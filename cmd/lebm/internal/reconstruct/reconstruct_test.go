@@ -10,6 +10,8 @@ import (
 
 	"github.com/lebm/lebm/cmd/lebm/internal/clitest"
 	"github.com/lebm/lebm/cmd/lebm/internal/clix"
+	"github.com/lebm/lebm/image"
+	"github.com/lebm/lebm/text"
 )
 
 func TestFlagParsing(t *testing.T) {
@@ -54,7 +56,7 @@ func TestUnknownWordsAndBadInput(t *testing.T) {
 	if _, err := clitest.Execute(cmd, run, "--json", "--chains", "4"); err != nil {
 		t.Fatal(err)
 	}
-	var pairs []Pair
+	var pairs []text.Pair
 	if err := json.Unmarshal(out.Bytes(), &pairs); err != nil || len(pairs) != 1 {
 		t.Fatal(err, out.String())
 	}
@@ -78,7 +80,7 @@ func TestImageReconstruct(t *testing.T) {
 	if err := Run(opts); err != nil {
 		t.Fatal(err)
 	}
-	var res ImageResult
+	var res image.ReconReport
 	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
 		t.Fatal(err)
 	}

@@ -99,9 +99,9 @@ const (
 
 // Evaluation is a latent model's finished evaluation with the flags it ran with.
 type Evaluation struct {
-	Flags   string            `json:"flags"`
-	Seconds float64           `json:"seconds"`
-	Result  *evalcmd.TextEval `json:"result"`
+	Flags   string           `json:"flags"`
+	Seconds float64          `json:"seconds"`
+	Result  *text.EvalReport `json:"result"`
 }
 
 // LMStage is the real-data language model's outcome.
@@ -241,11 +241,11 @@ func (o *Options) parseTrain(s sweep.Setting) (*trainStage, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := to.ResolveConfig()
+	cfg, err := to.Configure()
 	if err != nil {
 		return nil, fmt.Errorf("stage %s: %w", s.Name, err)
 	}
-	return &trainStage{to, cfg}, nil
+	return &trainStage{to, *cfg.(*text.Config)}, nil
 }
 
 // languageModel trains the real-data LM (sizes and vocabulary of the latent models' decoder), or scores
@@ -319,7 +319,7 @@ func (o *Options) evaluate(name, lmDir string) (*Evaluation, error) {
 	if err := cmd.Execute(); err != nil {
 		return nil, err
 	}
-	e := &Evaluation{Flags: flags, Seconds: time.Since(start).Seconds(), Result: &evalcmd.TextEval{}}
+	e := &Evaluation{Flags: flags, Seconds: time.Since(start).Seconds(), Result: &text.EvalReport{}}
 	if err := json.Unmarshal(out.Bytes(), e.Result); err != nil {
 		return nil, fmt.Errorf("reading the evaluation: %w", err)
 	}

@@ -4,14 +4,10 @@ package sample
 
 import (
 	"fmt"
-	"github.com/lebm/lebm/image"
 	"io"
-	"math/rand/v2"
-	"strings"
 
 	"github.com/lebm/lebm/cmd/lebm/internal/clix"
 	"github.com/lebm/lebm/run"
-	"github.com/lebm/lebm/text"
 	"github.com/spf13/cobra"
 )
 
@@ -22,11 +18,13 @@ type Options struct {
 	K0         clix.ModelDefault[int]     // prior chain steps (not given: the model's K0)
 	S0         clix.ModelDefault[float64] // prior chain step size (not given: the model's s0)
 	Seed       uint64
-	Decode     text.DecodeOptions
+	Decode     run.Decoding
 	Backend    string
 	JSON       bool
 	Out        string // image models: the PNG grid to write
 	Cols       int    // image models: grid columns
+
+	Families *run.Registry // nil: families.Standard()
 
 	Stdout, Stderr io.Writer
 }
@@ -65,13 +63,7 @@ For an image model, the images g(z) are written as a PNG grid (--out, --cols).`,
 	return cmd
 }
 
-// Sample is one generated sentence.
-type Sample struct {
-	Text string    `json:"text"`
-	Z    []float32 `json:"z"`
-}
-
-// Run samples as the options say.
+// Run samples as the options say (run.Sampler).
 func Run(opts *Options) error {
 	if opts.N < 1 {
 		return fmt.Errorf("-n must be at least 1, got %d", opts.N)
@@ -82,75 +74,19 @@ func Run(opts *Options) error {
 	if err := opts.S0.Check("s0"); err != nil {
 		return err
 	}
-	run, err := clix.OpenRun(opts.Backend, opts.Checkpoint)
+	opened, err := clix.OpenRun(opts.Families, opts.Backend, opts.Checkpoint)
 	if err != nil {
 		return err
 	}
-	if run.Image != nil {
-		return runImage(opts, run)
-	}
-	m := run.Text
-	k0, s0 := opts.K0.Or(m.Config.K0), opts.S0.Or(m.Config.S0)
-	rng := rand.New(rand.NewPCG(opts.Seed, 0x5a3b))
-	z, err := m.SamplePrior(opts.N, k0, s0, rng, -1)
+	s, err := run.Need[run.Sampler](opened, "be sampled")
 	if err != nil {
 		return err
 	}
-	sents, err := m.Decode(z, opts.N, opts.Decode, rng)
+	cfg := opened.Model.Hyperparameters().Learn()
+	rep, err := s.Sample(run.SampleRequest{N: opts.N, K0: opts.K0.Or(cfg.K0), S0: opts.S0.Or(cfg.S0), Seed: opts.Seed, Decode: opts.Decode,
+		Grid: run.Grid{Out: opts.Out, Cols: opts.Cols}, UI: run.UI{Stderr: opts.Stderr}})
 	if err != nil {
 		return err
 	}
-	d := m.Config.ZDim
-	out := make([]Sample, opts.N)
-	for i, s := range sents {
-		out[i] = Sample{Text: strings.Join(m.Vocab.Decode(s), " "), Z: z[i*d : (i+1)*d]}
-	}
-	if opts.JSON {
-		return clix.PrintJSON(opts.Stdout, struct {
-			Prior   string             `json:"prior"`
-			K0      int                `json:"k0"`
-			S0      float64            `json:"s0"`
-			Decode  text.DecodeOptions `json:"decode"`
-			Samples []Sample           `json:"samples"`
-		}{m.Config.Prior, k0, s0, opts.Decode, out})
-	}
-	for _, s := range out {
-		fmt.Fprintln(opts.Stdout, s.Text)
-	}
-	return nil
-}
-
-// ImageSamples is what `lebm sample --json` prints for an image model.
-type ImageSamples struct {
-	File  string  `json:"file"`
-	N     int     `json:"n"`
-	Prior string  `json:"prior"`
-	K0    int     `json:"k0"`
-	S0    float64 `json:"s0"`
-}
-
-func runImage(opts *Options, run *run.Run) error {
-	if opts.Cols < 1 {
-		return fmt.Errorf("--cols must be at least 1, got %d", opts.Cols)
-	}
-	m := run.Image
-	k0, s0 := opts.K0.Or(m.Config.K0), opts.S0.Or(m.Config.S0)
-	rng := rand.New(rand.NewPCG(opts.Seed, 0x5a3b))
-	z, err := m.SamplePrior(opts.N, k0, s0, rng, -1)
-	if err != nil {
-		return err
-	}
-	x, err := m.Generate(z, opts.N)
-	if err != nil {
-		return err
-	}
-	if err := image.WriteGrid(opts.Out, x, opts.N, opts.Cols, m.Config); err != nil {
-		return err
-	}
-	res := ImageSamples{File: opts.Out, N: opts.N, Prior: m.Config.Prior, K0: k0, S0: s0}
-	if opts.JSON {
-		return clix.PrintJSON(opts.Stdout, res)
-	}
-	fmt.Fprintf(opts.Stdout, "%d samples (prior %s: %s) written to %s\n", opts.N, res.Prior, m.Core.PriorSampler(k0, s0), opts.Out)
-	return nil
+	return clix.Print(opts.Stdout, rep, opts.JSON)
 }

@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -180,11 +179,11 @@ func TrainOptions(s Setting, args []string) (*train.Options, error) {
 	if err := cmd.Execute(); err != nil {
 		return nil, fmt.Errorf("setting %s: %w", s.Name, err)
 	}
-	if got.Family != "" && got.Family != train.FamilyText {
+	if got.Family != "" && got.Family != text.Family {
 		return nil, fmt.Errorf("setting %s: lebm sweep compares text models (NLL, MI, AU); for images train each setting with "+
 			"lebm train --family image and compare with lebm eval", s.Name)
 	}
-	if _, err := got.ResolveConfig(); err != nil {
+	if _, err := got.Configure(); err != nil {
 		return nil, fmt.Errorf("setting %s: %w", s.Name, err)
 	}
 	return got, nil
@@ -195,8 +194,8 @@ const ResultFile = "sweep_result.json"
 
 // Result is one setting's outcome.
 type Result struct {
-	Setting Setting        `json:"setting"`
-	Summary *train.Summary `json:"summary"`
+	Setting Setting           `json:"setting"`
+	Summary *text.TrainReport `json:"summary"`
 }
 
 // Run trains the grid and writes the table, the JSON results and the plot.
@@ -302,11 +301,8 @@ func RunSetting(s Setting, to *train.Options, stderr io.Writer) (*Result, error)
 	if from := ckpt.Resumable(to.Out); from != "" {
 		// An unfinished run: continue it (its checkpoint fixes every setting but the iteration budget),
 		// from its newest complete step when "latest" was never written.
-		to.Resume = from
-		if slices.Contains(to.Changed, "iterations") {
-			to.Changed = []string{"iterations"}
-		} else {
-			to.Changed = nil
+		if err := to.ResumeFrom(from); err != nil {
+			return nil, err
 		}
 	}
 	var out bytes.Buffer
@@ -314,7 +310,7 @@ func RunSetting(s Setting, to *train.Options, stderr io.Writer) (*Result, error)
 	if err := train.Run(to); err != nil { // a signal's *clix.Interrupted included: no result, a rerun continues
 		return nil, err
 	}
-	var sum train.Summary
+	var sum text.TrainReport
 	if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
 		return nil, fmt.Errorf("reading the run's summary: %w", err)
 	}

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lebm/lebm/image"
 
 	"github.com/lebm/lebm/ckpt"
 	"github.com/lebm/lebm/cmd/lebm/internal/clix"
@@ -38,36 +41,36 @@ func TestFlagParsing(t *testing.T) {
 		check   func(t *testing.T, o *Options)
 	}{
 		{"defaults: embedded preset", nil, "", func(t *testing.T, o *Options) {
-			cfg, err := o.ResolveConfig()
+			cfg, err := textConfig(o)
 			if err != nil || cfg.Preset != "embedded" || cfg.K0 != 60 || cfg.S1 != 0.1 || cfg.Prior != "ebm" ||
 				!cfg.HasEncoder() || cfg.K1 != 0 || cfg.BoWWeight != 1 || cfg.FreeBits != 0.1 || cfg.Iterations != text.EmbeddedIterations {
 				t.Fatalf("%+v %v", cfg, err)
 			}
 		}},
 		{"the paper's way on the embedded corpus", []string{"--preset", "embedded-paper"}, "", func(t *testing.T, o *Options) {
-			cfg, err := o.ResolveConfig()
+			cfg, err := textConfig(o)
 			if err != nil || cfg.HasEncoder() || cfg.K1 != 20 || cfg.BoWWeight != 0 || cfg.FreeBits != 0 || cfg.EmbedDim != 32 {
 				t.Fatalf("%+v %v", cfg, err)
 			}
 		}},
 		{"bag-of-words weight", []string{"--bow-weight", "0.5"}, "", func(t *testing.T, o *Options) {
-			if cfg, err := o.ResolveConfig(); err != nil || cfg.BoWWeight != 0.5 {
+			if cfg, err := textConfig(o); err != nil || cfg.BoWWeight != 0.5 {
 				t.Fatalf("%+v %v", cfg, err)
 			}
 		}},
 		{"bag-of-words without the inference network", []string{"--preset", "embedded-paper", "--bow-weight", "1"}, "", func(t *testing.T, o *Options) {
-			if _, err := o.ResolveConfig(); err == nil || !strings.Contains(err.Error(), "--posterior-init encoder") {
+			if _, err := textConfig(o); err == nil || !strings.Contains(err.Error(), "--posterior-init encoder") {
 				t.Fatalf("accepted: %v", err)
 			}
 		}},
 		{"data implies ptb", []string{"--data", "/x"}, "", func(t *testing.T, o *Options) {
-			cfg, _ := o.ResolveConfig()
+			cfg, _ := textConfig(o)
 			if cfg.Preset != "ptb" || cfg.EmbedDim != 128 || cfg.HiddenDim != 512 || cfg.ZDim != 32 {
 				t.Fatalf("%+v", cfg)
 			}
 		}},
 		{"preset snli", []string{"--preset", "snli"}, "", func(t *testing.T, o *Options) {
-			cfg, _ := o.ResolveConfig()
+			cfg, _ := textConfig(o)
 			if cfg.EmbedDim != 256 || cfg.HiddenDim != 256 {
 				t.Fatalf("%+v", cfg)
 			}
@@ -76,11 +79,11 @@ func TestFlagParsing(t *testing.T) {
 			"--lr-gen", "0.002", "--lr-prior", "0.0002", "--batch", "64", "--max-len", "20", "--vocab-size", "500", "--min-count", "2",
 			"--iterations", "7", "--seed", "9", "--prior", "gaussian", "--hidden", "99", "--embed", "11", "--z", "4", "--clip", "1"}, "",
 			func(t *testing.T, o *Options) {
-				cfg, err := o.ResolveConfig()
+				cfg, err := textConfig(o)
 				if err != nil {
 					t.Fatal(err)
 				}
-				want, _ := o.ResolveConfig()
+				want, _ := textConfig(o)
 				want.K0, want.S0, want.K1, want.S1, want.EBMWidth = 30, 0.3, 40, 0.05, 100
 				want.LRGen, want.LRPrior, want.Batch, want.MaxLen, want.VocabSize, want.MinCount = 0.002, 0.0002, 64, 20, 500, 2
 				want.Iterations, want.Seed, want.Prior, want.HiddenDim, want.EmbedDim, want.ZDim, want.GenClip = 7, 9, "gaussian", 99, 11, 4, 1
@@ -89,15 +92,15 @@ func TestFlagParsing(t *testing.T) {
 				}
 			}},
 		{"unset flags keep the preset", []string{"--preset", "ptb", "--k1", "5"}, "", func(t *testing.T, o *Options) {
-			cfg, _ := o.ResolveConfig()
-			if cfg.K1 != 5 || cfg.K0 != 60 || cfg.HiddenDim != 512 || !reflect.DeepEqual(o.Changed, []string{"k1"}) {
-				t.Fatalf("%+v changed %v", cfg, o.Changed)
+			cfg, _ := textConfig(o)
+			if cfg.K1 != 5 || cfg.K0 != 60 || cfg.HiddenDim != 512 || !o.flags.Changed("k1") || o.flags.Changed("k0") {
+				t.Fatalf("%+v", cfg)
 			}
 		}},
 		{"inference flags", []string{"--posterior-init", "encoder", "--prior-init", "synthesis", "--k1", "0", "--s1-end", "0.02",
 			"--s0-end", "0.1", "--k1-warmup", "50", "--k1-warmup-iters", "100", "--prior-weight-warmup", "300", "--encoder-hidden", "64",
 			"--eval-every", "25", "--max-time", "90s", "--eval-sentences", "300", "--free-bits", "0.1", "--encoder-rate", "base", "--word-dropout", "0.25"}, "", func(t *testing.T, o *Options) {
-			cfg, err := o.ResolveConfig()
+			cfg, err := textConfig(o)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -106,16 +109,16 @@ func TestFlagParsing(t *testing.T) {
 				cfg.FreeBits != 0.1 || cfg.EncoderRate != "base" || cfg.WordDropout != 0.25 {
 				t.Fatalf("%+v", cfg)
 			}
-			if o.EvalEvery != 25 || o.MaxTime.Seconds() != 90 || o.EvalSentences != 300 {
+			if flag(o, "eval-every") != "25" || o.MaxTime.Seconds() != 90 || flag(o, "eval-sentences") != "300" {
 				t.Fatalf("%+v", o)
 			}
 		}},
 		{"image family: preset and overrides", []string{"--family", "image", "--preset", "cifar10", "--ngf", "32", "--nef", "100", "--sigma", "0.2",
 			"--k0", "10", "--k1", "15", "--z", "64", "--lr-prior", "0.001", "--hold-out", "3", "--format", "folder", "--eval-images", "50"}, "", func(t *testing.T, o *Options) {
-			if err := o.checkFamilyFlags(); err != nil {
+			if err := o.request(nil).CheckFlags(false); err != nil {
 				t.Fatal(err)
 			}
-			cfg, err := o.ResolveImageConfig()
+			cfg, err := imageConfig(o)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -123,59 +126,59 @@ func TestFlagParsing(t *testing.T) {
 				cfg.ZDim != 64 || cfg.LRPrior != 0.001 || cfg.HoldOut != 3 || cfg.LRGen != 1e-4 || cfg.Height != 32 {
 				t.Fatalf("%+v", cfg)
 			}
-			if imageFormat(o, cfg.Preset) != "folder" || o.Image.EvalImages != 50 {
-				t.Fatalf("format %q, eval images %d", imageFormat(o, cfg.Preset), o.Image.EvalImages)
+			if flag(o, "format") != "folder" || flag(o, "eval-images") != "50" {
+				t.Fatalf("format %q, eval images %s", flag(o, "format"), flag(o, "eval-images"))
 			}
 		}},
 		{"image family: table 1 and 2 defaults", []string{"--family", "image", "--preset", "cifar10", "--data", "/x"}, "", func(t *testing.T, o *Options) {
-			cfg, err := o.ResolveImageConfig()
-			if err != nil || cfg.K1 != 40 || cfg.NGF != 128 || cfg.ZDim != 128 || cfg.EBMWidth != 200 || cfg.HoldOut != -1 || imageFormat(o, cfg.Preset) != "cifar10" {
+			cfg, err := imageConfig(o)
+			if err != nil || cfg.K1 != 40 || cfg.NGF != 128 || cfg.ZDim != 128 || cfg.EBMWidth != 200 || cfg.HoldOut != -1 {
 				t.Fatalf("%+v %v", cfg, err)
 			}
 		}},
 		{"image family: embedded without data", []string{"--family", "image"}, "", func(t *testing.T, o *Options) {
-			cfg, err := o.ResolveImageConfig()
-			if err != nil || cfg.Preset != "embedded" || imageFormat(o, cfg.Preset) != "embedded" {
+			cfg, err := imageConfig(o)
+			if err != nil || cfg.Preset != "embedded" {
 				t.Fatalf("%+v %v", cfg, err)
 			}
 		}},
 		{"image family refuses text flags", []string{"--family", "image", "--embed", "8"}, "", func(t *testing.T, o *Options) {
-			if err := o.checkFamilyFlags(); err == nil || !strings.Contains(err.Error(), "--embed applies to the text family") {
+			if err := o.request(nil).CheckFlags(false); err == nil || !strings.Contains(err.Error(), "--embed is not a flag of the image family") {
 				t.Fatalf("got %v", err)
 			}
 		}},
 		{"text family refuses image flags", []string{"--ngf", "8"}, "", func(t *testing.T, o *Options) {
-			if err := o.checkFamilyFlags(); err == nil || !strings.Contains(err.Error(), "--ngf applies to --family image") {
+			if err := o.request(nil).CheckFlags(false); err == nil || !strings.Contains(err.Error(), "--ngf is not a flag of the text family") {
 				t.Fatalf("got %v", err)
 			}
 		}},
 		{"unknown family", []string{"--family", "audio"}, "", func(t *testing.T, o *Options) {
-			if err := o.checkFamilyFlags(); err == nil || !strings.Contains(err.Error(), "--family") {
+			if _, err := o.Configure(); err == nil || !strings.Contains(err.Error(), "--family") {
 				t.Fatalf("got %v", err)
 			}
 		}},
 		{"image preset unknown", []string{"--family", "image", "--preset", "ptb"}, "", func(t *testing.T, o *Options) {
-			if _, err := o.ResolveImageConfig(); err == nil || !strings.Contains(err.Error(), "unknown image preset") {
+			if _, err := imageConfig(o); err == nil || !strings.Contains(err.Error(), "unknown image preset") {
 				t.Fatalf("got %v", err)
 			}
 		}},
 		{"bad posterior init", []string{"--posterior-init", "vae"}, "", func(t *testing.T, o *Options) {
-			if _, err := o.ResolveConfig(); err == nil || !strings.Contains(err.Error(), "posterior init") {
+			if _, err := textConfig(o); err == nil || !strings.Contains(err.Error(), "posterior init") {
 				t.Fatalf("want posterior init error, got %v", err)
 			}
 		}},
 		{"bad prior", []string{"--prior", "flow"}, "", func(t *testing.T, o *Options) {
-			if _, err := o.ResolveConfig(); err == nil || !strings.Contains(err.Error(), "prior") {
+			if _, err := textConfig(o); err == nil || !strings.Contains(err.Error(), "prior") {
 				t.Fatalf("want prior error, got %v", err)
 			}
 		}},
 		{"bad preset", []string{"--preset", "wiki"}, "", func(t *testing.T, o *Options) {
-			if _, err := o.ResolveConfig(); err == nil || !strings.Contains(err.Error(), "unknown preset") {
+			if _, err := textConfig(o); err == nil || !strings.Contains(err.Error(), "unknown preset") {
 				t.Fatalf("want preset error, got %v", err)
 			}
 		}},
 		{"negative step size", []string{"--s0", "-1"}, "", func(t *testing.T, o *Options) {
-			if _, err := o.ResolveConfig(); err == nil {
+			if _, err := textConfig(o); err == nil {
 				t.Fatal("negative step size accepted")
 			}
 		}},
@@ -224,7 +227,7 @@ func TestRunBadInputs(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "nothing") {
 		t.Fatalf("resume from nothing: %v", err)
 	}
-	err = Run(&Options{Resume: out, Changed: []string{"hidden"}, Quiet: true, Stdout: &stdout, Stderr: &stderr})
+	err = Run(set(&Options{Resume: out, Quiet: true, Stdout: &stdout, Stderr: &stderr}, "hidden=8"))
 	if err == nil || !strings.Contains(err.Error(), "--hidden cannot change") {
 		t.Fatalf("architecture change on resume: %v", err)
 	}
@@ -238,14 +241,14 @@ func TestImageRunBadInputs(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "train-labels-idx1-ubyte"), []byte("x"), 0o644)
 	out := filepath.Join(t.TempDir(), "run")
 	var stdout, stderr bytes.Buffer
-	err := Run(&Options{Family: FamilyImage, Preset: "mnist", Data: dir, Out: out, Quiet: true, Stdout: &stdout, Stderr: &stderr})
+	err := Run(&Options{Family: "image", Preset: "mnist", Data: dir, Out: out, Quiet: true, Stdout: &stdout, Stderr: &stderr})
 	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "train-images-idx3-ubyte")) || !strings.Contains(err.Error(), "magic") {
 		t.Fatalf("want an error naming the idx file, got %v", err)
 	}
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		t.Fatal("a run directory was created for bad data")
 	}
-	err = Run(&Options{Family: FamilyImage, Preset: "cifar10", Data: t.TempDir(), Out: out, Quiet: true, Stdout: &stdout, Stderr: &stderr})
+	err = Run(&Options{Family: "image", Preset: "cifar10", Data: t.TempDir(), Out: out, Quiet: true, Stdout: &stdout, Stderr: &stderr})
 	if err == nil || !strings.Contains(err.Error(), "data_batch_1.bin") {
 		t.Fatalf("missing CIFAR-10 files: %v", err)
 	}
@@ -255,23 +258,19 @@ func TestImageRunBadInputs(t *testing.T) {
 func TestImageResume(t *testing.T) {
 	run := filepath.Join(t.TempDir(), "run")
 	var stdout, stderr bytes.Buffer
-	base := Options{Family: FamilyImage, Out: run, Quiet: true, NoEval: true, Stdout: &stdout, Stderr: &stderr,
-		Changed: []string{"ngf", "z", "nef", "k0", "k1", "iterations", "batch"},
-		Image:   ImageFlags{NGF: 2, NEF: 8}, Config: text.Config{Config: learn.Config{ZDim: 2, K0: 2, K1: 2, Iterations: 2, Batch: 10}}}
-	o := base
-	if err := Run(&o); err != nil {
+	o := set(&Options{Family: "image", Out: run, Quiet: true, NoEval: true, Stdout: &stdout, Stderr: &stderr}, "ngf=2 nef=8 z=2 k0=2 k1=2 iterations=2 batch=10")
+	if err := Run(o); err != nil {
 		t.Fatal(err)
 	}
-	o = Options{Resume: run, JSON: true, Quiet: true, Changed: []string{"iterations", "eval-images"}, Config: text.Config{Config: learn.Config{Iterations: 4}},
-		Image: ImageFlags{EvalImages: 20}, Stdout: &stdout, Stderr: &stderr}
-	if err := Run(&o); err != nil {
+	o = set(&Options{Resume: run, JSON: true, Quiet: true, Stdout: &stdout, Stderr: &stderr}, "iterations=4 eval-images=20")
+	if err := Run(o); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(stdout.String(), `"iterations": 4`) || !strings.Contains(stdout.String(), `"images": 20`) {
 		t.Fatalf("resumed summary: %s", stdout.String())
 	}
-	o = Options{Resume: run, Family: FamilyImage, Changed: []string{"ngf"}, Stdout: &stdout, Stderr: &stderr}
-	if err := Run(&o); err == nil || !strings.Contains(err.Error(), "--ngf cannot change") {
+	o = set(&Options{Resume: run, Family: "image", Stdout: &stdout, Stderr: &stderr}, "ngf=4")
+	if err := Run(o); err == nil || !strings.Contains(err.Error(), "--ngf cannot change") {
 		t.Fatalf("architecture change on resume: %v", err)
 	}
 }
@@ -279,11 +278,47 @@ func TestImageResume(t *testing.T) {
 // tinyOptions are a fresh tiny training into out (the embedded corpus, a few iterations).
 func tinyOptions(out string, iterations int) *Options {
 	var buf bytes.Buffer
-	return &Options{Out: out, Quiet: true, NoEval: true, Stdout: &buf, Stderr: &buf,
-		Changed: []string{"embed", "hidden", "z", "ebm-width", "k0", "k1", "iterations", "batch", "save-every", "log-every"},
-		Config: text.Config{EmbedDim: 8, HiddenDim: 16, Config: learn.Config{ZDim: 4, EBMWidth: 8, K0: 2, K1: 2,
-			Iterations: iterations, Batch: 8, SaveEvery: 2, LogEvery: 1}}}
+	o := &Options{Out: out, Quiet: true, NoEval: true, Stdout: &buf, Stderr: &buf}
+	return set(o, fmt.Sprintf("embed=8 hidden=16 z=4 ebm-width=8 k0=2 k1=2 batch=8 save-every=2 log-every=1 iterations=%d", iterations))
 }
+
+// resumeOptions continue the run at from to iterations in all.
+func resumeOptions(from string, iterations int) *Options {
+	var buf bytes.Buffer
+	return set(&Options{Resume: from, Quiet: true, NoEval: true, Stdout: &buf, Stderr: &buf}, fmt.Sprintf("iterations=%d", iterations))
+}
+
+// set sets hyperparameter flags of o ("name=value ...") as the command line would, and returns o.
+func set(o *Options, flags string) *Options {
+	for _, f := range strings.Fields(flags) {
+		name, value, _ := strings.Cut(f, "=")
+		if err := o.Set(name, value); err != nil {
+			panic(err)
+		}
+	}
+	return o
+}
+
+// textConfig is the text configuration the options would train.
+func textConfig(o *Options) (*text.Config, error) {
+	c, err := o.Configure()
+	if err != nil {
+		return nil, err
+	}
+	return c.(*text.Config), nil
+}
+
+// imageConfig is the image configuration the options would train.
+func imageConfig(o *Options) (*image.Config, error) {
+	c, err := o.Configure()
+	if err != nil {
+		return nil, err
+	}
+	return c.(*image.Config), nil
+}
+
+// flag is the value of a bound flag of o.
+func flag(o *Options, name string) string { return o.flags.Lookup(name).Value.String() }
 
 // TestRunDirectoryLocked: a run directory in use by another writer is refused, naming the holder, to a
 // fresh training and to a resume; two trainings started together into one directory leave one run whose
@@ -326,8 +361,7 @@ func TestRunDirectoryLocked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := tinyOptions("", 8)
-	res.Resume, res.Changed = together, []string{"iterations"}
+	res := resumeOptions(together, 8)
 	if err := Run(res); !errors.Is(err, ckpt.ErrLocked) {
 		t.Errorf("resume of a locked run: %v", err)
 	}
@@ -371,8 +405,7 @@ func TestResumeCutsTheLogBack(t *testing.T) {
 	if recs, err := clix.ReadJSONLines[learn.Record](log); err != nil || len(recs) != 3 {
 		t.Fatalf("reading the killed run's log: %d records, %v", len(recs), err)
 	}
-	res := tinyOptions("", 6)
-	res.Resume, res.Changed = out, []string{"iterations"}
+	res := resumeOptions(out, 6)
 	var stderr bytes.Buffer
 	res.Stderr = &stderr
 	if err := Run(res); err != nil {
@@ -398,8 +431,7 @@ func TestResumeCutsTheLogBack(t *testing.T) {
 func TestBlownUpTrainingKeepsTheLastGoodStep(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
 	o := tinyOptions(out, 4)
-	o.Config.LRGen, o.Config.SaveEvery = 1e38, 1
-	o.Changed = append(o.Changed, "lr-gen")
+	set(o, "lr-gen=1e38 save-every=1")
 	err := Run(o)
 	if err == nil || !strings.Contains(err.Error(), "max |variable| after the update") || !strings.Contains(err.Error(), "step-00000000") {
 		t.Fatalf("training with --lr-gen 1e38: %v", err)
@@ -464,8 +496,8 @@ func TestRunRecordsItsData(t *testing.T) {
 		t.Fatal(err)
 	}
 	resume := func(iterations int, data string, newData bool) error {
-		r := tinyOptions("", iterations)
-		r.Resume, r.Changed, r.Data, r.NewData = out, []string{"iterations"}, data, newData
+		r := resumeOptions(out, iterations)
+		r.Data, r.NewData = data, newData
 		return Run(r)
 	}
 	if err := resume(3, "", false); err == nil || !strings.Contains(err.Error(), "give --data with its new place") {
@@ -496,7 +528,7 @@ func TestRejectsMeaninglessBudgets(t *testing.T) {
 	}
 	o = tinyOptions(filepath.Join(t.TempDir(), "b"), 2)
 	o.Preset = "embedded-paper" // no inference network (the default preset has one)
-	o.Config.EncoderRate, o.Changed = learn.RateBase, append(o.Changed, "encoder-rate")
+	set(o, "encoder-rate="+learn.RateBase)
 	if err := Run(o); err == nil || !strings.Contains(err.Error(), "--posterior-init encoder") {
 		t.Errorf("--encoder-rate without an encoder: %v", err)
 	}
@@ -504,52 +536,9 @@ func TestRejectsMeaninglessBudgets(t *testing.T) {
 	if err := Run(tinyOptions(out, 4)); err != nil {
 		t.Fatal(err)
 	}
-	r := tinyOptions("", 2)
-	r.Resume, r.Changed = out, []string{"iterations"}
+	r := resumeOptions(out, 2)
 	if err := Run(r); err == nil || !strings.Contains(err.Error(), "the run is at iteration 4") {
 		t.Errorf("resume with --iterations 2 at step 4: %v", err)
-	}
-}
-
-// TestTrimLogAndCheckData: the log trim drops later records, lines that are not records (a record glued
-// to a torn one by an older lebm) and a torn last line; the data check accepts a run from before digests
-// on its own data (recorded relative), refuses it elsewhere unless --new-data, and refuses other data.
-func TestTrimLogAndCheckData(t *testing.T) {
-	kept, later, bad, torn := trimLog([]byte("{\"step\":1}\n{\"step\":2}{\"st\n\n{\"step\":3}\n{\"step\":5}\n{\"step\":6"), 3)
-	if string(kept) != "{\"step\":1}\n\n{\"step\":3}\n" || later != 1 || bad != 1 || !torn {
-		t.Errorf("trim: %q, %d later, %d bad, torn %v", kept, later, bad, torn)
-	}
-	wd, _ := os.Getwd()
-	o := &Options{}
-	if d, err := o.checkData("data/ptb", filepath.Join(wd, "data/ptb"), "", "abc"); err != nil || d != "abc" {
-		t.Errorf("a run from before digests, on its own data: %q %v", d, err)
-	}
-	if _, err := o.checkData("data/ptb", "/elsewhere/ptb", "", "abc"); err == nil || !strings.Contains(err.Error(), "predates") {
-		t.Errorf("a run from before digests, elsewhere: %v", err)
-	}
-	if _, err := o.checkData("/a", "/b", "abc", "def"); err == nil || !strings.Contains(err.Error(), "other training data") {
-		t.Errorf("other data: %v", err)
-	}
-	o.NewData = true
-	if d, err := o.checkData("/a", "/b", "abc", "def"); err != nil || d != "def" {
-		t.Errorf("other data with --new-data: %q %v", d, err)
-	}
-	// Where a resume of either family reads: the recorded path made absolute (so that a run from before
-	// digests, recorded relative, passes checkData on its own data), --data when given, nothing for the
-	// embedded data.
-	o = &Options{}
-	if got := o.resumeData("data/ptb"); got != filepath.Join(wd, "data/ptb") {
-		t.Errorf("recorded relative path: %q", got)
-	}
-	if d, err := o.checkData("data/ptb", o.resumeData("data/ptb"), "", "abc"); err != nil || d != "abc" {
-		t.Errorf("a run from before digests resumed without --data: %q %v", d, err)
-	}
-	if got := o.resumeData(""); got != "" {
-		t.Errorf("embedded data: %q", got)
-	}
-	o.Data = "moved/ptb"
-	if got := o.resumeData("data/ptb"); got != filepath.Join(wd, "moved/ptb") {
-		t.Errorf("--data: %q", got)
 	}
 }
 
@@ -560,12 +549,12 @@ func TestEmbeddedRunReportsTopics(t *testing.T) {
 		o := tinyOptions(filepath.Join(t.TempDir(), "run"), 3)
 		var stdout bytes.Buffer
 		o.Stdout, o.NoEval, o.JSON = &stdout, false, asJSON
-		o.EvalChains, o.EvalSamples, o.LogZSamples, o.FloorSentences, o.EvalSentences = 2, 4, 1000, 10, 20
+		set(o, "eval-chains=2 eval-samples=4 logz-samples=1000 eval-floor-sentences=10 eval-sentences=20")
 		if err := Run(o); err != nil {
 			t.Fatal(err)
 		}
 		if asJSON {
-			var sum Summary
+			var sum text.TrainReport
 			if err := json.Unmarshal(stdout.Bytes(), &sum); err != nil {
 				t.Fatal(err)
 			}

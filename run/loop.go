@@ -1,4 +1,4 @@
-package train
+package run
 
 import (
 	"bytes"
@@ -12,17 +12,16 @@ import (
 	"time"
 
 	"github.com/lebm/lebm/ckpt"
-	"github.com/lebm/lebm/cmd/lebm/internal/clix"
 	"github.com/lebm/lebm/learn"
 )
 
-// loop is the part of `lebm train` that both families share: a checkpoint at the start of a fresh run,
+// loop is the training loop every family shares: a checkpoint at the start of a fresh run,
 // then iterations under a progress bar until the configured count, an interrupt (Ctrl-C, SIGTERM, SIGHUP) or
 // --max-time, with a checkpoint every saveEvery iterations and at the end. A failed iteration is
 // reported with the last good checkpoint, which it leaves intact.
 type loop struct {
 	step       func() (iteration int, describe string, err error) // one learning iteration
-	after      func(iteration int, bar *clix.Bar) error           // optional: after each iteration (text's diagnosis)
+	after      func(iteration int, bar Bar) error                 // optional: after each iteration (text's diagnosis)
 	save       func() (string, error)
 	start      int // completed iterations before this process
 	iterations int
@@ -53,16 +52,16 @@ func received(sigs <-chan os.Signal) os.Signal {
 }
 
 // stopped is the command's outcome once its summary is printed: nil, or, for a run a signal stopped
-// (after its checkpoint was saved), a *clix.Interrupted, so that the process exits with 128 + the
+// (after its checkpoint was saved), an *Interrupted, so that the process exits with 128 + the
 // signal's number as shells do and a script can tell it from a finished run.
 func (r loopResult) stopped() error {
 	if s, ok := r.Signal.(syscall.Signal); ok {
-		return &clix.Interrupted{Signal: s, Checkpoint: r.Checkpoint}
+		return &Interrupted{Signal: s, Checkpoint: r.Checkpoint}
 	}
 	return nil
 }
 
-func (l loop) run(opts *Options) (loopResult, error) {
+func (l loop) run(ui UI, maxTime time.Duration) (loopResult, error) {
 	res := loopResult{Iterations: l.start}
 	var err error
 	if l.start == 0 {
@@ -77,7 +76,7 @@ func (l loop) run(opts *Options) (loopResult, error) {
 		}
 	}
 	defer signal.Stop(sigs)
-	bar := clix.NewBar(opts.Stderr, l.iterations, "train", "it", opts.Quiet)
+	bar := ui.Bar(l.iterations, "train", "it")
 	bar.Set(l.start)
 	begin := time.Now()
 	for res.Iterations < l.iterations {
@@ -85,7 +84,7 @@ func (l loop) run(opts *Options) (loopResult, error) {
 			res.Signal = sig
 			break
 		}
-		if opts.MaxTime > 0 && time.Since(begin) >= opts.MaxTime {
+		if maxTime > 0 && time.Since(begin) >= maxTime {
 			res.OutOfTime = true
 			break
 		}
@@ -132,26 +131,26 @@ func (r loopResult) secondsPerIteration() float64 {
 }
 
 // summary is the run's part of the --json summary.
-func (r loopResult) summary(runDir string, timing learn.Timing) RunSummary {
-	return RunSummary{RunDir: runDir, Checkpoint: r.Checkpoint, Iterations: r.Iterations, SecondsPerIt: r.secondsPerIteration(),
+func (r loopResult) summary(runDir string, timing learn.Timing) Summary {
+	return Summary{RunDir: runDir, Checkpoint: r.Checkpoint, Iterations: r.Iterations, SecondsPerIt: r.secondsPerIteration(),
 		Timing: timing, Interrupted: r.interrupted(), OutOfTime: r.OutOfTime}
 }
 
 // report prints where the run stands and how its time was spent.
-func (r loopResult) report(opts *Options, runDir string, timing learn.Timing) {
+func (r loopResult) report(stderr io.Writer, maxTime time.Duration, runDir string, timing learn.Timing) {
 	per := func(total float64) float64 {
 		if r.Done == 0 {
 			return 0
 		}
 		return total / float64(r.Done)
 	}
-	fmt.Fprintf(opts.Stderr, "checkpoint: %s (iteration %d, %.3f s/iteration: compiled iteration (both chains, every update) %.3f, host %.3f)\n",
+	fmt.Fprintf(stderr, "checkpoint: %s (iteration %d, %.3f s/iteration: compiled iteration (both chains, every update) %.3f, host %.3f)\n",
 		r.Checkpoint, r.Iterations, r.secondsPerIteration(), per(timing.Iteration), per(timing.Host))
 	if r.OutOfTime {
-		fmt.Fprintf(opts.Stderr, "--max-time %v reached at iteration %d\n", opts.MaxTime, r.Iterations)
+		fmt.Fprintf(stderr, "--max-time %v reached at iteration %d\n", maxTime, r.Iterations)
 	}
 	if r.interrupted() {
-		fmt.Fprintf(opts.Stderr, "interrupted: continue with `lebm train --resume %s`\n", runDir)
+		fmt.Fprintf(stderr, "interrupted: continue with `lebm train --resume %s`\n", runDir)
 	}
 }
 
@@ -212,7 +211,7 @@ const LogFile = "log.jsonl"
 // glued to a torn one by an older lebm), and torn says the last line had no newline (a write cut short)
 // and was dropped.
 func trimLog(b []byte, step int) (kept []byte, later, bad int, torn bool) {
-	lines, torn := clix.CompleteLines(b)
+	lines, torn := CompleteLines(b)
 	for _, l := range lines {
 		if len(bytes.TrimSpace(l)) == 0 {
 			kept = append(kept, l...)
@@ -231,4 +230,52 @@ func trimLog(b []byte, step int) (kept []byte, later, bad int, torn bool) {
 		}
 	}
 	return kept, later, bad, torn
+}
+
+// CompleteLines splits a JSON-lines file's bytes into its lines, each with its newline, leaving out a
+// last line without one (torn: a process killed during a write); torn says there was such a line.
+func CompleteLines(b []byte) (lines [][]byte, torn bool) {
+	lines = bytes.SplitAfter(b, []byte("\n"))
+	last := lines[len(lines)-1] // SplitAfter returns at least one (possibly empty) piece
+	if !bytes.HasSuffix(last, []byte("\n")) {
+		lines, torn = lines[:len(lines)-1], len(last) > 0
+	}
+	return lines, torn
+}
+
+// Interrupted is the error of a command that a signal stopped after it saved its work (Checkpoint): the
+// process exits with ExitCode, 128 + the signal's number, as shells report a process a signal ended.
+type Interrupted struct {
+	Signal     syscall.Signal
+	Checkpoint string
+}
+
+func (e *Interrupted) Error() string {
+	return fmt.Sprintf("interrupted by %v after saving %s", e.Signal, e.Checkpoint)
+}
+
+// ExitCode is 128 + the signal's number (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP).
+func (e *Interrupted) ExitCode() int { return 128 + int(e.Signal) }
+
+// ReadJSONLines reads a JSON-lines file (a run's log.jsonl) into records of type T, skipping blank lines
+// and a torn last line (no newline: a process killed during a write), and naming the file and line of a
+// malformed record.
+func ReadJSONLines[T any](path string) ([]T, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []T
+	lines, _ := CompleteLines(b)
+	for i, l := range lines {
+		if l = bytes.TrimSpace(l); len(l) == 0 {
+			continue
+		}
+		var r T
+		if err := json.Unmarshal(l, &r); err != nil {
+			return nil, fmt.Errorf("%s:%d: not a JSON log record: %w", path, i+1, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }

@@ -1,6 +1,6 @@
 //go:build unix
 
-package train
+package run
 
 import (
 	"bytes"
@@ -11,8 +11,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/lebm/lebm/cmd/lebm/internal/clix"
 )
 
 // TestHangupSavesAndExitsNonZero: SIGHUP (a closed terminal, an ended ssh session) stops training like
@@ -46,11 +44,11 @@ func TestHangupSavesAndExitsNonZero(t *testing.T) {
 		save:       func() (string, error) { return filepath.Join(out, "step"), nil },
 		iterations: 1000, saveEvery: 500,
 	}
-	res, err := l.run(&Options{Quiet: true, Stderr: &bytes.Buffer{}})
+	res, err := l.run(UI{Stderr: &bytes.Buffer{}, Quiet: true}, 0)
 	if err != nil || !res.interrupted() || res.Iterations != 2 || res.Checkpoint == "" {
 		t.Fatalf("after SIGHUP: %+v, %v", res, err)
 	}
-	var ie *clix.Interrupted
+	var ie *Interrupted
 	if err := res.stopped(); !errors.As(err, &ie) || ie.ExitCode() != 129 {
 		t.Fatalf("outcome %v, want an Interrupted error with exit code 129", err)
 	}

@@ -1,0 +1,306 @@
+package text
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/lebm/lebm/ckpt"
+	"github.com/lebm/lebm/corpora"
+	"github.com/lebm/lebm/learn"
+	"github.com/lebm/lebm/run"
+)
+
+// What a text model can do at the product seam: sample, reconstruct, interpolate, evaluate and plot
+// (no anomaly scores: that protocol is the image family's).
+var (
+	_ run.Sampler       = (*Run)(nil)
+	_ run.Reconstructor = (*Run)(nil)
+	_ run.Interpolator  = (*Run)(nil)
+	_ run.Evaluator     = (*Run)(nil)
+	_ run.Plotter       = (*Run)(nil)
+)
+
+// posterior is the estimator setting of the posterior chains of p (their mean is z).
+func (r *Run) posterior(p run.Posterior) EvalConfig {
+	ec := DefaultEvalConfig(r.Model.Config)
+	ec.Chains, ec.Seed, ec.K1, ec.S1 = p.Chains, p.Seed, p.K1, p.S1
+	if ec.RowsPerCall < ec.Chains {
+		ec.RowsPerCall = ec.Chains
+	}
+	return ec
+}
+
+// Sampled is one generated sentence.
+type Sampled struct {
+	Text string    `json:"text"`
+	Z    []float32 `json:"z"`
+}
+
+// SampleReport is what `lebm sample` prints for a text model.
+type SampleReport struct {
+	Prior   string        `json:"prior"`
+	K0      int           `json:"k0"`
+	S0      float64       `json:"s0"`
+	Decode  DecodeOptions `json:"decode"`
+	Samples []Sampled     `json:"samples"`
+}
+
+// Format is one sentence per line.
+func (s *SampleReport) Format() string {
+	var b strings.Builder
+	for _, x := range s.Samples {
+		b.WriteString(x.Text + "\n")
+	}
+	return b.String()
+}
+
+// Sample draws z from the prior (prior chain of req.K0 steps of size req.S0) and decodes sentences.
+func (r *Run) Sample(req run.SampleRequest) (run.Report, error) {
+	m := r.Model
+	rng := rand.New(rand.NewPCG(req.Seed, 0x5a3b))
+	z, err := m.SamplePrior(req.N, req.K0, req.S0, rng, -1)
+	if err != nil {
+		return nil, err
+	}
+	sents, err := m.Decode(z, req.N, req.Decode, rng)
+	if err != nil {
+		return nil, err
+	}
+	d := m.Config.ZDim
+	rep := &SampleReport{Prior: m.Config.Prior, K0: req.K0, S0: req.S0, Decode: req.Decode, Samples: make([]Sampled, req.N)}
+	for i, s := range sents {
+		rep.Samples[i] = Sampled{Text: strings.Join(m.Vocab.Decode(s), " "), Z: z[i*d : (i+1)*d]}
+	}
+	return rep, nil
+}
+
+// Pair is an input sentence (as the model sees it) and its reconstruction.
+type Pair struct {
+	Input          string    `json:"input"`
+	Reconstruction string    `json:"reconstruction"`
+	Z              []float32 `json:"z"`
+}
+
+// Pairs is what `lebm reconstruct` prints for a text model.
+type Pairs []Pair
+
+// Format is input and reconstruction, tab-separated, one pair per line.
+func (ps Pairs) Format() string {
+	var b strings.Builder
+	for _, p := range ps {
+		fmt.Fprintf(&b, "%s\t%s\n", p.Input, p.Reconstruction)
+	}
+	return b.String()
+}
+
+// Reconstruct infers z for each sentence of req.Input (a file, or "-": req.Stdin) and decodes it.
+func (r *Run) Reconstruct(req run.ReconstructRequest) (run.Report, error) {
+	var sents [][]string
+	var err error
+	if req.Input == "-" {
+		sents, err = corpora.Read(req.Stdin, "standard input", 0)
+	} else {
+		var f *os.File
+		if f, err = os.Open(req.Input); err != nil {
+			return nil, fmt.Errorf("reconstruct: %w", err)
+		}
+		defer f.Close()
+		sents, err = corpora.Read(f, req.Input, 0)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if req.Decode.Method == Sample {
+		return nil, fmt.Errorf("reconstruct decodes greedily or by beam search, not by sampling")
+	}
+	return r.reconstruct(sents, r.posterior(req.Post), req.Decode)
+}
+
+func (r *Run) reconstruct(sents [][]string, ec EvalConfig, dec DecodeOptions) (Pairs, error) {
+	m := r.Model
+	ds, err := corpora.NewDataset(sents, m.Vocab, m.Config.MaxLen)
+	if err != nil {
+		return nil, err
+	}
+	z, err := m.PosteriorMeans(ds, ec)
+	if err != nil {
+		return nil, err
+	}
+	out, err := m.Decode(z, len(sents), dec, nil)
+	if err != nil {
+		return nil, err
+	}
+	d := m.Config.ZDim
+	pairs := make(Pairs, len(sents))
+	for i := range sents {
+		pairs[i] = Pair{Input: strings.Join(m.Vocab.Decode(ds.Examples[i]), " "),
+			Reconstruction: strings.Join(m.Vocab.Decode(out[i]), " "), Z: z[i*d : (i+1)*d]}
+	}
+	return pairs, nil
+}
+
+// Point is one decoded point of an interpolation.
+type Point struct {
+	Alpha float64 `json:"alpha"`
+	Text  string  `json:"text"`
+}
+
+// Points is what `lebm interpolate` prints for a text model.
+type Points []Point
+
+// Format is a and the sentence, tab-separated, one point per line.
+func (ps Points) Format() string {
+	var b strings.Builder
+	for _, p := range ps {
+		fmt.Fprintf(&b, "%.3f\t%s\n", p.Alpha, p.Text)
+	}
+	return b.String()
+}
+
+// Interpolate infers z1 and z2 for two sentences and decodes z = (1 - a) z1 + a z2 at req.Points values
+// of a from 0 to 1.
+func (r *Run) Interpolate(req run.InterpolateRequest) (run.Report, error) {
+	var sents [][]string
+	for i, s := range []string{req.First, req.Second} {
+		if !utf8.ValidString(s) {
+			return nil, fmt.Errorf("interpolate: sentence %d is not valid UTF-8 (at byte %d): give the sentences in UTF-8", i+1, corpora.FirstInvalidUTF8([]byte(s)))
+		}
+		words := strings.Fields(s)
+		if len(words) == 0 {
+			return nil, fmt.Errorf("interpolate: empty sentence")
+		}
+		sents = append(sents, words)
+	}
+	if req.Decode.Method == Sample {
+		return nil, fmt.Errorf("interpolate decodes greedily or by beam search, not by sampling")
+	}
+	m := r.Model
+	ds, err := corpora.NewDataset(sents, m.Vocab, m.Config.MaxLen)
+	if err != nil {
+		return nil, err
+	}
+	mu, err := m.PosteriorMeans(ds, r.posterior(req.Post))
+	if err != nil {
+		return nil, err
+	}
+	d := m.Config.ZDim
+	z, alphas := learn.Line(mu[:d], mu[d:], req.Points)
+	out, err := m.Decode(z, req.Points, req.Decode, nil)
+	if err != nil {
+		return nil, err
+	}
+	points := make(Points, req.Points)
+	for k := range points {
+		points[k] = Point{Alpha: alphas[k], Text: strings.Join(m.Vocab.Decode(out[k]), " ")}
+	}
+	return points, nil
+}
+
+// EvalReport is what `lebm eval` prints for a text model.
+type EvalReport struct {
+	Checkpoint string `json:"checkpoint"`
+	*EvalResult
+	Generation *GenerationResult `json:"generation,omitempty"`
+	Topics     *TopicResult      `json:"topics,omitempty"` // on a corpus with topic labels (the embedded one)
+}
+
+// Format is the evaluation as `lebm eval` prints it, its verdict on the latent last.
+func (e *EvalReport) Format() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "checkpoint: %s\n%s", e.Checkpoint, e.EvalResult.Format())
+	if e.Generation != nil {
+		b.WriteString(e.Generation.Format())
+	}
+	if e.Topics != nil {
+		b.WriteString(e.Topics.Format())
+	}
+	b.WriteString(e.Verdict + "\n")
+	return b.String()
+}
+
+// Evaluate estimates NLL, PPL, MI and AU on a split (and with req.Generation the generation metrics, on
+// the embedded corpus the topic measures), each with its estimator settings.
+func (r *Run) Evaluate(req run.EvalRequest) (run.Report, error) {
+	m := r.Model
+	ec := DefaultEvalConfig(m.Config)
+	ec.Estimator, ec.LogZSamples, ec.Seed = req.Estimator, req.LogZSamples, req.Seed
+	ec.FloorSentences, ec.MaxSentences, ec.MaxLen = req.FloorSentences, req.MaxSentences, req.MaxLen
+	if err := ec.Validate(); err != nil {
+		return nil, err
+	}
+	corpus, ds, err := LoadSplit(r.Info.Data, req.Data, m.Vocab, ec.MaxLen, req.Split)
+	if err != nil {
+		return nil, err
+	}
+	if ds.UnknownShare() == 1 {
+		req.Warn(fmt.Sprintf("warning: every word of the %s split is <unk> for this model's vocabulary: is it the corpus the model was trained on (--data)?", req.Split))
+	}
+	req.Note(fmt.Sprintf("%s\ncheckpoint: %s", m, r.Dir))
+	bar := req.Bar(1, "eval "+req.Split, "chains")
+	res, err := m.Evaluate(ds, req.Split, ec, bar.Progress)
+	bar.Finish()
+	if err != nil {
+		return nil, err
+	}
+	if req.SentenceNLL != "" {
+		var b strings.Builder
+		for _, v := range res.SentenceNLL {
+			fmt.Fprintf(&b, "%.6f\n", v)
+		}
+		if err := ckpt.WriteAtomic(req.SentenceNLL, []byte(b.String())); err != nil {
+			return nil, err
+		}
+	}
+	rep := &EvalReport{Checkpoint: r.Dir, EvalResult: res}
+	if req.Generation != nil {
+		if rep.Generation, err = r.generation(req, corpus, ds); err != nil {
+			return nil, err
+		}
+	}
+	if rep.Topics, err = m.CorpusTopics(corpus, req.Split, ec, DefaultTopicConfig()); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+func (r *Run) generation(req run.EvalRequest, corpus *corpora.Corpus, test *corpora.Dataset) (*GenerationResult, error) {
+	m, g := r.Model, req.Generation
+	gc := DefaultGenerationConfig(m.Config)
+	gc.Samples, gc.Temperature, gc.Seed, gc.Split = g.Samples, g.Temperature, req.Seed, req.Split
+	if g.LMIterations > 0 {
+		gc.LMIterations = g.LMIterations
+	}
+	var realLM *LM
+	if g.LM != "" {
+		var err error
+		if realLM, err = LoadLM(m.Backend, g.LM); err != nil {
+			return nil, err
+		}
+	}
+	train, err := Encode(corpus, m.Vocab, m.Config.MaxLen, "train")
+	if err != nil {
+		return nil, err
+	}
+	return m.GenerationMetrics(train, test, realLM, gc, func(lm *LM, data *corpora.Dataset, label string) error {
+		return TrainLMWithProgress(lm, data, label, req.UI)
+	})
+}
+
+// TrainLMWithProgress trains a language model on sentences (the train split of a corpus or model
+// samples) to its configured iterations, showing its progress and loss.
+func TrainLMWithProgress(lm *LM, data *corpora.Dataset, label string, ui run.UI) error {
+	bar := ui.Bar(lm.Config.Iterations, label, "it")
+	for lm.Step < lm.Config.Iterations {
+		loss, err := lm.TrainStep(data)
+		if err != nil {
+			return err
+		}
+		bar.Set(lm.Step)
+		bar.Describe(fmt.Sprintf("%s loss %.3f/tok", label, loss))
+	}
+	bar.Finish()
+	return nil
+}

@@ -1,0 +1,149 @@
+package text
+
+import (
+	"fmt"
+
+	"github.com/gomlx/compute"
+	"github.com/lebm/lebm/corpora"
+	"github.com/lebm/lebm/learn"
+	"github.com/lebm/lebm/run"
+	"github.com/spf13/pflag"
+)
+
+// Registration is the text family at the product seam (run.Family): presets of the paper's Table 3, its
+// own training flags (Knobs and the final evaluation's FinalEval), its checkpoints opened as a *Run.
+type Registration struct{}
+
+var _ run.Family = Registration{}
+
+func (Registration) Name() string      { return Family }
+func (Registration) Summary() string   { return "LSTM decoder of sentences (the paper's Table 3)" }
+func (Registration) Presets() []string { return PresetNames() }
+
+// Open rebuilds the model of a verified checkpoint directory.
+func (Registration) Open(backend compute.Backend, dir string) (run.Model, error) {
+	m, info, state, dir, err := LoadVerified(backend, dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Run{Model: m, Info: info, State: state, Dir: dir}, nil
+}
+
+// Learn, RunName and Validate make a *Config a run.Config.
+func (c *Config) Learn() *learn.Config { return &c.Config }
+func (c *Config) RunName() string      { return c.Preset }
+
+// Knobs are the text family's own hyperparameter flags of `lebm train`.
+var Knobs = []run.Knob[Config]{
+	{Name: "embed", Usage: "word embedding size", Field: func(c *Config) any { return &c.EmbedDim }},
+	{Name: "hidden", Usage: "LSTM hidden size", Field: func(c *Config) any { return &c.HiddenDim }},
+	{Name: "encoder-hidden", Usage: "inference network LSTM size (0 = --hidden)", Field: func(c *Config) any { return &c.EncoderHidden }},
+	{Name: "word-dropout", Usage: "probability of replacing each decoder input word by <unk> during training (0 = none)",
+		Field: func(c *Config) any { return &c.WordDropout }},
+	{Name: "bow-weight", Usage: "weight of the bag-of-words loss (Zhao et al. 2017): a softmax from z predicts the sentence's " +
+		"words, so that z carries its content; training only, needs --posterior-init encoder (0 = none)",
+		Field: func(c *Config) any { return &c.BoWWeight }},
+	{Name: "max-len", Usage: "maximum tokens per sentence including <bos> and <eos> (longer ones are truncated)",
+		Field: func(c *Config) any { return &c.MaxLen }},
+	{Name: "vocab-size", Usage: "maximum vocabulary size including the 4 special tokens (0 = no limit)",
+		Field: func(c *Config) any { return &c.VocabSize }},
+	{Name: "min-count", Usage: "minimum training count of a vocabulary word", Field: func(c *Config) any { return &c.MinCount }},
+}
+
+// FinalEval are the settings of the evaluations `lebm train` runs: on the test split at the end, and the
+// periodic collapse diagnosis on validation sentences (--eval-every).
+type FinalEval struct {
+	Chains, Samples, LogZSamples, FloorSentences int
+	Sentences                                    int // the first N test sentences only (0 = all)
+	Every, EverySentences                        int // diagnosis every N iterations (0 = never) on this many sentences
+}
+
+// trainFlags are the text family's flags of `lebm train`, bound.
+type trainFlags struct {
+	knobs *run.Knobs[Config]
+	eval  FinalEval
+}
+
+// evalFlags are the run options among them (they may change when a run is resumed).
+var evalFlags = []string{"eval-chains", "eval-floor-sentences", "eval-samples", "logz-samples", "eval-sentences", "eval-every", "eval-every-sentences"}
+
+// TrainFlags adds the text family's flags to fs.
+func (Registration) TrainFlags(fs *pflag.FlagSet) run.TrainFlags {
+	t := &trainFlags{knobs: run.BindKnobs(fs, Knobs)}
+	e := &t.eval
+	fs.IntVar(&e.Chains, "eval-chains", 8, "final evaluation: posterior chains per sentence")
+	fs.IntVar(&e.FloorSentences, "eval-floor-sentences", 0, "final evaluation: copies of one sentence for the MI/AU floor (0 = as many as test sentences)")
+	fs.IntVar(&e.Samples, "eval-samples", DefaultEvalSamples, "final evaluation: importance samples per sentence")
+	fs.IntVar(&e.LogZSamples, "logz-samples", DefaultLogZSamples, "final evaluation: samples of N(0,I) for log Z")
+	fs.IntVar(&e.Sentences, "eval-sentences", 0, "final evaluation: the first N test sentences only (0 = all)")
+	fs.IntVar(&e.Every, "eval-every", 0, "every N iterations, diagnose the latent on validation sentences (NLL, reconstruction gap, "+
+		"MI and AU against their floors, chain displacement) into log.jsonl and the progress line, warning when collapsed (0 = never)")
+	fs.IntVar(&e.EverySentences, "eval-every-sentences", 100, "validation sentences used by --eval-every (8 chains, 16 importance samples, 10k samples for log Z)")
+	return t
+}
+
+func (t *trainFlags) Names() []string { return append(t.knobs.Names(), evalFlags...) }
+
+func (t *trainFlags) Resumable(name string) bool {
+	for _, f := range evalFlags {
+		if f == name {
+			return true
+		}
+	}
+	return t.knobs.Resumable(name)
+}
+
+// Configure is the preset ("": embedded, or ptb with data) with the flags the user set.
+func (t *trainFlags) Configure(preset, data string, core func(*learn.Config), changed func(string) bool) (run.Config, error) {
+	if preset == "" {
+		preset = "embedded"
+		if data != "" {
+			preset = "ptb"
+		}
+	}
+	cfg, err := Preset(preset)
+	if err != nil {
+		return nil, err
+	}
+	core(&cfg.Config)
+	t.knobs.Apply(&cfg, changed)
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if changed("encoder-rate") && !cfg.HasEncoder() {
+		return nil, fmt.Errorf("--encoder-rate sets the inference network's objective, but this run has none: add --posterior-init encoder")
+	}
+	return &cfg, nil
+}
+
+// New builds the vocabulary of the corpus at in.Data (absolute; "": the embedded one) and a model of cfg on it.
+func (t *trainFlags) New(backend compute.Backend, cfg run.Config, in run.Input) (run.Session, error) {
+	c := *cfg.(*Config)
+	corpus, err := LoadCorpus(in.Data)
+	if err != nil {
+		return nil, err
+	}
+	info := RunInfo{Data: in.Data, TrainDigest: corpora.Digest(corpus.Train)}
+	m, err := NewModel(backend, c, corpora.BuildVocab(corpus.Train, c.VocabSize, c.MinCount))
+	if err != nil {
+		return nil, err
+	}
+	return newSession(m, info, corpus, nil, t.eval, in.UI)
+}
+
+// Resume continues an opened text run on its data (moved or not) or, with in.NewData, on other data.
+func (t *trainFlags) Resume(model run.Model, core func(*learn.Config), in run.Input) (run.Session, error) {
+	r := model.(*Run)
+	core(&r.Model.Config.Config)
+	data := in.ResumeData(r.Info.Data)
+	corpus, err := LoadCorpus(data)
+	if err != nil {
+		return nil, corpora.MovedHint(err, r.Info.Data, in.Data)
+	}
+	info := r.Info
+	if info.TrainDigest, err = in.CheckData(r.Info.Data, data, r.Info.TrainDigest, corpora.Digest(corpus.Train)); err != nil {
+		return nil, err
+	}
+	info.Data = data
+	return newSession(r.Model, info, corpus, &r.State, t.eval, in.UI)
+}

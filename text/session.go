@@ -1,0 +1,154 @@
+package text
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/lebm/lebm/corpora"
+	"github.com/lebm/lebm/learn"
+	"github.com/lebm/lebm/run"
+)
+
+// session is a text model being trained on a corpus (run.Session, run.Periodic).
+type session struct {
+	m      *Model
+	info   RunInfo
+	corpus *corpora.Corpus
+	tr     *Trainer
+	eval   FinalEval
+	ui     run.UI
+
+	log      io.Writer
+	valid    *corpora.Dataset // encoded on the first --eval-every
+	diagLine string           // the last diagnosis, for the progress line
+}
+
+func newSession(m *Model, info RunInfo, corpus *corpora.Corpus, state *TrainState, eval FinalEval, ui run.UI) (*session, error) {
+	trainSet, err := Encode(corpus, m.Vocab, m.Config.MaxLen, "train")
+	if err != nil {
+		return nil, err
+	}
+	tr, err := NewTrainer(m, trainSet, state)
+	if err != nil {
+		return nil, err
+	}
+	return &session{m: m, info: info, corpus: corpus, tr: tr, eval: eval, ui: ui}, nil
+}
+
+func (s *session) Model() run.Model        { return &Run{Model: s.m, Info: s.info} }
+func (s *session) Trainer() *learn.Trainer { return s.tr.Trainer }
+func (s *session) SetLog(w io.Writer)      { s.tr.Log, s.log = w, w }
+
+func (s *session) Describe() string {
+	name := s.info.Data
+	if name == "" {
+		name = "embedded generated corpus"
+	}
+	return fmt.Sprintf("%s\nlearning: %s\ndata: %s (%d training sentences, %d buckets)",
+		s.m, s.m.Config.Method(), name, len(s.tr.Data.Examples), len(s.tr.Data.Buckets))
+}
+
+func (s *session) Step() (string, error) {
+	st, err := s.tr.Step()
+	return fmt.Sprintf("gen %.3f/tok prior %+.3f%s", st.GenLossPerToken, st.PriorLoss, s.diagLine), err
+}
+
+func (s *session) Save(runDir string) (string, error) {
+	st, err := s.tr.SnapshotState()
+	if err != nil {
+		return "", err
+	}
+	files, err := s.tr.Files()
+	if err != nil {
+		return "", err
+	}
+	return Save(runDir, s.m, s.info, st, files)
+}
+
+// After runs the collapse diagnosis every --eval-every iterations on the first validation sentences
+// (settings stated in the record) and appends it to the log; its warning when the latent has collapsed.
+func (s *session) After(step int) (string, error) {
+	if s.eval.Every <= 0 || step%s.eval.Every != 0 {
+		return "", nil
+	}
+	var err error
+	if s.valid == nil {
+		if s.valid, err = Encode(s.corpus, s.m.Vocab, corpora.Whole, "valid"); err != nil {
+			return "", err
+		}
+	}
+	dc := DefaultDiagnoseConfig()
+	dc.Sentences = s.eval.EverySentences
+	d, err := s.m.Diagnose(s.valid, dc)
+	if err != nil {
+		return "", err
+	}
+	d.Step = step
+	rec, _ := json.Marshal(d)
+	if _, err := s.log.Write(append(rec, '\n')); err != nil {
+		return "", err
+	}
+	s.diagLine = " | " + d.Short()
+	return d.Warning(), nil
+}
+
+// TrainReport is what `lebm train` reports for a text model (--json: as JSON).
+type TrainReport struct {
+	run.Summary
+	Config   Config       `json:"config"`
+	Learning string       `json:"learning"` // the paper's method or what differs from it (Config.Method)
+	Test     *EvalResult  `json:"test,omitempty"`
+	Unigram  *Unigram     `json:"unigram_baseline,omitempty"`
+	Topics   *TopicResult `json:"topics,omitempty"` // on a corpus with topic labels (the embedded one)
+	Model    string       `json:"model"`
+
+	skip string
+}
+
+// Finish evaluates the model on the test split (unless skip says why not): NLL, PPL, MI, AU with the
+// unigram baseline, and the topic measures on a corpus with topic labels.
+func (s *session) Finish(sum run.Summary, skip string) (run.Report, error) {
+	m := s.m
+	rep := &TrainReport{Summary: sum, Model: m.String(), Config: m.Config, Learning: m.Config.Method(), skip: skip}
+	if skip != "" {
+		return rep, nil
+	}
+	test, err := Encode(s.corpus, m.Vocab, corpora.Whole, "test")
+	if err != nil {
+		return nil, err
+	}
+	ec := DefaultEvalConfig(m.Config)
+	ec.Chains, ec.ImportanceSamples, ec.LogZSamples, ec.FloorSentences = s.eval.Chains, s.eval.Samples, s.eval.LogZSamples, s.eval.FloorSentences
+	ec.MaxSentences = s.eval.Sentences
+	bar := s.ui.Bar(1, "eval test", "chains")
+	res, err := m.Evaluate(test, "test", ec, bar.Progress)
+	bar.Finish()
+	if err != nil {
+		return nil, err
+	}
+	uni := UnigramBaseline(s.tr.Data, test, m.Vocab.Size())
+	rep.Test, rep.Unigram = res, &uni
+	if rep.Topics, err = m.CorpusTopics(s.corpus, "test", ec, DefaultTopicConfig()); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// Format is the report as `lebm train` prints it.
+func (r *TrainReport) Format() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "checkpoint: %s\nlearning: %s\n", r.Checkpoint, r.Learning)
+	if r.Test == nil {
+		fmt.Fprintf(&b, "latent: not judged (%s; `lebm eval` judges it)\n", r.skip)
+		return b.String()
+	}
+	b.WriteString(r.Test.Format())
+	fmt.Fprintf(&b, "  unigram baseline (train counts, add-one): NLL %.3f nats/sentence, PPL %.3f\n", r.Unigram.NLL, r.Unigram.PPL)
+	if r.Topics != nil {
+		b.WriteString(r.Topics.Format())
+	}
+	fmt.Fprintln(&b, r.Test.Verdict)
+	return b.String()
+}
