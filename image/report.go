@@ -130,10 +130,7 @@ func (r *Run) Plot(req run.PlotRequest) (*run.Pictures, error) {
 		fPost.Add(x, &rec.FPost)
 		fPrior.Add(x, &rec.FPrior)
 	}
-	pics := &run.Pictures{Curves: []run.Curve{
-		{File: "losses.png", Title: "training losses", XLabel: "iteration", YLabel: "MSE / nats", Series: []plots.Series{mse, prior}},
-		{File: "energies.png", Title: "f_alpha on posterior and prior samples", XLabel: "iteration", YLabel: "f", Series: []plots.Series{fPost, fPrior}},
-	}}
+	pics := &run.Pictures{Curves: run.TrainingCurves(mse, prior, fPost, fPrior, "MSE / nats")}
 	m := r.Model
 	data, err := LoadSplitsUI(r.Info, "", req.UI)
 	if err != nil {

@@ -133,6 +133,15 @@ type Curve struct {
 	Series                      []plots.Series
 }
 
+// TrainingCurves are the pictures every run's log gives: losses.png (the generator's loss, in lossUnit,
+// and the prior's) and energies.png (f_alpha on posterior and on prior samples).
+func TrainingCurves(gen, prior, fPost, fPrior plots.Series, lossUnit string) []Curve {
+	return []Curve{
+		{File: "losses.png", Title: "training losses", XLabel: "iteration", YLabel: lossUnit, Series: []plots.Series{gen, prior}},
+		{File: "energies.png", Title: "f_alpha on posterior and prior samples", XLabel: "iteration", YLabel: "f", Series: []plots.Series{fPost, fPrior}},
+	}
+}
+
 // Latent is a picture of posterior means (rows of X), coloured by Labels (nil: none) named by Names.
 type Latent struct {
 	Title        string

@@ -2,7 +2,6 @@ package run
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/lebm/lebm/learn"
 	"github.com/lebm/lebm/prior"
@@ -65,43 +64,6 @@ func (k *Knobs[C]) Apply(cfg *C, changed func(name string) bool) {
 	}
 }
 
-// Set sets knob name's value as if given on the command line (for callers that are not flags).
-func (k *Knobs[C]) Set(name string, value any) error {
-	for _, kn := range k.list {
-		if kn.Name != name {
-			continue
-		}
-		switch dst := kn.Field(&k.values).(type) {
-		case *int:
-			v, ok := value.(int)
-			if !ok {
-				return fmt.Errorf("--%s takes an int, got %T", name, value)
-			}
-			*dst = v
-		case *float64:
-			v, ok := value.(float64)
-			if !ok {
-				return fmt.Errorf("--%s takes a float64, got %T", name, value)
-			}
-			*dst = v
-		case *string:
-			v, ok := value.(string)
-			if !ok {
-				return fmt.Errorf("--%s takes a string, got %T", name, value)
-			}
-			*dst = v
-		case *uint64:
-			v, ok := value.(uint64)
-			if !ok {
-				return fmt.Errorf("--%s takes a uint64, got %T", name, value)
-			}
-			*dst = v
-		}
-		return nil
-	}
-	return fmt.Errorf("no knob --%s", name)
-}
-
 // Names are the knobs' flag names.
 func (k *Knobs[C]) Names() []string {
 	var out []string
@@ -110,9 +72,6 @@ func (k *Knobs[C]) Names() []string {
 	}
 	return out
 }
-
-// Has reports whether name is one of the knobs.
-func (k *Knobs[C]) Has(name string) bool { return slices.Contains(k.Names(), name) }
 
 // Resumable reports whether knob name may change when a run is resumed.
 func (k *Knobs[C]) Resumable(name string) bool {

@@ -91,15 +91,12 @@ func Train(backend compute.Backend, reg *Registry, req *TrainRequest) error {
 // resuming, the flags that cannot change.
 func (req *TrainRequest) CheckFlags(resuming bool) error {
 	own := req.Flags[req.Family]
-	for _, name := range slices.Sorted(func(yield func(string) bool) {
-		for _, tf := range req.Flags {
-			for _, n := range tf.Names() {
-				if !yield(n) {
-					return
-				}
-			}
-		}
-	}) {
+	var names []string
+	for _, tf := range req.Flags {
+		names = append(names, tf.Names()...)
+	}
+	slices.Sort(names)
+	for _, name := range names {
 		if req.Changed(name) && !slices.Contains(own.Names(), name) {
 			return fmt.Errorf("--%s is not a flag of the %s family (%s)", name, req.Family, req.owners(name))
 		}

@@ -53,15 +53,6 @@ func newLogSeries(recs []logRecord) *logSeries {
 	return &s
 }
 
-// TrainingCurves are the pictures every run's log gives: losses.png (the generator's loss, in lossUnit,
-// and the prior's) and energies.png (f_alpha on posterior and on prior samples).
-func TrainingCurves(gen, prior, fPost, fPrior plots.Series, lossUnit string) []run.Curve {
-	return []run.Curve{
-		{File: "losses.png", Title: "training losses", XLabel: "iteration", YLabel: lossUnit, Series: []plots.Series{gen, prior}},
-		{File: "energies.png", Title: "f_alpha on posterior and prior samples", XLabel: "iteration", YLabel: "f", Series: []plots.Series{fPost, fPrior}},
-	}
-}
-
 // Plot gives a text run's pictures: the training curves, validation NLL and the collapse measures where
 // the log has them, the posterior chains' displacement, and the posterior means of the first req.Items
 // validation sentences coloured by topic on the embedded corpus.
@@ -71,7 +62,7 @@ func (r *Run) Plot(req run.PlotRequest) (*run.Pictures, error) {
 		return nil, err
 	}
 	s := newLogSeries(recs)
-	pics := &run.Pictures{Curves: TrainingCurves(s.gen, s.prior, s.fPost, s.fPrior, "nats")}
+	pics := &run.Pictures{Curves: run.TrainingCurves(s.gen, s.prior, s.fPost, s.fPrior, "nats")}
 	if len(s.valid.X) > 0 {
 		pics.Curves = append(pics.Curves, run.Curve{File: "valid.png", Title: "validation NLL", XLabel: "iteration", YLabel: "nats per sentence",
 			Series: []plots.Series{s.valid}})

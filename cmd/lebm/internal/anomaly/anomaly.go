@@ -70,18 +70,10 @@ func Run(opts *Options) error {
 	if err := opts.Posterior.Check(); err != nil {
 		return err
 	}
-	opened, err := clix.OpenRun(opts.Families, opts.Backend, opts.Checkpoint)
-	if err != nil {
-		return err
-	}
-	a, err := run.Need[run.AnomalyScorer](opened, "score anomalies (the protocol needs an image checkpoint: lebm train --family image)")
-	if err != nil {
-		return err
-	}
-	rep, err := a.Anomaly(run.AnomalyRequest{Data: opts.Data, Class: opts.Class, ClassGiven: opts.Changed["class"], Images: opts.Images,
-		Post: opts.Posterior.Resolve(opened.Model.Hyperparameters()), UI: run.UI{Stderr: opts.Stderr, Quiet: opts.Quiet, Bars: clix.Bars(opts.Stderr, opts.Quiet)}})
-	if err != nil {
-		return err
-	}
-	return clix.Print(opts.Stdout, rep, opts.JSON)
+	what := "score anomalies (the protocol needs an image checkpoint: lebm train --family image)"
+	return clix.Serve(opts.Families, opts.Backend, opts.Checkpoint, what, opts.Stdout, opts.JSON,
+		func(a run.AnomalyScorer, hp run.Config) (run.Report, error) {
+			return a.Anomaly(run.AnomalyRequest{Data: opts.Data, Class: opts.Class, ClassGiven: opts.Changed["class"], Images: opts.Images,
+				Post: opts.Posterior.Resolve(hp), UI: run.UI{Stderr: opts.Stderr, Quiet: opts.Quiet, Bars: clix.Bars(opts.Stderr, opts.Quiet)}})
+		})
 }

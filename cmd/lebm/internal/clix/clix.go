@@ -273,6 +273,25 @@ func OpenRun(reg *run.Registry, backendName, path string) (*run.Run, error) {
 	return families.Or(reg).Open(backend, path)
 }
 
+// Serve is a command's work on a checkpoint: it opens the one at path on the named backend (reg nil:
+// families.Standard), asks its model for capability C (what: the task, for the refusal of a family
+// without it), calls it with the model's hyperparameters and prints the report (as JSON with asJSON).
+func Serve[C any](reg *run.Registry, backend, path, what string, stdout io.Writer, asJSON bool, call func(C, run.Config) (run.Report, error)) error {
+	opened, err := OpenRun(reg, backend, path)
+	if err != nil {
+		return err
+	}
+	c, err := run.Need[C](opened, what)
+	if err != nil {
+		return err
+	}
+	rep, err := call(c, opened.Model.Hyperparameters())
+	if err != nil {
+		return err
+	}
+	return Print(stdout, rep, asJSON)
+}
+
 // ChangedFlags returns the names of the flags the user set on cmd's command line.
 func ChangedFlags(cmd *cobra.Command) map[string]bool {
 	changed := map[string]bool{}

@@ -109,19 +109,8 @@ func Run(opts *Options) error {
 	if err := opts.PosteriorChain.Check(); err != nil {
 		return err
 	}
-	opened, err := clix.OpenRun(opts.Families, opts.Backend, opts.Checkpoint)
-	if err != nil {
-		return err
-	}
-	ev, err := run.Need[run.Evaluator](opened, "be evaluated")
-	if err != nil {
-		return err
-	}
-	rep, err := ev.Evaluate(opts.request(opened.Model.Hyperparameters()))
-	if err != nil {
-		return err
-	}
-	return clix.Print(opts.Stdout, rep, opts.JSON)
+	return clix.Serve(opts.Families, opts.Backend, opts.Checkpoint, "be evaluated", opts.Stdout, opts.JSON,
+		func(ev run.Evaluator, hp run.Config) (run.Report, error) { return ev.Evaluate(opts.request(hp)) })
 }
 
 // ImageOptions are the flags of `lebm eval` that only image models use.

@@ -65,18 +65,9 @@ func Run(opts *Options) error {
 	if err := opts.Posterior.Check(); err != nil {
 		return err
 	}
-	opened, err := clix.OpenRun(opts.Families, opts.Backend, opts.Checkpoint)
-	if err != nil {
-		return err
-	}
-	in, err := run.Need[run.Interpolator](opened, "interpolate")
-	if err != nil {
-		return err
-	}
-	rep, err := in.Interpolate(run.InterpolateRequest{First: opts.First, Second: opts.Second, Points: opts.Steps,
-		Post: opts.Posterior.Resolve(opened.Model.Hyperparameters()), Decode: opts.Decode, Out: opts.Out, UI: run.UI{Stderr: opts.Stderr}})
-	if err != nil {
-		return err
-	}
-	return clix.Print(opts.Stdout, rep, opts.JSON)
+	return clix.Serve(opts.Families, opts.Backend, opts.Checkpoint, "interpolate", opts.Stdout, opts.JSON,
+		func(in run.Interpolator, hp run.Config) (run.Report, error) {
+			return in.Interpolate(run.InterpolateRequest{First: opts.First, Second: opts.Second, Points: opts.Steps,
+				Post: opts.Posterior.Resolve(hp), Decode: opts.Decode, Out: opts.Out, UI: run.UI{Stderr: opts.Stderr}})
+		})
 }

@@ -68,18 +68,9 @@ func Run(opts *Options) error {
 	if err := opts.Posterior.Check(); err != nil {
 		return err
 	}
-	opened, err := clix.OpenRun(opts.Families, opts.Backend, opts.Checkpoint)
-	if err != nil {
-		return err
-	}
-	r, err := run.Need[run.Reconstructor](opened, "reconstruct")
-	if err != nil {
-		return err
-	}
-	rep, err := r.Reconstruct(run.ReconstructRequest{Input: opts.Input, Stdin: opts.Stdin, Post: opts.Posterior.Resolve(opened.Model.Hyperparameters()),
-		Decode: opts.Decode, Images: opts.Images, Grid: run.Grid{Out: opts.Out, Cols: opts.Cols}, UI: run.UI{Stderr: opts.Stderr}})
-	if err != nil {
-		return err
-	}
-	return clix.Print(opts.Stdout, rep, opts.JSON)
+	return clix.Serve(opts.Families, opts.Backend, opts.Checkpoint, "reconstruct", opts.Stdout, opts.JSON,
+		func(r run.Reconstructor, hp run.Config) (run.Report, error) {
+			return r.Reconstruct(run.ReconstructRequest{Input: opts.Input, Stdin: opts.Stdin, Post: opts.Posterior.Resolve(hp),
+				Decode: opts.Decode, Images: opts.Images, Grid: run.Grid{Out: opts.Out, Cols: opts.Cols}, UI: run.UI{Stderr: opts.Stderr}})
+		})
 }

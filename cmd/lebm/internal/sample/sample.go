@@ -74,19 +74,10 @@ func Run(opts *Options) error {
 	if err := opts.S0.Check("s0"); err != nil {
 		return err
 	}
-	opened, err := clix.OpenRun(opts.Families, opts.Backend, opts.Checkpoint)
-	if err != nil {
-		return err
-	}
-	s, err := run.Need[run.Sampler](opened, "be sampled")
-	if err != nil {
-		return err
-	}
-	cfg := opened.Model.Hyperparameters().Learn()
-	rep, err := s.Sample(run.SampleRequest{N: opts.N, K0: opts.K0.Or(cfg.K0), S0: opts.S0.Or(cfg.S0), Seed: opts.Seed, Decode: opts.Decode,
-		Grid: run.Grid{Out: opts.Out, Cols: opts.Cols}, UI: run.UI{Stderr: opts.Stderr}})
-	if err != nil {
-		return err
-	}
-	return clix.Print(opts.Stdout, rep, opts.JSON)
+	return clix.Serve(opts.Families, opts.Backend, opts.Checkpoint, "be sampled", opts.Stdout, opts.JSON,
+		func(s run.Sampler, hp run.Config) (run.Report, error) {
+			cfg := hp.Learn()
+			return s.Sample(run.SampleRequest{N: opts.N, K0: opts.K0.Or(cfg.K0), S0: opts.S0.Or(cfg.S0), Seed: opts.Seed, Decode: opts.Decode,
+				Grid: run.Grid{Out: opts.Out, Cols: opts.Cols}, UI: run.UI{Stderr: opts.Stderr}})
+		})
 }

@@ -50,11 +50,17 @@ func (o *Options) bind(fs *pflag.FlagSet) {
 	}
 }
 
-// Set sets a hyperparameter or family flag to value as if given on the command line.
-func (o *Options) Set(name, value string) error {
+// bound binds the flags to a flag set of their own unless NewCmd bound them to the command's (for
+// callers that fill Options in code).
+func (o *Options) bound() {
 	if o.flags == nil {
 		o.bind(pflag.NewFlagSet("train", pflag.ContinueOnError))
 	}
+}
+
+// Set sets a hyperparameter or family flag to value as if given on the command line.
+func (o *Options) Set(name, value string) error {
+	o.bound()
 	if err := o.flags.Set(name, value); err != nil {
 		return fmt.Errorf("--%s: %w", name, err)
 	}
@@ -73,9 +79,7 @@ func (o *Options) family() string {
 // Configure is the configuration a fresh run of these options would train (the family's preset with the
 // flags set), without starting it.
 func (o *Options) Configure() (run.Config, error) {
-	if o.flags == nil {
-		o.bind(pflag.NewFlagSet("train", pflag.ContinueOnError))
-	}
+	o.bound()
 	tf, ok := o.fams[o.family()]
 	if !ok {
 		return nil, fmt.Errorf("--family: unknown family %q (families: %v)", o.family(), o.Families.Names())
@@ -86,9 +90,7 @@ func (o *Options) Configure() (run.Config, error) {
 // ResumeFrom turns the options into the resumption of the run at from: of the flags set, only those a
 // resumed run may change are kept (its checkpoint fixes the rest).
 func (o *Options) ResumeFrom(from string) error {
-	if o.flags == nil {
-		o.bind(pflag.NewFlagSet("train", pflag.ContinueOnError))
-	}
+	o.bound()
 	old, fam := o.flags, o.fams[o.family()]
 	o.bind(pflag.NewFlagSet("train", pflag.ContinueOnError))
 	o.Resume = from
@@ -146,9 +148,6 @@ CIFAR-10's binary batches, a folder of PNG/JPEG images (centre-cropped and resiz
 
 // Run trains as the options say (run.Train: the lifecycle).
 func Run(opts *Options) error {
-	if opts.flags == nil {
-		opts.bind(pflag.NewFlagSet("train", pflag.ContinueOnError))
-	}
 	backend, err := engine.NewBackend(opts.Backend)
 	if err != nil {
 		return err
@@ -159,9 +158,7 @@ func Run(opts *Options) error {
 
 // request is the training the options describe (backend nil: not yet created).
 func (o *Options) request(backend compute.Backend) *run.TrainRequest {
-	if o.flags == nil {
-		o.bind(pflag.NewFlagSet("train", pflag.ContinueOnError))
-	}
+	o.bound()
 	ui := run.UI{Stderr: o.Stderr, Quiet: o.Quiet, Bars: clix.Bars(o.Stderr, o.Quiet)}
 	req := &run.TrainRequest{Family: o.Family, Core: o.core, Flags: o.fams, Changed: o.flags.Changed,
 		Preset: o.Preset, Out: o.Out, Resume: o.Resume, Input: run.Input{Data: o.Data, NewData: o.NewData, UI: ui},
