@@ -1,12 +1,3 @@
-// Package ckpt saves and restores training checkpoints atomically.
-//
-// A run directory holds checkpoints as subdirectories step-NNNNNNNN/ and a file "latest" naming the
-// newest complete one. A checkpoint is written into a temporary directory, every file synced, the
-// directory renamed into place, and only then "latest" replaced (itself through a rename); a step saved
-// again replaces its directory by an atomic exchange (see replaceDir). A process killed at any moment
-// therefore leaves "latest" pointing at a complete checkpoint. manifest.json lists a SHA-256
-// of every file, checked on load, so a damaged checkpoint is reported rather than used. Checkpoints whose
-// variables hold NaN or Inf are refused.
 package ckpt
 
 import (
@@ -50,7 +41,7 @@ type record struct {
 
 func (r record) path() string { return model.JoinPath(r.Scope, r.Name) }
 
-// Legacy says how to read a variables file written by lebm on GoMLX v0.26.0 (before 2026-12-01), whose
+// Legacy says how to read a variables file written by lebm on GoMLX v0.26.0 (README, Checkpoint formats), whose
 // optimizer state was lebm's own Adam: Renames maps a variable name in such a file to the model's name
 // for it; Absent lists model variables such a file lacks, which keep their initial values (the learning
 // rates and GoMLX's global step counter). A file is of that age when it holds a variable under
@@ -538,8 +529,7 @@ func ReadRun(dir string, info, state any) error {
 	return ReadJSON(filepath.Join(dir, StateFile), state)
 }
 
-// FamilyText is the family of checkpoints whose hparams.json names none (text checkpoints written before
-// 2026-12-01).
+// FamilyText is the family of checkpoints whose hparams.json names none (the oldest text checkpoints).
 const FamilyText = "text"
 
 // Family reads the generator family a verified checkpoint directory names in its hparams.json ("family";
@@ -562,8 +552,8 @@ func familyOf(recorded string) string {
 	return recorded
 }
 
-// CheckFamily refuses a checkpoint directory whose recorded family (its hparams.json field, empty in text
-// checkpoints written before 2026-12-01) is not want.
+// CheckFamily refuses a checkpoint directory whose recorded family (its hparams.json field, empty in the oldest
+// text checkpoints) is not want.
 func CheckFamily(dir, recorded, want string) error {
 	if fam := familyOf(recorded); fam != want {
 		return fmt.Errorf("checkpoint %s holds a %q model, not a %q model", dir, fam, want)

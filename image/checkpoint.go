@@ -19,9 +19,9 @@ const (
 type RunInfo struct {
 	Family string `json:"family"` // always "image"
 	Config Config `json:"config"`
-	Data   string `json:"data"`   // data path (absolute since 2026-12-02), or "" for the embedded shapes
+	Data   string `json:"data"`   // data path (absolute; older runs: as typed), or "" for the embedded shapes
 	Format string `json:"format"` // reader: embedded, mnist, cifar10, svhn or folder
-	// TrainDigest is corpora.Images.Digest of the training images (absent before 2026-12-02): a resume
+	// TrainDigest is corpora.Images.Digest of the training images (absent in older runs): a resume
 	// with --data checks that they are the same, moved.
 	TrainDigest string `json:"train_digest,omitempty"`
 }

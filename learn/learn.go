@@ -1,7 +1,3 @@
-// Package learn is the learning iteration that the generator families share: compiled as one graph
-// (Iteration: both chains, every update) over a family's log p_beta(x|z), with the plumbing around it: the
-// chains' generator states and their checkpointed form, the timing, the check that refuses non-finite
-// losses, and the JSON-lines training log.
 package learn
 
 import (
@@ -77,8 +73,8 @@ const (
 )
 
 // DeviceRNG is a chain's device generator state: the saved one, or (saved nil) the initial state of
-// (seed, stream) offset by step. A run resumed from a checkpoint written before the chains moved into the
-// graph (2026-12-01) has no saved state and continues from the state of (seed, stream, step): its noise
+// (seed, stream) offset by step. A run resumed from a checkpoint written before the chains ran in the
+// compiled graph (README, Checkpoint formats) has no saved state and continues from the state of (seed, stream, step): its noise
 // differs from an uninterrupted run's from there on.
 func DeviceRNG(seed uint64, stream uint64, step int, saved []uint64) (*tensors.Tensor, error) {
 	if saved != nil {

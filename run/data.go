@@ -18,7 +18,7 @@ func AbsPath(path string) string {
 }
 
 // ResumeData is where a resumed run reads its data: given (--data) when not "", else the recorded path,
-// both absolute (runs before 2026-12-02 recorded --data as typed).
+// both absolute (older runs recorded --data as typed).
 func (in Input) ResumeData(recorded string) string {
 	if in.Data != "" {
 		return AbsPath(in.Data)

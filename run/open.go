@@ -16,8 +16,8 @@ type Run struct {
 }
 
 // Open opens the checkpoint at path (a run directory or a step-N directory) on backend: it verifies every
-// file against its manifest once, reads the family its hparams.json names (text checkpoints written
-// before 2026-12-01 name none: text) and lets that family rebuild the model.
+// file against its manifest once, reads the family its hparams.json names (the oldest text
+// checkpoints name none: text) and lets that family rebuild the model.
 func (r *Registry) Open(backend compute.Backend, path string) (*Run, error) {
 	dir, step, err := ckpt.Open(path)
 	if err != nil {

@@ -24,10 +24,10 @@ const Family = ckpt.FamilyText
 
 // RunInfo is stored with the hyperparameters: the family and where the data came from.
 type RunInfo struct {
-	Family string `json:"family"` // "text" (absent in checkpoints written before 2026-12-01)
+	Family string `json:"family"` // "text" (absent in the oldest checkpoints: README, Checkpoint formats)
 	Config Config `json:"config"`
-	Data   string `json:"data"` // corpus directory (absolute since 2026-12-02), or "" for the embedded corpus
-	// TrainDigest is corpora.Digest of the training split (absent before 2026-12-02): a resume with
+	Data   string `json:"data"` // corpus directory (absolute; older runs: as typed), or "" for the embedded corpus
+	// TrainDigest is corpora.Digest of the training split (absent in older runs): a resume with
 	// --data checks that it is the same corpus, moved.
 	TrainDigest string `json:"train_digest,omitempty"`
 }

@@ -1,4 +1,3 @@
-// Command lebm is the command-line interface of the lebm toolkit. See `lebm --help`.
 package main
 
 import (
@@ -6,11 +5,12 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/lebm/lebm/cmd/lebm/internal/families"
 	"github.com/lebm/lebm/run"
 )
 
 func main() {
-	if err := NewRootCmd().Execute(); err != nil {
+	if err := NewRootCmd(families.Standard()).Execute(); err != nil {
 		var stopped *run.Interrupted
 		if errors.As(err, &stopped) { // a signal stopped the command after it saved its work
 			fmt.Fprintln(os.Stderr, err)

@@ -1,4 +1,3 @@
-// root.go assembles the command line: one package per command (cmd/lebm/internal/...), each with an options struct.
 package main
 
 import (
@@ -12,11 +11,14 @@ import (
 	"github.com/lebm/lebm/cmd/lebm/internal/sample"
 	"github.com/lebm/lebm/cmd/lebm/internal/sweep"
 	"github.com/lebm/lebm/cmd/lebm/internal/train"
+	"github.com/lebm/lebm/run"
 	"github.com/spf13/cobra"
 )
 
-// NewRootCmd returns the `lebm` command with its subcommands.
-func NewRootCmd() *cobra.Command {
+// NewRootCmd returns the `lebm` command with its subcommands, serving the families of reg (main passes
+// families.Standard(); a test or another program may register its own family beside them). lm, sweep
+// and reproduce are text commands by purpose and use the text family directly.
+func NewRootCmd(reg *run.Registry) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "lebm",
 		Short: "Latent-space energy-based prior models for text and images (Pang et al., NeurIPS 2020)",
@@ -26,16 +28,16 @@ and sampler drive transposed-convolution image generators (train --family image)
 		SilenceErrors: true, // main prints the error once
 	}
 	root.AddCommand(
-		train.NewCmd(&train.Options{}, train.Run),
-		evalcmd.NewCmd(&evalcmd.Options{}, evalcmd.Run),
-		sample.NewCmd(&sample.Options{}, sample.Run),
-		reconstruct.NewCmd(&reconstruct.Options{}, reconstruct.Run),
-		interpolate.NewCmd(&interpolate.Options{}, interpolate.Run),
+		train.NewCmd(&train.Options{Families: reg}, train.Run),
+		evalcmd.NewCmd(&evalcmd.Options{Families: reg}, evalcmd.Run),
+		sample.NewCmd(&sample.Options{Families: reg}, sample.Run),
+		reconstruct.NewCmd(&reconstruct.Options{Families: reg}, reconstruct.Run),
+		interpolate.NewCmd(&interpolate.Options{Families: reg}, interpolate.Run),
 		lm.NewCmd(lm.RunTrain, lm.RunEval),
-		plot.NewCmd(&plot.Options{}, plot.Run),
+		plot.NewCmd(&plot.Options{Families: reg}, plot.Run),
 		sweep.NewCmd(&sweep.Options{}, sweep.Run),
 		reproduce.NewCmd(&reproduce.Options{}, reproduce.Run),
-		anomaly.NewCmd(&anomaly.Options{}, anomaly.Run),
+		anomaly.NewCmd(&anomaly.Options{Families: reg}, anomaly.Run),
 	)
 	return root
 }

@@ -1,30 +1,3 @@
-// Package engine is the one small place where lebm adapts GoMLX (v0.28.16, with github.com/gomlx/compute
-// v0.1.14 and github.com/gomlx/go-xla v0.4.13) to the machines it runs on. What remains, each with its
-// reason and documented where it is implemented:
-//
-//   - Backend selection (this file): the pure-Go backend ("go", github.com/gomlx/compute/gobackend) by
-//     default, run with sequential op execution in creation order. Creation order: the other order runs
-//     last the nodes with the shortest path to an output, and in the unrolled chains of the learning
-//     iteration those are the reductions that end each step's energy (recorded for divergence checks), so
-//     every step's [rows, vocabulary] logits stayed alive until the end of the graph (PTB full size,
-//     v0.28.16, measured 2026-12-07: peak 2787 MiB in dependency order, 1039 MiB in creation order).
-//     Sequential: on compute v0.1.2 the parallel executor deadlocked on 2-core machines at PTB size; on
-//     v0.1.14 it runs but is slower (PTB full size 7.6 s per iteration against 4.4 s sequential; small
-//     0.19 s against 0.16 s): the matrix products already use every core. XLA through a PJRT plugin
-//     given by name ("cuda", "cpu") or by absolute path to the plugin's .so file.
-//   - Variables as graph parameters (params.go): the Go backend asks GoMLX to bake variables into graphs as
-//     constants, which loses every update of a graph compiled once and executed many times.
-//   - Which matrix kernels the binary has (matmul_simd.go, matmul_nosimd.go): GoMLX compute's AVX2 and
-//     AVX-512 kernels are compiled only with GOEXPERIMENT=simd; lebm says which path a run uses.
-//   - ConvTranspose2D (convt.go): GoMLX has no transposed convolution, and its rewrite as a convolution
-//     has a wrong gradient for even kernels in GoMLX v0.28.16 and is slow on the Go backend.
-//
-// One adaptation lives where it is used: internal/optim creates the state of GoMLX's Adam when an
-// optimizer is created, not at the first update graph as GoMLX does, so that a checkpoint restores it.
-//
-// Obsolete since v0.28.2 and deleted: lebm's own Dot/DotGeneral VJP (GoMLX's is now two DotGenerals, not
-// a broadcast to [batch, lhs, rhs, contracting]) and the slicing-free LSTM gates (the Go backend has Pad,
-// so Slice, Split and Concatenate differentiate).
 package engine
 
 import (

@@ -14,14 +14,11 @@ import (
 //	y[n, oh, ow, c] = sum_{i, kh, j, kw, ci} x[n, i, j, ci] w[ci, kh, kw, c] [oh = i s - p + kh] [ow = j s - p + kw]
 //
 // GoMLX has no transposed convolution. Its textbook rewrite, a zero-inserted input (Pad with interior
-// padding) convolved with the spatially reversed kernel, differentiates since v0.28.5 (Pad and Reverse
-// have VJPs) but is not used, measured 2026-12-07 on compute v0.1.14's Go backend: the gradient of
-// Convolve with respect to its input is wrong for even kernel sizes (48 of 49 entries for a 4x4 kernel on
-// a 7x7 input, stride 1, no padding; exact for 3x3), and every preset's kernels are 4x4; and the Go
-// backend's convolution is slow: a learning iteration of the embedded image preset took 2.85 s against
-// 0.21 s in the form below, SVHN small 15.9 s against 0.66 s. So it is written with DotGeneral,
-// Transpose, Gather and element-wise ops, whose gradients GoMLX has, and runs and differentiates on
-// every backend:
+// padding) convolved with the spatially reversed kernel, is not used: on compute v0.1.14's Go backend the
+// gradient of Convolve with respect to its input is wrong for even kernel sizes (every preset's kernels
+// are 4x4), and the Go backend's convolution is more than ten times slower (figures in the README's
+// "Working around GoMLX"). So it is written with DotGeneral, Transpose, Gather and element-wise ops,
+// whose gradients GoMLX has, and runs and differentiates on every backend:
 //
 //  1. cols[i, kh, j, kw, n, c] = sum_ci w[ci, kh, kw, c] x[n, i, j, ci]   (one DotGeneral: the work)
 //  2. overlap-add: output pixel (oh, ow) receives the taps (i, kh, j, kw) with oh = i s - p + kh and
@@ -30,9 +27,8 @@ import (
 //     sum over T gives y.
 //
 // The gradient of step 2 is a ScatterSum (GoMLX's VJP of Gather), of step 1 two DotGenerals (GoMLX's
-// DotGeneral VJP). An earlier version did step 2 with two DotGenerals against 0/1 placement tensors; with
-// their small contracting sizes (H K) the embedded image preset's posterior chain took 1.4x as long on
-// the Go backend.
+// DotGeneral VJP). Two DotGenerals against 0/1 placement tensors would do step 2 too, but with their
+// small contracting sizes (H K) the embedded image preset's posterior chain takes 1.4x as long.
 func ConvTranspose2D(x, w *graph.Node, stride, pad int) *graph.Node {
 	if x.Rank() != 4 || w.Rank() != 4 {
 		panic(fmt.Sprintf("ConvTranspose2D: x %s and w %s must have rank 4 ([N,H,W,Cin] and [Cin,K,K,Cout])", x.Shape(), w.Shape()))

@@ -1,0 +1,2 @@
+// Package plot is `lebm plot`: PNG pictures of a run (training curves, validation NLL, posterior means).
+package plot

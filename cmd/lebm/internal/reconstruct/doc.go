@@ -1,0 +1,3 @@
+// Package reconstruct is `lebm reconstruct`: infer z for each input sentence with the posterior chains
+// and decode it.
+package reconstruct
