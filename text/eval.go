@@ -144,47 +144,6 @@ func (m *Model) chainStartName() string {
 	return "the inference network's draws"
 }
 
-// sentences is a dataset as the estimator's Examples: groups are length buckets (one graph shape each).
-type sentences struct{ ds *corpora.Dataset }
-
-func (s sentences) Groups(idx []int) [][]int {
-	order, byBucket := groupByBucket(s.ds, idx)
-	out := make([][]int, len(order))
-	for i, T := range order {
-		out[i] = byBucket[T]
-	}
-	return out
-}
-
-// RowsReferenceLen is the bucket length (time steps) up to which an evaluation call holds
-// EvalConfig.RowsPerCall chain rows; a longer bucket of T steps holds RowsPerCall * RowsReferenceLen / T,
-// so that a call's activations stay within what the training length limit needs.
-const RowsReferenceLen = DefaultMaxLen
-
-// CallRows: RowsPerCall up to RowsReferenceLen time steps, fewer for longer buckets.
-func (s sentences) CallRows(example, rowsPerCall int) int {
-	if T := s.ds.BucketOf(example); T > RowsReferenceLen {
-		return max(rowsPerCall*RowsReferenceLen/T, 1)
-	}
-	return rowsPerCall
-}
-
-func (s sentences) Rows(examples []int, P, size int) []any {
-	rows := make([]int, size)
-	for r := range rows {
-		rows[r] = -1
-		if g := r / P; g < len(examples) {
-			rows[r] = examples[g]
-		}
-	}
-	return batchArgs(s.ds.MakeBatch(rows, s.ds.BucketOf(examples[0])))
-}
-
-// fitAndScore is the core's FitAndScore on sentences idx of ds with the settings of ec.
-func (m *Model) fitAndScore(ds *corpora.Dataset, idx []int, ec EvalConfig, logZ float64, rng *rand.Rand, score bool, report func(int)) (*learn.Fit, error) {
-	return m.Core.FitAndScore(sentences{ds}, idx, ec.Estimator, logZ, rng, score, m.chainStart(), report)
-}
-
 // Evaluate computes NLL, PPL, MI and AU on ds (the split named split), as DESIGN.md defines them.
 func (m *Model) Evaluate(ds *corpora.Dataset, split string, ec EvalConfig, progress Progress) (*EvalResult, error) {
 	if err := ec.Validate(); err != nil {
@@ -210,42 +169,14 @@ func (m *Model) Evaluate(ds *corpora.Dataset, split string, ec EvalConfig, progr
 	if ec.FloorSentences > 0 {
 		nFloor = min(ec.FloorSentences, n)
 	}
-	total := (n + nFloor) * ec.Chains
-	done := 0
-	report := func(rows int) {
-		done += rows
-		if progress != nil {
-			progress(done, total)
-		}
-	}
+	report := progressOf(progress, (n+nFloor)*ec.Chains)
 	main, err := m.fitAndScore(ds, idx, ec, logZ.Value, rng, true, report)
 	if err != nil {
 		return nil, err
 	}
 	res := &EvalResult{Split: split, Sentences: n, LogZ: logZ, Settings: ec, Prior: m.Config.Prior, FloorSentence: 0, FloorCopies: nFloor,
 		ChainStart: m.chainStartName()}
-	res.SentenceNLL = make([]float64, n)
-	for i, lp := range main.LogPX {
-		res.SentenceNLL[i] = -lp
-		res.Tokens += len(ds.Examples[idx[i]]) + 1
-		res.MaxLen = max(res.MaxLen, len(ds.Examples[idx[i]])+2)
-		if ds.Cut(idx[i]) {
-			res.Truncated++
-		}
-		res.Recon += -main.Recon[i]
-	}
-	res.NLL, res.NLLSESentences = learn.MeanSE(res.SentenceNLL)
-	res.NLLSE = math.Hypot(res.NLLSESentences, logZ.StdErr)
-	res.PPL = math.Exp(res.NLL * float64(n) / float64(res.Tokens))
-	res.Recon /= float64(n)
-	res.Displacement = main.Displacement
-	d := m.Config.ZDim
-	res.MI = MutualInformation(main.Mu, main.Sigma, main.Sample, d)
-	res.MIHe = HeMutualInformation(main.Mu, main.Sigma, main.Sample, d, heBatches(ds, idx))
-	res.MICeiling = math.Log(float64(n))
-	res.MuVariance, res.NoiseVariance = unitVariances(main.Mu, main.Sigma, d, ec.Chains)
-	res.AU, res.AUCorrected = activeUnits(res.MuVariance, res.NoiseVariance)
-
+	res.score(ds, idx, main, m.Config.ZDim)
 	if m.Encoder != nil {
 		mi, au, err := m.encoderStats(ds, idx, rng)
 		if err != nil {
@@ -256,24 +187,72 @@ func (m *Model) Evaluate(ds *corpora.Dataset, split string, ec EvalConfig, progr
 	if err := res.checkFinite(); err != nil {
 		return nil, err
 	}
-	if nFloor >= 2 {
-		copies := make([]int, nFloor)
-		fl, err := m.fitAndScore(ds, copies, ec, logZ.Value, rng, false, report)
-		if err != nil {
-			return nil, err
-		}
-		res.MIFloor = MutualInformation(fl.Mu, fl.Sigma, fl.Sample, d)
-		res.MIHeFloor = HeMutualInformation(fl.Mu, fl.Sigma, fl.Sample, d, heBatches(ds, copies))
-		if err := learn.CheckResult("evaluation of the "+split+" split's floor", "MI floor", res.MIFloor, "MI_He floor", res.MIHeFloor); err != nil {
-			return nil, err
-		}
-		mv, nv := unitVariances(fl.Mu, fl.Sigma, d, ec.Chains)
-		res.AUFloor, res.AUCorrectedFlr = activeUnits(mv, nv)
-	} else {
-		res.FloorCopies = 0
+	if err := m.floor(res, ds, ec, rng, report); err != nil {
+		return nil, err
 	}
 	res.Verdict = res.verdict()
 	return res, nil
+}
+
+// progressOf counts the chain rows done against total for progress (nil: none).
+func progressOf(progress Progress, total int) func(rows int) {
+	done := 0
+	return func(rows int) {
+		done += rows
+		if progress != nil {
+			progress(done, total)
+		}
+	}
+}
+
+// score fills in the measures of the fit of sentences idx of ds (log p(x), q(z|x) and a draw of it per
+// sentence): NLL with its standard errors (over sentences, and with log Z's), PPL, the reconstruction
+// term, both MI estimates and the active units.
+func (r *EvalResult) score(ds *corpora.Dataset, idx []int, fit *learn.Fit, d int) {
+	n := len(idx)
+	r.SentenceNLL = make([]float64, n)
+	for i, lp := range fit.LogPX {
+		r.SentenceNLL[i] = -lp
+		r.Tokens += len(ds.Examples[idx[i]]) + 1
+		r.MaxLen = max(r.MaxLen, len(ds.Examples[idx[i]])+2)
+		if ds.Cut(idx[i]) {
+			r.Truncated++
+		}
+		r.Recon += -fit.Recon[i]
+	}
+	r.NLL, r.NLLSESentences = learn.MeanSE(r.SentenceNLL)
+	r.NLLSE = math.Hypot(r.NLLSESentences, r.LogZ.StdErr)
+	r.PPL = math.Exp(r.NLL * float64(n) / float64(r.Tokens))
+	r.Recon /= float64(n)
+	r.Displacement = fit.Displacement
+	r.MI = MutualInformation(fit.Mu, fit.Sigma, fit.Sample, d)
+	r.MIHe = HeMutualInformation(fit.Mu, fit.Sigma, fit.Sample, d, heBatches(ds, idx))
+	r.MICeiling = math.Log(float64(n))
+	r.MuVariance, r.NoiseVariance = unitVariances(fit.Mu, fit.Sigma, d, r.Settings.Chains)
+	r.AU, r.AUCorrected = activeUnits(r.MuVariance, r.NoiseVariance)
+}
+
+// floor computes MI and AU on res.FloorCopies copies of the first sentence of ds (their Monte Carlo
+// floor); with fewer than 2 copies there is none.
+func (m *Model) floor(res *EvalResult, ds *corpora.Dataset, ec EvalConfig, rng *rand.Rand, report func(int)) error {
+	if res.FloorCopies < 2 {
+		res.FloorCopies = 0
+		return nil
+	}
+	d := m.Config.ZDim
+	copies := make([]int, res.FloorCopies)
+	fl, err := m.fitAndScore(ds, copies, ec, res.LogZ.Value, rng, false, report)
+	if err != nil {
+		return err
+	}
+	res.MIFloor = MutualInformation(fl.Mu, fl.Sigma, fl.Sample, d)
+	res.MIHeFloor = HeMutualInformation(fl.Mu, fl.Sigma, fl.Sample, d, heBatches(ds, copies))
+	if err := learn.CheckResult("evaluation of the "+res.Split+" split's floor", "MI floor", res.MIFloor, "MI_He floor", res.MIHeFloor); err != nil {
+		return err
+	}
+	mv, nv := unitVariances(fl.Mu, fl.Sigma, d, ec.Chains)
+	res.AUFloor, res.AUCorrectedFlr = activeUnits(mv, nv)
+	return nil
 }
 
 // verdict says whether z carries information about x, by the collapse criterion (Collapsed) against
@@ -295,20 +274,6 @@ func (r *EvalResult) verdict() string {
 func (r *EvalResult) checkFinite() error {
 	return learn.CheckResult("evaluation of the "+r.Split+" split", "NLL", r.NLL, "its standard error", r.NLLSE, "PPL", r.PPL,
 		"reconstruction term", r.Recon, "MI", r.MI, "MI_He", r.MIHe, "log Z", r.LogZ.Value)
-}
-
-// groupByBucket groups the positions of idx (indices into ds) by bucket length, so that each graph call
-// has one time length; order lists the buckets in their first appearance.
-func groupByBucket(ds *corpora.Dataset, idx []int) (order []int, byBucket map[int][]int) {
-	byBucket = map[int][]int{}
-	for pos, i := range idx {
-		T := ds.BucketOf(i)
-		if _, ok := byBucket[T]; !ok {
-			order = append(order, T)
-		}
-		byBucket[T] = append(byBucket[T], pos)
-	}
-	return order, byBucket
 }
 
 // encoderStats returns MI (mixture estimator, one draw per sentence) and AU (Var_x(mu_phi(x)) > AUThreshold)
