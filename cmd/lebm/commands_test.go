@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/lebm/lebm/ckpt"
+	"github.com/lebm/lebm/cmd/lebm/cli"
 	"github.com/lebm/lebm/image"
 	"github.com/lebm/lebm/internal/engine"
 	"github.com/lebm/lebm/learn"
@@ -20,7 +21,7 @@ import (
 // lebm runs the command line of reg with args and returns its stdout.
 func lebm(t *testing.T, reg *run.Registry, args ...string) (string, error) {
 	t.Helper()
-	root := NewRootCmd(reg)
+	root := cli.NewRootCmd(reg)
 	var out, errs bytes.Buffer
 	root.SetOut(&out)
 	root.SetErr(&errs)
@@ -218,4 +219,18 @@ func gaussLogPDF(c [lgX][lgX]float64, x []float32) float64 {
 		logp -= y[i]*y[i]/2 + math.Log(L[i][i])
 	}
 	return logp
+}
+
+// TestExecuteExitStatus: the command line's exit status is 0 on success and 1 on an error, which it
+// prints on stderr (the signal statuses are tested with the training loop, run.Interrupted).
+func TestExecuteExitStatus(t *testing.T) {
+	var out, errs bytes.Buffer
+	if code := cli.Execute(cli.Standard(), []string{"--help"}, &out, &errs); code != 0 || !strings.Contains(out.String(), "lebm trains") {
+		t.Errorf("--help: status %d, output %q", code, out.String())
+	}
+	errs.Reset()
+	if code := cli.Execute(cli.Standard(), []string{"sample", filepath.Join(t.TempDir(), "none")}, &out, &errs); code != 1 ||
+		!strings.HasPrefix(errs.String(), "error: ") {
+		t.Errorf("a missing checkpoint: status %d, stderr %q", code, errs.String())
+	}
 }

@@ -1,5 +1,5 @@
 // Command lebm is the command-line interface of the lebm toolkit. See `lebm --help`.
 //
-// main.go runs it; root.go assembles the command line from one package per command
-// (cmd/lebm/internal/...), each with an options struct, and the families of families.Standard.
+// The command line itself is the package cli (cmd/lebm/cli), one package per command below
+// cmd/lebm/internal; main runs it for lebm's own families.
 package main

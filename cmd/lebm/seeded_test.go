@@ -15,7 +15,7 @@ import (
 	"testing"
 
 	"github.com/lebm/lebm/ckpt"
-	"github.com/lebm/lebm/cmd/lebm/internal/families"
+	"github.com/lebm/lebm/cmd/lebm/cli"
 	"github.com/lebm/lebm/internal/engine"
 	"github.com/lebm/lebm/run"
 )
@@ -69,7 +69,7 @@ func TestSeededRunsUnchanged(t *testing.T) {
 			} else if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := lebm(t, families.Standard(), args...); err != nil {
+			if _, err := lebm(t, cli.Standard(), args...); err != nil {
 				t.Fatal(err)
 			}
 			var w seededDigest

@@ -1,8 +1,13 @@
-package main
+package cli
 
 import (
+	"errors"
+	"fmt"
+	"io"
+
 	"github.com/lebm/lebm/cmd/lebm/internal/anomaly"
 	"github.com/lebm/lebm/cmd/lebm/internal/evalcmd"
+	"github.com/lebm/lebm/cmd/lebm/internal/families"
 	"github.com/lebm/lebm/cmd/lebm/internal/interpolate"
 	"github.com/lebm/lebm/cmd/lebm/internal/lm"
 	"github.com/lebm/lebm/cmd/lebm/internal/plot"
@@ -15,8 +20,8 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// NewRootCmd returns the `lebm` command with its subcommands, serving the families of reg (main passes
-// families.Standard(); a test or another program may register its own family beside them). lm, sweep
+// NewRootCmd returns the `lebm` command with its subcommands, serving the families of reg (lebm's own
+// main passes Standard(); a test or another program registers its own family beside them). lm, sweep
 // and reproduce are text commands by purpose and use the text family directly.
 func NewRootCmd(reg *run.Registry) *cobra.Command {
 	root := &cobra.Command{
@@ -40,4 +45,27 @@ and sampler drive transposed-convolution image generators (train --family image)
 		anomaly.NewCmd(&anomaly.Options{Families: reg}, anomaly.Run),
 	)
 	return root
+}
+
+// Standard is the registry of lebm's own families, text (the default) and image.
+func Standard() *run.Registry { return families.Standard() }
+
+// Execute runs the command line of reg with args and returns the process's exit status: 0, the
+// conventional 128 + signal number when a signal stopped the command after it saved its work, 1 on
+// another error (printed on stderr).
+func Execute(reg *run.Registry, args []string, stdout, stderr io.Writer) int {
+	root := NewRootCmd(reg)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	if err := root.Execute(); err != nil {
+		var stopped *run.Interrupted
+		if errors.As(err, &stopped) {
+			fmt.Fprintln(stderr, err)
+			return stopped.ExitCode()
+		}
+		fmt.Fprintln(stderr, "error:", err)
+		return 1
+	}
+	return 0
 }
