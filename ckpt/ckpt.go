@@ -31,6 +31,9 @@ type manifest struct {
 // Save writes a checkpoint of step into runDir: the variables of scope's store plus the given extra files (name -> bytes),
 // and keeps the newest keep checkpoints (keep <= 0 keeps all). It returns the checkpoint's directory.
 func Save(runDir string, step int, scope *model.Scope, files map[string][]byte, keep int) (string, error) {
+	if step < 0 {
+		return "", fmt.Errorf("checkpoint of step %d: a step is not negative", step)
+	}
 	vars, err := encodeVariables(scope)
 	if err != nil {
 		return "", err
@@ -43,7 +46,7 @@ func Save(runDir string, step int, scope *model.Scope, files map[string][]byte, 
 		return "", err
 	}
 	removeStaleTemporaries(runDir)
-	name := fmt.Sprintf("step-%08d", step)
+	name := stepName(step)
 	final := filepath.Join(runDir, name)
 	tmp, err := os.MkdirTemp(runDir, ".tmp-"+name+"-")
 	if err != nil {
@@ -138,13 +141,13 @@ var testHookReplace func()
 // earlier checkpoint, that instant remains.
 func replaceDir(runDir, tmp, name string) error {
 	final := filepath.Join(runDir, name)
-	if _, err := os.Stat(final); os.IsNotExist(err) {
+	if _, err := os.Lstat(final); os.IsNotExist(err) {
 		return os.Rename(tmp, final)
 	}
 	if err := exchange(tmp, final); err == nil {
 		return nil
 	}
-	if b, err := os.ReadFile(filepath.Join(runDir, LatestFile)); err == nil && strings.TrimSpace(string(b)) == name {
+	if b, err := readInside(filepath.Join(runDir, LatestFile), maxLatestSize); err == nil && strings.TrimSpace(string(b)) == name {
 		if other := newestBelow(runDir, name); other != "" {
 			if err := WriteAtomic(filepath.Join(runDir, LatestFile), []byte(other+"\n")); err != nil {
 				return err
@@ -173,6 +176,8 @@ func removeStaleTemporaries(runDir string) {
 	}
 }
 
+// prune removes runDir's oldest step directories (stepDirs: never a symbolic link, nor what it points at)
+// but the newest keep, and never current.
 func prune(runDir string, keep int, current string) {
 	steps := stepDirs(runDir)
 	for i := 0; i < len(steps)-keep; i++ {

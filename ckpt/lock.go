@@ -33,6 +33,10 @@ func Lock(runDir, what string) (unlock func(), err error) {
 	}
 	path := filepath.Join(runDir, LockFile)
 	for attempt := 0; ; attempt++ {
+		// The lock file is written: one that is not a regular file (a symbolic link out of the run) is refused.
+		if st, err := os.Lstat(path); err == nil && !st.Mode().IsRegular() {
+			return nil, fmt.Errorf("lock of %s: %w", runDir, &notRegularError{path, st.Mode()})
+		}
 		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 		if err != nil {
 			return nil, err
@@ -52,7 +56,7 @@ func Lock(runDir, what string) (unlock func(), err error) {
 		// The holder before us may have removed the file (and the directory) it had created: lock the
 		// file that is there now.
 		if st, err := f.Stat(); err == nil {
-			if cur, err := os.Stat(path); err != nil || !os.SameFile(st, cur) {
+			if cur, err := os.Lstat(path); err != nil || !os.SameFile(st, cur) {
 				f.Close()
 				if attempt < 3 {
 					_ = os.MkdirAll(runDir, 0o755)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -116,9 +115,12 @@ func LoadVariables(dir string, scope *model.Scope, legacy Legacy) error {
 	return nil
 }
 
-// readRecords decodes a variables file.
+// readRecords decodes a variables file, which must be a regular file (not a symbolic link out of the
+// checkpoint). Every record is checked against itself: one type of data, as many values as its shape
+// holds, and no variable twice. (The decoder allocates no more than the file's size warrants: gob bounds
+// every length it reads by the bytes that remain.)
 func readRecords(path string) ([]record, error) {
-	data, err := os.ReadFile(path)
+	data, err := readInside(path, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +131,40 @@ func readRecords(path string) ([]record, error) {
 	if err := gob.NewDecoder(bytes.NewReader(data[len(magic):])).Decode(&recs); err != nil {
 		return nil, fmt.Errorf("%s: corrupt variables file: %w", path, err)
 	}
+	seen := map[string]bool{}
+	for _, r := range recs {
+		if err := r.check(); err != nil {
+			return nil, fmt.Errorf("%s: corrupt variables file: variable %s %w", path, quoteShort(r.path()), err)
+		}
+		if seen[r.path()] {
+			return nil, fmt.Errorf("%s: corrupt variables file: variable %s appears twice", path, quoteShort(r.path()))
+		}
+		seen[r.path()] = true
+	}
 	return recs, nil
+}
+
+// check says what is wrong with a decoded record (nil when nothing): data of both types, or a number of
+// values other than its shape holds.
+func (r record) check() error {
+	n := len(r.Data)
+	if r.Int64 != nil {
+		if r.Data != nil {
+			return fmt.Errorf("holds both float32 and int64 values")
+		}
+		n = len(r.Int64)
+	}
+	size := 1
+	for _, d := range r.Dims {
+		if d < 0 || (d > 0 && size > math.MaxInt/d) {
+			return fmt.Errorf("has the impossible shape %v", r.Dims)
+		}
+		size *= d
+	}
+	if size != n {
+		return fmt.Errorf("has shape %v (%d values) but holds %d values", r.Dims, size, n)
+	}
+	return nil
 }
 
 // ReadFloat32s returns the float32 variables of checkpoint dir's variables file as written, by path (no

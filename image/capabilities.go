@@ -23,10 +23,10 @@ var (
 )
 
 // posterior is the reconstruction setting of the posterior chains of p (their mean is z).
-func (r *Run) posterior(p run.Posterior) EvalConfig {
+func (r *Run) posterior(p run.Posterior) (EvalConfig, error) {
 	ec := DefaultEvalConfig(r.Model.Config)
 	ec.Chains, ec.Seed, ec.K1, ec.S1 = p.Chains, p.Seed, p.K1, p.S1
-	return ec
+	return ec, r.Model.chainMemory(ec.Estimator).Check()
 }
 
 // SampleReport is what `lebm sample` reports for an image model.
@@ -50,6 +50,9 @@ func (r *Run) Sample(req run.SampleRequest) (run.Report, error) {
 		return nil, fmt.Errorf("--cols must be at least 1, got %d", req.Cols)
 	}
 	m := r.Model
+	if err := m.Config.ChainMemory(req.N, fmt.Sprintf("-n %d images generated at once", req.N)).Check(); err != nil {
+		return nil, err
+	}
 	rng := rand.New(rand.NewPCG(req.Seed, 0x5a3b))
 	z, err := m.SamplePrior(req.N, req.K0, req.S0, rng, -1)
 	if err != nil {
@@ -97,7 +100,10 @@ func (r *Run) Reconstruct(req run.ReconstructRequest) (run.Report, error) {
 	}
 	n := min(req.Images, data.Test.N())
 	x := data.Test.FloatRange(0, n)
-	ec := r.posterior(req.Post)
+	ec, err := r.posterior(req.Post)
+	if err != nil {
+		return nil, err
+	}
 	z, err := m.PosteriorMeans(x, n, ec, ec.Rand())
 	if err != nil {
 		return nil, err
@@ -155,7 +161,10 @@ func (r *Run) Interpolate(req run.InterpolateRequest) (run.Report, error) {
 		idx[i] = v
 	}
 	x := data.Test.Float(idx[:])
-	ec := r.posterior(req.Post)
+	ec, err := r.posterior(req.Post)
+	if err != nil {
+		return nil, err
+	}
 	z, err := m.PosteriorMeans(x, 2, ec, ec.Rand())
 	if err != nil {
 		return nil, err
@@ -202,7 +211,10 @@ func (r *Run) Anomaly(req run.AnomalyRequest) (run.Report, error) {
 	if data.Note != "" {
 		req.Note("note: " + data.Note)
 	}
-	ec := r.posterior(req.Post)
+	ec, err := r.posterior(req.Post)
+	if err != nil {
+		return nil, err
+	}
 	ec.Images = req.Images
 	bar := req.Bar(1, "anomaly scores", "images")
 	res, err := m.Anomaly(data.Test, class, ec, bar.Progress)

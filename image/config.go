@@ -3,7 +3,6 @@ package image
 import (
 	"fmt"
 	"maps"
-	"math"
 	"slices"
 
 	"github.com/lebm/lebm/internal/engine"
@@ -148,16 +147,18 @@ func (c *Config) Validate() error {
 		msg string
 	}
 	for _, ch := range []check{
-		{c.NGF > 0, "ngf must be positive"},
-		{c.Channels == 1 || c.Channels == 3, "channels must be 1 or 3"},
-		{c.Sigma > 0 && !math.IsInf(c.Sigma, 0), "likelihood sigma must be positive and finite"},
-		{c.HoldOut >= -1, "held-out class must be -1 (none) or a class label"},
+		{c.NGF > 0, fmt.Sprintf("--ngf must be positive, got %d", c.NGF)},
+		{c.Channels == 1 || c.Channels == 3, fmt.Sprintf("channels must be 1 or 3, got %d", c.Channels)},
+		{learn.PositiveFloat32(c.Sigma), fmt.Sprintf("--sigma must be positive and finite in float32, got %v", c.Sigma)},
+		{c.HoldOut >= -1, fmt.Sprintf("--hold-out must be -1 (none) or a class label, got %d", c.HoldOut)},
 		{!c.HasEncoder(), "the image family has no inference network: --posterior-init encoder is for text"},
 	} {
 		if !ch.ok {
 			return fmt.Errorf("invalid configuration: %s", ch.msg)
 		}
 	}
-	_, err := c.Layers()
-	return err
+	if _, err := c.Layers(); err != nil {
+		return err
+	}
+	return c.IterationMemory().Check()
 }

@@ -1,6 +1,10 @@
 package image
 
 import (
+	"fmt"
+	"maps"
+	"slices"
+
 	"github.com/lebm/lebm/ckpt"
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/run"
@@ -29,9 +33,29 @@ func LoadSplits(info RunInfo, override string, progress func(done, total int)) (
 		return nil, err
 	}
 	if c.HoldOut >= 0 {
+		if err := checkClass(data.Train, c.HoldOut); err != nil {
+			return nil, err
+		}
 		data = &corpora.ImageSplits{Train: data.Train.Without(c.HoldOut), Test: data.Test, Note: data.Note}
 	}
 	return data, nil
+}
+
+// checkClass refuses a held-out class that no training image has (it would hold nothing out, and only
+// the anomaly scores would fail, later), naming the classes there are.
+func checkClass(train *corpora.Images, class int) error {
+	seen := map[int]bool{}
+	for _, l := range train.Labels {
+		seen[l] = true
+	}
+	if seen[class] {
+		return nil
+	}
+	classes := slices.Sorted(maps.Keys(seen))
+	if len(classes) == 0 || len(classes) == 1 && classes[0] < 0 {
+		return fmt.Errorf("--hold-out %d: %s has no class labels (use --hold-out -1)", class, train.Name)
+	}
+	return fmt.Errorf("--hold-out %d: no training image of %s has class %d (its classes: %v)", class, train.Name, class, classes)
 }
 
 // WriteGrid writes n images (flat, in [-1, 1]) of configuration c as a PNG grid of cols columns,

@@ -85,6 +85,12 @@ func (m *Model) estimator(e learn.Estimator) learn.Estimator {
 	return e
 }
 
+// chainMemory is what a call of the estimator's posterior chains needs (see estimator).
+func (m *Model) chainMemory(e learn.Estimator) learn.Memory {
+	e = m.estimator(e)
+	return m.Config.ChainMemory(e.RowsPerCall, fmt.Sprintf("--chains %d, the model's batch %d", e.Chains, m.Config.Batch))
+}
+
 // Reconstruct measures the reconstruction error of set from posterior means (see EvalConfig), against
 // the mean-image baseline computed on train. progress, if not nil, is told the images done and the total.
 func (m *Model) Reconstruct(set, train *corpora.Images, split string, ec EvalConfig, progress func(done, total int)) (*ReconResult, error) {

@@ -44,6 +44,9 @@ func split(data *corpora.ImageSplits, name, flag string) (*corpora.Images, error
 // of model samples against reference images (the FID's inputs are checked before the long evaluations).
 func (r *Run) Evaluate(req run.EvalRequest) (run.Report, error) {
 	m := r.Model
+	if err := m.chainMemory(req.Estimator).Check(); err != nil {
+		return nil, err
+	}
 	data, err := LoadSplitsUI(r.Info, req.Data, req.UI)
 	if err != nil {
 		return nil, err
@@ -137,7 +140,10 @@ func (r *Run) Plot(req run.PlotRequest) (*run.Pictures, error) {
 		return nil, err
 	}
 	n := min(req.Items, data.Test.N())
-	ec := r.posterior(req.Post)
+	ec, err := r.posterior(req.Post)
+	if err != nil {
+		return nil, err
+	}
 	z, err := m.PosteriorMeans(data.Test.FloatRange(0, n), n, ec, ec.Rand())
 	if err != nil {
 		return nil, err

@@ -166,45 +166,44 @@ func (c *Config) PriorWeight(iter int) float64 {
 	return float64(max(iter, 1)) / float64(c.PriorWeightWarmup)
 }
 
-// finite reports whether every value is a finite number.
-func finite(vs ...float64) bool {
-	for _, v := range vs {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return false
-		}
-	}
-	return true
-}
-
-// Validate checks the shared hyperparameters (a family's Validate adds its own checks).
+// Validate checks the shared hyperparameters (a family's Validate adds its own checks); each message
+// names the flag of `lebm train` (and the checkpoint's key is the flag's name with underscores). Real
+// values must be finite in float32, the precision the model computes in.
 func (c *Config) Validate() error {
 	type check struct {
 		ok  bool
 		msg string
 	}
+	nonNeg := func(v float64) bool { return v >= 0 && Float32(v) && (v == 0 || float32(v) > 0) }
 	for _, ch := range []check{
-		{c.ZDim > 0, "z dimension must be positive"},
-		{c.Prior == prior.EBM || c.Prior == prior.Gaussian, fmt.Sprintf("prior must be %q or %q, got %q", prior.EBM, prior.Gaussian, c.Prior)},
-		{c.Prior == prior.Gaussian || c.EBMWidth > 0, "EBM width (nef) must be positive"},
-		{c.K0 >= 0 && c.K1 >= 0, "chain lengths K0, K1 must be >= 0"},
-		{c.S0 > 0 && c.S1 > 0 && finite(c.S0, c.S1), "step sizes s0, s1 must be positive and finite"},
-		{c.LRGen > 0 && c.LRPrior >= 0 && finite(c.LRGen, c.LRPrior), "learning rates must be positive and finite"},
-		{c.Beta1 >= 0 && c.Beta1 < 1 && c.Beta2 >= 0 && c.Beta2 < 1, "Adam betas must be in [0, 1)"},
-		{c.GenClip >= 0 && finite(c.GenClip), "gradient clip must be >= 0 and finite"},
-		{c.Batch > 0, "batch size must be positive"},
-		{c.Iterations >= 0, "iterations must be >= 0"},
+		{c.ZDim > 0, fmt.Sprintf("--z (latent dimension) must be positive, got %d", c.ZDim)},
+		{c.Prior == prior.EBM || c.Prior == prior.Gaussian, fmt.Sprintf("--prior must be %q or %q, got %q", prior.EBM, prior.Gaussian, c.Prior)},
+		{c.Prior == prior.Gaussian || c.EBMWidth > 0, fmt.Sprintf("--ebm-width (nef) must be positive, got %d", c.EBMWidth)},
+		{c.K0 >= 0, fmt.Sprintf("--k0 must be 0 or more Langevin steps, got %d", c.K0)},
+		{c.K1 >= 0, fmt.Sprintf("--k1 must be 0 or more Langevin steps, got %d", c.K1)},
+		{PositiveFloat32(c.S0), fmt.Sprintf("--s0 must be a step size positive and finite in float32, got %v", c.S0)},
+		{PositiveFloat32(c.S1), fmt.Sprintf("--s1 must be a step size positive and finite in float32, got %v", c.S1)},
+		{PositiveFloat32(c.LRGen), fmt.Sprintf("--lr-gen must be positive and finite in float32, got %v", c.LRGen)},
+		{nonNeg(c.LRPrior), fmt.Sprintf("--lr-prior must be 0 (a fixed prior) or positive, finite in float32, got %v", c.LRPrior)},
+		{c.Beta1 >= 0 && c.Beta1 < 1 && c.Beta2 >= 0 && c.Beta2 < 1, fmt.Sprintf("Adam's betas must be in [0, 1), got %v and %v", c.Beta1, c.Beta2)},
+		{nonNeg(c.GenClip), fmt.Sprintf("--clip must be 0 (none) or positive, finite in float32, got %v", c.GenClip)},
+		{c.Batch > 0, fmt.Sprintf("--batch must be positive, got %d", c.Batch)},
+		{c.Iterations >= 0, fmt.Sprintf("--iterations must be 0 or more, got %d", c.Iterations)},
 		{c.PosteriorInit == "" || c.PosteriorInit == InitNoise || c.PosteriorInit == InitPersistent || c.PosteriorInit == InitEncoder,
-			fmt.Sprintf("posterior init must be %q, %q or %q, got %q", InitNoise, InitPersistent, InitEncoder, c.PosteriorInit)},
+			fmt.Sprintf("--posterior-init must be %q, %q or %q, got %q", InitNoise, InitPersistent, InitEncoder, c.PosteriorInit)},
 		{c.PriorInit == "" || c.PriorInit == InitNoise || c.PriorInit == InitSynthesis,
-			fmt.Sprintf("prior init must be %q or %q, got %q", InitNoise, InitSynthesis, c.PriorInit)},
-		{c.PriorInit != InitSynthesis || c.Prior == prior.EBM, "the synthesis network needs the ebm prior (the gaussian prior is sampled exactly)"},
-		{c.S0End >= 0 && c.S1End >= 0 && finite(c.S0End, c.S1End), "final step sizes must be >= 0 and finite (0 = constant)"},
-		{c.K1Warmup >= 0 && c.K1WarmupIters >= 0 && c.PriorWeightWarmup >= 0, "warm-up lengths must be >= 0"},
-		{c.FreeBits >= 0 && finite(c.FreeBits), "free bits must be >= 0"},
+			fmt.Sprintf("--prior-init must be %q or %q, got %q", InitNoise, InitSynthesis, c.PriorInit)},
+		{c.PriorInit != InitSynthesis || c.Prior == prior.EBM, "--prior-init synthesis needs --prior ebm (the gaussian prior is sampled exactly)"},
+		{nonNeg(c.S0End), fmt.Sprintf("--s0-end must be 0 (constant) or a step size positive and finite in float32, got %v", c.S0End)},
+		{nonNeg(c.S1End), fmt.Sprintf("--s1-end must be 0 (constant) or a step size positive and finite in float32, got %v", c.S1End)},
+		{c.K1Warmup >= 0 && c.K1WarmupIters >= 0 && c.PriorWeightWarmup >= 0,
+			fmt.Sprintf("--k1-warmup, --k1-warmup-iters and --prior-weight-warmup must be 0 or more, got %d, %d and %d", c.K1Warmup, c.K1WarmupIters, c.PriorWeightWarmup)},
+		{nonNeg(c.FreeBits), fmt.Sprintf("--free-bits must be 0 or more, finite in float32, got %v", c.FreeBits)},
 		{c.EncoderRate == "" || c.EncoderRate == RateModel || c.EncoderRate == RateBase,
-			fmt.Sprintf("encoder rate must be %q or %q, got %q", RateModel, RateBase, c.EncoderRate)},
-		{c.FreeBits == 0 || c.HasEncoder(), "free bits apply to the inference network's KL: they need --posterior-init encoder"},
-		{c.SaveEvery > 0 && c.LogEvery > 0, "save and log intervals must be positive"},
+			fmt.Sprintf("--encoder-rate must be %q or %q, got %q", RateModel, RateBase, c.EncoderRate)},
+		{c.FreeBits == 0 || c.HasEncoder(), "--free-bits apply to the inference network's KL: they need --posterior-init encoder"},
+		{c.SaveEvery > 0, fmt.Sprintf("--save-every must be positive, got %d", c.SaveEvery)},
+		{c.LogEvery > 0, fmt.Sprintf("--log-every must be positive, got %d", c.LogEvery)},
 	} {
 		if !ch.ok {
 			return fmt.Errorf("invalid configuration: %s", ch.msg)

@@ -28,6 +28,10 @@ type Decoding struct {
 	MaxWords    int     `json:"max_words"`   // stop after this many words (0: the model's MaxLen - 2)
 }
 
+// ValidTemperature reports whether t is a usable sampling temperature: p^(1/t) needs t and 1/t positive and
+// finite in float32 (NaN is not).
+func ValidTemperature(t float64) bool { return learn.PositiveFloat32(t) && learn.PositiveFloat32(1/t) }
+
 // Grid is where a picture family writes a grid of pictures.
 type Grid struct {
 	Out  string // PNG file

@@ -41,6 +41,46 @@ type loopResult struct {
 // interrupted reports whether a signal stopped the loop.
 func (r loopResult) interrupted() bool { return r.Signal != nil }
 
+// notifyStops returns a channel that receives the signals that stop a run: Ctrl-C, SIGTERM and SIGHUP,
+// except those the process was started ignoring (`nohup` ignores SIGHUP, and `cmd &` from a script
+// SIGINT: they stay ignored). The caller stops it with signal.Stop.
+func notifyStops() chan os.Signal {
+	sigs := make(chan os.Signal, 1)
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP} {
+		if !signal.Ignored(sig) {
+			signal.Notify(sigs, sig)
+		}
+	}
+	return sigs
+}
+
+// finishWatched runs the session's final evaluation (skip "": there is one) with the stopping signals
+// watched. An evaluation cannot stop midway, so on a signal it is abandoned: lebm says so, that training
+// is complete and saved, and how to evaluate the checkpoint, then exits (exit: os.Exit) with the status
+// the signal's default action gives, 128 + its number.
+func finishWatched(sess Session, sum Summary, skip string, stderr io.Writer, exit func(int)) (Report, error) {
+	if skip != "" {
+		return sess.Finish(sum, skip)
+	}
+	sigs := notifyStops()
+	done := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-sigs:
+			fmt.Fprintf(stderr, "\n%v during the final evaluation: the evaluation is abandoned; training is complete and saved in %s: "+
+				"evaluate it with `lebm eval %s`\n", sig, sum.Checkpoint, sum.Checkpoint)
+			code := 1
+			if s, ok := sig.(syscall.Signal); ok {
+				code = 128 + int(s)
+			}
+			exit(code)
+		case <-done:
+		}
+	}()
+	defer func() { signal.Stop(sigs); close(done) }()
+	return sess.Finish(sum, skip)
+}
+
 // received is the signal waiting on sigs, or nil.
 func received(sigs <-chan os.Signal) os.Signal {
 	select {
@@ -69,12 +109,7 @@ func (l loop) run(ui UI, maxTime time.Duration) (loopResult, error) {
 			return res, err
 		}
 	}
-	sigs := make(chan os.Signal, 1)
-	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP} {
-		if !signal.Ignored(sig) { // `nohup` (SIGHUP) and `cmd &` from a script (SIGINT) ignore them: keep it so
-			signal.Notify(sigs, sig)
-		}
-	}
+	sigs := notifyStops()
 	defer signal.Stop(sigs)
 	bar := ui.Bar(l.iterations, "train", "it")
 	bar.Set(l.start)

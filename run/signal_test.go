@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -51,5 +52,44 @@ func TestHangupSavesAndExitsNonZero(t *testing.T) {
 	var ie *Interrupted
 	if err := res.stopped(); !errors.As(err, &ie) || ie.ExitCode() != 129 {
 		t.Fatalf("outcome %v, want an Interrupted error with exit code 129", err)
+	}
+}
+
+// finishing is a Session whose final evaluation sends itself a signal and then waits, as a long
+// evaluation would, until released.
+type finishing struct {
+	Session
+	sig     syscall.Signal
+	release chan struct{}
+}
+
+func (f finishing) Finish(Summary, string) (Report, error) {
+	if err := syscall.Kill(os.Getpid(), f.sig); err != nil {
+		return nil, err
+	}
+	<-f.release
+	return nil, errors.New("released")
+}
+
+// TestSignalDuringTheFinalEvaluation: SIGTERM during the final evaluation says that it is abandoned, that
+// training is saved and how to evaluate the checkpoint, and exits with 128 + 15; no signal, no exit.
+func TestSignalDuringTheFinalEvaluation(t *testing.T) {
+	var stderr bytes.Buffer
+	codes := make(chan int, 1)
+	f := finishing{sig: syscall.SIGTERM, release: make(chan struct{})}
+	go func() {
+		finishWatched(f, Summary{Checkpoint: "runs/x/step-00000010"}, "", &stderr, func(code int) { codes <- code; close(f.release) })
+	}()
+	select {
+	case code := <-codes:
+		if code != 143 {
+			t.Errorf("exit status %d, want 143", code)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no exit within 30 s of SIGTERM")
+	}
+	if msg := stderr.String(); !strings.Contains(msg, "during the final evaluation: the evaluation is abandoned") ||
+		!strings.Contains(msg, "lebm eval runs/x/step-00000010") {
+		t.Errorf("message %q", msg)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"time"
@@ -224,7 +225,7 @@ func (req *TrainRequest) train(sess Session, runDir string, resumed *Run) error 
 	case req.NoEval:
 		skip = "--no-eval"
 	}
-	rep, err := sess.Finish(res.summary(runDir, tr.Timing), skip)
+	rep, err := finishWatched(sess, res.summary(runDir, tr.Timing), skip, req.Stderr, os.Exit)
 	if err != nil {
 		return err
 	}

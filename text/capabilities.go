@@ -24,13 +24,13 @@ var (
 )
 
 // posterior is the estimator setting of the posterior chains of p (their mean is z).
-func (r *Run) posterior(p run.Posterior) EvalConfig {
+func (r *Run) posterior(p run.Posterior) (EvalConfig, error) {
 	ec := DefaultEvalConfig(r.Model.Config)
 	ec.Chains, ec.Seed, ec.K1, ec.S1 = p.Chains, p.Seed, p.K1, p.S1
 	if ec.RowsPerCall < ec.Chains {
 		ec.RowsPerCall = ec.Chains
 	}
-	return ec
+	return ec, r.Model.chainMemory(ec).Check()
 }
 
 // Sampled is one generated sentence.
@@ -57,22 +57,43 @@ func (s *SampleReport) Format() string {
 	return b.String()
 }
 
-// Sample draws z from the prior (prior chain of req.K0 steps of size req.S0) and decodes sentences.
+// SampleChunk is how many sentences `lebm sample` draws and decodes at a time: the memory of a prior chain
+// and a decoding is that of SampleChunk rows, whatever -n.
+const SampleChunk = 1024
+
+// sampleMemory is what n samples hold when reported: z and up to MaxLen words of about 8 bytes each.
+func (m *Model) sampleMemory(n int) learn.Memory {
+	c := m.Config
+	b := float64(n) * (float64(c.ZDim)*learn.Float32Bytes + float64(c.MaxLen)*8 + 64)
+	return learn.Memory{Bytes: b, What: fmt.Sprintf("%d sampled sentences (-n %d)", n, n)}
+}
+
+// Sample draws z from the prior (prior chain of req.K0 steps of size req.S0) and decodes sentences,
+// SampleChunk at a time.
 func (r *Run) Sample(req run.SampleRequest) (run.Report, error) {
 	m := r.Model
+	if err := m.sampleMemory(req.N).Check(); err != nil {
+		return nil, err
+	}
 	rng := rand.New(rand.NewPCG(req.Seed, 0x5a3b))
-	z, err := m.SamplePrior(req.N, req.K0, req.S0, rng, -1)
-	if err != nil {
-		return nil, err
-	}
-	sents, err := m.Decode(z, req.N, req.Decode, rng)
-	if err != nil {
-		return nil, err
-	}
 	d := m.Config.ZDim
-	rep := &SampleReport{Prior: m.Config.Prior, K0: req.K0, S0: req.S0, Decode: req.Decode, Samples: make([]Sampled, req.N)}
-	for i, s := range sents {
-		rep.Samples[i] = Sampled{Text: strings.Join(m.Vocab.Decode(s), " "), Z: z[i*d : (i+1)*d]}
+	rep := &SampleReport{Prior: m.Config.Prior, K0: req.K0, S0: req.S0, Decode: req.Decode, Samples: make([]Sampled, 0, req.N)}
+	bar := req.Bar(req.N, "sample", "sentences")
+	defer bar.Finish()
+	for len(rep.Samples) < req.N {
+		n := min(SampleChunk, req.N-len(rep.Samples))
+		z, err := m.SamplePrior(n, req.K0, req.S0, rng, -1)
+		if err != nil {
+			return nil, err
+		}
+		sents, err := m.Decode(z, n, req.Decode, rng)
+		if err != nil {
+			return nil, err
+		}
+		for i, s := range sents {
+			rep.Samples = append(rep.Samples, Sampled{Text: strings.Join(m.Vocab.Decode(s), " "), Z: z[i*d : (i+1)*d]})
+		}
+		bar.Set(len(rep.Samples))
 	}
 	return rep, nil
 }
@@ -116,7 +137,11 @@ func (r *Run) Reconstruct(req run.ReconstructRequest) (run.Report, error) {
 	if req.Decode.Method == Sample {
 		return nil, fmt.Errorf("reconstruct decodes greedily or by beam search, not by sampling")
 	}
-	return r.reconstruct(sents, r.posterior(req.Post), req.Decode)
+	ec, err := r.posterior(req.Post)
+	if err != nil {
+		return nil, err
+	}
+	return r.reconstruct(sents, ec, req.Decode)
 }
 
 func (r *Run) reconstruct(sents [][]string, ec EvalConfig, dec DecodeOptions) (Pairs, error) {
@@ -182,7 +207,14 @@ func (r *Run) Interpolate(req run.InterpolateRequest) (run.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	mu, err := m.PosteriorMeans(ds, r.posterior(req.Post))
+	ec, err := r.posterior(req.Post)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Config.ChainMemory(req.Points, fmt.Sprintf("--points %d decoded at once", req.Points), m.Vocab.Size()).Check(); err != nil {
+		return nil, err
+	}
+	mu, err := m.PosteriorMeans(ds, ec)
 	if err != nil {
 		return nil, err
 	}

@@ -71,7 +71,7 @@ func LoadVerified(backend compute.Backend, dir string) (*Model, RunInfo, TrainSt
 	}
 	m, err := NewModel(backend, info.Config, vocab)
 	if err != nil {
-		return nil, info, state, "", fmt.Errorf("checkpoint %s: %w", dir, err)
+		return nil, info, state, "", fmt.Errorf("checkpoint %s: %s: %w", dir, HParamsFile, err)
 	}
 	if err := ckpt.LoadVariables(dir, m.Ctx, m.Legacy()); err != nil {
 		return nil, info, state, "", err

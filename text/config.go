@@ -3,7 +3,6 @@ package text
 import (
 	"fmt"
 	"maps"
-	"math"
 	"slices"
 	"strings"
 
@@ -134,19 +133,22 @@ func (c *Config) Validate() error {
 		msg string
 	}
 	for _, ch := range []check{
-		{c.EmbedDim > 0, "embedding size must be positive"},
-		{c.HiddenDim > 0, "hidden size must be positive"},
-		{c.MaxLen >= 3, "maximum length must be at least 3 (<bos>, a word, <eos>)"},
-		{c.VocabSize == 0 || c.VocabSize > 4, "vocabulary size must be 0 (no limit) or more than the 4 special tokens"},
-		{c.MinCount >= 1, "minimum count must be >= 1"},
-		{c.EncoderHidden >= 0, "encoder hidden size must be >= 0"},
-		{c.WordDropout >= 0 && c.WordDropout < 1, "word dropout must be in [0, 1)"},
-		{c.BoWWeight >= 0 && !math.IsInf(c.BoWWeight, 0), "bag-of-words weight must be >= 0 and finite"},
+		{c.EmbedDim > 0, fmt.Sprintf("--embed must be positive, got %d", c.EmbedDim)},
+		{c.HiddenDim > 0, fmt.Sprintf("--hidden must be positive, got %d", c.HiddenDim)},
+		{c.MaxLen >= 3, fmt.Sprintf("--max-len must be at least 3 (<bos>, a word, <eos>), got %d", c.MaxLen)},
+		{c.VocabSize == 0 || c.VocabSize > 4, fmt.Sprintf("--vocab-size must be 0 (no limit) or more than the 4 special tokens, got %d", c.VocabSize)},
+		{c.MinCount >= 1, fmt.Sprintf("--min-count must be 1 or more, got %d", c.MinCount)},
+		{c.EncoderHidden >= 0, fmt.Sprintf("--encoder-hidden must be 0 (the decoder's) or positive, got %d", c.EncoderHidden)},
+		{c.WordDropout >= 0 && c.WordDropout < 1, fmt.Sprintf("--word-dropout must be in [0, 1), got %v", c.WordDropout)},
+		{c.BoWWeight >= 0 && learn.Float32(c.BoWWeight), fmt.Sprintf("--bow-weight must be 0 or more, finite in float32, got %v", c.BoWWeight)},
 		{c.BoWWeight == 0 || c.HasEncoder(), "the bag-of-words loss trains z through the inference network: it needs --posterior-init encoder"},
 	} {
 		if !ch.ok {
 			return fmt.Errorf("invalid configuration: %s", ch.msg)
 		}
+	}
+	if c.VocabSize > 0 { // the vocabulary's size is known before the corpus is read: refuse early
+		return c.IterationMemory(c.VocabSize).Check()
 	}
 	return nil
 }

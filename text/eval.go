@@ -47,14 +47,14 @@ func (e *EvalConfig) Validate() error {
 	switch {
 	case e.Chains < 2:
 		return fmt.Errorf("need at least 2 posterior chains per sentence to fit q(z|x), got %d", e.Chains)
-	case e.K1 < 0 || e.S1 <= 0:
-		return fmt.Errorf("evaluation chain needs steps >= 0 and a positive step size")
+	case e.K1 < 0 || !learn.PositiveFloat32(e.S1):
+		return fmt.Errorf("evaluation chain needs steps >= 0 and a step size positive and finite in float32, got %d and %v", e.K1, e.S1)
 	case e.ImportanceSamples < 1:
 		return fmt.Errorf("need at least one importance sample")
 	case e.LogZSamples < 1:
 		return fmt.Errorf("need at least one log Z sample")
-	case e.SigmaFloor <= 0:
-		return fmt.Errorf("sigma floor must be positive")
+	case !learn.PositiveFloat32(e.SigmaFloor):
+		return fmt.Errorf("sigma floor must be positive and finite in float32, got %v", e.SigmaFloor)
 	case e.FloorSentences < 0:
 		return fmt.Errorf("floor sentences must be >= 0")
 	case e.MaxSentences < 0:
@@ -65,6 +65,12 @@ func (e *EvalConfig) Validate() error {
 		return fmt.Errorf("rows per call (%d) must be at least the number of chains (%d)", e.RowsPerCall, e.Chains)
 	}
 	return nil
+}
+
+// chainMemory is what a call of the estimator's posterior chains needs (RowsPerCall rows, at least Chains).
+func (m *Model) chainMemory(ec EvalConfig) learn.Memory {
+	rows := max(ec.RowsPerCall, ec.Chains)
+	return m.Config.ChainMemory(rows, fmt.Sprintf("--chains %d, --rows %d", ec.Chains, ec.RowsPerCall), m.Vocab.Size())
 }
 
 // EvalResult holds the metrics of DESIGN.md with how they were estimated.
@@ -147,6 +153,9 @@ func (m *Model) chainStartName() string {
 // Evaluate computes NLL, PPL, MI and AU on ds (the split named split), as DESIGN.md defines them.
 func (m *Model) Evaluate(ds *corpora.Dataset, split string, ec EvalConfig, progress Progress) (*EvalResult, error) {
 	if err := ec.Validate(); err != nil {
+		return nil, err
+	}
+	if err := m.chainMemory(ec).Check(); err != nil {
 		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(ec.Seed, 0xe7a1))

@@ -62,8 +62,8 @@ func (m *Model) Decode(z []float32, n int, opt DecodeOptions, rng *rand.Rand) ([
 	}
 	switch opt.Method {
 	case Greedy, Sample:
-		if opt.Method == Sample && opt.Temperature <= 0 {
-			return nil, fmt.Errorf("sampling temperature must be positive, got %g", opt.Temperature)
+		if opt.Method == Sample && !run.ValidTemperature(opt.Temperature) {
+			return nil, fmt.Errorf("sampling temperature must be positive and finite in float32 (as must be its inverse), got %g", opt.Temperature)
 		}
 		return m.decodeAncestral(z, n, opt, rng)
 	case Beam:

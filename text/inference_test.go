@@ -48,14 +48,24 @@ func TestInferenceConfigValidation(t *testing.T) {
 		mod  func(*Config)
 		want string
 	}{
-		{func(c *Config) { c.PosteriorInit = "amortised" }, "posterior init"},
-		{func(c *Config) { c.PriorInit = "encoder" }, "prior init"},
-		{func(c *Config) { c.PriorInit, c.Prior = learn.InitSynthesis, "gaussian" }, "synthesis network needs the ebm prior"},
-		{func(c *Config) { c.S1End = -1 }, "final step sizes"},
-		{func(c *Config) { c.EncoderRate = "prior" }, "encoder rate"},
-		{func(c *Config) { c.FreeBits = 0.1 }, "free bits apply to the inference network"},
-		{func(c *Config) { c.WordDropout = 1 }, "word dropout"},
-		{func(c *Config) { c.PriorWeightWarmup = -1 }, "warm-up"},
+		{func(c *Config) { c.PosteriorInit = "amortised" }, "--posterior-init must be"},
+		{func(c *Config) { c.PriorInit = "encoder" }, "--prior-init must be"},
+		{func(c *Config) { c.PriorInit, c.Prior = learn.InitSynthesis, "gaussian" }, "--prior-init synthesis needs --prior ebm"},
+		{func(c *Config) { c.S1End = -1 }, "--s1-end must be 0"},
+		{func(c *Config) { c.EncoderRate = "prior" }, "--encoder-rate must be"},
+		{func(c *Config) { c.FreeBits = 0.1 }, "--free-bits apply to the inference network"},
+		{func(c *Config) { c.WordDropout = 1 }, "--word-dropout must be in [0, 1)"},
+		{func(c *Config) { c.PriorWeightWarmup = -1 }, "--prior-weight-warmup must be 0 or more"},
+		// Values finite in float64 but not in the float32 the model computes in, or NaN.
+		{func(c *Config) { c.S0 = 1e300 }, "--s0 must be a step size positive and finite in float32"},
+		{func(c *Config) { c.S1 = 1e-50 }, "--s1 must be a step size positive and finite in float32"},
+		{func(c *Config) { c.LRGen = 1e300 }, "--lr-gen must be positive and finite in float32"},
+		{func(c *Config) { c.LRPrior = math.NaN() }, "--lr-prior must be 0 (a fixed prior) or positive"},
+		{func(c *Config) { c.GenClip = math.Inf(1) }, "--clip must be 0 (none) or positive"},
+		{func(c *Config) { c.BoWWeight = 1e39 }, "--bow-weight must be 0 or more, finite in float32"},
+		// Sizes no machine holds are refused with the memory they would need.
+		{func(c *Config) { c.ZDim, c.VocabSize = 1000000000, 1000 }, "needs about"},
+		{func(c *Config) { c.HiddenDim, c.VocabSize = 1000000000, 1000 }, "more than this machine's"},
 	} {
 		cfg := smallConfig()
 		c.mod(&cfg)

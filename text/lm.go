@@ -41,6 +41,43 @@ func DefaultLMConfig(c Config) LMConfig {
 		MaxLen: c.MaxLen, VocabSize: c.VocabSize, MinCount: c.MinCount, Iterations: c.Iterations, Seed: c.Seed}
 }
 
+// Validate checks the configuration, naming the flag of `lebm lm train` behind each value; real values
+// must be finite in float32, the precision the model computes in.
+func (c *LMConfig) Validate() error {
+	type check struct {
+		ok  bool
+		msg string
+	}
+	for _, ch := range []check{
+		{c.EmbedDim > 0, fmt.Sprintf("--embed must be positive, got %d", c.EmbedDim)},
+		{c.HiddenDim > 0, fmt.Sprintf("--hidden must be positive, got %d", c.HiddenDim)},
+		{learn.PositiveFloat32(c.LR), fmt.Sprintf("--lr must be positive and finite in float32, got %v", c.LR)},
+		{c.Clip >= 0 && learn.Float32(c.Clip), fmt.Sprintf("the gradient clip must be 0 (none) or positive, finite in float32, got %v", c.Clip)},
+		{c.Batch > 0, fmt.Sprintf("--batch must be positive, got %d", c.Batch)},
+		{c.MaxLen >= 3, fmt.Sprintf("--max-len must be at least 3 (<bos>, a word, <eos>), got %d", c.MaxLen)},
+		{c.VocabSize == 0 || c.VocabSize > 4, fmt.Sprintf("--vocab-size must be 0 (no limit) or more than the 4 special tokens, got %d", c.VocabSize)},
+		{c.MinCount >= 1, fmt.Sprintf("--min-count must be 1 or more, got %d", c.MinCount)},
+		{c.Iterations >= 0, fmt.Sprintf("--iterations must be 0 or more, got %d", c.Iterations)},
+	} {
+		if !ch.ok {
+			return fmt.Errorf("invalid language-model configuration: %s", ch.msg)
+		}
+	}
+	if c.VocabSize > 0 {
+		return c.memory(c.VocabSize).Check()
+	}
+	return nil
+}
+
+// memory is what training the language model needs with a vocabulary of v words: the decoder's
+// parameters with Adam's state and a batch's activations (logits and LSTM states per token), forward and
+// backward.
+func (c *LMConfig) memory(v int) learn.Memory {
+	lat := Config{EmbedDim: c.EmbedDim, HiddenDim: c.HiddenDim, MaxLen: c.MaxLen, Config: learn.Config{ZDim: 1}}
+	b := lat.Parameters(v)*learn.BytesPerParameter + 2*float64(c.Batch)*lat.rowBytes(v)
+	return learn.Memory{Bytes: b, What: fmt.Sprintf("the language model (--batch %d%s)", c.Batch, lat.sizes(v))}
+}
+
 // LM is an LSTM language model. It is the Decoder with z fixed at zero (a 1-dimensional z that is always 0,
 // so W_z and W_h never contribute and h_0 = tanh(b_h) is learned): the same code, without a latent.
 type LM struct {
@@ -58,8 +95,11 @@ type LM struct {
 
 // NewLM creates a language model with fresh variables.
 func NewLM(backend compute.Backend, cfg LMConfig, vocab *corpora.Vocab) (*LM, error) {
-	if cfg.EmbedDim < 1 || cfg.HiddenDim < 1 || cfg.Batch < 1 || cfg.MaxLen < 3 || cfg.LR <= 0 {
-		return nil, fmt.Errorf("invalid language-model configuration %+v", cfg)
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := cfg.memory(vocab.Size()).Check(); err != nil {
+		return nil, err
 	}
 	scope := model.NewStore().RootScope()
 	lm := &LM{Config: cfg, Vocab: vocab, Backend: backend, Ctx: scope, batches: corpora.Cursor{Seed: cfg.Seed, Batch: cfg.Batch}}

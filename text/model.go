@@ -33,6 +33,9 @@ func NewModel(backend compute.Backend, cfg Config, vocab *corpora.Vocab) (*Model
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if err := cfg.ModelMemory(vocab.Size()).Check(); err != nil {
+		return nil, err
+	}
 	scope := model.NewStore().RootScope()
 	m := &Model{Config: cfg, Vocab: vocab}
 	m.Decoder = NewDecoder(scope, rand.New(rand.NewPCG(cfg.Seed, learn.GeneratorInitStream)), vocab.Size(), cfg.EmbedDim, cfg.HiddenDim, cfg.ZDim)

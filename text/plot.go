@@ -97,7 +97,11 @@ func (r *Run) latent(req run.PlotRequest) (*run.Latent, error) {
 	if err != nil {
 		return nil, err
 	}
-	mu, err := m.PosteriorMeans(ds, r.posterior(req.Post))
+	ec, err := r.posterior(req.Post)
+	if err != nil {
+		return nil, err
+	}
+	mu, err := m.PosteriorMeans(ds, ec)
 	if err != nil {
 		return nil, err
 	}

@@ -26,6 +26,9 @@ type session struct {
 }
 
 func newSession(m *Model, info RunInfo, corpus *corpora.Corpus, state *TrainState, eval FinalEval, ui run.UI) (*session, error) {
+	if err := m.Config.IterationMemory(m.Vocab.Size()).Check(); err != nil {
+		return nil, err
+	}
 	trainSet, err := Encode(corpus, m.Vocab, m.Config.MaxLen, "train")
 	if err != nil {
 		return nil, err

@@ -203,8 +203,8 @@ func CheckDecodeFlags(cmd *cobra.Command, d *run.Decoding) error {
 	switch {
 	case f.Changed("max-words") && d.MaxWords < 1:
 		return fmt.Errorf("--max-words must be at least 1 (default: the model's max-len - 2), got %d", d.MaxWords)
-	case f.Changed("temperature") && !(d.Temperature > 0):
-		return fmt.Errorf("--temperature must be positive, got %v", d.Temperature)
+	case f.Changed("temperature") && !run.ValidTemperature(d.Temperature):
+		return fmt.Errorf("--temperature must be positive and finite in float32, as must be its inverse, got %v", d.Temperature)
 	case f.Changed("beam") && d.BeamWidth < 1:
 		return fmt.Errorf("--beam must be at least 1, got %d", d.BeamWidth)
 	}

@@ -1,6 +1,7 @@
 package evalcmd
 
 import (
+	"fmt"
 	"io"
 
 	"github.com/lebm/lebm/cmd/lebm/internal/clix"
@@ -102,9 +103,39 @@ func (o *Options) request(cfg run.Config) run.EvalRequest {
 	return req
 }
 
+// check refuses estimator and generation settings out of range before anything is opened, naming the flag.
+func (o *Options) check() error {
+	e, g := o.Eval, o.Gen
+	type check struct {
+		ok  bool
+		msg string
+	}
+	for _, c := range []check{
+		{e.Chains >= 1, fmt.Sprintf("--chains must be at least 1, got %d", e.Chains)},
+		{e.ImportanceSamples >= 1, fmt.Sprintf("--samples must be at least 1, got %d", e.ImportanceSamples)},
+		{e.LogZSamples >= 1, fmt.Sprintf("--logz-samples must be at least 1, got %d", e.LogZSamples)},
+		{learn.PositiveFloat32(e.SigmaFloor), fmt.Sprintf("--sigma-floor must be positive and finite in float32, got %v", e.SigmaFloor)},
+		{e.FloorSentences >= 0, fmt.Sprintf("--floor-sentences must be 0 (as many as evaluated) or more, got %d", e.FloorSentences)},
+		{e.RowsPerCall >= 1, fmt.Sprintf("--rows must be at least 1, got %d", e.RowsPerCall)},
+		{!o.Generation || g.Samples >= 1, fmt.Sprintf("--gen-samples must be at least 1, got %d", g.Samples)},
+		{!o.Generation || run.ValidTemperature(g.Temperature), fmt.Sprintf("--gen-temperature must be positive and finite in float32, as must be its inverse, got %v", g.Temperature)},
+		{g.LMIterations >= 0, fmt.Sprintf("--lm-iterations must be 0 (the model's) or more, got %d", g.LMIterations)},
+		{o.Image.Images >= 0 && o.Image.FIDSamples >= 0 && o.Image.FIDReal >= 0,
+			fmt.Sprintf("--images, --fid-samples and --fid-real must be 0 or more, got %d, %d and %d", o.Image.Images, o.Image.FIDSamples, o.Image.FIDReal)},
+	} {
+		if !c.ok {
+			return fmt.Errorf("%s", c.msg)
+		}
+	}
+	return nil
+}
+
 // Run evaluates as the options say (run.Evaluator).
 func Run(opts *Options) error {
 	if err := opts.PosteriorChain.Check(); err != nil {
+		return err
+	}
+	if err := opts.check(); err != nil {
 		return err
 	}
 	return clix.Serve(opts.Families, opts.Backend, opts.Checkpoint, "be evaluated", opts.Stdout, opts.JSON,

@@ -165,7 +165,8 @@ func TestTrainResumeEval(t *testing.T) {
 func TestImageEval(t *testing.T) {
 	run := clitest.TinyImageRun(t, 2)
 	var stdout, stderr bytes.Buffer
-	opts := &Options{Checkpoint: run, Split: "test", JSON: true, Quiet: true, Eval: Estimators{Estimator: learn.Estimator{Chains: 2}, Seed: 1},
+	opts := &Options{Checkpoint: run, Split: "test", JSON: true, Quiet: true, Eval: Estimators{Estimator: learn.Estimator{Chains: 2, ImportanceSamples: learn.DefaultEvalSamples,
+		SigmaFloor: learn.DefaultSigmaFloor, RowsPerCall: learn.DefaultRowsPerCall}, LogZSamples: learn.DefaultLogZSamples, Seed: 1},
 		Image: ImageOptions{Images: 30}, Stdout: &stdout, Stderr: &stderr}
 	if err := Run(opts); err != nil {
 		t.Fatal(err)

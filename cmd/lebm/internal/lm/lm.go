@@ -98,7 +98,7 @@ func (o *TrainOptions) Resolve() (text.LMConfig, error) {
 			apply()
 		}
 	}
-	return cfg, nil
+	return cfg, cfg.Validate()
 }
 
 // Result is what `lebm lm train` and `lebm lm eval` report.

@@ -76,6 +76,6 @@ func Run(opts *Options) error {
 		func(s run.Sampler, hp run.Config) (run.Report, error) {
 			cfg := hp.Learn()
 			return s.Sample(run.SampleRequest{N: opts.N, K0: opts.K0.Or(cfg.K0), S0: opts.S0.Or(cfg.S0), Seed: opts.Seed, Decode: opts.Decode,
-				Grid: run.Grid{Out: opts.Out, Cols: opts.Cols}, UI: run.UI{Stderr: opts.Stderr}})
+				Grid: run.Grid{Out: opts.Out, Cols: opts.Cols}, UI: run.UI{Stderr: opts.Stderr, Bars: clix.Bars(opts.Stderr, false)}})
 		})
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/lebm/lebm/ckpt"
 	"github.com/lebm/lebm/cmd/lebm/internal/clix"
@@ -82,6 +84,9 @@ func ParseSetting(s, where string) (Setting, error) {
 	name = strings.TrimSpace(name)
 	if !ok || name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\\ \t") {
 		return Setting{}, fmt.Errorf("%s: setting %q: expected NAME=FLAGS with a non-empty NAME without /, \\ or spaces (it names a directory)", where, s)
+	}
+	if i := strings.IndexFunc(name, func(r rune) bool { return unicode.IsControl(r) || r == utf8.RuneError }); i >= 0 {
+		return Setting{}, fmt.Errorf("%s: setting %q: its NAME holds a control character or invalid UTF-8 at byte %d (it names a directory and a row of table.md): use letters, digits, - and _", where, s, i)
 	}
 	return Setting{Name: name, Flags: strings.TrimSpace(flags)}, nil
 }
@@ -200,7 +205,10 @@ func Run(opts *Options) error {
 		return fmt.Errorf("--out is required")
 	}
 	if opts.Iterations < 1 || opts.Jobs < 1 {
-		return fmt.Errorf("--iterations and --jobs must be positive")
+		return fmt.Errorf("--iterations and --jobs must be positive, got %d and %d", opts.Iterations, opts.Jobs)
+	}
+	if opts.MaxTime < 0 {
+		return fmt.Errorf("--max-time must be a positive duration (0: no limit), got %v", opts.MaxTime)
 	}
 	grid, err := opts.Grid()
 	if err != nil {

@@ -53,6 +53,9 @@ func TestFlagParsing(t *testing.T) {
 		{"duplicate names", []string{"--setting", "a=--k1 2", "--setting", "a=--k1 3"}, "used twice", nil},
 		{"bad grid line", []string{"--grid", bad}, "bad.txt:2", nil},
 		{"not a number", []string{"--iterations", "x"}, "invalid argument", nil},
+		{"newline in a name", []string{"--setting", "new\nline=--k1 2"}, "control character or invalid UTF-8 at byte 3", nil},
+		{"escape in a name", []string{"--setting", "a\x1b[31m=--k1 2"}, "control character", nil},
+		{"invalid UTF-8 in a name", []string{"--setting", "a\xff=--k1 2"}, "invalid UTF-8 at byte 1", nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -72,6 +75,21 @@ func TestFlagParsing(t *testing.T) {
 			}
 			tc.check(t, o, g)
 		})
+	}
+}
+
+// TestRefusesANegativeMaxTime: --max-time below zero is refused, as train refuses it, before anything runs.
+func TestRefusesANegativeMaxTime(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "s")
+	o, err := parse(t, "--out", out, "--setting", "a=--k1 2", "--max-time", "-5s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Run(o); err == nil || !strings.Contains(err.Error(), "--max-time must be a positive duration") {
+		t.Fatalf("--max-time -5s: %v", err)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("the refused sweep created %s", out)
 	}
 }
 
@@ -111,7 +129,7 @@ func TestSweepRuns(t *testing.T) {
 	}
 	opts.Settings = append(opts.Settings, "bad=--posterior-init magic")
 	err = Run(opts)
-	if err == nil || !strings.Contains(err.Error(), "setting bad") || !strings.Contains(err.Error(), "posterior init") {
+	if err == nil || !strings.Contains(err.Error(), "setting bad") || !strings.Contains(err.Error(), "--posterior-init must be") {
 		t.Fatalf("bad setting: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(out, "bad")); !os.IsNotExist(err) {

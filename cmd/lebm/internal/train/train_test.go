@@ -163,7 +163,7 @@ func TestFlagParsing(t *testing.T) {
 			}
 		}},
 		{"bad posterior init", []string{"--posterior-init", "vae"}, "", func(t *testing.T, o *Options) {
-			if _, err := textConfig(o); err == nil || !strings.Contains(err.Error(), "posterior init") {
+			if _, err := textConfig(o); err == nil || !strings.Contains(err.Error(), "--posterior-init must be") {
 				t.Fatalf("want posterior init error, got %v", err)
 			}
 		}},
