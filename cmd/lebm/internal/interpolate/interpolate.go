@@ -13,7 +13,7 @@ import (
 type Options struct {
 	Checkpoint    string
 	First, Second string
-	Steps         int
+	Points        int
 	Posterior     clix.PosteriorFlags
 	Decode        run.Decoding
 	Backend       string
@@ -46,7 +46,8 @@ between them are written as a PNG (--out).`,
 		},
 	}
 	f := cmd.Flags()
-	f.IntVar(&opts.Steps, "steps", 8, "number of points on the line, endpoints included")
+	f.IntVar(&opts.Points, "points", 8, "number of points on the line, endpoints included")
+	clix.AddRenamed(f, "steps", "points")
 	clix.AddPosteriorFlags(f, &opts.Posterior)
 	clix.AddDecodeFlags(f, &opts.Decode)
 	clix.AddBackendFlag(f, &opts.Backend)
@@ -57,15 +58,15 @@ between them are written as a PNG (--out).`,
 
 // Run interpolates as the options say (run.Interpolator).
 func Run(opts *Options) error {
-	if opts.Steps < 2 {
-		return fmt.Errorf("--steps must be at least 2 (the two endpoints), got %d", opts.Steps)
+	if opts.Points < 2 {
+		return fmt.Errorf("--points must be at least 2 (the two endpoints), got %d", opts.Points)
 	}
 	if err := opts.Posterior.Check(); err != nil {
 		return err
 	}
 	return clix.Serve(opts.Families, opts.Backend, opts.Checkpoint, "interpolate", opts.Stdout, opts.JSON,
 		func(in run.Interpolator, hp run.Config) (run.Report, error) {
-			return in.Interpolate(run.InterpolateRequest{First: opts.First, Second: opts.Second, Points: opts.Steps,
+			return in.Interpolate(run.InterpolateRequest{First: opts.First, Second: opts.Second, Points: opts.Points,
 				Post: opts.Posterior.Resolve(hp), Decode: opts.Decode, Out: opts.Out, UI: run.UI{Stderr: opts.Stderr}})
 		})
 }

@@ -16,14 +16,19 @@ import (
 func TestFlagParsing(t *testing.T) {
 	var got *Options
 	if _, err := clitest.Execute(NewCmd(&Options{}, func(o *Options) error { got = o; return nil }),
-		"ck", "a b", "c d", "--steps", "5", "--chains", "4", "--k1", "30", "--decode", "beam"); err != nil {
+		"ck", "a b", "c d", "--points", "5", "--chains", "4", "--k1", "30", "--decode", "beam"); err != nil {
 		t.Fatal(err)
 	}
-	if got.First != "a b" || got.Second != "c d" || got.Steps != 5 || got.Posterior.Chains != 4 || got.Posterior.K1 != clix.Given(30) || got.Decode.Method != "beam" {
+	if got.First != "a b" || got.Second != "c d" || got.Points != 5 || got.Posterior.Chains != 4 || got.Posterior.K1 != clix.Given(30) || got.Decode.Method != "beam" {
 		t.Fatalf("%+v", got)
 	}
 	if out, err := clitest.Execute(NewCmd(&Options{}, Run), "ck", "only one"); err == nil || !strings.Contains(out, "Usage:") {
 		t.Fatalf("missing sentence: %v", err)
+	}
+	// --steps, the number of points before, is refused naming --points (eval's K1 was --steps too).
+	if _, err := clitest.Execute(NewCmd(&Options{}, func(*Options) error { return nil }), "ck", "a", "b", "--steps", "5"); err == nil ||
+		!strings.Contains(err.Error(), "use --points") {
+		t.Fatalf("--steps: %v", err)
 	}
 }
 
@@ -32,7 +37,7 @@ func TestEndpointsMatchReconstructions(t *testing.T) {
 	run := clitest.TinyRun(t, 30)
 	first, second := "the cold rain falls in the city", "a bank trades and the stock drops"
 	var out bytes.Buffer
-	if _, err := clitest.Execute(NewCmd(&Options{Stdout: &out}, Run), run, first, second, "--steps", "4", "--json"); err != nil {
+	if _, err := clitest.Execute(NewCmd(&Options{Stdout: &out}, Run), run, first, second, "--points", "4", "--json"); err != nil {
 		t.Fatal(err)
 	}
 	var points []text.Point
@@ -58,7 +63,7 @@ func TestImageInterpolate(t *testing.T) {
 	run := clitest.TinyImageRun(t, 2)
 	out := filepath.Join(t.TempDir(), "i.png")
 	var buf bytes.Buffer
-	opts := &Options{Checkpoint: run, First: "3", Second: "7", Steps: 5, Out: out, JSON: true,
+	opts := &Options{Checkpoint: run, First: "3", Second: "7", Points: 5, Out: out, JSON: true,
 		Posterior: clix.PosteriorFlags{Chains: 2, Seed: 1}, Stdout: &buf, Stderr: &buf}
 	if err := Run(opts); err != nil {
 		t.Fatal(err)
@@ -75,7 +80,7 @@ func TestImageInterpolate(t *testing.T) {
 // TestRejectsInvalidUTF8: a sentence given in Latin-1 is refused, naming it, as reconstruct refuses a file.
 func TestRejectsInvalidUTF8(t *testing.T) {
 	run := clitest.TinyRun(t, 2)
-	err := Run(&Options{Checkpoint: run, First: "caf\xe9 ouvert", Second: "a b", Steps: 3, Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}})
+	err := Run(&Options{Checkpoint: run, First: "caf\xe9 ouvert", Second: "a b", Points: 3, Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}})
 	if err == nil || !strings.Contains(err.Error(), "sentence 1 is not valid UTF-8 (at byte 4)") {
 		t.Fatalf("Latin-1 sentence: %v", err)
 	}

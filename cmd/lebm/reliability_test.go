@@ -1,0 +1,142 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lebm/lebm/ckpt"
+	"github.com/lebm/lebm/cmd/lebm/cli"
+	"github.com/lebm/lebm/learn"
+)
+
+// tinyText trains a small text run through the command line and returns its directory.
+func tinyText(t *testing.T) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "run")
+	if _, err := lebm(t, cli.Standard(), "train", "--embed", "8", "--hidden", "16", "--z", "4", "--ebm-width", "8", "--k0", "2", "--k1", "2",
+		"--iterations", "2", "--no-eval", "--quiet", "--out", out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestRefusals: what the README's reliability table promises to refuse is refused by the command line,
+// with a message naming the flag (or file) and what was expected, before anything is created. Sizes no
+// machine can hold are refused with the memory they would need instead of crashing the process.
+func TestRefusals(t *testing.T) {
+	if have, _ := learn.MachineMemory(); have == 0 {
+		t.Skip("the machine's memory is unknown here (no /proc/meminfo): sizes are not checked")
+	}
+	run := tinyText(t)
+	dir := t.TempDir()
+	sentences := filepath.Join(dir, "sentences.txt")
+	if err := os.WriteFile(sentences, []byte("a b\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		// Sizes: estimated before allocating.
+		{[]string{"train", "--z", "1000000000"}, "needs about"},
+		{[]string{"train", "--ebm-width", "1000000000"}, "needs about"},
+		{[]string{"train", "--batch", "1000000000"}, "needs about"},
+		{[]string{"train", "--k0", "1000000000"}, "needs about"},
+		{[]string{"train", "--k1", "1000000000"}, "needs about"},
+		{[]string{"train", "--family", "image", "--ngf", "1000000"}, "needs about"},
+		{[]string{"sample", run, "-n", "1000000000"}, "1000000000 sampled sentences (-n 1000000000) needs about"},
+		{[]string{"reconstruct", run, sentences, "--chains", "1000000000"}, "--chains 1000000000"},
+		{[]string{"interpolate", run, "a b", "c d", "--points", "1000000000"}, "--points 1000000000 decoded at once"},
+		{[]string{"eval", run, "--chains", "100000000", "--rows", "100000000"}, "needs about"},
+		// Real values: finite in float32, named.
+		{[]string{"train", "--s0", "1e300"}, "--s0 must be a step size positive and finite in float32"},
+		{[]string{"train", "--s1", "1e300"}, "--s1 must be a step size positive and finite in float32"},
+		{[]string{"train", "--lr-gen", "1e300"}, "--lr-gen must be positive and finite in float32"},
+		{[]string{"train", "--lr-prior", "NaN"}, "--lr-prior must be 0 (a fixed prior) or positive"},
+		{[]string{"eval", run, "--sigma-floor", "NaN"}, "--sigma-floor must be positive and finite in float32"},
+		{[]string{"eval", run, "--generation", "--gen-temperature", "NaN"}, "--gen-temperature must be positive and finite"},
+		{[]string{"sample", run, "--decode", "sample", "--temperature", "1e-300"}, "--temperature must be positive and finite"},
+		// One validation for every command.
+		{[]string{"lm", "train", "--iterations", "-1"}, "--iterations must be 0 or more, got -1"},
+		{[]string{"lm", "train", "--vocab-size", "-1"}, "--vocab-size must be 0 (no limit) or more than the 4 special tokens, got -1"},
+		{[]string{"lm", "train", "--lr", "NaN"}, "--lr must be positive and finite in float32, got NaN"},
+		{[]string{"sweep", "--setting", "a=--k1 2", "--max-time", "-5s"}, "--max-time must be a positive duration"},
+		{[]string{"sweep", "--setting", "new\nline=--k1 2"}, "control character"},
+		{[]string{"train", "--batch", "4001", "--iterations", "1", "--no-eval"}, "--batch 4001 is larger than the training set (4000 sentences)"},
+		{[]string{"train", "--family", "image", "--hold-out", "99", "--iterations", "1", "--no-eval"}, "--hold-out 99: no training image of"},
+	} {
+		out := filepath.Join(dir, "out")
+		args := c.args
+		switch args[0] {
+		case "train", "sweep":
+			args = append(append([]string{}, args...), "--out", out)
+		case "lm":
+			args = append(append([]string{}, args...), "--out", out)
+		}
+		_, err := lebm(t, cli.Standard(), args...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("lebm %q: %v, want an error containing %q", c.args, err, c.want)
+			continue
+		}
+		if entries, _ := os.ReadDir(out); len(entries) > 0 && args[0] != "train" {
+			t.Errorf("lebm %q was refused but wrote %d entries into %s", c.args, len(entries), out)
+		}
+		if args[0] == "train" && !strings.Contains(c.want, "larger than the training set") && !strings.Contains(c.want, "--hold-out") {
+			if _, err := os.Stat(out); !os.IsNotExist(err) {
+				t.Errorf("lebm %q was refused but created %s", c.args, out)
+			}
+		}
+		os.RemoveAll(out)
+	}
+}
+
+// TestEditedCheckpointSizeIsRefused: a checkpoint whose hyperparameters were edited to an impossible
+// size (the manifest re-hashed, so the files verify) is refused from hparams.json with the memory it
+// would need, before the model is allocated.
+func TestEditedCheckpointSizeIsRefused(t *testing.T) {
+	if have, _ := learn.MachineMemory(); have == 0 {
+		t.Skip("the machine's memory is unknown here")
+	}
+	run := tinyText(t)
+	step, err := ckpt.Resolve(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hp := filepath.Join(step, ckpt.HParamsFile)
+	var info map[string]any
+	b, _ := os.ReadFile(hp)
+	if err := json.Unmarshal(b, &info); err != nil {
+		t.Fatal(err)
+	}
+	info["config"].(map[string]any)["hidden_dim"] = 1e9
+	b, _ = json.Marshal(info)
+	if err := os.WriteFile(hp, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var man struct {
+		Step  int               `json:"step"`
+		Files map[string]string `json:"files"`
+	}
+	mb, _ := os.ReadFile(filepath.Join(step, ckpt.ManifestFile))
+	if err := json.Unmarshal(mb, &man); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	man.Files[ckpt.HParamsFile] = hex.EncodeToString(sum[:])
+	mb, _ = json.Marshal(man)
+	if err := os.WriteFile(filepath.Join(step, ckpt.ManifestFile), mb, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"eval", "sample"} {
+		_, err := lebm(t, cli.Standard(), cmd, run)
+		if err == nil || !strings.Contains(err.Error(), ckpt.HParamsFile) || !strings.Contains(err.Error(), "--hidden 1000000000") ||
+			!strings.Contains(err.Error(), "needs about") {
+			t.Errorf("%s of a checkpoint edited to hidden_dim 1e9: %v", cmd, err)
+		}
+	}
+}
