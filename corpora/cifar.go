@@ -48,6 +48,9 @@ func fileExists(p string) bool {
 
 // readCIFARFile appends the records of one binary batch to set, converting planes to channels-last.
 func readCIFARFile(path string, set *Images) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("%s: is a directory, expected a CIFAR-10 binary batch (the binary version: data_batch_1..5.bin, test_batch.bin)", path)
+	}
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("%w (expected the CIFAR-10 binary version: data_batch_1..5.bin, test_batch.bin)", err)

@@ -75,7 +75,7 @@ func findFile(dir, name string) (string, error) {
 
 // readMaybeGzip returns the file's bytes, decompressed when it starts with the gzip magic.
 func readMaybeGzip(path string) ([]byte, error) {
-	raw, err := os.ReadFile(path)
+	raw, err := readDataFile(path, "an MNIST idx file (plain or gzip-compressed)")
 	if err != nil {
 		return nil, err
 	}

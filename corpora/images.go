@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
+	"os"
 )
 
 // Images is a set of same-sized images stored as bytes, [N, H, W, C] row-major (channels last), with an
@@ -147,4 +148,13 @@ func LoadImages(format, path string, size, channels int, progress func(done, tot
 		return ReadFolder(path, size, channels, progress)
 	}
 	return nil, fmt.Errorf("unknown image format %q (expected %s, %s, %s, %s or %s)", format, FormatEmbedded, FormatMNIST, FormatCIFAR10, FormatSVHN, FormatFolder)
+}
+
+// readDataFile reads a whole data file; a directory in its place is an error naming it and what was
+// expected there (rather than the read error of a directory).
+func readDataFile(path, expected string) ([]byte, error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return nil, fmt.Errorf("%s: is a directory, expected %s", path, expected)
+	}
+	return os.ReadFile(path)
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 )
@@ -100,7 +99,7 @@ func miSize(t uint32) int {
 
 // ReadMAT reads the numeric real arrays of a level-5 MAT-file, by name.
 func ReadMAT(path string) (map[string]*MatArray, error) {
-	raw, err := os.ReadFile(path)
+	raw, err := readDataFile(path, "a level-5 MAT-file")
 	if err != nil {
 		return nil, err
 	}
@@ -120,40 +119,48 @@ func ReadMAT(path string) (map[string]*MatArray, error) {
 		return nil, fmt.Errorf("%s: no MAT-file endian indicator at byte 126 (not a level-5 MAT-file)", path)
 	}
 	out := map[string]*MatArray{}
-	if err := readMATElements(raw[128:], order, path, out, 0); err != nil {
+	inFile := func(off int) string { return fmt.Sprintf("byte %d", 128+off) }
+	if err := readMATElements(raw[128:], order, path, out, 0, inFile); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-// readMATElements reads the top-level data elements of buf (depth 1 inside a compressed element).
-func readMATElements(buf []byte, order binary.ByteOrder, path string, out map[string]*MatArray, depth int) error {
+// readMATElements reads the data elements of buf: the file's after its header or, at depth 1, the data
+// decompressed from a compressed element. at says where an offset in buf is, for messages: a byte of the
+// file, or a byte of the decompressed data (which is no byte of the file).
+func readMATElements(buf []byte, order binary.ByteOrder, path string, out map[string]*MatArray, depth int,
+	at func(off int) string) error {
 	for off := 0; off < len(buf); {
 		typ, n, data, next, err := matElement(buf, off, order)
 		if err != nil {
-			return fmt.Errorf("%s: element at byte %d: %w", path, off+128, err)
+			return fmt.Errorf("%s: element at %s: %w", path, at(off), err)
 		}
 		switch typ {
 		case miCOMPRESSED:
 			if depth > 0 {
-				return fmt.Errorf("%s: nested compressed element at byte %d", path, off+128)
+				return fmt.Errorf("%s: nested compressed element at %s", path, at(off))
 			}
 			zr, err := zlib.NewReader(bytes.NewReader(data))
 			if err != nil {
-				return fmt.Errorf("%s: compressed element at byte %d: %w", path, off+128, err)
+				return fmt.Errorf("%s: compressed element at %s: %w", path, at(off), err)
 			}
 			inner, err := io.ReadAll(zr)
 			if err != nil {
-				return fmt.Errorf("%s: compressed element at byte %d is corrupt or truncated: %w", path, off+128, err)
+				return fmt.Errorf("%s: compressed element at %s is corrupt or truncated: %w", path, at(off), err)
 			}
-			if err := readMATElements(inner, order, path, out, depth+1); err != nil {
+			outer := at(off)
+			inside := func(o int) string {
+				return fmt.Sprintf("byte %d of the data decompressed from the element at %s", o, outer)
+			}
+			if err := readMATElements(inner, order, path, out, depth+1, inside); err != nil {
 				return err
 			}
 			next = off + 8 + n // compressed elements are not padded
 		case miMATRIX:
 			a, err := matMatrix(data, order)
 			if err != nil {
-				return fmt.Errorf("%s: array at byte %d: %w", path, off+128, err)
+				return fmt.Errorf("%s: array at %s: %w", path, at(off), err)
 			}
 			if a != nil {
 				out[a.Name] = a
@@ -219,8 +226,14 @@ func matMatrix(buf []byte, order binary.ByteOrder) (*MatArray, error) {
 	}
 	dimsRaw := parts[1].data
 	a := &MatArray{order: order}
+	count := 1
 	for i := 0; i+4 <= len(dimsRaw); i += 4 {
-		a.Dims = append(a.Dims, int(int32(order.Uint32(dimsRaw[i:]))))
+		d := int(int32(order.Uint32(dimsRaw[i:])))
+		if d < 0 || (d > 0 && count > (1<<40)/d) { // 2^40 values: more than a MAT-file holds
+			return nil, fmt.Errorf("array dimension %d after %v: negative or too large, corrupt", d, a.Dims)
+		}
+		count *= d
+		a.Dims = append(a.Dims, d)
 	}
 	a.Name = string(parts[2].data)
 	a.Type, a.Data = parts[3].typ, parts[3].data

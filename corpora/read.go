@@ -33,8 +33,9 @@ func (e *LineError) Error() string {
 
 // ReadFile reads a corpus file: one example per line, tokens separated by whitespace (Windows line ends,
 // CRLF, are read as line ends; a UTF-8 byte-order mark at the start of the file is dropped). Blank lines
-// are skipped. It fails, naming the file and line, on a missing or empty file, invalid UTF-8, or a line
-// longer than maxLineBytes (DefaultMaxLineBytes, 1 MiB, when 0).
+// are skipped. It fails, naming the file (and the line where one is at fault), on a missing or empty file,
+// a directory, a read error, invalid UTF-8, or a line longer than maxLineBytes (DefaultMaxLineBytes,
+// 1 MiB, when 0).
 func ReadFile(path string, maxLineBytes int) ([][]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -44,6 +45,9 @@ func ReadFile(path string, maxLineBytes int) ([][]string, error) {
 		return nil, &LineError{File: path, Msg: err.Error()}
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() { // reading it would fail with a read error at "line 1"
+		return nil, &LineError{File: path, Msg: "is a directory, expected a text file with one example per line"}
+	}
 	return Read(f, path, maxLineBytes)
 }
 
@@ -64,8 +68,11 @@ func Read(r io.Reader, name string, maxLineBytes int) ([][]string, error) {
 		if errors.Is(err, errLineTooLong) {
 			return nil, &LineError{File: name, Line: lineNo, Msg: fmt.Sprintf("line longer than %d bytes (expected one example per line)", maxLineBytes)}
 		}
-		if err != nil {
-			return nil, &LineError{File: name, Line: lineNo, Msg: err.Error()}
+		if err != nil { // a read error is the file's, not a line's: the line it stopped in may not exist
+			if lineNo == 1 {
+				return nil, &LineError{File: name, Msg: fmt.Sprintf("cannot be read: %v", err)}
+			}
+			return nil, &LineError{File: name, Msg: fmt.Sprintf("read error after line %d: %v", lineNo-1, err)}
 		}
 		if !utf8.Valid(line) {
 			return nil, &LineError{File: name, Line: lineNo, Msg: fmt.Sprintf("invalid UTF-8 at byte %d", FirstInvalidUTF8(line))}

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"slices"
 
 	"github.com/sugarme/tokenizer"
@@ -119,8 +122,13 @@ func (v *Vocab) Decode(ids []int) []string {
 
 // TokenizerJSON renders the vocabulary as a Hugging Face tokenizer.json: a WordLevel model with a
 // WhitespaceSplit pre-tokenizer (sugarme/tokenizer v0.3.0 cannot save tokenizers itself: its Save is a
-// stub, and its Whitespace pre-tokenizer would split "<unk>" into "<" "unk" ">").
+// stub, and its Whitespace pre-tokenizer would split "<unk>" into "<" "unk" ">"). It fails on a vocabulary
+// that LoadTokenizer would not read back: ids 0-3 not <pad> <unk> <bos> <eos>, a word repeated, empty,
+// holding whitespace or not valid UTF-8.
 func (v *Vocab) TokenizerJSON() ([]byte, error) {
+	if err := checkWords(v.Words); err != nil {
+		return nil, fmt.Errorf("vocabulary: %w", err)
+	}
 	vocab := make(map[string]int, len(v.Words))
 	for i, w := range v.Words {
 		vocab[w] = i
@@ -152,25 +160,38 @@ func (v *Vocab) TokenizerJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// LoadTokenizer reads a tokenizer.json written by TokenizerJSON through sugarme/tokenizer and returns the
-// vocabulary it holds together with the tokenizer itself.
+// LoadTokenizer reads a tokenizer.json written by TokenizerJSON and returns the vocabulary it holds
+// together with the tokenizer itself (sugarme/tokenizer's). The file is checked first, with encoding/json,
+// for what TokenizerJSON writes (see tokenizerWords): another tokenizer (a BPE model, a vocab with gaps in
+// its ids or without lebm's special tokens, ...) is an error naming the file and what was expected, never
+// a panic inside the library. The library is then given the checked vocabulary, rendered again by
+// TokenizerJSON, so that it only ever reads what lebm writes.
 func LoadTokenizer(path string) (*Vocab, *tokenizer.Tokenizer, error) {
-	tk, err := pretrained.FromFile(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: not a valid tokenizer.json: %w", path, err)
-	}
-	m := tk.GetVocab(false)
-	words := make([]string, len(m))
-	for w, id := range m {
-		if id < 0 || id >= len(words) || words[id] != "" {
-			return nil, nil, fmt.Errorf("%s: vocabulary ids are not 0..%d without gaps", path, len(m)-1)
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
 		}
-		words[id] = w
+		return nil, nil, fmt.Errorf("%s: %v (expected the tokenizer.json lebm writes)", path, err)
 	}
-	if len(words) < 4 || words[PadID] != PadToken || words[UnkID] != UnkToken || words[BosID] != BosToken || words[EosID] != EosToken {
-		return nil, nil, fmt.Errorf("%s: expected %s %s %s %s as ids 0-3", path, PadToken, UnkToken, BosToken, EosToken)
+	words, err := tokenizerWords(path, data)
+	if err != nil {
+		return nil, nil, err
 	}
-	return NewVocab(words), tk, nil
+	v := NewVocab(words)
+	canonical, err := v.TokenizerJSON()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	tk, err := pretrained.FromReader(bytes.NewReader(canonical))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: sugarme/tokenizer does not read it: %w", path, err)
+	}
+	if got := tk.GetVocabSize(false); got != len(words) {
+		return nil, nil, fmt.Errorf("%s: sugarme/tokenizer reads %d words of the %d it holds", path, got, len(words))
+	}
+	return v, tk, nil
 }
 
 // EncodeWithTokenizer encodes a raw line with the loaded tokenizer (WhitespaceSplit + WordLevel).

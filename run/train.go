@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gomlx/compute"
+	"github.com/lebm/lebm/ckpt"
 	"github.com/lebm/lebm/learn"
 )
 
@@ -170,6 +171,8 @@ func (req *TrainRequest) start(backend compute.Backend, resumed *Run) (Session, 
 	if runDir == "" {
 		runDir = filepath.Join("runs", fmt.Sprintf("%s-%s", cfg.RunName(), time.Now().Format("20060102-150405")))
 	}
+	_, statErr := os.Stat(runDir)
+	created := os.IsNotExist(statErr)
 	unlock, err := lockFresh(runDir)
 	if err != nil {
 		return nil, "", nil, err
@@ -179,6 +182,10 @@ func (req *TrainRequest) start(backend compute.Backend, resumed *Run) (Session, 
 	sess, err := tf.New(backend, cfg, in)
 	if err != nil {
 		unlock()
+		if created { // leave no directory holding only the lock behind (an empty one is removed, nothing else)
+			os.Remove(filepath.Join(runDir, ckpt.LockFile))
+			os.Remove(runDir)
+		}
 		return nil, "", nil, err
 	}
 	return sess, runDir, unlock, nil
