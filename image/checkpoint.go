@@ -24,6 +24,9 @@ type RunInfo struct {
 	// TrainDigest is corpora.Images.Digest of the training images (absent in older runs): a resume
 	// with --data checks that they are the same, moved.
 	TrainDigest string `json:"train_digest,omitempty"`
+	// Imported is the export directory the run's model came from (lebm import; "": trained by lebm): such
+	// a run has no training state and cannot be resumed.
+	Imported string `json:"imported,omitempty"`
 }
 
 // Save writes a checkpoint of the model and the trainer state into runDir atomically; extra are more files

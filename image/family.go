@@ -81,12 +81,15 @@ func (t *trainFlags) Configure(preset, _ string, core func(*learn.Config), chang
 	return &cfg, cfg.Validate()
 }
 
-// readerOf is the reader of a fresh run's data: --format, the embedded shapes without data, the preset's
-// own reader for mnist, cifar10 and svhn, a folder of images otherwise.
-func (t *trainFlags) readerOf(data, preset string) string {
+// readerOf is the reader of a fresh run's data (readerFor with --format).
+func (t *trainFlags) readerOf(data, preset string) string { return readerFor(t.format, data, preset) }
+
+// readerFor is the reader of a new run's data: format when given, the embedded shapes without data, the
+// preset's (or layout's) own reader for mnist, cifar10 and svhn, a folder of images otherwise.
+func readerFor(format, data, preset string) string {
 	switch {
-	case t.format != "":
-		return t.format
+	case format != "":
+		return format
 	case data == "":
 		return corpora.FormatEmbedded
 	case preset == "mnist" || preset == "cifar10" || preset == "svhn":

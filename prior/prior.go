@@ -6,6 +6,7 @@ import (
 
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
+	"github.com/lebm/lebm/ckpt"
 	"github.com/lebm/lebm/internal/nn"
 )
 
@@ -90,3 +91,19 @@ func LogP0(z *graph.Node) *graph.Node {
 
 // Log2Pi is log(2 pi), the constant of Gaussian log-densities.
 const Log2Pi = 1.8378770664093453
+
+// Torch is f_alpha as the PyTorch modules of examples/pytorch/lebm.py hold it, under prefix:
+// fc1 = nn.Linear(d, nef), fc2 = nn.Linear(nef, nef), fc3 = nn.Linear(nef, 1), LeakyReLU(0.2) between
+// (nn.Linear's weight is [out, in], lebm's [in, out]). The gaussian prior has none.
+func (p *Prior) Torch(prefix string) []ckpt.TorchTensor {
+	if !p.Trainable() {
+		return nil
+	}
+	var out []ckpt.TorchTensor
+	for i, wb := range [][2]*model.Variable{{p.w1, p.b1}, {p.w2, p.b2}, {p.w3, p.b3}} {
+		name := fmt.Sprintf("%sfc%d.", prefix, i+1)
+		out = append(out, ckpt.TorchTensor{Name: name + "weight", Vars: wb[:1], Perm: []int{1, 0}},
+			ckpt.TorchTensor{Name: name + "bias", Vars: wb[1:]})
+	}
+	return out
+}

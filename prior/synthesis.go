@@ -5,6 +5,7 @@ import (
 
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
+	"github.com/lebm/lebm/ckpt"
 	"github.com/lebm/lebm/internal/nn"
 )
 
@@ -56,4 +57,9 @@ func (s *Synthesis) Loss(p *Prior, eps *graph.Node) *graph.Node {
 	_, lv := s.Params(eps.Graph(), 1)
 	h := graph.ReduceAllSum(GaussianEntropy(lv))
 	return graph.Sub(graph.ReduceAllMean(p.Energy(z)), h)
+}
+
+// Torch is q_psi as PyTorch parameters under prefix: mean [d] and log_var [d].
+func (s *Synthesis) Torch(prefix string) []ckpt.TorchTensor {
+	return []ckpt.TorchTensor{{Name: prefix + "mean", Vars: []*model.Variable{s.m}}, {Name: prefix + "log_var", Vars: []*model.Variable{s.logVar}}}
 }

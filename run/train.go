@@ -67,6 +67,10 @@ func Train(backend compute.Backend, reg *Registry, req *TrainRequest) error {
 		if resumed, err = reg.Open(backend, req.Resume); err != nil {
 			return err
 		}
+		if im, ok := resumed.Model.(Imported); ok && im.ImportedFrom() != "" {
+			return fmt.Errorf("%s was imported from %s (lebm import): it holds the model's weights but no training state (Adam's moments, "+
+				"the chains' generators, the batch order), so it cannot be resumed; evaluate or sample it, or train a new run", resumed.Dir, im.ImportedFrom())
+		}
 		if req.Family != "" && req.Family != resumed.Family {
 			return fmt.Errorf("--family %s, but %s holds a %s run", req.Family, req.Resume, resumed.Family)
 		}

@@ -30,6 +30,9 @@ type RunInfo struct {
 	// TrainDigest is corpora.Digest of the training split (absent in older runs): a resume with
 	// --data checks that it is the same corpus, moved.
 	TrainDigest string `json:"train_digest,omitempty"`
+	// Imported is the export directory the run's model came from (lebm import; "": trained by lebm): such
+	// a run has no training state and cannot be resumed.
+	Imported string `json:"imported,omitempty"`
 }
 
 // Save writes a checkpoint of the model and the trainer state into runDir atomically; extra are more files

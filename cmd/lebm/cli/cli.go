@@ -7,7 +7,9 @@ import (
 
 	"github.com/lebm/lebm/cmd/lebm/internal/anomaly"
 	"github.com/lebm/lebm/cmd/lebm/internal/evalcmd"
+	"github.com/lebm/lebm/cmd/lebm/internal/export"
 	"github.com/lebm/lebm/cmd/lebm/internal/families"
+	"github.com/lebm/lebm/cmd/lebm/internal/importcmd"
 	"github.com/lebm/lebm/cmd/lebm/internal/interpolate"
 	"github.com/lebm/lebm/cmd/lebm/internal/lm"
 	"github.com/lebm/lebm/cmd/lebm/internal/plot"
@@ -43,6 +45,8 @@ and sampler drive transposed-convolution image generators (train --family image)
 		sweep.NewCmd(&sweep.Options{}, sweep.Run),
 		reproduce.NewCmd(&reproduce.Options{}, reproduce.Run),
 		anomaly.NewCmd(&anomaly.Options{Families: reg}, anomaly.Run),
+		export.NewCmd(&export.Options{Families: reg}, export.Run),
+		importcmd.NewCmd(&importcmd.Options{Families: reg}, importcmd.Run),
 	)
 	return root
 }
