@@ -211,17 +211,33 @@ func TestImportRefusesWhatDoesNotFit(t *testing.T) {
 	}{
 		{"missing tensor", func(d string) { rewrite(d, func(ts map[string]ckpt.Tensor) { delete(ts, "decoder.out.bias") }) }, `tensor "decoder.out.bias" is missing`},
 		{"extra tensor", func(d string) {
-			rewrite(d, func(ts map[string]ckpt.Tensor) { ts["decoder.extra"] = ckpt.Tensor{Shape: []int{1}, Data: []float32{0}} })
+			rewrite(d, func(ts map[string]ckpt.Tensor) {
+				ts["decoder.extra"] = ckpt.Tensor{Shape: []int{1}, Data: []float32{0}}
+			})
 		}, `tensor "decoder.extra" is not one of this model's`},
 		{"wrong shape", func(d string) {
-			rewrite(d, func(ts map[string]ckpt.Tensor) { x := ts["prior.fc1.weight"]; x.Shape = []int{x.Shape[1], x.Shape[0]}; ts["prior.fc1.weight"] = x })
+			rewrite(d, func(ts map[string]ckpt.Tensor) {
+				x := ts["prior.fc1.weight"]
+				x.Shape = []int{x.Shape[1], x.Shape[0]}
+				ts["prior.fc1.weight"] = x
+			})
 		}, `tensor "prior.fc1.weight" has shape`},
 		{"NaN", func(d string) {
-			rewrite(d, func(ts map[string]ckpt.Tensor) { x := ts["decoder.init_h.bias"]; x.Data[3] = float32(nanF()); ts["decoder.init_h.bias"] = x })
+			rewrite(d, func(ts map[string]ckpt.Tensor) {
+				x := ts["decoder.init_h.bias"]
+				x.Data[3] = float32(nanF())
+				ts["decoder.init_h.bias"] = x
+			})
 		}, `tensor "decoder.init_h.bias" holds NaN`},
-		{"missing key", func(d string) { config(d, func(s string) string { return strings.Replace(s, `"hidden_dim"`, `"hidden"`, 1) }) }, `key "hidden_dim" is missing`},
-		{"unknown key", func(d string) { config(d, func(s string) string { return strings.Replace(s, `"family"`, `"colour": 1, "family"`, 1) }) }, `unknown field "colour"`},
-		{"vocabulary size", func(d string) { config(d, func(s string) string { return strings.Replace(s, `"vocab": 60`, `"vocab": 61`, 1) }) }, "vocab 61, but tokenizer.json holds 60 words"},
+		{"missing key", func(d string) {
+			config(d, func(s string) string { return strings.Replace(s, `"hidden_dim"`, `"hidden"`, 1) })
+		}, `key "hidden_dim" is missing`},
+		{"unknown key", func(d string) {
+			config(d, func(s string) string { return strings.Replace(s, `"family"`, `"colour": 1, "family"`, 1) })
+		}, `unknown field "colour"`},
+		{"vocabulary size", func(d string) {
+			config(d, func(s string) string { return strings.Replace(s, `"vocab": 60`, `"vocab": 61`, 1) })
+		}, "vocab 61, but tokenizer.json holds 60 words"},
 	} {
 		if err := edit(c.f); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want an error containing %q", c.name, err, c.want)
