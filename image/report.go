@@ -117,13 +117,8 @@ func (r *Run) Evaluate(req run.EvalRequest) (run.Report, error) {
 	return out, nil
 }
 
-// Plot gives an image run's pictures: losses.png (reconstruction MSE and prior loss), energies.png, and
-// the posterior means of the first req.Items test images, coloured by class when the data has classes.
-func (r *Run) Plot(req run.PlotRequest) (*run.Pictures, error) {
-	recs, err := run.ReadJSONLines[IterStats](req.LogPath)
-	if err != nil {
-		return nil, err
-	}
+// curves are the pictures of a training log.
+func curves(recs []IterStats) []run.Curve {
 	var mse, prior, fPost, fPrior plots.Series
 	mse.Name, prior.Name, fPost.Name, fPrior.Name = "reconstruction MSE per pixel ([-1, 1])", "prior loss", "f on posterior samples", "f on prior samples"
 	for _, rec := range recs {
@@ -133,7 +128,22 @@ func (r *Run) Plot(req run.PlotRequest) (*run.Pictures, error) {
 		fPost.Add(x, &rec.FPost)
 		fPrior.Add(x, &rec.FPrior)
 	}
-	pics := &run.Pictures{Curves: run.TrainingCurves(mse, prior, fPost, fPrior, "MSE / nats")}
+	return run.TrainingCurves(mse, prior, fPost, fPrior, "MSE / nats")
+}
+
+// Plot gives an image run's pictures: losses.png (reconstruction MSE and prior loss), energies.png, and
+// the posterior means of the first req.Items test images, coloured by class when the data has classes.
+func (r *Run) Plot(req run.PlotRequest) (*run.Pictures, error) {
+	pics := &run.Pictures{}
+	if r.Info.Imported != "" {
+		req.Warn(fmt.Sprintf("%s was imported (lebm import): it has no training log, so only the posterior means are drawn", r.Dir))
+	} else {
+		recs, err := run.ReadJSONLines[IterStats](req.LogPath)
+		if err != nil {
+			return nil, err
+		}
+		pics.Curves = curves(recs)
+	}
 	m := r.Model
 	data, err := LoadSplitsUI(r.Info, "", req.UI)
 	if err != nil {

@@ -57,28 +57,39 @@ func newLogSeries(recs []logRecord) *logSeries {
 // the log has them, the posterior chains' displacement, and the posterior means of the first req.Items
 // validation sentences coloured by topic on the embedded corpus.
 func (r *Run) Plot(req run.PlotRequest) (*run.Pictures, error) {
+	pics := &run.Pictures{}
+	var err error
+	if r.Info.Imported != "" {
+		req.Warn(fmt.Sprintf("%s was imported (lebm import): it has no training log, so only the posterior means are drawn", r.Dir))
+	} else if pics.Curves, err = r.curves(req); err != nil {
+		return nil, err
+	}
+	if pics.Latent, err = r.latent(req); err != nil {
+		return nil, err
+	}
+	return pics, nil
+}
+
+// curves are the pictures of the run's training log.
+func (r *Run) curves(req run.PlotRequest) ([]run.Curve, error) {
 	recs, err := run.ReadJSONLines[logRecord](req.LogPath)
 	if err != nil {
 		return nil, err
 	}
 	s := newLogSeries(recs)
-	pics := &run.Pictures{Curves: run.TrainingCurves(s.gen, s.prior, s.fPost, s.fPrior, "nats")}
+	curves := run.TrainingCurves(s.gen, s.prior, s.fPost, s.fPrior, "nats")
 	if len(s.valid.X) > 0 {
-		pics.Curves = append(pics.Curves, run.Curve{File: "valid.png", Title: "validation NLL", XLabel: "iteration", YLabel: "nats per sentence",
+		curves = append(curves, run.Curve{File: "valid.png", Title: "validation NLL", XLabel: "iteration", YLabel: "nats per sentence",
 			Series: []plots.Series{s.valid}})
 	} else {
 		req.Warn("no validation NLL in the log (train with --eval-every N): valid.png not drawn")
 	}
 	if len(s.gap.X) > 0 {
-		pics.Curves = append(pics.Curves, run.Curve{File: "collapse.png", Title: "information in z (validation): against the floors of a model that ignores z",
+		curves = append(curves, run.Curve{File: "collapse.png", Title: "information in z (validation): against the floors of a model that ignores z",
 			XLabel: "iteration", YLabel: "nats / units", Series: []plots.Series{s.mi, s.miFloor, s.gap, s.au, s.auFloor}})
 	}
-	pics.Curves = append(pics.Curves, run.Curve{File: "displacement.png", Title: "posterior chains: mean distance travelled", XLabel: "iteration",
-		YLabel: "|z_K - z_0|", Series: []plots.Series{s.disp}})
-	if pics.Latent, err = r.latent(req); err != nil {
-		return nil, err
-	}
-	return pics, nil
+	return append(curves, run.Curve{File: "displacement.png", Title: "posterior chains: mean distance travelled", XLabel: "iteration",
+		YLabel: "|z_K - z_0|", Series: []plots.Series{s.disp}}), nil
 }
 
 // latent is the posterior means of the first req.Items validation sentences, with their topic labels and

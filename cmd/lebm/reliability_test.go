@@ -140,3 +140,47 @@ func TestEditedCheckpointSizeIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestExportImportThroughTheCommands: a run exported and imported by the commands evaluates to the same
+// NLL as the run itself; the imported run serves sample, reconstruct, interpolate, plot and eval
+// --generation; train --resume refuses it, saying why.
+func TestExportImportThroughTheCommands(t *testing.T) {
+	reg, dir := cli.Standard(), t.TempDir()
+	run := tinyText(t)
+	exported, imported := filepath.Join(dir, "export"), filepath.Join(dir, "imported")
+	if _, err := lebm(t, reg, "export", run, "--out", exported); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lebm(t, reg, "import", exported, "--out", imported); err != nil {
+		t.Fatal(err)
+	}
+	nll := func(path string) float64 {
+		var rep struct {
+			NLL float64 `json:"nll"`
+		}
+		mustJSON(t, reg, &rep, "eval", path, "--json", "--quiet", "--max-sentences", "20", "--floor-sentences", "2", "--chains", "4", "--samples", "8", "--logz-samples", "1000")
+		return rep.NLL
+	}
+	if a, b := nll(run), nll(imported); a != b {
+		t.Errorf("NLL %v of the run, %v of its export imported", a, b)
+	}
+	sentences := filepath.Join(dir, "s.txt")
+	os.WriteFile(sentences, []byte("a b\n"), 0o644)
+	for _, args := range [][]string{
+		{"sample", imported, "-n", "3"},
+		{"reconstruct", imported, sentences, "--chains", "2"},
+		{"interpolate", imported, "a b", "c d", "--points", "3"},
+		{"plot", imported, "--out", filepath.Join(dir, "pics"), "--sentences", "10", "--chains", "2"},
+		{"eval", imported, "--generation", "--gen-samples", "20", "--lm-iterations", "2", "--max-sentences", "10", "--chains", "2", "--samples", "4", "--logz-samples", "100", "--quiet"},
+	} {
+		if _, err := lebm(t, reg, args...); err != nil {
+			t.Errorf("lebm %q on the imported run: %v", args, err)
+		}
+	}
+	if _, err := lebm(t, reg, "train", "--resume", imported); err == nil || !strings.Contains(err.Error(), "cannot be resumed") {
+		t.Errorf("train --resume of an imported run: %v", err)
+	}
+	if _, err := lebm(t, reg, "export", run, "--out", exported); err == nil || !strings.Contains(err.Error(), "is not empty") {
+		t.Errorf("export into a non-empty directory: %v", err)
+	}
+}
