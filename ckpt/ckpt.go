@@ -94,7 +94,7 @@ func writeSynced(path string, data []byte) error {
 	return f.Close()
 }
 
-// WriteAtomic replaces path with data through a synced temporary file and a rename.
+// WriteAtomic replaces path with data (mode 0644) through a synced temporary file and a rename.
 func WriteAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-")
@@ -102,7 +102,10 @@ func WriteAtomic(path string, data []byte) error {
 		return err
 	}
 	name := tmp.Name()
-	_, werr := tmp.Write(data)
+	werr := tmp.Chmod(0o644) // as os.WriteFile would leave it under the usual umask (CreateTemp makes 0600)
+	if werr == nil {
+		_, werr = tmp.Write(data)
+	}
 	if werr == nil {
 		werr = tmp.Sync()
 	}

@@ -150,6 +150,9 @@ func ExportTorch(specs []TorchTensor) (map[string]Tensor, error) {
 // ImportTorch sets the variables of specs from a state_dict read from file (named in errors): every tensor
 // of specs must be there with its shape and finite values, and no other.
 func ImportTorch(file string, specs []TorchTensor, state map[string]Tensor) error {
+	if err := checkSpecs(specs); err != nil {
+		return err
+	}
 	known := map[string]bool{}
 	for _, t := range specs {
 		known[t.Name] = true
@@ -178,6 +181,21 @@ func ImportTorch(file string, specs []TorchTensor, state map[string]Tensor) erro
 		}
 		if err := t.set(got); err != nil {
 			return fmt.Errorf("%s: tensor %q: %w", file, t.Name, err)
+		}
+	}
+	return nil
+}
+
+// checkSpecs refuses specs that ImportTorch cannot apply: an AddTo with a Perm (the sum is taken in
+// lebm's layout), or one listed before a tensor that sets its variable.
+func checkSpecs(specs []TorchTensor) error {
+	set := map[*model.Variable]bool{}
+	for _, t := range specs {
+		for _, v := range t.Vars {
+			set[v] = true
+		}
+		if t.AddTo != nil && (t.Perm != nil || !set[t.AddTo]) {
+			return fmt.Errorf("tensor %s: a tensor added to a variable takes no permutation and comes after the tensor that sets it", t.Name)
 		}
 	}
 	return nil

@@ -2,12 +2,12 @@ package image
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/lebm/lebm/ckpt"
+	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/learn"
 	"github.com/lebm/lebm/run"
 )
@@ -52,7 +52,7 @@ type ExportConfig struct {
 
 // exportRequired are the keys an imported config.json must have (the architecture, the likelihood and the
 // chains); the others default to the presets' base values.
-var exportRequired = []string{"family", "arch", "height", "width", "channels", "ngf", "sigma", "z_dim", "prior", "ebm_width", "k0", "s0", "k1", "s1"}
+var exportRequired = []string{"family", "arch", "height", "width", "channels", "ngf", "sigma", "z_dim", "prior", "k0", "s0", "k1", "s1"}
 
 // Export writes the model as an export directory: model.safetensors and config.json.
 func (r *Run) Export(req run.ExportRequest) (run.Report, error) {
@@ -78,16 +78,11 @@ func (Registration) Import(backend compute.Backend, req run.ImportRequest) (run.
 	if err != nil {
 		return nil, err
 	}
-	if entries, err := os.ReadDir(req.Out); err == nil && len(entries) > 0 {
-		return nil, fmt.Errorf("--out %s is not empty: give a new run directory", req.Out)
-	}
-	unlock, err := ckpt.Lock(req.Out, "lebm import")
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
 	data := run.AbsPath(req.Data)
 	info := RunInfo{Data: data, Format: readerFor(req.Format, data, m.Config.Arch), Imported: run.AbsPath(req.Dir)}
+	if err := checkImportData(info, m.Config); err != nil {
+		return nil, err
+	}
 	tr, err := learn.NewTrainer(m.Core, 1, nil)
 	if err != nil {
 		return nil, err
@@ -96,11 +91,32 @@ func (Registration) Import(backend compute.Backend, req run.ImportRequest) (run.
 	if err != nil {
 		return nil, err
 	}
-	dir, err := Save(req.Out, m, info, state, nil)
+	dir, err := run.ImportInto(req.Out, func() (string, error) { return Save(req.Out, m, info, state, nil) })
 	if err != nil {
 		return nil, err
 	}
 	return &run.ImportReport{Run: req.Out, Checkpoint: dir, From: req.Dir, Model: m.String(), Data: data}, nil
+}
+
+// checkImportData reads the images an imported run will evaluate on (the embedded shapes without --data)
+// and refuses them now, rather than at the first eval, when they cannot be read or are not of the model's
+// size.
+func checkImportData(info RunInfo, c Config) error {
+	if info.Data == "" && info.Format != corpora.FormatEmbedded {
+		return fmt.Errorf("--format %s needs --data", info.Format)
+	}
+	data, err := LoadSplits(RunInfo{Data: info.Data, Format: info.Format, Config: Config{Height: c.Height, Channels: c.Channels, HoldOut: -1}}, "", nil)
+	if err != nil {
+		return fmt.Errorf("--data: %w", err)
+	}
+	if im := data.Train; im.H != c.Height || im.W != c.Width || im.C != c.Channels {
+		what := "--data " + info.Data
+		if info.Data == "" {
+			what = "the embedded shapes (no --data)"
+		}
+		return fmt.Errorf("%s: images are %dx%dx%d, the model makes %dx%dx%d: give --data (and --format) of the model's images", what, im.H, im.W, im.C, c.Height, c.Width, c.Channels)
+	}
+	return nil
 }
 
 // ReadExport builds the model of an export directory: config.json (required keys, no unknown ones) and
@@ -108,7 +124,7 @@ func (Registration) Import(backend compute.Backend, req run.ImportRequest) (run.
 func ReadExport(backend compute.Backend, dir string) (*Model, error) {
 	cfg := ExportConfig{Config: base()}
 	cfg.Preset = "imported"
-	if err := run.ReadExportConfig(dir, &cfg, exportRequired); err != nil {
+	if err := run.ReadExportConfig(dir, &cfg, exportRequired...); err != nil {
 		return nil, err
 	}
 	path := filepath.Join(dir, run.ConfigFile)
@@ -121,6 +137,11 @@ func ReadExport(backend compute.Backend, dir string) (*Model, error) {
 	}
 	ts, err := run.ReadExportTensors(dir)
 	if err != nil {
+		return nil, err
+	}
+	if err := run.CheckParts(dir, ts, map[string]string{"synthesis.": `"prior_init": "synthesis"`, "prior.": `"prior": "ebm"`}, func(prefix string) bool {
+		return map[string]bool{"synthesis.": m.Synth != nil, "prior.": m.Prior.Trainable()}[prefix]
+	}); err != nil {
 		return nil, err
 	}
 	if err := ckpt.ImportTorch(filepath.Join(dir, ckpt.SafetensorsFile), m.Torch(), ts); err != nil {

@@ -140,11 +140,13 @@ func TestExportImportRoundTrip(t *testing.T) {
 }
 
 // TestTorchParity: -||x - g(z)||^2 / (2 sigma^2) and f_alpha(z) agree between lebm and the PyTorch
-// modules of examples/pytorch/lebm.py to 1e-4 relative: the svhn preset at full size (ngf 64, z 100), a
+// modules of examples/pytorch/lebm.py to 1e-4 relative: the svhn, cifar10 and celeba presets at full size, a
 // trained run (testdata's), and the mnist layout with weights PyTorch code wrote.
 func TestTorchParity(t *testing.T) {
 	torchtest.Python(t)
-	t.Run("svhn", func(t *testing.T) { m := perturbed(t, "svhn"); checkParity(t, m, exportTo(t, m)) })
+	for _, preset := range []string{"svhn", "cifar10", "celeba"} { // cifar10: an 8x8 first kernel, a 3x3 stride-1 last one
+		t.Run(preset, func(t *testing.T) { m := perturbed(t, preset); checkParity(t, m, exportTo(t, m)) })
+	}
 	t.Run("trained", func(t *testing.T) {
 		backend, _ := engine.NewBackend("")
 		m, _, _, _, err := Load(backend, filepath.Join("testdata", "v026run"))

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/gomlx/compute"
 	"github.com/lebm/lebm/ckpt"
@@ -78,32 +81,54 @@ func (r *Registry) Import(backend compute.Backend, req ImportRequest) (Report, e
 }
 
 // WriteExport writes an export directory: model.safetensors with tensors (and metadata), config.json
-// with config, and files (name -> bytes). out must not exist or be empty.
+// with config, and files (name -> bytes). out must not exist or be empty. The files are written into a
+// temporary directory beside out, which is renamed to out once complete: a failed export leaves nothing.
 func WriteExport(out string, tensors map[string]ckpt.Tensor, metadata map[string]string, config any, files map[string][]byte) error {
 	if entries, err := os.ReadDir(out); err == nil && len(entries) > 0 {
 		return fmt.Errorf("--out %s is not empty: give a new directory for the export", out)
 	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
+	parent := filepath.Dir(filepath.Clean(out))
+	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return err
 	}
+	tmp, err := os.MkdirTemp(parent, ".tmp-export-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp) // nothing is left of it once renamed
 	cfg, err := json.MarshalIndent(config, "", " ")
 	if err != nil {
 		return err
 	}
-	if err := ckpt.WriteAtomic(filepath.Join(out, ConfigFile), append(cfg, '\n')); err != nil {
-		return err
+	files = maps.Clone(files)
+	if files == nil {
+		files = map[string][]byte{}
 	}
+	files[ConfigFile] = append(cfg, '\n')
 	for name, b := range files {
-		if err := ckpt.WriteAtomic(filepath.Join(out, name), b); err != nil {
+		if err := ckpt.WriteAtomic(filepath.Join(tmp, name), b); err != nil {
 			return err
 		}
 	}
-	return ckpt.WriteSafetensors(filepath.Join(out, ckpt.SafetensorsFile), tensors, metadata)
+	if err := ckpt.WriteSafetensors(filepath.Join(tmp, ckpt.SafetensorsFile), tensors, metadata); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, out); err != nil { // onto an empty out: replaced on Linux; else remove it first
+		if rmErr := os.Remove(out); rmErr != nil {
+			return err
+		}
+		return os.Rename(tmp, out)
+	}
+	return nil
 }
 
 // ReadExportConfig decodes dir's config.json into config, which holds the family's defaults: every key
-// in required must be present, and no key config does not know may be.
-func ReadExportConfig(dir string, config any, required []string) error {
+// in required (and ebm_width with the ebm prior) must be present and not null, and every key must be one of config's JSON names exactly (the
+// decoder alone would take "Sigma" for "sigma", which PyTorch code reading the file would not).
+func ReadExportConfig(dir string, config any, required ...string) error {
 	path := filepath.Join(dir, ConfigFile)
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -113,17 +138,49 @@ func ReadExportConfig(dir string, config any, required []string) error {
 	if err := json.Unmarshal(b, &keys); err != nil {
 		return fmt.Errorf("%s: not a JSON object: %w", path, err)
 	}
+	if p, ok := keys["prior"]; ok && string(bytes.TrimSpace(p)) == `"ebm"` {
+		required = append(required, "ebm_width") // the gaussian prior has no f_alpha to size
+	}
+	known := JSONKeys(reflect.TypeOf(config))
+	for _, k := range slices.Sorted(maps.Keys(keys)) {
+		if !slices.Contains(known, k) {
+			return fmt.Errorf("%s: unknown key %q (the keys are those of lebm's hparams.json config, spelt exactly: see the README)", path, k)
+		}
+		if string(bytes.TrimSpace(keys[k])) == "null" {
+			return fmt.Errorf("%s: key %q is null, expected a value", path, k)
+		}
+	}
 	for _, k := range required {
 		if _, ok := keys[k]; !ok {
 			return fmt.Errorf("%s: key %q is missing (required: %v)", path, k, required)
 		}
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(config); err != nil {
-		return fmt.Errorf("%s: %w (the keys are those of lebm's hparams.json config, see the README)", path, err)
+	if err := json.Unmarshal(b, config); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
+}
+
+// JSONKeys are the JSON names of a struct type's fields (through pointers, embedded structs inlined).
+func JSONKeys(t reflect.Type) []string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var out []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-" || !f.IsExported():
+		case f.Anonymous && name == "":
+			out = append(out, JSONKeys(f.Type)...)
+		case name == "":
+			out = append(out, f.Name)
+		default:
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // ReadExportTensors reads dir's model.safetensors.
@@ -169,4 +226,55 @@ func (r *ImportReport) Format() string {
 		data = "the family's embedded data (give --data to evaluate on another corpus)"
 	}
 	return fmt.Sprintf("imported %s into %s\n%s\ndata: %s\n", r.From, r.Checkpoint, r.Model, data)
+}
+
+// ImportInto fills the run directory out (new, or empty but for a lock file) under its lock with write,
+// which returns the checkpoint it wrote; a failed write leaves out as it was (removed if it was new).
+func ImportInto(out string, write func() (checkpoint string, err error)) (string, error) {
+	_, statErr := os.Stat(out)
+	created := os.IsNotExist(statErr)
+	unlock, err := ckpt.Lock(out, "lebm import")
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	entries, err := os.ReadDir(out)
+	if err != nil {
+		return "", err
+	}
+	for _, e := range entries {
+		if e.Name() != ckpt.LockFile {
+			return "", fmt.Errorf("--out %s is not empty: give a new run directory", out)
+		}
+	}
+	dir, err := write()
+	if err != nil {
+		entries, _ := os.ReadDir(out)
+		for _, e := range entries {
+			if e.Name() != ckpt.LockFile {
+				os.RemoveAll(filepath.Join(out, e.Name()))
+			}
+		}
+		if created {
+			os.Remove(filepath.Join(out, ckpt.LockFile))
+			os.Remove(out)
+		}
+		return "", err
+	}
+	return dir, nil
+}
+
+// CheckParts refuses tensors of a model part (by name prefix) that the configuration leaves out, naming
+// the config.json setting that adds the part (parts: prefix -> setting, e.g. "bow." -> `"bow_weight" above
+// 0`; has: whether the model has the part).
+func CheckParts(dir string, tensors map[string]ckpt.Tensor, parts map[string]string, has func(prefix string) bool) error {
+	for _, name := range slices.Sorted(maps.Keys(tensors)) {
+		for prefix, setting := range parts {
+			if strings.HasPrefix(name, prefix) && !has(prefix) {
+				return fmt.Errorf("%s: tensor %q is of a part config.json does not configure: set %s in %s", filepath.Join(dir, ckpt.SafetensorsFile),
+					name, setting, ConfigFile)
+			}
+		}
+	}
+	return nil
 }

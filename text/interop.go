@@ -2,7 +2,6 @@ package text
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/gomlx/compute"
@@ -85,8 +84,8 @@ type ExportConfig struct {
 }
 
 // exportRequired are the keys an imported config.json must have: what the architecture and the chains
-// need; the others (training settings, options left at zero) default to the presets' base values.
-var exportRequired = []string{"family", "vocab", "z_dim", "prior", "ebm_width", "embed_dim", "hidden_dim", "max_len", "k0", "s0", "k1", "s1"}
+// need (and ebm_width with the ebm prior); the others (training settings, options left at zero) default to the presets' base values.
+var exportRequired = []string{"family", "vocab", "z_dim", "prior", "embed_dim", "hidden_dim", "max_len", "k0", "s0", "k1", "s1"}
 
 // Export writes the model as an export directory: model.safetensors, config.json, tokenizer.json.
 func (r *Run) Export(req run.ExportRequest) (run.Report, error) {
@@ -121,20 +120,17 @@ func (Registration) Import(backend compute.Backend, req run.ImportRequest) (run.
 	if err != nil {
 		return nil, err
 	}
-	if entries, err := os.ReadDir(req.Out); err == nil && len(entries) > 0 {
-		return nil, fmt.Errorf("--out %s is not empty: give a new run directory", req.Out)
-	}
-	unlock, err := ckpt.Lock(req.Out, "lebm import")
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
 	info := RunInfo{Data: run.AbsPath(req.Data), Imported: run.AbsPath(req.Dir)}
+	if info.Data != "" { // the corpus the run will evaluate on must be readable now, not at the first eval
+		if _, err := LoadCorpus(info.Data); err != nil {
+			return nil, fmt.Errorf("--data: %w", err)
+		}
+	}
 	state, err := freshState(m)
 	if err != nil {
 		return nil, err
 	}
-	dir, err := Save(req.Out, m, info, state, nil)
+	dir, err := run.ImportInto(req.Out, func() (string, error) { return Save(req.Out, m, info, state, nil) })
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +152,7 @@ func freshState(m *Model) (TrainState, error) {
 func ReadExport(backend compute.Backend, dir string) (*Model, error) {
 	cfg := ExportConfig{Config: base()} // keys left out (the training settings, the omitted zero values) take the base values
 	cfg.Preset = "imported"
-	if err := run.ReadExportConfig(dir, &cfg, exportRequired); err != nil {
+	if err := run.ReadExportConfig(dir, &cfg, exportRequired...); err != nil {
 		return nil, err
 	}
 	if cfg.Family != Family {
@@ -175,6 +171,12 @@ func ReadExport(backend compute.Backend, dir string) (*Model, error) {
 	}
 	ts, err := run.ReadExportTensors(dir)
 	if err != nil {
+		return nil, err
+	}
+	if err := run.CheckParts(dir, ts, map[string]string{"encoder.": `"posterior_init": "encoder"`, "bow.": `"bow_weight" above 0`,
+		"synthesis.": `"prior_init": "synthesis"`, "prior.": `"prior": "ebm"`}, func(prefix string) bool {
+		return map[string]bool{"encoder.": m.Encoder != nil, "bow.": m.BoW != nil, "synthesis.": m.Synth != nil, "prior.": m.Prior.Trainable()}[prefix]
+	}); err != nil {
 		return nil, err
 	}
 	if err := ckpt.ImportTorch(filepath.Join(dir, ckpt.SafetensorsFile), m.Torch(), ts); err != nil {

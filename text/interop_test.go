@@ -1,10 +1,12 @@
 package text
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -125,6 +127,26 @@ func checkParity(t *testing.T, m *Model, dir string) {
 		}
 		worst = max(worst, torchtest.Rel(float64(lp[i]), got.LogPX[i]), torchtest.Rel(float64(f[i]), got.F[i]))
 	}
+	if m.Encoder != nil { // the inference network's q_phi(z|x): mean and log-variance
+		_, mu, lv, err := m.EncodeStart(b, make([]float32, b.Size*m.Config.ZDim))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Mu) != b.Size || len(got.LogVar) != b.Size {
+			t.Fatalf("PyTorch returned %d means and %d log-variances for %d sentences", len(got.Mu), len(got.LogVar), b.Size)
+		}
+		d := m.Config.ZDim
+		for i := 0; i < b.Size; i++ {
+			for j := 0; j < d; j++ {
+				if !torchtest.Close(float64(mu[i*d+j]), got.Mu[i][j], 1e-4) || !torchtest.Close(float64(lv[i*d+j]), got.LogVar[i][j], 1e-4) {
+					t.Fatalf("sentence %d, dimension %d: lebm q(z|x) mean %.6f, log-variance %.6f; PyTorch %.6f, %.6f", i, j, mu[i*d+j], lv[i*d+j], got.Mu[i][j], got.LogVar[i][j])
+				}
+				worst = max(worst, torchtest.Rel(float64(mu[i*d+j]), got.Mu[i][j]), torchtest.Rel(float64(lv[i*d+j]), got.LogVar[i][j]))
+			}
+		}
+	} else if got.Mu != nil {
+		t.Errorf("PyTorch's model has an inference network lebm's has not")
+	}
 	t.Logf("%d sentences of up to %d tokens: largest relative difference from PyTorch %.2g (log p(x|z) of sentence 0: lebm %.6f, PyTorch %.6f)",
 		b.Size, b.Len, worst, lp[0], got.LogPX[0])
 }
@@ -174,8 +196,9 @@ func TestExportImportRoundTrip(t *testing.T) {
 	}
 }
 
-// TestImportRefusesWhatDoesNotFit: a missing or unexpected tensor, a wrong shape, a missing config key,
-// an unknown one, and a float64 tensor are refused naming the tensor or key.
+// TestImportRefusesWhatDoesNotFit: a missing or unexpected tensor, a wrong shape, a non-finite value, the
+// tensors of a part the configuration leaves out, a float64 tensor, a missing config key, an unknown one
+// (or one spelt otherwise), a null one and a vocabulary of another size are refused naming the tensor or key.
 func TestImportRefusesWhatDoesNotFit(t *testing.T) {
 	cfg, _ := Preset("embedded-paper")
 	m := perturbed(t, cfg, 60)
@@ -230,11 +253,23 @@ func TestImportRefusesWhatDoesNotFit(t *testing.T) {
 			})
 		}, `tensor "decoder.init_h.bias" holds NaN`},
 		{"missing key", func(d string) {
-			config(d, func(s string) string { return strings.Replace(s, `"hidden_dim"`, `"hidden"`, 1) })
+			config(d, func(s string) string { return regexp.MustCompile(`"hidden_dim": \d+,`).ReplaceAllString(s, "") })
 		}, `key "hidden_dim" is missing`},
 		{"unknown key", func(d string) {
 			config(d, func(s string) string { return strings.Replace(s, `"family"`, `"colour": 1, "family"`, 1) })
-		}, `unknown field "colour"`},
+		}, `unknown key "colour"`},
+		{"key spelt otherwise", func(d string) {
+			config(d, func(s string) string { return strings.Replace(s, `"family"`, `"Hidden_dim": 8, "family"`, 1) })
+		}, `unknown key "Hidden_dim"`},
+		{"null", func(d string) {
+			config(d, func(s string) string { return regexp.MustCompile(`"s1": [0-9.e-]+`).ReplaceAllString(s, `"s1": null`) })
+		}, `key "s1" is null`},
+		{"a part the config leaves out", func(d string) {
+			rewrite(d, func(ts map[string]ckpt.Tensor) {
+				ts["bow.bias"] = ckpt.Tensor{Shape: []int{60}, Data: make([]float32, 60)}
+			})
+		}, `tensor "bow.bias" is of a part config.json does not configure: set "bow_weight" above 0`},
+		{"float64", func(d string) { writeF64(t, filepath.Join(d, ckpt.SafetensorsFile), "decoder.out.bias", 60) }, `tensor "decoder.out.bias" is F64, expected F32`},
 		{"vocabulary size", func(d string) {
 			config(d, func(s string) string { return strings.Replace(s, `"vocab": 60`, `"vocab": 61`, 1) })
 		}, "vocab 61, but tokenizer.json holds 60 words"},
@@ -247,7 +282,7 @@ func TestImportRefusesWhatDoesNotFit(t *testing.T) {
 
 // TestTorchParity: log p(x|z) of fixed sentences at fixed z, and f_alpha(z), agree between lebm and the
 // PyTorch modules of examples/pytorch/lebm.py to 1e-4 relative: at the ptb preset's shapes (10004 words,
-// embedding 128, hidden 512, z 32, nef 200), for a trained model (the v0.28.2 run of testdata), and for a
+// embedding 128, hidden 512, z 32, nef 200), with the inference network (its mean and log-variance too), for a trained model (the v0.28.2 run of testdata), and for a
 // model whose weights PyTorch code wrote (lebm.py random: bias_hh non-zero, the safetensors file written
 // with numpy), which imports and evaluates.
 func TestTorchParity(t *testing.T) {
@@ -255,6 +290,12 @@ func TestTorchParity(t *testing.T) {
 	cfg, _ := Preset("ptb")
 	m := perturbed(t, cfg, 10004)
 	t.Run("ptb shapes", func(t *testing.T) { checkParity(t, m, exportTo(t, m)) })
+	t.Run("inference network", func(t *testing.T) {
+		cfg, _ := Preset("embedded") // encoder (of its own hidden size here), bag of words, synthesis network
+		cfg.EncoderHidden, cfg.PriorInit = 48, "synthesis"
+		m := perturbed(t, cfg, 300)
+		checkParity(t, m, exportTo(t, m))
+	})
 	t.Run("trained", func(t *testing.T) {
 		backend, _ := engine.NewBackend("")
 		trained, _, _, _, err := Load(backend, filepath.Join("testdata", "v0282run"))
@@ -283,6 +324,17 @@ func TestTorchParity(t *testing.T) {
 			t.Fatalf("evaluating the model PyTorch wrote: %+v, %v", res, err)
 		}
 	})
+}
+
+// writeF64 writes a safetensors file holding one float64 tensor of n zeros.
+func writeF64(t *testing.T, path, name string, n int) {
+	t.Helper()
+	header := fmt.Sprintf(`{%q:{"dtype":"F64","shape":[%d],"data_offsets":[0,%d]}}`, name, n, 8*n)
+	b := binary.LittleEndian.AppendUint64(nil, uint64(len(header)))
+	b = append(append(b, header...), make([]byte, 8*n)...)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func nanF() float64 { var z float64; return z / z }

@@ -154,6 +154,11 @@ func TestExportImportThroughTheCommands(t *testing.T) {
 	if _, err := lebm(t, reg, "import", exported, "--out", imported); err != nil {
 		t.Fatal(err)
 	}
+	for _, name := range []string{"model.safetensors", "config.json", "tokenizer.json"} {
+		if st, err := os.Stat(filepath.Join(exported, name)); err != nil || st.Mode().Perm() != 0o644 {
+			t.Errorf("exported %s: %v, mode %v (want 0644: an export is to be shared)", name, err, st.Mode().Perm())
+		}
+	}
 	nll := func(path string) float64 {
 		var rep struct {
 			NLL float64 `json:"nll"`
@@ -182,5 +187,37 @@ func TestExportImportThroughTheCommands(t *testing.T) {
 	}
 	if _, err := lebm(t, reg, "export", run, "--out", exported); err == nil || !strings.Contains(err.Error(), "is not empty") {
 		t.Errorf("export into a non-empty directory: %v", err)
+	}
+}
+
+// TestImportChecksItsData: an imported image model whose layout is not the embedded shapes' needs --data
+// (and an unreadable --data is refused) at import, not at the first eval; a refused import leaves no
+// directory behind.
+func TestImportChecksItsData(t *testing.T) {
+	reg, dir := cli.Standard(), t.TempDir()
+	img := filepath.Join(dir, "img")
+	if _, err := lebm(t, reg, "train", "--family", "image", "--iterations", "1", "--no-eval", "--quiet", "--out", img); err != nil {
+		t.Fatal(err)
+	}
+	exported := filepath.Join(dir, "export")
+	if _, err := lebm(t, reg, "export", img, "--out", exported); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--format", "mnist"}, "--format mnist needs --data"},
+		{[]string{"--data", filepath.Join(dir, "none")}, "--data"},
+		{[]string{"--format", "bogus", "--data", dir}, "bogus"},
+	} {
+		out := filepath.Join(dir, "imported")
+		args := append([]string{"import", exported, "--out", out}, c.args...)
+		if _, err := lebm(t, reg, args...); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("lebm %q: %v, want an error containing %q", args, err, c.want)
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Errorf("lebm %q was refused but left %s behind", args, out)
+		}
 	}
 }

@@ -12,7 +12,8 @@ strict=True)` checks every name and shape. model.safetensors is read with numpy 
 length, JSON header, raw little-endian data); no `safetensors` package is needed.
 
 Command line (used by lebm's tests):
-    python3 lebm.py parity DIR INPUT.json     prints {"log_px": [...], "f": [...]} for INPUT's z and data
+    python3 lebm.py parity DIR INPUT.json     prints {"log_px": [...], "f": [...]} for INPUT's z and data (and
+                                              the inference network's "mu" and "logvar" where the model has one)
     python3 lebm.py random DIR SEED           writes DIR/model.safetensors for DIR/config.json, random weights
 """
 
@@ -75,7 +76,7 @@ class EnergyPrior(nn.Module):
 
     def forward(self, z):
         if not self.ebm:
-            return torch.zeros(z.shape[0], dtype=z.dtype)
+            return torch.zeros(z.shape[0], dtype=z.dtype, device=z.device)
         h = F.leaky_relu(self.fc1(z), 0.2)
         h = F.leaky_relu(self.fc2(h), 0.2)
         return self.fc3(h).squeeze(-1)
@@ -208,12 +209,17 @@ def _parity(directory, input_path):
         inp = json.load(f)
     z = torch.tensor(inp["z"], dtype=torch.float32)
     with torch.no_grad():
+        out = {}
         if model.cfg["family"] == "text":
-            lp = model.log_px(z, torch.tensor(inp["inputs"]), torch.tensor(inp["targets"]), torch.tensor(inp["mask"], dtype=torch.float32))
+            targets, mask = torch.tensor(inp["targets"]), torch.tensor(inp["mask"], dtype=torch.float32)
+            lp = model.log_px(z, torch.tensor(inp["inputs"]), targets, mask)
+            if hasattr(model, "encoder"):
+                mu, logvar = model.encoder(targets, mask)
+                out["mu"], out["logvar"] = mu.tolist(), logvar.tolist()
         else:
             lp = model.log_px(z, torch.tensor(inp["x"], dtype=torch.float32))
-        f = model.prior(z)
-    json.dump({"log_px": lp.tolist(), "f": f.tolist()}, sys.stdout)
+        out["log_px"], out["f"] = lp.tolist(), model.prior(z).tolist()
+    json.dump(out, sys.stdout)
 
 
 def _random(directory, seed):

@@ -49,8 +49,10 @@ func Script(t *testing.T) string {
 
 // Result is what `lebm.py parity` prints.
 type Result struct {
-	LogPX []float64 `json:"log_px"`
-	F     []float64 `json:"f"`
+	LogPX  []float64   `json:"log_px"`
+	F      []float64   `json:"f"`
+	Mu     [][]float64 `json:"mu"`     // the inference network's mean, per sentence (text models that have one)
+	LogVar [][]float64 `json:"logvar"` // and log-variance
 }
 
 // Parity runs `lebm.py parity dir input` with input written as JSON and returns PyTorch's values.
