@@ -122,6 +122,20 @@ func (e *notRegularError) Error() string {
 	return fmt.Sprintf("%s is %s, expected a regular file inside the run directory", e.path, what)
 }
 
+// ReadInside reads a file of a run (its log, a result): one that is not a regular file, a symbolic link in
+// particular, is refused, as for every file a run records.
+func ReadInside(path string) ([]byte, error) { return readInside(path, 0) }
+
+// Inside refuses path when it exists and is a symbolic link (it could lead out of the run): a file or
+// directory lebm writes inside a run, or reads there by a name it chose.
+func Inside(path string) error {
+	st, err := os.Lstat(path)
+	if err == nil && st.Mode()&fs.ModeSymlink != 0 {
+		return fmt.Errorf("%s is a symbolic link, expected a file or directory inside the run directory itself", path)
+	}
+	return nil
+}
+
 // readInside reads a file that a run records (not a path the user gave): one that is not a regular file
 // (a symbolic link in particular, which could lead out of the run) is refused, and so is a file larger
 // than limit bytes (limit <= 0: no limit).

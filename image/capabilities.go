@@ -165,6 +165,9 @@ func (r *Run) Interpolate(req run.InterpolateRequest) (run.Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := m.Config.ChainMemory(req.Points, fmt.Sprintf("--points %d generated at once", req.Points)).Check(); err != nil {
+		return nil, err
+	}
 	z, err := m.PosteriorMeans(x, 2, ec, ec.Rand())
 	if err != nil {
 		return nil, err

@@ -157,8 +157,6 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("invalid configuration: %s", ch.msg)
 		}
 	}
-	if _, err := c.Layers(); err != nil {
-		return err
-	}
-	return c.IterationMemory().Check()
+	_, err := c.Layers()
+	return err
 }

@@ -78,7 +78,13 @@ func (t *trainFlags) Configure(preset, _ string, core func(*learn.Config), chang
 	}
 	core(&cfg.Config)
 	t.knobs.Apply(&cfg, changed)
-	return &cfg, cfg.Validate()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if t.evalImages < 0 {
+		return nil, fmt.Errorf("--eval-images must be 0 (all) or more, got %d", t.evalImages)
+	}
+	return &cfg, cfg.IterationMemory().Check() // before anything is created
 }
 
 // readerOf is the reader of a fresh run's data (readerFor with --format).
@@ -133,6 +139,9 @@ func (t *trainFlags) Resume(model run.Model, core func(*learn.Config), in run.In
 }
 
 func (t *trainFlags) session(m *Model, info RunInfo, data *corpora.ImageSplits, state *TrainState, ui run.UI) (*session, error) {
+	if err := m.Config.IterationMemory().Check(); err != nil { // a resumed run's settings may have changed
+		return nil, err
+	}
 	if data.Note != "" {
 		ui.Warn("note: " + data.Note)
 	}

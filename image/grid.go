@@ -14,6 +14,7 @@ func GridPNG(imgs []float32, n, h, w, c, cols int) ([]byte, error) {
 	if n < 1 || cols < 1 || len(imgs) != n*h*w*c || (c != 1 && c != 3) {
 		return nil, fmt.Errorf("grid: %d values for %d images of %dx%dx%d in %d columns", len(imgs), n, h, w, c, cols)
 	}
+	cols = min(cols, n) // more columns than images would only widen the picture with border
 	rows := (n + cols - 1) / cols
 	out := goimage.NewRGBA(goimage.Rect(0, 0, cols*(w+1)+1, rows*(h+1)+1))
 	border := color.RGBA{128, 128, 128, 255}

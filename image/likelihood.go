@@ -98,8 +98,15 @@ func (s imageSet) Rows(examples []int, P, size int) []any {
 //
 // with log p(x|z) = -||x - g(z)||^2 / (2 sigma^2) - (D/2) log(2 pi sigma^2), D = H W C.
 func (m *Model) LogLikelihood(set *corpora.Images, split string, lc LikelihoodConfig, progress func(done, total int)) (*LikelihoodResult, error) {
-	if lc.Chains < 2 || lc.K1 < 0 || lc.S1 <= 0 || lc.ImportanceSamples < 1 || lc.LogZSamples < 1 || lc.SigmaFloor <= 0 {
-		return nil, fmt.Errorf("log-likelihood needs at least 2 chains, K1 >= 0, s1 > 0, an importance sample, a log Z sample and a positive sigma floor: %+v", lc)
+	switch {
+	case lc.Chains < 2:
+		return nil, fmt.Errorf("the log-likelihood fits q(z|x) to the posterior chains: --chains must be at least 2, got %d", lc.Chains)
+	case lc.K1 < 0 || !learn.PositiveFloat32(lc.S1):
+		return nil, fmt.Errorf("the log-likelihood's chains need --k1 0 or more and --s1 positive and finite in float32, got %d and %v", lc.K1, lc.S1)
+	case lc.ImportanceSamples < 1 || lc.LogZSamples < 1:
+		return nil, fmt.Errorf("--samples and --logz-samples must be at least 1, got %d and %d", lc.ImportanceSamples, lc.LogZSamples)
+	case !learn.PositiveFloat32(lc.SigmaFloor):
+		return nil, fmt.Errorf("--sigma-floor must be positive and finite in float32, got %v", lc.SigmaFloor)
 	}
 	n := set.N()
 	if lc.Images > 0 && lc.Images < n {

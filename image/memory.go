@@ -36,10 +36,17 @@ func (c *Config) sizes() string {
 // svhn preset at full size peaks at 686 MiB, about 3 steps of its 100 rows besides the parameters).
 const imageStepsKept = 4
 
+// ModelMemory is what the model's parameters (with Adam's state) need.
+func (c *Config) ModelMemory() learn.Memory {
+	params, _ := c.footprint()
+	return learn.Memory{Bytes: params * learn.BytesPerParameter, What: fmt.Sprintf("an image model of %.3g parameters (--z %d, --ebm-width %d%s)",
+		params, c.ZDim, c.EBMWidth, c.sizes())}
+}
+
 // IterationMemory is what the learning iteration needs.
 func (c *Config) IterationMemory() learn.Memory {
 	params, row := c.footprint()
-	return c.Config.IterationMemory(params, row, min(float64(c.K1)+2, imageStepsKept), c.sizes())
+	return c.Config.IterationMemory(params, row, min(float64(c.PosteriorGraphSteps())+2, imageStepsKept), c.sizes())
 }
 
 // ChainMemory is what a call of rows posterior-chain rows needs (reconstruction, likelihood, anomaly

@@ -26,6 +26,9 @@ func NewModel(backend compute.Backend, cfg Config) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if err := cfg.ModelMemory().Check(); err != nil {
+		return nil, err
+	}
 	layers, _ := cfg.Layers()
 	scope := model.NewStore().RootScope()
 	m := &Model{Config: cfg}

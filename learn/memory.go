@@ -87,15 +87,28 @@ func (c *Config) priorRowBytes() float64 {
 }
 
 // IterationMemory estimates the learning iteration's peak: params parameters trained with Adam, the
-// prior chain's K0 + 1 steps of Batch rows, and stepsKept posterior steps of Batch rows alive at once, a
+// prior chain's K0 + 1 steps of Batch rows, stepsKept posterior steps of Batch rows alive at once, a
 // posterior row holding rowBytes per step (the family's generator, forward and backward) besides the
-// prior's part. How many posterior steps stay alive depends on the generator's graph (measured: the text
-// decoder's keep about all K1 + 2, the image generators' about 3), so the family says.
+// prior's part, and both chains' noise (a z per row and step, the posterior chain unrolled to its longest,
+// PosteriorGraphSteps, warm-up included). How many posterior steps stay alive depends on the generator's
+// graph (measured: the text decoder's keep about all of them, the image generators' about 3), so the
+// family says.
 func (c *Config) IterationMemory(params, rowBytes, stepsKept float64, sizes string) Memory {
 	rows := float64(c.Batch)
-	b := params*BytesPerParameter + (float64(c.K0)+1)*rows*c.priorRowBytes() + stepsKept*rows*(rowBytes+c.priorRowBytes())
-	return Memory{Bytes: b, What: fmt.Sprintf("the learning iteration (--batch %d, --k0 %d, --k1 %d, --z %d, --ebm-width %d%s)",
-		c.Batch, c.K0, c.K1, c.ZDim, c.EBMWidth, sizes)}
+	noise := (float64(c.K0) + float64(c.PosteriorGraphSteps()) + 2) * rows * float64(c.ZDim) * Float32Bytes
+	b := params*BytesPerParameter + (float64(c.K0)+1)*rows*c.priorRowBytes() + stepsKept*rows*(rowBytes+c.priorRowBytes()) + noise
+	k1 := fmt.Sprintf("--k1 %d", c.K1)
+	if c.K1WarmupIters > 0 {
+		k1 += fmt.Sprintf(", --k1-warmup %d", c.K1Warmup)
+	}
+	return Memory{Bytes: b, What: fmt.Sprintf("the learning iteration (--batch %d, --k0 %d, %s, --z %d, --ebm-width %d%s)",
+		c.Batch, c.K0, k1, c.ZDim, c.EBMWidth, sizes)}
+}
+
+// LogZMemory is what the estimate of log Z holds: f_alpha at each of m samples of N(0, I) (float64),
+// named by the flag that sets m.
+func LogZMemory(m int, flag string) Memory {
+	return Memory{Bytes: 8 * float64(m), What: fmt.Sprintf("%s %d (samples of N(0, I) for log Z)", flag, m)}
 }
 
 // EBMParameters is the number of parameters of f_alpha (d -> nef -> nef -> 1; none for the gaussian prior).

@@ -215,7 +215,10 @@ func openLog(runDir string, step int, stderr io.Writer) (*os.File, error) {
 		return nil, err
 	}
 	path := filepath.Join(runDir, LogFile)
-	if b, err := os.ReadFile(path); err == nil && len(b) > 0 {
+	if err := ckpt.Inside(path); err != nil { // appending through a link would write outside the run
+		return nil, err
+	}
+	if b, err := ckpt.ReadInside(path); err == nil && len(b) > 0 {
 		kept, later, bad, torn := trimLog(b, step)
 		if later > 0 || bad > 0 || torn {
 			if err := ckpt.WriteAtomic(path, kept); err != nil {
@@ -235,7 +238,7 @@ func openLog(runDir string, step int, stderr io.Writer) (*os.File, error) {
 			}
 		}
 	}
-	return os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	return os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY|syscall.O_NOFOLLOW, 0o644)
 }
 
 // LogFile is a run's JSON-lines training log.
@@ -296,7 +299,7 @@ func (e *Interrupted) ExitCode() int { return 128 + int(e.Signal) }
 // and a torn last line (no newline: a process killed during a write), and naming the file and line of a
 // malformed record.
 func ReadJSONLines[T any](path string) ([]T, error) {
-	b, err := os.ReadFile(path)
+	b, err := ckpt.ReadInside(path)
 	if err != nil {
 		return nil, err
 	}

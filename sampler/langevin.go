@@ -237,12 +237,13 @@ func (l *Langevin) Run(z0 []float32, N, d, K int, schedule Schedule, rng *rand.R
 		return res, nil
 	}
 	L := min(K, Segment)
-	all := Steps(schedule, K, K)
 	z := any(tensors.FromFlatDataAndDimensions(res.Z, N, d))
 	for start := 0; start < K; start += L {
 		n := min(L, K-start)
-		steps := make([]float32, L)
-		copy(steps, all[start:start+n])
+		steps := make([]float32, L) // this segment's step sizes only: K may be large
+		for i := range n {
+			steps[i] = float32(schedule(start+i, K))
+		}
 		noise := make([]float32, L*N*d)
 		for i := range noise[:n*N*d] {
 			noise[i] = float32(rng.NormFloat64())

@@ -147,9 +147,6 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("invalid configuration: %s", ch.msg)
 		}
 	}
-	if c.VocabSize > 0 { // the vocabulary's size is known before the corpus is read: refuse early
-		return c.IterationMemory(c.VocabSize).Check()
-	}
 	return nil
 }
 

@@ -113,7 +113,38 @@ func (t *trainFlags) Configure(preset, data string, core func(*learn.Config), ch
 	if changed("encoder-rate") && !cfg.HasEncoder() {
 		return nil, fmt.Errorf("--encoder-rate sets the inference network's objective, but this run has none: add --posterior-init encoder")
 	}
-	return &cfg, nil
+	return &cfg, t.eval.check()
+}
+
+// config is the estimator setting of the final evaluation of a model of cfg (rows per call raised to the
+// chains where they are more).
+func (e FinalEval) config(cfg Config) EvalConfig {
+	ec := DefaultEvalConfig(cfg)
+	ec.Chains, ec.ImportanceSamples, ec.LogZSamples, ec.FloorSentences = e.Chains, e.Samples, e.LogZSamples, e.FloorSentences
+	ec.MaxSentences, ec.RowsPerCall = e.Sentences, max(ec.RowsPerCall, e.Chains)
+	return ec
+}
+
+// check refuses final-evaluation settings out of range, naming train's flag, before anything is created.
+func (e FinalEval) check() error {
+	type check struct {
+		ok  bool
+		msg string
+	}
+	for _, c := range []check{
+		{e.Chains >= 2, fmt.Sprintf("--eval-chains must be at least 2 (q(z|x) is fitted to the chains), got %d", e.Chains)},
+		{e.Samples >= 1, fmt.Sprintf("--eval-samples must be at least 1, got %d", e.Samples)},
+		{e.LogZSamples >= 1, fmt.Sprintf("--logz-samples must be at least 1, got %d", e.LogZSamples)},
+		{e.FloorSentences >= 0, fmt.Sprintf("--eval-floor-sentences must be 0 (as many as evaluated) or more, got %d", e.FloorSentences)},
+		{e.Sentences >= 0, fmt.Sprintf("--eval-sentences must be 0 (all) or more, got %d", e.Sentences)},
+		{e.Every >= 0, fmt.Sprintf("--eval-every must be 0 (never) or more, got %d", e.Every)},
+		{e.EverySentences >= 2, fmt.Sprintf("--eval-every-sentences must be at least 2, got %d", e.EverySentences)},
+	} {
+		if !c.ok {
+			return fmt.Errorf("%s", c.msg)
+		}
+	}
+	return learn.LogZMemory(e.LogZSamples, "--logz-samples").Check()
 }
 
 // New builds the vocabulary of the corpus at in.Data (absolute; "": the embedded one) and a model of cfg on it.
@@ -133,6 +164,9 @@ func (t *trainFlags) New(backend compute.Backend, cfg run.Config, in run.Input) 
 
 // Resume continues an opened text run on its data (moved or not) or, with in.NewData, on other data.
 func (t *trainFlags) Resume(model run.Model, core func(*learn.Config), in run.Input) (run.Session, error) {
+	if err := t.eval.check(); err != nil {
+		return nil, err
+	}
 	r := model.(*Run)
 	core(&r.Model.Config.Config)
 	data := in.ResumeData(r.Info.Data)

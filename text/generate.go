@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"sort"
 
+	"github.com/lebm/lebm/learn"
 	"github.com/lebm/lebm/run"
 
 	"github.com/gomlx/gomlx/core/graph"
@@ -60,12 +61,26 @@ func (m *Model) Decode(z []float32, n int, opt DecodeOptions, rng *rand.Rand) ([
 	if opt.MaxWords <= 0 {
 		opt.MaxWords = m.Config.MaxLen - 2
 	}
+	if err := (learn.Memory{Bytes: float64(n) * float64(opt.MaxWords) * 8,
+		What: fmt.Sprintf("%d sentences of up to %d words (--max-words)", n, opt.MaxWords)}).Check(); err != nil {
+		return nil, err
+	}
 	switch opt.Method {
 	case Greedy, Sample:
 		if opt.Method == Sample && !run.ValidTemperature(opt.Temperature) {
 			return nil, fmt.Errorf("sampling temperature must be positive and finite in float32 (as must be its inverse), got %g", opt.Temperature)
 		}
-		return m.decodeAncestral(z, n, opt, rng)
+		var out [][]int // SampleChunk rows at a time: a decoding step holds [rows, V] logits
+		d := m.Config.ZDim
+		for start := 0; start < n; start += SampleChunk {
+			k := min(SampleChunk, n-start)
+			chunk, err := m.decodeAncestral(z[start*d:(start+k)*d], k, opt, rng)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, chunk...)
+		}
+		return out, nil
 	case Beam:
 		if opt.BeamWidth < 1 {
 			return nil, fmt.Errorf("beam width must be at least 1, got %d", opt.BeamWidth)
@@ -281,17 +296,24 @@ func (m *Model) beamSearch(z []float32, opt DecodeOptions) ([]int, error) {
 // s0 from N(0, I); exact N(0, I) draws for the gaussian prior), then ancestral decoding at temperature.
 // It returns the word ids and the words of each.
 func (m *Model) SampleSentences(n, k0 int, s0, temperature float64, rng *rand.Rand) ([][]int, [][]string, error) {
-	z, err := m.SamplePrior(n, k0, s0, rng, -1)
-	if err != nil {
+	if err := m.sampleMemory(n).Check(); err != nil {
 		return nil, nil, err
 	}
-	ids, err := m.Decode(z, n, DecodeOptions{Method: Sample, Temperature: temperature}, rng)
-	if err != nil {
-		return nil, nil, err
-	}
-	words := make([][]string, len(ids))
-	for i, s := range ids {
-		words[i] = m.Vocab.Decode(s)
+	var ids [][]int
+	var words [][]string
+	for len(ids) < n { // SampleChunk at a time: a prior chain and a decoding of that many rows
+		k := min(SampleChunk, n-len(ids))
+		z, err := m.SamplePrior(k, k0, s0, rng, -1)
+		if err != nil {
+			return nil, nil, err
+		}
+		chunk, err := m.Decode(z, k, DecodeOptions{Method: Sample, Temperature: temperature}, rng)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, s := range chunk {
+			ids, words = append(ids, s), append(words, m.Vocab.Decode(s))
+		}
 	}
 	return ids, words, nil
 }

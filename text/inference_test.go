@@ -63,15 +63,29 @@ func TestInferenceConfigValidation(t *testing.T) {
 		{func(c *Config) { c.LRPrior = math.NaN() }, "--lr-prior must be 0 (a fixed prior) or positive"},
 		{func(c *Config) { c.GenClip = math.Inf(1) }, "--clip must be 0 (none) or positive"},
 		{func(c *Config) { c.BoWWeight = 1e39 }, "--bow-weight must be 0 or more, finite in float32"},
-		// Sizes no machine holds are refused with the memory they would need.
-		{func(c *Config) { c.ZDim, c.VocabSize = 1000000000, 1000 }, "needs about"},
-		{func(c *Config) { c.HiddenDim, c.VocabSize = 1000000000, 1000 }, "more than this machine's"},
 	} {
 		cfg := smallConfig()
 		c.mod(&cfg)
 		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("got %v, want an error containing %q", err, c.want)
 		}
+	}
+	// Sizes no machine holds are refused with the memory they would need (with the real vocabulary's
+	// size: --vocab-size is only a cap, and a large one is fine).
+	if have, _ := learn.MachineMemory(); have > 0 {
+		for _, mod := range []func(*Config){func(c *Config) { c.ZDim = 1000000000 }, func(c *Config) { c.HiddenDim = 1000000000 },
+			func(c *Config) { c.K1Warmup, c.K1WarmupIters = 1000000000, 5 }} {
+			cfg := smallConfig()
+			mod(&cfg)
+			if err := cfg.IterationMemory(1000).Check(); err == nil || !strings.Contains(err.Error(), "more than this machine's") {
+				t.Errorf("%v", err)
+			}
+		}
+	}
+	capped := smallConfig()
+	capped.VocabSize = 5000000
+	if err := capped.Validate(); err != nil {
+		t.Errorf("--vocab-size 5000000 (a cap): %v", err)
 	}
 	ok := smallConfig()
 	ok.PosteriorInit, ok.PriorInit = learn.InitEncoder, learn.InitSynthesis

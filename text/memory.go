@@ -44,7 +44,7 @@ func (c *Config) ModelMemory(v int) learn.Memory {
 
 // IterationMemory is what the learning iteration needs, with a vocabulary of v words.
 func (c *Config) IterationMemory(v int) learn.Memory {
-	return c.Config.IterationMemory(c.Parameters(v), c.rowBytes(v), float64(c.K1)+2, c.sizes(v)) // every step's logits stay alive
+	return c.Config.IterationMemory(c.Parameters(v), c.rowBytes(v), float64(c.PosteriorGraphSteps())+2, c.sizes(v)) // every step's logits stay alive
 }
 
 // ChainMemory is what a call of rows posterior-chain rows needs (evaluation, reconstruction), named by

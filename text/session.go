@@ -29,6 +29,12 @@ func newSession(m *Model, info RunInfo, corpus *corpora.Corpus, state *TrainStat
 	if err := m.Config.IterationMemory(m.Vocab.Size()).Check(); err != nil {
 		return nil, err
 	}
+	if err := m.chainMemory(eval.config(m.Config)).Check(); err != nil { // the final evaluation's, before training
+		return nil, err
+	}
+	if test, err := Encode(corpus, m.Vocab, corpora.Whole, "test"); err == nil && test.UnknownShare() == 1 {
+		ui.Warn("warning: every word of the test split is <unk> for this model's vocabulary (built from the training split): are the splits of one corpus?")
+	}
 	trainSet, err := Encode(corpus, m.Vocab, m.Config.MaxLen, "train")
 	if err != nil {
 		return nil, err
@@ -122,9 +128,7 @@ func (s *session) Finish(sum run.Summary, skip string) (run.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	ec := DefaultEvalConfig(m.Config)
-	ec.Chains, ec.ImportanceSamples, ec.LogZSamples, ec.FloorSentences = s.eval.Chains, s.eval.Samples, s.eval.LogZSamples, s.eval.FloorSentences
-	ec.MaxSentences = s.eval.Sentences
+	ec := s.eval.config(m.Config)
 	bar := s.ui.Bar(1, "eval test", "chains")
 	res, err := m.Evaluate(test, "test", ec, bar.Progress)
 	bar.Finish()

@@ -42,7 +42,7 @@ func NewTrainer(m *Model, data *corpora.Dataset, state *TrainState) (*Trainer, e
 		return nil, fmt.Errorf("training set is empty")
 	}
 	if n := len(data.Examples); n < m.Config.Batch {
-		return nil, fmt.Errorf("--batch %d is larger than the training set (%d sentences): a batch would repeat sentences; choose --batch %d or less", m.Config.Batch, n, n)
+		return nil, fmt.Errorf("--batch %d is larger than the training set (%d sentences): choose --batch %d or less", m.Config.Batch, n, n)
 	}
 	t := &Trainer{Model: m, Data: data, dropPCG: rand.NewPCG(m.Config.Seed, 0xc4a3)}
 	var core *learn.State

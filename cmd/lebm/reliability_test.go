@@ -65,8 +65,17 @@ func TestRefusals(t *testing.T) {
 		{[]string{"lm", "train", "--iterations", "-1"}, "--iterations must be 0 or more, got -1"},
 		{[]string{"lm", "train", "--vocab-size", "-1"}, "--vocab-size must be 0 (no limit) or more than the 4 special tokens, got -1"},
 		{[]string{"lm", "train", "--lr", "NaN"}, "--lr must be positive and finite in float32, got NaN"},
+		{[]string{"lm", "train", "--batch", "4001", "--iterations", "1"}, "--batch 4001 is larger than the training set (4000 sentences)"},
+		{[]string{"eval", run, "--logz-samples", "100000000000"}, "--logz-samples 100000000000 (samples of N(0, I) for log Z) needs about"},
+		{[]string{"eval", run, "--generation", "--gen-samples", "1000000000"}, "1000000000 sampled sentences"},
+		{[]string{"reconstruct", run, sentences, "--max-words", "1000000000000"}, "--max-words"},
+		{[]string{"train", "--k1-warmup", "1000000000", "--k1-warmup-iters", "5"}, "--k1-warmup 1000000000, --z 32"},
+		{[]string{"train", "--eval-chains", "1"}, "--eval-chains must be at least 2"},
+		{[]string{"train", "--eval-sentences", "-1"}, "--eval-sentences must be 0 (all) or more"},
+		{[]string{"reconstruct", run, sentences, "--chains", "0"}, "--chains must be at least 1, got 0"},
+		{[]string{"sweep", "--setting", "a|b=--k1 2"}, `its NAME holds "|"`},
 		{[]string{"sweep", "--setting", "a=--k1 2", "--max-time", "-5s"}, "--max-time must be a positive duration"},
-		{[]string{"sweep", "--setting", "new\nline=--k1 2"}, "control character"},
+		{[]string{"sweep", "--setting", "new\nline=--k1 2"}, `its NAME holds "\n" at byte 3`},
 		{[]string{"train", "--batch", "4001", "--iterations", "1", "--no-eval"}, "--batch 4001 is larger than the training set (4000 sentences)"},
 		{[]string{"train", "--family", "image", "--hold-out", "99", "--iterations", "1", "--no-eval"}, "--hold-out 99: no training image of"},
 	} {
@@ -219,5 +228,51 @@ func TestImportChecksItsData(t *testing.T) {
 		if _, err := os.Stat(out); !os.IsNotExist(err) {
 			t.Errorf("lebm %q was refused but left %s behind", args, out)
 		}
+	}
+}
+
+// TestRunFilesAreNotFollowed: a run's log.jsonl or plots directory that is a symbolic link (to somewhere
+// outside the run) is refused by train --resume and plot, which write nothing there; an image run's
+// interpolation and grids are sized before they are drawn.
+func TestRunFilesAreNotFollowed(t *testing.T) {
+	reg, dir := cli.Standard(), t.TempDir()
+	run := tinyText(t)
+	outside := filepath.Join(dir, "outside.jsonl")
+	if err := os.WriteFile(outside, []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	log := filepath.Join(run, "log.jsonl")
+	saved, _ := os.ReadFile(log)
+	os.Remove(log)
+	if err := os.Symlink(outside, log); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lebm(t, reg, "train", "--resume", run, "--iterations", "4", "--quiet", "--no-eval"); err == nil || !strings.Contains(err.Error(), "is a symbolic link") {
+		t.Errorf("train --resume with a linked log.jsonl: %v", err)
+	}
+	if _, err := lebm(t, reg, "plot", run, "--sentences", "4", "--chains", "2"); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("plot with a linked log.jsonl: %v", err)
+	}
+	if b, _ := os.ReadFile(outside); string(b) != "{}\n" {
+		t.Errorf("the file outside the run was changed: %q", b)
+	}
+	os.Remove(log)
+	os.WriteFile(log, saved, 0o644)
+	if err := os.Symlink(dir, filepath.Join(run, "plots")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lebm(t, reg, "plot", run, "--sentences", "4", "--chains", "2"); err == nil || !strings.Contains(err.Error(), "plots is a symbolic link") {
+		t.Errorf("plot with a linked plots directory: %v", err)
+	}
+	img := filepath.Join(dir, "img")
+	if _, err := lebm(t, reg, "train", "--family", "image", "--iterations", "1", "--no-eval", "--quiet", "--out", img); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lebm(t, reg, "interpolate", img, "0", "1", "--points", "1000000000", "--out", filepath.Join(dir, "i.png")); err == nil ||
+		!strings.Contains(err.Error(), "--points 1000000000 generated at once") {
+		t.Errorf("image interpolate --points 1e9: %v", err)
+	}
+	if _, err := lebm(t, reg, "sample", img, "-n", "4", "--cols", "1000000000", "--out", filepath.Join(dir, "s.png")); err != nil {
+		t.Errorf("sample --cols beyond the images: %v", err)
 	}
 }

@@ -62,11 +62,14 @@ says otherwise.`,
 
 // Run scores the test set as the options say.
 func Run(opts *Options) error {
-	if opts.Posterior.Chains < 1 {
-		return fmt.Errorf("--chains must be at least 1, got %d", opts.Posterior.Chains)
-	}
 	if err := opts.Posterior.Check(); err != nil {
 		return err
+	}
+	if opts.Images < 0 {
+		return fmt.Errorf("--images must be 0 (all) or more, got %d", opts.Images)
+	}
+	if opts.Changed["class"] && opts.Class < 0 {
+		return fmt.Errorf("--class must be a class label (0 or more), got %d", opts.Class)
 	}
 	what := "score anomalies (the protocol needs an image checkpoint: lebm train --family image)"
 	return clix.Serve(opts.Families, opts.Backend, opts.Checkpoint, what, opts.Stdout, opts.JSON,

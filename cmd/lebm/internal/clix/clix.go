@@ -240,6 +240,14 @@ func (c PosteriorChain) Check() error {
 
 // Resolve is the posterior chains' settings for a model of hyperparameters cfg: K1 and s1 as given,
 // else the model's.
+// Check refuses --chains below 1 and out-of-range --k1 and --s1 (PosteriorChain.Check), naming the flag.
+func (p PosteriorFlags) Check() error {
+	if p.Chains < 1 {
+		return fmt.Errorf("--chains must be at least 1, got %d", p.Chains)
+	}
+	return p.PosteriorChain.Check()
+}
+
 func (p PosteriorFlags) Resolve(cfg run.Config) run.Posterior {
 	c := cfg.Learn()
 	return run.Posterior{Chains: p.Chains, K1: p.K1.Or(c.K1), S1: p.S1.Or(c.S1), Seed: p.Seed}

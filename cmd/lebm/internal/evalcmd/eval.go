@@ -103,8 +103,12 @@ func (o *Options) request(cfg run.Config) run.EvalRequest {
 	return req
 }
 
-// check refuses estimator and generation settings out of range before anything is opened, naming the flag.
-func (o *Options) check() error {
+// Check refuses chain, estimator and generation settings out of range before anything is opened, naming
+// the flag.
+func (o *Options) Check() error {
+	if err := o.PosteriorChain.Check(); err != nil {
+		return err
+	}
 	e, g := o.Eval, o.Gen
 	type check struct {
 		ok  bool
@@ -127,15 +131,12 @@ func (o *Options) check() error {
 			return fmt.Errorf("%s", c.msg)
 		}
 	}
-	return nil
+	return learn.LogZMemory(e.LogZSamples, "--logz-samples").Check()
 }
 
 // Run evaluates as the options say (run.Evaluator).
 func Run(opts *Options) error {
-	if err := opts.PosteriorChain.Check(); err != nil {
-		return err
-	}
-	if err := opts.check(); err != nil {
+	if err := opts.Check(); err != nil {
 		return err
 	}
 	return clix.Serve(opts.Families, opts.Backend, opts.Checkpoint, "be evaluated", opts.Stdout, opts.JSON,

@@ -31,7 +31,7 @@ func NewCmd(opts *Options, run func(*Options) error) *cobra.Command {
 		Use:   "interpolate CHECKPOINT \"first sentence\" \"second sentence\"",
 		Short: "Decode along the line between the inferred codes of two sentences (or two test images)",
 		Long: `Infer z1 and z2 for two sentences (means of --chains posterior chains, as reconstruct does) and
-decode z = (1 - a) z1 + a z2 for --steps values of a from 0 to 1.
+decode z = (1 - a) z1 + a z2 for --points values of a from 0 to 1.
 
 For an image model the two endpoints are indices of test images; the originals and the generated row
 between them are written as a PNG (--out).`,

@@ -80,7 +80,7 @@ func TestImageInterpolate(t *testing.T) {
 // TestRejectsInvalidUTF8: a sentence given in Latin-1 is refused, naming it, as reconstruct refuses a file.
 func TestRejectsInvalidUTF8(t *testing.T) {
 	run := clitest.TinyRun(t, 2)
-	err := Run(&Options{Checkpoint: run, First: "caf\xe9 ouvert", Second: "a b", Points: 3, Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}})
+	err := Run(&Options{Checkpoint: run, First: "caf\xe9 ouvert", Second: "a b", Points: 3, Posterior: clix.PosteriorFlags{Chains: 2}, Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}})
 	if err == nil || !strings.Contains(err.Error(), "sentence 1 is not valid UTF-8 (at byte 4)") {
 		t.Fatalf("Latin-1 sentence: %v", err)
 	}

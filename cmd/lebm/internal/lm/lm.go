@@ -143,14 +143,6 @@ func RunTrain(opts *TrainOptions) error {
 // the run directory out (which must not hold a run) on the named backend, then scores the valid and test
 // splits (whole sentences). Progress goes to stderr unless quiet.
 func Train(cfg text.LMConfig, data, out, backendName string, stderr io.Writer, quiet bool) (Result, error) {
-	unlock, err := ckpt.Lock(out, "lebm lm train")
-	if err != nil {
-		return Result{}, err
-	}
-	defer unlock()
-	if _, err := os.Stat(filepath.Join(out, ckpt.LatestFile)); err == nil {
-		return Result{}, fmt.Errorf("run directory %s already holds a run: choose another --out", out)
-	}
 	backend, err := engine.NewBackend(backendName)
 	if err != nil {
 		return Result{}, err
@@ -172,6 +164,17 @@ func Train(cfg text.LMConfig, data, out, backendName string, stderr io.Writer, q
 	train, err := text.Encode(corpus, vocab, cfg.MaxLen, "train")
 	if err != nil {
 		return Result{}, err
+	}
+	if n := len(train.Examples); n < cfg.Batch {
+		return Result{}, fmt.Errorf("--batch %d is larger than the training set (%d sentences): choose --batch %d or less", cfg.Batch, n, n)
+	}
+	unlock, err := ckpt.Lock(out, "lebm lm train") // the data and the model are fine: now the run directory
+	if err != nil {
+		return Result{}, err
+	}
+	defer unlock()
+	if _, err := os.Stat(filepath.Join(out, ckpt.LatestFile)); err == nil {
+		return Result{}, fmt.Errorf("run directory %s already holds a run: choose another --out", out)
 	}
 	if err := text.TrainLMWithProgress(lm, train, "lm", run.UI{Stderr: stderr, Quiet: quiet, Bars: clix.Bars(stderr, quiet)}); err != nil {
 		return Result{}, err

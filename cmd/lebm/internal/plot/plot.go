@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/lebm/lebm/ckpt"
 	"github.com/lebm/lebm/cmd/lebm/internal/clix"
 	"github.com/lebm/lebm/internal/plots"
 	"github.com/lebm/lebm/learn"
@@ -69,6 +70,9 @@ func Run(opts *Options) error {
 	out := opts.Out
 	if out == "" {
 		out = filepath.Join(opts.RunDir, "plots")
+		if err := ckpt.Inside(out); err != nil { // the run's own plots directory, not where a link leads
+			return err
+		}
 	}
 	opened, err := clix.OpenRun(opts.Families, opts.Backend, opts.RunDir)
 	if err != nil {

@@ -65,7 +65,7 @@ func TestPlotRun(t *testing.T) {
 	}
 	// A damaged log is reported with its line.
 	os.WriteFile(filepath.Join(run, "log.jsonl"), []byte("{\"step\":1}\nnot json\n"), 0o644)
-	if err := Run(&Options{RunDir: run, Sentences: 40, Stdout: &out, Stderr: &out}); err == nil || !strings.Contains(err.Error(), "log.jsonl:2") {
+	if err := Run(&Options{RunDir: run, Sentences: 40, Posterior: clix.PosteriorFlags{Chains: 4, Seed: 1}, Stdout: &out, Stderr: &out}); err == nil || !strings.Contains(err.Error(), "log.jsonl:2") {
 		t.Fatalf("want an error naming log.jsonl:2, got %v", err)
 	}
 }

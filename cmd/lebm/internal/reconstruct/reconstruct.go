@@ -57,7 +57,7 @@ side (tab-separated). Words outside the model's vocabulary become <unk> and are 
 	f.BoolVar(&opts.JSON, "json", false, "print JSON")
 	f.IntVar(&opts.Images, "images", 16, "image models: number of test images to reconstruct")
 	f.StringVar(&opts.Out, "out", "reconstructions.png", "image models: PNG file for the grid")
-	f.IntVar(&opts.Cols, "cols", 8, "image models: images per row")
+	f.IntVar(&opts.Cols, "cols", 8, "image models: images per row (at most the number of images)")
 	return cmd
 }
 

@@ -127,6 +127,9 @@ func Run(opts *Options) error {
 	if err := refuseFlags("--eval-flags", opts.EvalFlags, evalOwned); err != nil {
 		return err
 	}
+	if err := checkEvalFlags(opts.EvalFlags); err != nil { // before hours of training, not after
+		return fmt.Errorf("--eval-flags: %w", err)
+	}
 	data, err := filepath.Abs(opts.Data)
 	if err != nil {
 		return err
@@ -187,6 +190,16 @@ var (
 	trainOwned = []string{"data", "preset", "prior", "iterations", "max-time", "out", "resume", "family", "no-eval", "json", "backend"}
 	evalOwned  = []string{"split", "generation", "lm", "json", "backend", "data"}
 )
+
+// checkEvalFlags parses flags as `lebm eval --generation` does and checks their values (evalcmd's Check).
+func checkEvalFlags(flags string) error {
+	cmd := evalcmd.NewCmd(&evalcmd.Options{}, func(eo *evalcmd.Options) error { return eo.Check() })
+	cmd.SetArgs(append([]string{"checkpoint", "--generation"}, strings.Fields(flags)...))
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	return cmd.Execute()
+}
 
 // refuseFlags rejects, in the flags given to option, any flag of owned (as --name or --name=value).
 func refuseFlags(option, flags string, owned []string) error {

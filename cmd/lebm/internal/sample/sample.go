@@ -57,7 +57,7 @@ For an image model, the images g(z) are written as a PNG grid (--out, --cols).`,
 	clix.AddBackendFlag(f, &opts.Backend)
 	f.BoolVar(&opts.JSON, "json", false, "print JSON")
 	f.StringVar(&opts.Out, "out", "samples.png", "image models: PNG file for the grid of samples")
-	f.IntVar(&opts.Cols, "cols", 8, "image models: columns of the grid")
+	f.IntVar(&opts.Cols, "cols", 8, "image models: columns of the grid (at most the number of images)")
 	return cmd
 }
 

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/lebm/lebm/ckpt"
@@ -85,10 +84,20 @@ func ParseSetting(s, where string) (Setting, error) {
 	if !ok || name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\\ \t") {
 		return Setting{}, fmt.Errorf("%s: setting %q: expected NAME=FLAGS with a non-empty NAME without /, \\ or spaces (it names a directory)", where, s)
 	}
-	if i := strings.IndexFunc(name, func(r rune) bool { return unicode.IsControl(r) || r == utf8.RuneError }); i >= 0 {
-		return Setting{}, fmt.Errorf("%s: setting %q: its NAME holds a control character or invalid UTF-8 at byte %d (it names a directory and a row of table.md): use letters, digits, - and _", where, s, i)
+	if i := strings.IndexFunc(name, func(r rune) bool { return !nameChar(r) }); i >= 0 {
+		bad := name[i : i+1] // an invalid byte as it is, a character whole
+		if r, n := utf8.DecodeRuneInString(name[i:]); r != utf8.RuneError {
+			bad = name[i : i+n]
+		}
+		return Setting{}, fmt.Errorf("%s: setting %q: its NAME holds %q at byte %d (it names a directory and a row of table.md): use ASCII letters, digits, ., - and _",
+			where, s, bad, i)
 	}
 	return Setting{Name: name, Flags: strings.TrimSpace(flags)}, nil
+}
+
+// nameChar reports whether r may be in a setting's name: ASCII letters, digits, '.', '-' and '_'.
+func nameChar(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_'
 }
 
 // Grid collects the settings of --setting and --grid, checking that names are unique.

@@ -53,9 +53,11 @@ func TestFlagParsing(t *testing.T) {
 		{"duplicate names", []string{"--setting", "a=--k1 2", "--setting", "a=--k1 3"}, "used twice", nil},
 		{"bad grid line", []string{"--grid", bad}, "bad.txt:2", nil},
 		{"not a number", []string{"--iterations", "x"}, "invalid argument", nil},
-		{"newline in a name", []string{"--setting", "new\nline=--k1 2"}, "control character or invalid UTF-8 at byte 3", nil},
-		{"escape in a name", []string{"--setting", "a\x1b[31m=--k1 2"}, "control character", nil},
-		{"invalid UTF-8 in a name", []string{"--setting", "a\xff=--k1 2"}, "invalid UTF-8 at byte 1", nil},
+		{"newline in a name", []string{"--setting", "new\nline=--k1 2"}, `its NAME holds "\n" at byte 3`, nil},
+		{"escape in a name", []string{"--setting", "a\x1b[31m=--k1 2"}, `its NAME holds "\x1b" at byte 1`, nil},
+		{"invalid UTF-8 in a name", []string{"--setting", "a\xff=--k1 2"}, `its NAME holds "\xff" at byte 1`, nil},
+		{"a table cell's bar in a name", []string{"--setting", "a|b=--k1 2"}, `its NAME holds "|" at byte 1`, nil},
+		{"right-to-left override in a name", []string{"--setting", "a\u202eb=--k1 2"}, `its NAME holds "\u202e" at byte 1`, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
