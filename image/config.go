@@ -142,20 +142,14 @@ func (c *Config) Validate() error {
 	if err := c.Config.Validate(); err != nil {
 		return err
 	}
-	type check struct {
-		ok  bool
-		msg string
-	}
-	for _, ch := range []check{
-		{c.NGF > 0, fmt.Sprintf("--ngf must be positive, got %d", c.NGF)},
-		{c.Channels == 1 || c.Channels == 3, fmt.Sprintf("channels must be 1 or 3, got %d", c.Channels)},
-		{learn.PositiveFloat32(c.Sigma), fmt.Sprintf("--sigma must be positive and finite in float32, got %v", c.Sigma)},
-		{c.HoldOut >= -1, fmt.Sprintf("--hold-out must be -1 (none) or a class label, got %d", c.HoldOut)},
-		{!c.HasEncoder(), "the image family has no inference network: --posterior-init encoder is for text"},
-	} {
-		if !ch.ok {
-			return fmt.Errorf("invalid configuration: %s", ch.msg)
-		}
+	var v learn.Validation
+	v.Require(c.NGF > 0, "--ngf must be positive, got %d", c.NGF)
+	v.Require(c.Channels == 1 || c.Channels == 3, "channels must be 1 or 3, got %d", c.Channels)
+	v.Require(learn.PositiveFloat32(c.Sigma), "--sigma must be positive and finite in float32, got %v", c.Sigma)
+	v.Require(c.HoldOut >= -1, "--hold-out must be -1 (none) or a class label, got %d", c.HoldOut)
+	v.Require(!c.HasEncoder(), "the image family has no inference network: --posterior-init encoder is for text")
+	if err := v.Err("invalid configuration"); err != nil {
+		return err
 	}
 	_, err := c.Layers()
 	return err

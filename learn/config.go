@@ -1,6 +1,7 @@
 package learn
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -166,48 +167,58 @@ func (c *Config) PriorWeight(iter int) float64 {
 	return float64(max(iter, 1)) / float64(c.PriorWeightWarmup)
 }
 
+// Validation collects the first failed requirement of a set of settings: checks list their requirements
+// with Require, and Err is the error of the first that failed (nil when all hold).
+type Validation struct{ msg string }
+
+// Require records the message (format and args, as fmt.Sprintf) when ok is false and no earlier
+// requirement failed.
+func (v *Validation) Require(ok bool, format string, args ...any) {
+	if !ok && v.msg == "" {
+		v.msg = fmt.Sprintf(format, args...)
+	}
+}
+
+// Err is the first failed requirement's message after prefix (when not ""), or nil.
+func (v *Validation) Err(prefix string) error {
+	switch {
+	case v.msg == "":
+		return nil
+	case prefix == "":
+		return errors.New(v.msg)
+	}
+	return fmt.Errorf("%s: %s", prefix, v.msg)
+}
+
 // Validate checks the shared hyperparameters (a family's Validate adds its own checks); each message
 // names the flag of `lebm train` (and the checkpoint's key is the flag's name with underscores). Real
 // values must be finite in float32, the precision the model computes in.
 func (c *Config) Validate() error {
-	type check struct {
-		ok  bool
-		msg string
-	}
 	nonNeg := func(v float64) bool { return v >= 0 && Float32(v) && (v == 0 || float32(v) > 0) }
-	for _, ch := range []check{
-		{c.ZDim > 0, fmt.Sprintf("--z (latent dimension) must be positive, got %d", c.ZDim)},
-		{c.Prior == prior.EBM || c.Prior == prior.Gaussian, fmt.Sprintf("--prior must be %q or %q, got %q", prior.EBM, prior.Gaussian, c.Prior)},
-		{c.Prior == prior.Gaussian || c.EBMWidth > 0, fmt.Sprintf("--ebm-width (nef) must be positive, got %d", c.EBMWidth)},
-		{c.K0 >= 0, fmt.Sprintf("--k0 must be 0 or more Langevin steps, got %d", c.K0)},
-		{c.K1 >= 0, fmt.Sprintf("--k1 must be 0 or more Langevin steps, got %d", c.K1)},
-		{PositiveFloat32(c.S0), fmt.Sprintf("--s0 must be a step size positive and finite in float32, got %v", c.S0)},
-		{PositiveFloat32(c.S1), fmt.Sprintf("--s1 must be a step size positive and finite in float32, got %v", c.S1)},
-		{PositiveFloat32(c.LRGen), fmt.Sprintf("--lr-gen must be positive and finite in float32, got %v", c.LRGen)},
-		{nonNeg(c.LRPrior), fmt.Sprintf("--lr-prior must be 0 (a fixed prior) or positive, finite in float32, got %v", c.LRPrior)},
-		{c.Beta1 >= 0 && c.Beta1 < 1 && c.Beta2 >= 0 && c.Beta2 < 1, fmt.Sprintf("Adam's betas must be in [0, 1), got %v and %v", c.Beta1, c.Beta2)},
-		{nonNeg(c.GenClip), fmt.Sprintf("--clip must be 0 (none) or positive, finite in float32, got %v", c.GenClip)},
-		{c.Batch > 0, fmt.Sprintf("--batch must be positive, got %d", c.Batch)},
-		{c.Iterations >= 0, fmt.Sprintf("--iterations must be 0 or more, got %d", c.Iterations)},
-		{c.PosteriorInit == "" || c.PosteriorInit == InitNoise || c.PosteriorInit == InitPersistent || c.PosteriorInit == InitEncoder,
-			fmt.Sprintf("--posterior-init must be %q, %q or %q, got %q", InitNoise, InitPersistent, InitEncoder, c.PosteriorInit)},
-		{c.PriorInit == "" || c.PriorInit == InitNoise || c.PriorInit == InitSynthesis,
-			fmt.Sprintf("--prior-init must be %q or %q, got %q", InitNoise, InitSynthesis, c.PriorInit)},
-		{c.PriorInit != InitSynthesis || c.Prior == prior.EBM, "--prior-init synthesis needs --prior ebm (the gaussian prior is sampled exactly)"},
-		{nonNeg(c.S0End), fmt.Sprintf("--s0-end must be 0 (constant) or a step size positive and finite in float32, got %v", c.S0End)},
-		{nonNeg(c.S1End), fmt.Sprintf("--s1-end must be 0 (constant) or a step size positive and finite in float32, got %v", c.S1End)},
-		{c.K1Warmup >= 0 && c.K1WarmupIters >= 0 && c.PriorWeightWarmup >= 0,
-			fmt.Sprintf("--k1-warmup, --k1-warmup-iters and --prior-weight-warmup must be 0 or more, got %d, %d and %d", c.K1Warmup, c.K1WarmupIters, c.PriorWeightWarmup)},
-		{nonNeg(c.FreeBits), fmt.Sprintf("--free-bits must be 0 or more, finite in float32, got %v", c.FreeBits)},
-		{c.EncoderRate == "" || c.EncoderRate == RateModel || c.EncoderRate == RateBase,
-			fmt.Sprintf("--encoder-rate must be %q or %q, got %q", RateModel, RateBase, c.EncoderRate)},
-		{c.FreeBits == 0 || c.HasEncoder(), "--free-bits apply to the inference network's KL: they need --posterior-init encoder"},
-		{c.SaveEvery > 0, fmt.Sprintf("--save-every must be positive, got %d", c.SaveEvery)},
-		{c.LogEvery > 0, fmt.Sprintf("--log-every must be positive, got %d", c.LogEvery)},
-	} {
-		if !ch.ok {
-			return fmt.Errorf("invalid configuration: %s", ch.msg)
-		}
-	}
-	return nil
+	var v Validation
+	v.Require(c.ZDim > 0, "--z (latent dimension) must be positive, got %d", c.ZDim)
+	v.Require(c.Prior == prior.EBM || c.Prior == prior.Gaussian, "--prior must be %q or %q, got %q", prior.EBM, prior.Gaussian, c.Prior)
+	v.Require(c.Prior == prior.Gaussian || c.EBMWidth > 0, "--ebm-width (nef) must be positive, got %d", c.EBMWidth)
+	v.Require(c.K0 >= 0, "--k0 must be 0 or more Langevin steps, got %d", c.K0)
+	v.Require(c.K1 >= 0, "--k1 must be 0 or more Langevin steps, got %d", c.K1)
+	v.Require(PositiveFloat32(c.S0), "--s0 must be a step size positive and finite in float32, got %v", c.S0)
+	v.Require(PositiveFloat32(c.S1), "--s1 must be a step size positive and finite in float32, got %v", c.S1)
+	v.Require(PositiveFloat32(c.LRGen), "--lr-gen must be positive and finite in float32, got %v", c.LRGen)
+	v.Require(nonNeg(c.LRPrior), "--lr-prior must be 0 (a fixed prior) or positive, finite in float32, got %v", c.LRPrior)
+	v.Require(c.Beta1 >= 0 && c.Beta1 < 1 && c.Beta2 >= 0 && c.Beta2 < 1, "Adam's betas must be in [0, 1), got %v and %v", c.Beta1, c.Beta2)
+	v.Require(nonNeg(c.GenClip), "--clip must be 0 (none) or positive, finite in float32, got %v", c.GenClip)
+	v.Require(c.Batch > 0, "--batch must be positive, got %d", c.Batch)
+	v.Require(c.Iterations >= 0, "--iterations must be 0 or more, got %d", c.Iterations)
+	v.Require(c.PosteriorInit == "" || c.PosteriorInit == InitNoise || c.PosteriorInit == InitPersistent || c.PosteriorInit == InitEncoder, "--posterior-init must be %q, %q or %q, got %q", InitNoise, InitPersistent, InitEncoder, c.PosteriorInit)
+	v.Require(c.PriorInit == "" || c.PriorInit == InitNoise || c.PriorInit == InitSynthesis, "--prior-init must be %q or %q, got %q", InitNoise, InitSynthesis, c.PriorInit)
+	v.Require(c.PriorInit != InitSynthesis || c.Prior == prior.EBM, "--prior-init synthesis needs --prior ebm (the gaussian prior is sampled exactly)")
+	v.Require(nonNeg(c.S0End), "--s0-end must be 0 (constant) or a step size positive and finite in float32, got %v", c.S0End)
+	v.Require(nonNeg(c.S1End), "--s1-end must be 0 (constant) or a step size positive and finite in float32, got %v", c.S1End)
+	v.Require(c.K1Warmup >= 0 && c.K1WarmupIters >= 0 && c.PriorWeightWarmup >= 0, "--k1-warmup, --k1-warmup-iters and --prior-weight-warmup must be 0 or more, got %d, %d and %d", c.K1Warmup, c.K1WarmupIters, c.PriorWeightWarmup)
+	v.Require(nonNeg(c.FreeBits), "--free-bits must be 0 or more, finite in float32, got %v", c.FreeBits)
+	v.Require(c.EncoderRate == "" || c.EncoderRate == RateModel || c.EncoderRate == RateBase, "--encoder-rate must be %q or %q, got %q", RateModel, RateBase, c.EncoderRate)
+	v.Require(c.FreeBits == 0 || c.HasEncoder(), "--free-bits apply to the inference network's KL: they need --posterior-init encoder")
+	v.Require(c.SaveEvery > 0, "--save-every must be positive, got %d", c.SaveEvery)
+	v.Require(c.LogEvery > 0, "--log-every must be positive, got %d", c.LogEvery)
+	return v.Err("invalid configuration")
 }

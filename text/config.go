@@ -128,26 +128,17 @@ func (c *Config) Validate() error {
 	if err := c.Config.Validate(); err != nil {
 		return err
 	}
-	type check struct {
-		ok  bool
-		msg string
-	}
-	for _, ch := range []check{
-		{c.EmbedDim > 0, fmt.Sprintf("--embed must be positive, got %d", c.EmbedDim)},
-		{c.HiddenDim > 0, fmt.Sprintf("--hidden must be positive, got %d", c.HiddenDim)},
-		{c.MaxLen >= 3, fmt.Sprintf("--max-len must be at least 3 (<bos>, a word, <eos>), got %d", c.MaxLen)},
-		{c.VocabSize == 0 || c.VocabSize > 4, fmt.Sprintf("--vocab-size must be 0 (no limit) or more than the 4 special tokens, got %d", c.VocabSize)},
-		{c.MinCount >= 1, fmt.Sprintf("--min-count must be 1 or more, got %d", c.MinCount)},
-		{c.EncoderHidden >= 0, fmt.Sprintf("--encoder-hidden must be 0 (the decoder's) or positive, got %d", c.EncoderHidden)},
-		{c.WordDropout >= 0 && c.WordDropout < 1, fmt.Sprintf("--word-dropout must be in [0, 1), got %v", c.WordDropout)},
-		{c.BoWWeight >= 0 && learn.Float32(c.BoWWeight), fmt.Sprintf("--bow-weight must be 0 or more, finite in float32, got %v", c.BoWWeight)},
-		{c.BoWWeight == 0 || c.HasEncoder(), "the bag-of-words loss trains z through the inference network: it needs --posterior-init encoder"},
-	} {
-		if !ch.ok {
-			return fmt.Errorf("invalid configuration: %s", ch.msg)
-		}
-	}
-	return nil
+	var v learn.Validation
+	v.Require(c.EmbedDim > 0, "--embed must be positive, got %d", c.EmbedDim)
+	v.Require(c.HiddenDim > 0, "--hidden must be positive, got %d", c.HiddenDim)
+	v.Require(c.MaxLen >= 3, "--max-len must be at least 3 (<bos>, a word, <eos>), got %d", c.MaxLen)
+	v.Require(c.VocabSize == 0 || c.VocabSize > 4, "--vocab-size must be 0 (no limit) or more than the 4 special tokens, got %d", c.VocabSize)
+	v.Require(c.MinCount >= 1, "--min-count must be 1 or more, got %d", c.MinCount)
+	v.Require(c.EncoderHidden >= 0, "--encoder-hidden must be 0 (the decoder's) or positive, got %d", c.EncoderHidden)
+	v.Require(c.WordDropout >= 0 && c.WordDropout < 1, "--word-dropout must be in [0, 1), got %v", c.WordDropout)
+	v.Require(c.BoWWeight >= 0 && learn.Float32(c.BoWWeight), "--bow-weight must be 0 or more, finite in float32, got %v", c.BoWWeight)
+	v.Require(c.BoWWeight == 0 || c.HasEncoder(), "the bag-of-words loss trains z through the inference network: it needs --posterior-init encoder")
+	return v.Err("invalid configuration")
 }
 
 // Method says how the model learns, for the run's output: the paper's method (both chains short-run

@@ -127,22 +127,16 @@ func (e FinalEval) config(cfg Config) EvalConfig {
 
 // check refuses final-evaluation settings out of range, naming train's flag, before anything is created.
 func (e FinalEval) check() error {
-	type check struct {
-		ok  bool
-		msg string
-	}
-	for _, c := range []check{
-		{e.Chains >= 2, fmt.Sprintf("--eval-chains must be at least 2 (q(z|x) is fitted to the chains), got %d", e.Chains)},
-		{e.Samples >= 1, fmt.Sprintf("--eval-samples must be at least 1, got %d", e.Samples)},
-		{e.LogZSamples >= 1, fmt.Sprintf("--logz-samples must be at least 1, got %d", e.LogZSamples)},
-		{e.FloorSentences >= 0, fmt.Sprintf("--eval-floor-sentences must be 0 (as many as evaluated) or more, got %d", e.FloorSentences)},
-		{e.Sentences >= 0, fmt.Sprintf("--eval-sentences must be 0 (all) or more, got %d", e.Sentences)},
-		{e.Every >= 0, fmt.Sprintf("--eval-every must be 0 (never) or more, got %d", e.Every)},
-		{e.EverySentences >= 2, fmt.Sprintf("--eval-every-sentences must be at least 2, got %d", e.EverySentences)},
-	} {
-		if !c.ok {
-			return fmt.Errorf("%s", c.msg)
-		}
+	var v learn.Validation
+	v.Require(e.Chains >= 2, "--eval-chains must be at least 2 (q(z|x) is fitted to the chains), got %d", e.Chains)
+	v.Require(e.Samples >= 1, "--eval-samples must be at least 1, got %d", e.Samples)
+	v.Require(e.LogZSamples >= 1, "--logz-samples must be at least 1, got %d", e.LogZSamples)
+	v.Require(e.FloorSentences >= 0, "--eval-floor-sentences must be 0 (as many as evaluated) or more, got %d", e.FloorSentences)
+	v.Require(e.Sentences >= 0, "--eval-sentences must be 0 (all) or more, got %d", e.Sentences)
+	v.Require(e.Every >= 0, "--eval-every must be 0 (never) or more, got %d", e.Every)
+	v.Require(e.EverySentences >= 2, "--eval-every-sentences must be at least 2, got %d", e.EverySentences)
+	if err := v.Err(""); err != nil {
+		return err
 	}
 	return learn.LogZMemory(e.LogZSamples, "--logz-samples").Check()
 }

@@ -36,19 +36,7 @@ func perturbed(t *testing.T, cfg Config, v int) *Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rng := rand.New(rand.NewPCG(3, 4))
-	for _, tt := range m.Torch() {
-		for _, v := range tt.Vars {
-			val, _ := v.Value()
-			data := tensors.MustCopyFlatData[float32](val)
-			for i := range data {
-				data[i] += float32(0.05 * rng.NormFloat64())
-			}
-			if err := v.SetValue(tensors.FromFlatDataAndDimensions(data, v.Shape().Dimensions...)); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	torchtest.Perturb(t, m.Torch(), 3)
 	return m
 }
 

@@ -44,24 +44,18 @@ func DefaultLMConfig(c Config) LMConfig {
 // Validate checks the configuration, naming the flag of `lebm lm train` behind each value; real values
 // must be finite in float32, the precision the model computes in.
 func (c *LMConfig) Validate() error {
-	type check struct {
-		ok  bool
-		msg string
-	}
-	for _, ch := range []check{
-		{c.EmbedDim > 0, fmt.Sprintf("--embed must be positive, got %d", c.EmbedDim)},
-		{c.HiddenDim > 0, fmt.Sprintf("--hidden must be positive, got %d", c.HiddenDim)},
-		{learn.PositiveFloat32(c.LR), fmt.Sprintf("--lr must be positive and finite in float32, got %v", c.LR)},
-		{c.Clip >= 0 && learn.Float32(c.Clip), fmt.Sprintf("the gradient clip must be 0 (none) or positive, finite in float32, got %v", c.Clip)},
-		{c.Batch > 0, fmt.Sprintf("--batch must be positive, got %d", c.Batch)},
-		{c.MaxLen >= 3, fmt.Sprintf("--max-len must be at least 3 (<bos>, a word, <eos>), got %d", c.MaxLen)},
-		{c.VocabSize == 0 || c.VocabSize > 4, fmt.Sprintf("--vocab-size must be 0 (no limit) or more than the 4 special tokens, got %d", c.VocabSize)},
-		{c.MinCount >= 1, fmt.Sprintf("--min-count must be 1 or more, got %d", c.MinCount)},
-		{c.Iterations >= 0, fmt.Sprintf("--iterations must be 0 or more, got %d", c.Iterations)},
-	} {
-		if !ch.ok {
-			return fmt.Errorf("invalid language-model configuration: %s", ch.msg)
-		}
+	var v learn.Validation
+	v.Require(c.EmbedDim > 0, "--embed must be positive, got %d", c.EmbedDim)
+	v.Require(c.HiddenDim > 0, "--hidden must be positive, got %d", c.HiddenDim)
+	v.Require(learn.PositiveFloat32(c.LR), "--lr must be positive and finite in float32, got %v", c.LR)
+	v.Require(c.Clip >= 0 && learn.Float32(c.Clip), "the gradient clip must be 0 (none) or positive, finite in float32, got %v", c.Clip)
+	v.Require(c.Batch > 0, "--batch must be positive, got %d", c.Batch)
+	v.Require(c.MaxLen >= 3, "--max-len must be at least 3 (<bos>, a word, <eos>), got %d", c.MaxLen)
+	v.Require(c.VocabSize == 0 || c.VocabSize > 4, "--vocab-size must be 0 (no limit) or more than the 4 special tokens, got %d", c.VocabSize)
+	v.Require(c.MinCount >= 1, "--min-count must be 1 or more, got %d", c.MinCount)
+	v.Require(c.Iterations >= 0, "--iterations must be 0 or more, got %d", c.Iterations)
+	if err := v.Err("invalid language-model configuration"); err != nil {
+		return err
 	}
 	if c.VocabSize > 0 {
 		return c.memory(c.VocabSize).Check()

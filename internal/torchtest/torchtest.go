@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/lebm/lebm/ckpt"
 )
 
 // Python returns a python3 that imports torch and numpy, or skips the test.
@@ -94,3 +98,25 @@ func Rel(got, want float64) float64 { return math.Abs(got-want) / max(math.Abs(w
 
 // Close reports whether got is within rel of want (Rel).
 func Close(got, want, rel float64) bool { return Rel(got, want) <= rel }
+
+// Perturb moves every variable of specs off its value by N(0, 0.05^2) noise (seeded), so that a layout
+// error cannot hide behind an initialisation's symmetries.
+func Perturb(t *testing.T, specs []ckpt.TorchTensor, seed uint64) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, 1))
+	for _, tt := range specs {
+		for _, v := range tt.Vars {
+			val, err := v.Value()
+			if err != nil {
+				t.Fatal(err)
+			}
+			data := tensors.MustCopyFlatData[float32](val)
+			for i := range data {
+				data[i] += float32(0.05 * rng.NormFloat64())
+			}
+			if err := v.SetValue(tensors.FromFlatDataAndDimensions(data, v.Shape().Dimensions...)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package evalcmd
 
 import (
-	"fmt"
 	"io"
 
 	"github.com/lebm/lebm/cmd/lebm/internal/clix"
@@ -110,26 +109,19 @@ func (o *Options) Check() error {
 		return err
 	}
 	e, g := o.Eval, o.Gen
-	type check struct {
-		ok  bool
-		msg string
-	}
-	for _, c := range []check{
-		{e.Chains >= 1, fmt.Sprintf("--chains must be at least 1, got %d", e.Chains)},
-		{e.ImportanceSamples >= 1, fmt.Sprintf("--samples must be at least 1, got %d", e.ImportanceSamples)},
-		{e.LogZSamples >= 1, fmt.Sprintf("--logz-samples must be at least 1, got %d", e.LogZSamples)},
-		{learn.PositiveFloat32(e.SigmaFloor), fmt.Sprintf("--sigma-floor must be positive and finite in float32, got %v", e.SigmaFloor)},
-		{e.FloorSentences >= 0, fmt.Sprintf("--floor-sentences must be 0 (as many as evaluated) or more, got %d", e.FloorSentences)},
-		{e.RowsPerCall >= 1, fmt.Sprintf("--rows must be at least 1, got %d", e.RowsPerCall)},
-		{!o.Generation || g.Samples >= 1, fmt.Sprintf("--gen-samples must be at least 1, got %d", g.Samples)},
-		{!o.Generation || run.ValidTemperature(g.Temperature), fmt.Sprintf("--gen-temperature must be positive and finite in float32, as must be its inverse, got %v", g.Temperature)},
-		{g.LMIterations >= 0, fmt.Sprintf("--lm-iterations must be 0 (the model's) or more, got %d", g.LMIterations)},
-		{o.Image.Images >= 0 && o.Image.FIDSamples >= 0 && o.Image.FIDReal >= 0,
-			fmt.Sprintf("--images, --fid-samples and --fid-real must be 0 or more, got %d, %d and %d", o.Image.Images, o.Image.FIDSamples, o.Image.FIDReal)},
-	} {
-		if !c.ok {
-			return fmt.Errorf("%s", c.msg)
-		}
+	var v learn.Validation
+	v.Require(e.Chains >= 1, "--chains must be at least 1, got %d", e.Chains)
+	v.Require(e.ImportanceSamples >= 1, "--samples must be at least 1, got %d", e.ImportanceSamples)
+	v.Require(e.LogZSamples >= 1, "--logz-samples must be at least 1, got %d", e.LogZSamples)
+	v.Require(learn.PositiveFloat32(e.SigmaFloor), "--sigma-floor must be positive and finite in float32, got %v", e.SigmaFloor)
+	v.Require(e.FloorSentences >= 0, "--floor-sentences must be 0 (as many as evaluated) or more, got %d", e.FloorSentences)
+	v.Require(e.RowsPerCall >= 1, "--rows must be at least 1, got %d", e.RowsPerCall)
+	v.Require(!o.Generation || g.Samples >= 1, "--gen-samples must be at least 1, got %d", g.Samples)
+	v.Require(!o.Generation || run.ValidTemperature(g.Temperature), "--gen-temperature must be positive and finite in float32, as must be its inverse, got %v", g.Temperature)
+	v.Require(g.LMIterations >= 0, "--lm-iterations must be 0 (the model's) or more, got %d", g.LMIterations)
+	v.Require(o.Image.Images >= 0 && o.Image.FIDSamples >= 0 && o.Image.FIDReal >= 0, "--images, --fid-samples and --fid-real must be 0 or more, got %d, %d and %d", o.Image.Images, o.Image.FIDSamples, o.Image.FIDReal)
+	if err := v.Err(""); err != nil {
+		return err
 	}
 	return learn.LogZMemory(e.LogZSamples, "--logz-samples").Check()
 }
