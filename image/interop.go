@@ -56,15 +56,7 @@ var exportRequired = []string{"family", "arch", "height", "width", "channels", "
 
 // Export writes the model as an export directory: model.safetensors and config.json.
 func (r *Run) Export(req run.ExportRequest) (run.Report, error) {
-	ts, err := ckpt.ExportTorch(r.Model.Torch())
-	if err != nil {
-		return nil, err
-	}
-	meta := map[string]string{"format": "pt", "lebm_family": Family, "lebm_checkpoint": r.Dir}
-	if err := run.WriteExport(req.Out, ts, meta, ExportConfig{Family: Family, Config: r.Model.Config}, nil); err != nil {
-		return nil, err
-	}
-	return run.NewExportReport(req.Out, ts), nil
+	return run.Export(req.Out, Family, r.Dir, r.Model.Torch(), ExportConfig{Family: Family, Config: r.Model.Config}, nil)
 }
 
 // ImportedFrom is the export directory an imported run came from ("": trained by lebm).
@@ -83,11 +75,7 @@ func (Registration) Import(backend compute.Backend, req run.ImportRequest) (run.
 	if err := checkImportData(info, m.Config); err != nil {
 		return nil, err
 	}
-	tr, err := learn.NewTrainer(m.Core, 1, nil)
-	if err != nil {
-		return nil, err
-	}
-	state, err := tr.Snapshot(0, 0)
+	state, err := learn.FreshState(m.Core)
 	if err != nil {
 		return nil, err
 	}
@@ -135,17 +123,6 @@ func ReadExport(backend compute.Backend, dir string) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	ts, err := run.ReadExportTensors(dir)
-	if err != nil {
-		return nil, err
-	}
-	if err := run.CheckParts(dir, ts, map[string]string{"synthesis.": `"prior_init": "synthesis"`, "prior.": `"prior": "ebm"`}, func(prefix string) bool {
-		return map[string]bool{"synthesis.": m.Synth != nil, "prior.": m.Prior.Trainable()}[prefix]
-	}); err != nil {
-		return nil, err
-	}
-	if err := ckpt.ImportTorch(filepath.Join(dir, ckpt.SafetensorsFile), m.Torch(), ts); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return m, run.ImportTensors(dir, m.Torch(), []run.Part{{Prefix: "synthesis.", Setting: `"prior_init": "synthesis"`, Present: m.Synth != nil},
+		{Prefix: "prior.", Setting: `"prior": "ebm"`, Present: m.Prior.Trainable()}})
 }

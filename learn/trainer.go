@@ -168,6 +168,16 @@ func (t *Trainer) Snapshot(epoch, pos int) (State, error) {
 	return s, nil
 }
 
+// FreshState is the state of a run of core that has not trained: step 0 and the generators of its seed
+// (what an imported model's checkpoint records).
+func FreshState(core *Core) (State, error) {
+	t, err := NewTrainer(core, 1, nil)
+	if err != nil {
+		return State{}, err
+	}
+	return t.Snapshot(0, 0)
+}
+
 // Files are the trainer's checkpoint files besides the state (the persistent chains).
 func (t *Trainer) Files() (map[string][]byte, error) {
 	if t.Persist == nil {

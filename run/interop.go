@@ -80,10 +80,29 @@ func (r *Registry) Import(backend compute.Backend, req ImportRequest) (Report, e
 	return im.Import(backend, req)
 }
 
-// WriteExport writes an export directory: model.safetensors with tensors (and metadata), config.json
+// Export writes the export directory out of a model of family, opened from checkpoint: its tensors in
+// PyTorch's layout (specs), config.json with config, and files (name -> bytes), and reports it.
+func Export(out, family, checkpoint string, specs []ckpt.TorchTensor, config any, files map[string][]byte) (*ExportReport, error) {
+	ts, err := ckpt.ExportTorch(specs)
+	if err != nil {
+		return nil, err
+	}
+	meta := map[string]string{"format": "pt", "lebm_family": family, "lebm_checkpoint": checkpoint}
+	if err := writeExport(out, ts, meta, config, files); err != nil {
+		return nil, err
+	}
+	r := &ExportReport{Dir: out, Files: append([]string{ckpt.SafetensorsFile, ConfigFile}, slices.Collect(maps.Keys(files))...), Tensors: len(ts)}
+	for _, t := range ts {
+		r.Values += len(t.Data)
+	}
+	slices.Sort(r.Files)
+	return r, nil
+}
+
+// writeExport writes an export directory: model.safetensors with tensors (and metadata), config.json
 // with config, and files (name -> bytes). out must not exist or be empty. The files are written into a
 // temporary directory beside out, which is renamed to out once complete: a failed export leaves nothing.
-func WriteExport(out string, tensors map[string]ckpt.Tensor, metadata map[string]string, config any, files map[string][]byte) error {
+func writeExport(out string, tensors map[string]ckpt.Tensor, metadata map[string]string, config any, files map[string][]byte) error {
 	if entries, err := os.ReadDir(out); err == nil && len(entries) > 0 {
 		return fmt.Errorf("--out %s is not empty: give a new directory for the export", out)
 	}
@@ -183,28 +202,12 @@ func JSONKeys(t reflect.Type) []string {
 	return out
 }
 
-// ReadExportTensors reads dir's model.safetensors.
-func ReadExportTensors(dir string) (map[string]ckpt.Tensor, error) {
-	ts, _, err := ckpt.ReadSafetensors(filepath.Join(dir, ckpt.SafetensorsFile))
-	return ts, err
-}
-
 // ExportReport is what `lebm export` reports.
 type ExportReport struct {
 	Dir     string   `json:"dir"`
 	Files   []string `json:"files"`
 	Tensors int      `json:"tensors"`
 	Values  int      `json:"values"`
-}
-
-// NewExportReport describes an export of tensors into dir.
-func NewExportReport(dir string, tensors map[string]ckpt.Tensor, files ...string) *ExportReport {
-	r := &ExportReport{Dir: dir, Files: append([]string{ckpt.SafetensorsFile, ConfigFile}, files...), Tensors: len(tensors)}
-	for _, t := range tensors {
-		r.Values += len(t.Data)
-	}
-	slices.Sort(r.Files)
-	return r
 }
 
 func (r *ExportReport) Format() string {
@@ -255,26 +258,42 @@ func ImportInto(out string, write func() (checkpoint string, err error)) (string
 				os.RemoveAll(filepath.Join(out, e.Name()))
 			}
 		}
-		if created {
-			os.Remove(filepath.Join(out, ckpt.LockFile))
-			os.Remove(out)
-		}
+		removeNew(out, created)
 		return "", err
 	}
 	return dir, nil
 }
 
-// CheckParts refuses tensors of a model part (by name prefix) that the configuration leaves out, naming
-// the config.json setting that adds the part (parts: prefix -> setting, e.g. "bow." -> `"bow_weight" above
-// 0`; has: whether the model has the part).
-func CheckParts(dir string, tensors map[string]ckpt.Tensor, parts map[string]string, has func(prefix string) bool) error {
-	for _, name := range slices.Sorted(maps.Keys(tensors)) {
-		for prefix, setting := range parts {
-			if strings.HasPrefix(name, prefix) && !has(prefix) {
-				return fmt.Errorf("%s: tensor %q is of a part config.json does not configure: set %s in %s", filepath.Join(dir, ckpt.SafetensorsFile),
-					name, setting, ConfigFile)
+// removeNew removes a run directory that a command created and that holds nothing but its released lock
+// (a start that failed); one that existed before, or holds more, stays.
+func removeNew(dir string, created bool) {
+	if created {
+		os.Remove(filepath.Join(dir, ckpt.LockFile))
+		os.Remove(dir)
+	}
+}
+
+// Part is an optional part of a model (its tensors' name prefix), the config.json setting that adds it,
+// and whether the configuration read has it.
+type Part struct {
+	Prefix, Setting string
+	Present         bool
+}
+
+// ImportTensors sets the variables of specs from dir's model.safetensors (ckpt.ImportTorch), first
+// refusing tensors of a part the configuration leaves out, naming the setting that adds it.
+func ImportTensors(dir string, specs []ckpt.TorchTensor, parts []Part) error {
+	path := filepath.Join(dir, ckpt.SafetensorsFile)
+	ts, _, err := ckpt.ReadSafetensors(path)
+	if err != nil {
+		return err
+	}
+	for _, name := range slices.Sorted(maps.Keys(ts)) {
+		for _, p := range parts {
+			if strings.HasPrefix(name, p.Prefix) && !p.Present {
+				return fmt.Errorf("%s: tensor %q is of a part config.json does not configure: set %s in %s", path, name, p.Setting, ConfigFile)
 			}
 		}
 	}
-	return nil
+	return ckpt.ImportTorch(path, specs, ts)
 }

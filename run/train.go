@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/gomlx/compute"
-	"github.com/lebm/lebm/ckpt"
 	"github.com/lebm/lebm/learn"
 )
 
@@ -186,10 +185,7 @@ func (req *TrainRequest) start(backend compute.Backend, resumed *Run) (Session, 
 	sess, err := tf.New(backend, cfg, in)
 	if err != nil {
 		unlock()
-		if created { // leave no directory holding only the lock behind (an empty one is removed, nothing else)
-			os.Remove(filepath.Join(runDir, ckpt.LockFile))
-			os.Remove(runDir)
-		}
+		removeNew(runDir, created) // leave no directory holding only the lock behind
 		return nil, "", nil, err
 	}
 	return sess, runDir, unlock, nil

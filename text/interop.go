@@ -90,20 +90,12 @@ var exportRequired = []string{"family", "vocab", "z_dim", "prior", "embed_dim", 
 // Export writes the model as an export directory: model.safetensors, config.json, tokenizer.json.
 func (r *Run) Export(req run.ExportRequest) (run.Report, error) {
 	m := r.Model
-	ts, err := ckpt.ExportTorch(m.Torch())
-	if err != nil {
-		return nil, err
-	}
 	tok, err := m.Vocab.TokenizerJSON()
 	if err != nil {
 		return nil, err
 	}
-	cfg := ExportConfig{Family: Family, Vocab: m.Vocab.Size(), Config: m.Config}
-	meta := map[string]string{"format": "pt", "lebm_family": Family, "lebm_checkpoint": r.Dir}
-	if err := run.WriteExport(req.Out, ts, meta, cfg, map[string][]byte{TokenizerFile: tok}); err != nil {
-		return nil, err
-	}
-	return run.NewExportReport(req.Out, ts, TokenizerFile), nil
+	return run.Export(req.Out, Family, r.Dir, m.Torch(), ExportConfig{Family: Family, Vocab: m.Vocab.Size(), Config: m.Config},
+		map[string][]byte{TokenizerFile: tok})
 }
 
 // ImportedFrom is the export directory an imported run came from ("": trained by lebm).
@@ -126,25 +118,15 @@ func (Registration) Import(backend compute.Backend, req run.ImportRequest) (run.
 			return nil, fmt.Errorf("--data: %w", err)
 		}
 	}
-	state, err := freshState(m)
+	state, err := learn.FreshState(m.Core)
 	if err != nil {
 		return nil, err
 	}
-	dir, err := run.ImportInto(req.Out, func() (string, error) { return Save(req.Out, m, info, state, nil) })
+	dir, err := run.ImportInto(req.Out, func() (string, error) { return Save(req.Out, m, info, TrainState{State: state}, nil) })
 	if err != nil {
 		return nil, err
 	}
 	return &run.ImportReport{Run: req.Out, Checkpoint: dir, From: req.Dir, Model: m.String(), Data: info.Data}, nil
-}
-
-// freshState is the state of a run that has not trained: step 0 and the generators of its seed.
-func freshState(m *Model) (TrainState, error) {
-	tr, err := learn.NewTrainer(m.Core, 1, nil)
-	if err != nil {
-		return TrainState{}, err
-	}
-	st, err := tr.Snapshot(0, 0)
-	return TrainState{State: st}, err
 }
 
 // ReadExport builds the model of an export directory: config.json (required keys, no unknown ones),
@@ -169,18 +151,7 @@ func ReadExport(backend compute.Backend, dir string) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, run.ConfigFile), err)
 	}
-	ts, err := run.ReadExportTensors(dir)
-	if err != nil {
-		return nil, err
-	}
-	if err := run.CheckParts(dir, ts, map[string]string{"encoder.": `"posterior_init": "encoder"`, "bow.": `"bow_weight" above 0`,
-		"synthesis.": `"prior_init": "synthesis"`, "prior.": `"prior": "ebm"`}, func(prefix string) bool {
-		return map[string]bool{"encoder.": m.Encoder != nil, "bow.": m.BoW != nil, "synthesis.": m.Synth != nil, "prior.": m.Prior.Trainable()}[prefix]
-	}); err != nil {
-		return nil, err
-	}
-	if err := ckpt.ImportTorch(filepath.Join(dir, ckpt.SafetensorsFile), m.Torch(), ts); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return m, run.ImportTensors(dir, m.Torch(), []run.Part{{Prefix: "encoder.", Setting: `"posterior_init": "encoder"`, Present: m.Encoder != nil},
+		{Prefix: "bow.", Setting: `"bow_weight" above 0`, Present: m.BoW != nil}, {Prefix: "synthesis.", Setting: `"prior_init": "synthesis"`, Present: m.Synth != nil},
+		{Prefix: "prior.", Setting: `"prior": "ebm"`, Present: m.Prior.Trainable()}})
 }

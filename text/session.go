@@ -16,6 +16,7 @@ type session struct {
 	m      *Model
 	info   RunInfo
 	corpus *corpora.Corpus
+	test   *corpora.Dataset // whole sentences, for the final evaluation
 	tr     *Trainer
 	eval   FinalEval
 	ui     run.UI
@@ -32,7 +33,11 @@ func newSession(m *Model, info RunInfo, corpus *corpora.Corpus, state *TrainStat
 	if err := m.chainMemory(eval.config(m.Config)).Check(); err != nil { // the final evaluation's, before training
 		return nil, err
 	}
-	if test, err := Encode(corpus, m.Vocab, corpora.Whole, "test"); err == nil && test.UnknownShare() == 1 {
+	test, err := Encode(corpus, m.Vocab, corpora.Whole, "test")
+	if err != nil {
+		return nil, err
+	}
+	if test.UnknownShare() == 1 {
 		ui.Warn("warning: every word of the test split is <unk> for this model's vocabulary (built from the training split): are the splits of one corpus?")
 	}
 	trainSet, err := Encode(corpus, m.Vocab, m.Config.MaxLen, "train")
@@ -43,7 +48,7 @@ func newSession(m *Model, info RunInfo, corpus *corpora.Corpus, state *TrainStat
 	if err != nil {
 		return nil, err
 	}
-	return &session{m: m, info: info, corpus: corpus, tr: tr, eval: eval, ui: ui}, nil
+	return &session{m: m, info: info, corpus: corpus, test: test, tr: tr, eval: eval, ui: ui}, nil
 }
 
 func (s *session) Model() run.Model        { return &Run{Model: s.m, Info: s.info} }
@@ -124,18 +129,14 @@ func (s *session) Finish(sum run.Summary, skip string) (run.Report, error) {
 	if skip != "" {
 		return rep, nil
 	}
-	test, err := Encode(s.corpus, m.Vocab, corpora.Whole, "test")
-	if err != nil {
-		return nil, err
-	}
 	ec := s.eval.config(m.Config)
 	bar := s.ui.Bar(1, "eval test", "chains")
-	res, err := m.Evaluate(test, "test", ec, bar.Progress)
+	res, err := m.Evaluate(s.test, "test", ec, bar.Progress)
 	bar.Finish()
 	if err != nil {
 		return nil, err
 	}
-	uni := UnigramBaseline(s.tr.Data, test, m.Vocab.Size())
+	uni := UnigramBaseline(s.tr.Data, s.test, m.Vocab.Size())
 	rep.Test, rep.Unigram = res, &uni
 	if rep.Topics, err = m.CorpusTopics(s.corpus, "test", ec, DefaultTopicConfig()); err != nil {
 		return nil, err
