@@ -160,7 +160,7 @@ func ReadExportConfig(dir string, config any, required ...string) error {
 	if p, ok := keys["prior"]; ok && string(bytes.TrimSpace(p)) == `"ebm"` {
 		required = append(required, "ebm_width") // the gaussian prior has no f_alpha to size
 	}
-	known := JSONKeys(reflect.TypeOf(config))
+	known := jsonKeys(reflect.TypeOf(config))
 	for _, k := range slices.Sorted(maps.Keys(keys)) {
 		if !slices.Contains(known, k) {
 			return fmt.Errorf("%s: unknown key %q (the keys are those of lebm's hparams.json config, spelt exactly: see the README)", path, k)
@@ -180,8 +180,8 @@ func ReadExportConfig(dir string, config any, required ...string) error {
 	return nil
 }
 
-// JSONKeys are the JSON names of a struct type's fields (through pointers, embedded structs inlined).
-func JSONKeys(t reflect.Type) []string {
+// jsonKeys are the JSON names of a struct type's fields (through pointers, embedded structs inlined).
+func jsonKeys(t reflect.Type) []string {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -192,7 +192,7 @@ func JSONKeys(t reflect.Type) []string {
 		switch {
 		case name == "-" || !f.IsExported():
 		case f.Anonymous && name == "":
-			out = append(out, JSONKeys(f.Type)...)
+			out = append(out, jsonKeys(f.Type)...)
 		case name == "":
 			out = append(out, f.Name)
 		default:
