@@ -2,19 +2,22 @@ package engine
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/gomlx/compute"
 	_ "github.com/gomlx/compute/gobackend" // The default, pure-Go CPU backend.
 )
 
-// DefaultBackend is the backend used when the user names none: the Go backend with sequential op execution.
+// DefaultBackend is the backend used when the user names none: the Go backend, ops in creation order, its
+// workers unbounded (see the package comment).
 const DefaultBackend = "go"
 
 // BackendConfig turns a user-facing backend name into a GoMLX backend configuration string.
 //
-//	"" or "go" or "simplego"    -> "go:ops_sequential,creation_order" (see the package comment)
+//	"" or "go" or "simplego"    -> "go:parallelism=-1,creation_order" (see the package comment)
 //	"go:OPTIONS"                 -> passed through (e.g. "go:parallelism=2")
 //	"xla"                        -> "xla" (go-xla's default plugin)
 //	"xla:NAME" / "NAME"          -> "xla:NAME", e.g. "cuda" -> "xla:cuda" (any plugin name known to go-xla)
@@ -22,7 +25,7 @@ const DefaultBackend = "go"
 func BackendConfig(name string) (string, error) {
 	switch lower := strings.ToLower(name); {
 	case lower == "" || lower == "go" || lower == "simplego":
-		return "go:ops_sequential,creation_order", nil
+		return "go:parallelism=-1,creation_order", nil
 	case strings.HasPrefix(name, "go:"):
 		return name, nil
 	case strings.HasPrefix(name, "xla:"):
@@ -50,16 +53,37 @@ func NewBackend(name string) (compute.Backend, error) {
 			"go:parallelism=2); %q would be an XLA PJRT plugin (cpu, cuda, xla:NAME or /abs/path/plugin.so), which needs a build with "+
 			"`CGO_ENABLED=1 go build -tags xla ./cmd/lebm`", name, name)
 	}
-	b, err := compute.NewWithConfig(config)
+	b, err := newQuietly(config)
 	if err != nil {
 		return nil, fmt.Errorf("backend %q: %w", name, err)
 	}
 	return withVariablesAsParameters(b), nil
 }
 
+// stdoutMu serialises newQuietly's replacement of os.Stdout.
+var stdoutMu sync.Mutex
+
+// newQuietly creates the backend of config with os.Stdout on the null device: the Go backend prints
+// "Go backend: parallelism set to N" to standard output when its configuration has parallelism=N (compute
+// v0.1.14, gobackend.New), which would break a command's --json output. Backends are created when a
+// command starts, before anything else writes to standard output.
+func newQuietly(config string) (compute.Backend, error) {
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		return compute.NewWithConfig(config)
+	}
+	defer null.Close()
+	stdoutMu.Lock()
+	defer stdoutMu.Unlock()
+	saved := os.Stdout
+	os.Stdout = null
+	defer func() { os.Stdout = saved }()
+	return compute.NewWithConfig(config)
+}
+
 // Describe names backend b, created from the user's name (see BackendConfig), for a run's first lines:
 // for the Go backend its configuration and matrix kernels (MatMulPath), e.g.
-// "go:ops_sequential,creation_order (pure Go; matrix products: AVX-512 (GOEXPERIMENT=simd))"; XLA backends describe
+// "go:parallelism=-1,creation_order (pure Go; matrix products: AVX-512 (GOEXPERIMENT=simd))"; XLA backends describe
 // their platform themselves.
 func Describe(name string, b compute.Backend) string {
 	if strings.HasPrefix(strings.ToLower(b.Name()), "go") { // the Go backend calls itself "Go Backend"

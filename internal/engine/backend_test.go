@@ -1,16 +1,40 @@
 package engine
 
 import (
+	"io"
+	"os"
 	"strings"
 	"testing"
 )
 
+// TestBackendCreationIsQuiet: the Go backend prints a line to standard output when given parallelism;
+// NewBackend keeps it off, so --json output stays JSON.
+func TestBackendCreationIsQuiet(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := os.Stdout
+	os.Stdout = w
+	for _, name := range []string{"", "go:parallelism=2"} {
+		if _, err := NewBackend(name); err != nil {
+			os.Stdout = saved
+			t.Fatalf("%q: %v", name, err)
+		}
+	}
+	os.Stdout = saved
+	w.Close()
+	if out, _ := io.ReadAll(r); len(out) > 0 {
+		t.Errorf("creating backends wrote %q to standard output", out)
+	}
+}
+
 func TestBackendConfig(t *testing.T) {
 	cases := []struct{ in, want, err string }{
-		{"", "go:ops_sequential,creation_order", ""},
-		{"go", "go:ops_sequential,creation_order", ""},
-		{"simplego", "go:ops_sequential,creation_order", ""},
-		{"GO", "go:ops_sequential,creation_order", ""},
+		{"", "go:parallelism=-1,creation_order", ""},
+		{"go", "go:parallelism=-1,creation_order", ""},
+		{"simplego", "go:parallelism=-1,creation_order", ""},
+		{"GO", "go:parallelism=-1,creation_order", ""},
 		{"go:parallelism=2", "go:parallelism=2", ""},
 		{"xla", "xla", ""},
 		{"cuda", "xla:cuda", ""},

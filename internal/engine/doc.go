@@ -3,13 +3,16 @@
 // where it is implemented (the README's "Working around GoMLX" gives the measurements behind each choice):
 //
 //   - Backend selection (backend.go): the pure-Go backend ("go", github.com/gomlx/compute/gobackend) by
-//     default, run with sequential op execution in creation order. Creation order: the other order runs
-//     last the nodes with the shortest path to an output, and in the unrolled chains of the learning
-//     iteration those are the reductions that end each step's energy (recorded for divergence checks), so
-//     every step's [rows, vocabulary] logits would stay alive until the end of the graph (peak memory
-//     2.6x). Sequential: the matrix products already use every core, and the parallel executor is slower
-//     on small element-wise ops. XLA through a PJRT plugin given by name ("cuda", "cpu") or by absolute
-//     path to the plugin's .so file.
+//     default, its ops in creation order and its worker pool unbounded (parallelism=-1). Creation order:
+//     the other order runs last the nodes with the shortest path to an output, and in the unrolled chains
+//     of the learning iteration those are the reductions that end each step's energy (recorded for
+//     divergence checks), so every step's [rows, vocabulary] logits would stay alive until the end of the
+//     graph (peak memory 2.6x). Unbounded workers: the bounded pool (2 workers per core) makes independent
+//     small ops and the matrix products' tiles wait for each other; unbounded, a graph's independent ops
+//     run side by side where one execution runs alone. The matrix products split their output, not their
+//     sums, across workers, so results do not depend on the number of workers. The Go backend prints a
+//     line when given parallelism, which lebm keeps off standard output. XLA through a PJRT plugin given
+//     by name ("cuda", "cpu") or by absolute path to the plugin's .so file.
 //   - Variables as graph parameters (params.go): the Go backend asks GoMLX to bake variables into graphs as
 //     constants, which loses every update of a graph compiled once and executed many times.
 //   - Which matrix kernels the binary has (matmul_simd.go, matmul_nosimd.go): GoMLX compute's AVX2 and
