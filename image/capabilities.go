@@ -137,11 +137,11 @@ func (r *Run) Reconstruct(req run.ReconstructRequest) (run.Report, error) {
 type InterpolationReport struct {
 	File   string `json:"file"`
 	Images [2]int `json:"test_images"`
-	Steps  int    `json:"steps"`
+	Points int    `json:"points"`
 }
 
 func (i *InterpolationReport) Format() string {
-	return fmt.Sprintf("test images %d and %d with %d interpolated reconstructions between them written to %s\n", i.Images[0], i.Images[1], i.Steps, i.File)
+	return fmt.Sprintf("test images %d and %d with %d interpolated reconstructions between them written to %s\n", i.Images[0], i.Images[1], i.Points, i.File)
 }
 
 // Interpolate interpolates between the posterior means of two test images given by index and writes the
@@ -183,7 +183,7 @@ func (r *Run) Interpolate(req run.InterpolateRequest) (run.Report, error) {
 	if err := WriteGrid(req.Out, row, n+2, n+2, m.Config); err != nil {
 		return nil, err
 	}
-	return &InterpolationReport{File: req.Out, Images: idx, Steps: n}, nil
+	return &InterpolationReport{File: req.Out, Images: idx, Points: n}, nil
 }
 
 // AnomalyReport is what `lebm anomaly` reports.

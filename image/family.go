@@ -40,7 +40,6 @@ func (c *Config) RunName() string      { return "image-" + c.Preset }
 // Knobs are the image family's own hyperparameter flags of `lebm train`.
 var Knobs = []run.Knob[Config]{
 	{Name: "ngf", Usage: "image: generator feature width ngf", Field: func(c *Config) any { return &c.NGF }},
-	{Name: "nef", Usage: "image: EBM hidden width nef (the same as --ebm-width)", Field: func(c *Config) any { return &c.EBMWidth }},
 	{Name: "sigma", Usage: "image: standard deviation of the Gaussian likelihood", Field: func(c *Config) any { return &c.Sigma }},
 	{Name: "hold-out", Usage: "image: leave this class out of training (the MNIST anomaly protocol; -1 = none)",
 		Field: func(c *Config) any { return &c.HoldOut }},
@@ -56,6 +55,7 @@ type trainFlags struct {
 // TrainFlags adds the image family's flags to fs.
 func (Registration) TrainFlags(fs *pflag.FlagSet) run.TrainFlags {
 	t := &trainFlags{knobs: run.BindKnobs(fs, Knobs)}
+	run.Renamed(fs, "nef", "ebm-width") // the paper's name for the EBM's width; lebm's is the shared knob's
 	fs.StringVar(&t.format, "format", "", "image: data reader "+fmt.Sprint([]string{corpora.FormatMNIST, corpora.FormatCIFAR10, corpora.FormatSVHN, corpora.FormatFolder})+
 		" (default: the preset's: mnist, cifar10, svhn; folder for celeba and embedded)")
 	fs.IntVar(&t.evalImages, "eval-images", 0, "image: final evaluation on the first N test images (0 = all)")

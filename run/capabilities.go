@@ -131,18 +131,21 @@ type PlotRequest struct {
 	UI
 }
 
+// Series is one named curve of a Curve: points (X[i], Y[i]); Add appends a log record's value.
+type Series = plots.Series
+
 // Curve is a picture of curves against the iteration.
 type Curve struct {
 	File, Title, XLabel, YLabel string
-	Series                      []plots.Series
+	Series                      []Series
 }
 
 // TrainingCurves are the pictures every run's log gives: losses.png (the generator's loss, in lossUnit,
 // and the prior's) and energies.png (f_alpha on posterior and on prior samples).
-func TrainingCurves(gen, prior, fPost, fPrior plots.Series, lossUnit string) []Curve {
+func TrainingCurves(gen, prior, fPost, fPrior Series, lossUnit string) []Curve {
 	return []Curve{
-		{File: "losses.png", Title: "training losses", XLabel: "iteration", YLabel: lossUnit, Series: []plots.Series{gen, prior}},
-		{File: "energies.png", Title: "f_alpha on posterior and prior samples", XLabel: "iteration", YLabel: "f", Series: []plots.Series{fPost, fPrior}},
+		{File: "losses.png", Title: "training losses", XLabel: "iteration", YLabel: lossUnit, Series: []Series{gen, prior}},
+		{File: "energies.png", Title: "f_alpha on posterior and prior samples", XLabel: "iteration", YLabel: "f", Series: []Series{fPost, fPrior}},
 	}
 }
 

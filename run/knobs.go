@@ -113,7 +113,7 @@ var CoreKnobs = []Knob[learn.Config]{
 		"or base (KL to N(0,I): the encoder as a VAE-trained proposal for the posterior chain)",
 		Field: func(c *learn.Config) any { return &c.EncoderRate }},
 	{Name: "lr-gen", Usage: "generator (decoder) Adam learning rate", Field: func(c *learn.Config) any { return &c.LRGen }},
-	{Name: "lr-prior", Usage: "prior (EBM) Adam learning rate", Field: func(c *learn.Config) any { return &c.LRPrior }},
+	{Name: "lr-prior", Usage: "prior (EBM) Adam learning rate (0: the prior keeps its initial parameters; the generator learns against it)", Field: func(c *learn.Config) any { return &c.LRPrior }},
 	{Name: "clip", Usage: "generator gradient-norm clip (0 = none)", Field: func(c *learn.Config) any { return &c.GenClip }},
 	{Name: "batch", Usage: "batch size", Field: func(c *learn.Config) any { return &c.Batch }},
 	{Name: "iterations", Usage: "training iterations (with --resume: the new total)", Field: func(c *learn.Config) any { return &c.Iterations },
@@ -122,4 +122,20 @@ var CoreKnobs = []Knob[learn.Config]{
 	{Name: "save-every", Usage: "iterations between checkpoints", Field: func(c *learn.Config) any { return &c.SaveEvery }, Resumable: true},
 	{Name: "log-every", Usage: "iterations between records of the JSON-lines log", Field: func(c *learn.Config) any { return &c.LogEvery },
 		Resumable: true},
+}
+
+// Renamed registers an old flag name that is refused with a message naming its new name (hidden from
+// --help): one name per knob.
+func Renamed(fs *pflag.FlagSet, old, now string) {
+	fs.Var(renamed(now), old, "renamed --"+now)
+	fs.Lookup(old).NoOptDefVal = "-" // given without a value, it is still refused with the new name
+	_ = fs.MarkHidden(old)
+}
+
+type renamed string
+
+func (r renamed) String() string { return "" }
+func (r renamed) Type() string   { return "renamed" }
+func (r renamed) Set(string) error {
+	return fmt.Errorf("this flag was renamed: use --%s", string(r))
 }

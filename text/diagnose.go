@@ -20,18 +20,14 @@ func Collapsed(mi, miFloor float64, au, auFloor int) bool {
 	return mi-miFloor < CollapseMIMargin && au <= auFloor
 }
 
-// DiagnoseConfig are the estimator settings of a collapse diagnosis (cheap: run every N iterations).
-type DiagnoseConfig struct {
-	Sentences   int // first validation sentences used (also the floor's copies)
-	Chains      int // P posterior chains per sentence
-	Samples     int // importance samples per sentence
-	LogZSamples int
-	Seed        uint64
-}
-
-// DefaultDiagnoseConfig: 100 sentences, 8 chains, 16 importance samples, 10k samples for log Z.
-func DefaultDiagnoseConfig() DiagnoseConfig {
-	return DiagnoseConfig{Sentences: 100, Chains: 8, Samples: 16, LogZSamples: 10000, Seed: 1}
+// DiagnoseConfig is the estimator setting of a collapse diagnosis of a model of cfg (cheap: run every N
+// iterations): the training posterior chain's length and step size, the first 100 validation sentences
+// (MaxSentences; the floor uses as many copies), 8 chains and 16 importance samples per sentence, 10k
+// samples for log Z.
+func DiagnoseConfig(cfg Config) EvalConfig {
+	ec := DefaultEvalConfig(cfg)
+	ec.MaxSentences, ec.Chains, ec.ImportanceSamples, ec.LogZSamples, ec.FloorSentences, ec.Seed = 100, 8, 16, 10000, 0, 1
+	return ec
 }
 
 // Diagnosis measures how much information z carries about x, on a validation sample, against the
@@ -48,7 +44,7 @@ type Diagnosis struct {
 	Kind              string   `json:"kind"` // "diagnosis"
 	Sentences         int      `json:"valid_sentences"`
 	Chains            int      `json:"chains"`
-	ChainSteps        int      `json:"chain_steps"`
+	K1                int      `json:"k1"`
 	ValidNLL          float64  `json:"valid_nll"`
 	ValidPPL          float64  `json:"valid_ppl"`
 	Recon             float64  `json:"valid_recon"`
@@ -65,12 +61,8 @@ type Diagnosis struct {
 	EncoderAU         *int     `json:"encoder_au,omitempty"`
 }
 
-// Diagnose estimates a Diagnosis on the first dc.Sentences sentences of ds with the training posterior
-// chain's length and step size.
-func (m *Model) Diagnose(ds *corpora.Dataset, dc DiagnoseConfig) (*Diagnosis, error) {
-	ec := DefaultEvalConfig(m.Config)
-	ec.Chains, ec.ImportanceSamples, ec.LogZSamples, ec.MaxSentences, ec.Seed = dc.Chains, dc.Samples, dc.LogZSamples, dc.Sentences, dc.Seed
-	ec.FloorSentences = 0
+// Diagnose estimates a Diagnosis on the first ec.MaxSentences sentences of ds (settings as DiagnoseConfig's).
+func (m *Model) Diagnose(ds *corpora.Dataset, ec EvalConfig) (*Diagnosis, error) {
 	res, err := m.Evaluate(ds, "valid", ec, nil)
 	if err != nil {
 		return nil, err
@@ -79,7 +71,7 @@ func (m *Model) Diagnose(ds *corpora.Dataset, dc DiagnoseConfig) (*Diagnosis, er
 }
 
 func diagnosisOf(res *EvalResult, cfg Config) *Diagnosis {
-	d := &Diagnosis{Kind: "diagnosis", Sentences: res.Sentences, Chains: res.Settings.Chains, ChainSteps: res.Settings.K1,
+	d := &Diagnosis{Kind: "diagnosis", Sentences: res.Sentences, Chains: res.Settings.Chains, K1: res.Settings.K1,
 		ValidNLL: res.NLL, ValidPPL: res.PPL, Recon: res.Recon, Gap: res.NLL - res.Recon,
 		MI: res.MI, MIFloor: res.MIFloor, AUCorrected: res.AUCorrected, AUCorrectedFloor: res.AUCorrectedFlr, ZDim: cfg.ZDim,
 		Displacement: res.Displacement, EncoderMI: res.EncoderMI, EncoderAU: res.EncoderAU,

@@ -76,12 +76,14 @@ func TestDiagnosisConstructed(t *testing.T) {
 		ids = append(ids, s)
 	}
 	ds := corpora.NewDatasetFromIDs(ids, 10)
-	dc := DiagnoseConfig{Sentences: 90, Chains: 16, Samples: 16, LogZSamples: 10, Seed: 3}
-	copyZ, err := constructedModel(t, 1).Diagnose(ds, dc)
+	copying, ignoring := constructedModel(t, 1), constructedModel(t, 0)
+	ec := DiagnoseConfig(copying.Config)
+	ec.MaxSentences, ec.Chains, ec.ImportanceSamples, ec.LogZSamples, ec.Seed = 90, 16, 16, 10, 3
+	copyZ, err := copying.Diagnose(ds, ec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ignore, err := constructedModel(t, 0).Diagnose(ds, dc)
+	ignore, err := ignoring.Diagnose(ds, ec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +160,9 @@ func TestEncoderStats(t *testing.T) {
 	if mi < 0.5 || au == 0 {
 		t.Errorf("informative encoder: MI %.3f, AU %d", mi, au)
 	}
-	diag, err := m.Diagnose(ds, DiagnoseConfig{Sentences: 50, Chains: 4, Samples: 4, LogZSamples: 100, Seed: 1})
+	ec := DiagnoseConfig(m.Config)
+	ec.MaxSentences, ec.Chains, ec.ImportanceSamples, ec.LogZSamples, ec.Seed = 50, 4, 4, 100, 1
+	diag, err := m.Diagnose(ds, ec)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,9 +53,9 @@ var Knobs = []run.Knob[Config]{
 // FinalEval are the settings of the evaluations `lebm train` runs: on the test split at the end, and the
 // periodic collapse diagnosis on validation sentences (--eval-every).
 type FinalEval struct {
-	Chains, Samples, LogZSamples, FloorSentences int
-	Sentences                                    int // the first N test sentences only (0 = all)
-	Every, EverySentences                        int // diagnosis every N iterations (0 = never) on this many sentences
+	Chains, ImportanceSamples, LogZSamples, FloorSentences int
+	Sentences                                              int // the first N test sentences only (0 = all)
+	Every, EverySentences                                  int // diagnosis every N iterations (0 = never) on this many sentences
 }
 
 // trainFlags are the text family's flags of `lebm train`, bound.
@@ -73,7 +73,7 @@ func (Registration) TrainFlags(fs *pflag.FlagSet) run.TrainFlags {
 	e := &t.eval
 	fs.IntVar(&e.Chains, "eval-chains", 8, "final evaluation: posterior chains per sentence")
 	fs.IntVar(&e.FloorSentences, "eval-floor-sentences", 0, "final evaluation: copies of one sentence for the MI/AU floor (0 = as many as test sentences)")
-	fs.IntVar(&e.Samples, "eval-samples", DefaultEvalSamples, "final evaluation: importance samples per sentence")
+	fs.IntVar(&e.ImportanceSamples, "eval-samples", DefaultEvalSamples, "final evaluation: importance samples per sentence")
 	fs.IntVar(&e.LogZSamples, "logz-samples", DefaultLogZSamples, "final evaluation: samples of N(0,I) for log Z")
 	fs.IntVar(&e.Sentences, "eval-sentences", 0, "final evaluation: the first N test sentences only (0 = all)")
 	fs.IntVar(&e.Every, "eval-every", 0, "every N iterations, diagnose the latent on validation sentences (NLL, reconstruction gap, "+
@@ -120,7 +120,7 @@ func (t *trainFlags) Configure(preset, data string, core func(*learn.Config), ch
 // chains where they are more).
 func (e FinalEval) config(cfg Config) EvalConfig {
 	ec := DefaultEvalConfig(cfg)
-	ec.Chains, ec.ImportanceSamples, ec.LogZSamples, ec.FloorSentences = e.Chains, e.Samples, e.LogZSamples, e.FloorSentences
+	ec.Chains, ec.ImportanceSamples, ec.LogZSamples, ec.FloorSentences = e.Chains, e.ImportanceSamples, e.LogZSamples, e.FloorSentences
 	ec.MaxSentences, ec.RowsPerCall = e.Sentences, max(ec.RowsPerCall, e.Chains)
 	return ec
 }
@@ -129,7 +129,7 @@ func (e FinalEval) config(cfg Config) EvalConfig {
 func (e FinalEval) check() error {
 	var v learn.Validation
 	v.Require(e.Chains >= 2, "--eval-chains must be at least 2 (q(z|x) is fitted to the chains), got %d", e.Chains)
-	v.Require(e.Samples >= 1, "--eval-samples must be at least 1, got %d", e.Samples)
+	v.Require(e.ImportanceSamples >= 1, "--eval-samples must be at least 1, got %d", e.ImportanceSamples)
 	v.Require(e.LogZSamples >= 1, "--logz-samples must be at least 1, got %d", e.LogZSamples)
 	v.Require(e.FloorSentences >= 0, "--eval-floor-sentences must be 0 (as many as evaluated) or more, got %d", e.FloorSentences)
 	v.Require(e.Sentences >= 0, "--eval-sentences must be 0 (all) or more, got %d", e.Sentences)

@@ -93,9 +93,9 @@ func (s *session) After(step int) (string, error) {
 			return "", err
 		}
 	}
-	dc := DefaultDiagnoseConfig()
-	dc.Sentences = s.eval.EverySentences
-	d, err := s.m.Diagnose(s.valid, dc)
+	ec := DiagnoseConfig(s.m.Config)
+	ec.MaxSentences = s.eval.EverySentences
+	d, err := s.m.Diagnose(s.valid, ec)
 	if err != nil {
 		return "", err
 	}

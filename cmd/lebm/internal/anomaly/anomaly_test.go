@@ -70,7 +70,7 @@ func TestAnomalyProtocol(t *testing.T) {
 	run := filepath.Join(t.TempDir(), "run")
 	var out bytes.Buffer
 	o := &train.Options{Family: "image", Preset: "mnist", Data: dir, Out: run, Quiet: true, NoEval: true, Stdout: &out, Stderr: &out}
-	clitest.Set(t, o, "ngf=2 nef=16 hold-out=1 z=4 k0=5 k1=10 iterations=25 batch=20 lr-gen=2e-3")
+	clitest.Set(t, o, "ngf=2 ebm-width=16 hold-out=1 z=4 k0=5 k1=10 iterations=25 batch=20 lr-gen=2e-3")
 	if err := train.Run(o); err != nil {
 		t.Fatal(err)
 	}

@@ -54,7 +54,7 @@ func TinyImageRun(t *testing.T, iterations int) string {
 	run := filepath.Join(t.TempDir(), "run")
 	var out bytes.Buffer
 	opts := &train.Options{Family: "image", Out: run, Quiet: true, NoEval: true, Stdout: &out, Stderr: &out}
-	Set(t, opts, "ngf=2 nef=16 z=4 k0=3 k1=3 batch=10 iterations="+fmt.Sprint(iterations))
+	Set(t, opts, "ngf=2 ebm-width=16 z=4 k0=3 k1=3 batch=10 iterations="+fmt.Sprint(iterations))
 	if err := train.Run(opts); err != nil {
 		t.Fatal(err)
 	}

@@ -266,8 +266,8 @@ func AddPosteriorFlags(fs *pflag.FlagSet, p *PosteriorFlags) {
 func AddChainFlags(fs *pflag.FlagSet, c *PosteriorChain, oldK1, oldS1 string) {
 	AddModelDefault(fs, &c.K1, "k1", "Langevin steps of each posterior chain (default: the model's K1)")
 	AddModelDefault(fs, &c.S1, "s1", "posterior chain step size (default: the model's s1)")
-	AddRenamed(fs, oldK1, "k1")
-	AddRenamed(fs, oldS1, "s1")
+	run.Renamed(fs, oldK1, "k1")
+	run.Renamed(fs, oldS1, "s1")
 }
 
 // OpenRun opens a checkpoint of any family of reg (nil: families.Standard) on the named backend

@@ -101,19 +101,3 @@ func AddModelDefault[T int | float64](fs *pflag.FlagSet, m *ModelDefault[T], nam
 	fs.Var(m, name, usage)
 	fs.Lookup(name).DefValue = "" // the usage says which model value it defaults to
 }
-
-// AddRenamed registers an old flag name that is refused with a message naming its new name (hidden from
-// --help): one name per knob.
-func AddRenamed(fs *pflag.FlagSet, old, now string) {
-	fs.Var(renamed(now), old, "renamed --"+now)
-	fs.Lookup(old).NoOptDefVal = "-" // given without a value, it is still refused with the new name
-	_ = fs.MarkHidden(old)
-}
-
-type renamed string
-
-func (r renamed) String() string { return "" }
-func (r renamed) Type() string   { return "renamed" }
-func (r renamed) Set(string) error {
-	return fmt.Errorf("this flag was renamed: use --%s", string(r))
-}

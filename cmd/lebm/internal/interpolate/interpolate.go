@@ -26,7 +26,7 @@ type Options struct {
 }
 
 // NewCmd returns the cobra command; run is called with the parsed options.
-func NewCmd(opts *Options, run func(*Options) error) *cobra.Command {
+func NewCmd(opts *Options, action func(*Options) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "interpolate CHECKPOINT \"first sentence\" \"second sentence\"",
 		Short: "Decode along the line between the inferred codes of two sentences (or two test images)",
@@ -42,12 +42,12 @@ between them are written as a PNG (--out).`,
 			if err := clix.CheckDecodeFlags(cmd, &opts.Decode); err != nil {
 				return err
 			}
-			return run(opts)
+			return action(opts)
 		},
 	}
 	f := cmd.Flags()
 	f.IntVar(&opts.Points, "points", 8, "number of points on the line, endpoints included")
-	clix.AddRenamed(f, "steps", "points")
+	run.Renamed(f, "steps", "points")
 	clix.AddPosteriorFlags(f, &opts.Posterior)
 	clix.AddDecodeFlags(f, &opts.Decode)
 	clix.AddBackendFlag(f, &opts.Backend)

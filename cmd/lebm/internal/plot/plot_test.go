@@ -75,7 +75,7 @@ func TestPlotImageRun(t *testing.T) {
 	run := filepath.Join(t.TempDir(), "run")
 	var buf bytes.Buffer
 	o := &train.Options{Family: "image", Out: run, Quiet: true, NoEval: true, Stdout: &buf, Stderr: &buf}
-	clitest.Set(t, o, "ngf=2 nef=8 z=3 k0=2 k1=2 iterations=3 batch=10 log-every=1")
+	clitest.Set(t, o, "ngf=2 ebm-width=8 z=3 k0=2 k1=2 iterations=3 batch=10 log-every=1")
 	if err := train.Run(o); err != nil {
 		t.Fatal(err)
 	}

@@ -53,6 +53,12 @@ func TestFlagParsing(t *testing.T) {
 				t.Fatalf("%+v %v", cfg, err)
 			}
 		}},
+		{"a prior learning rate of 0 keeps the prior fixed", []string{"--lr-prior", "0"}, "", func(t *testing.T, o *Options) {
+			if cfg, err := textConfig(o); err != nil || cfg.LRPrior != 0 {
+				t.Fatalf("%+v %v", cfg, err)
+			}
+		}},
+		{"the paper's nef is --ebm-width", []string{"--family", "image", "--nef", "100"}, "renamed: use --ebm-width", nil},
 		{"bag-of-words weight", []string{"--bow-weight", "0.5"}, "", func(t *testing.T, o *Options) {
 			if cfg, err := textConfig(o); err != nil || cfg.BoWWeight != 0.5 {
 				t.Fatalf("%+v %v", cfg, err)
@@ -113,7 +119,7 @@ func TestFlagParsing(t *testing.T) {
 				t.Fatalf("%+v", o)
 			}
 		}},
-		{"image family: preset and overrides", []string{"--family", "image", "--preset", "cifar10", "--ngf", "32", "--nef", "100", "--sigma", "0.2",
+		{"image family: preset and overrides", []string{"--family", "image", "--preset", "cifar10", "--ngf", "32", "--ebm-width", "100", "--sigma", "0.2",
 			"--k0", "10", "--k1", "15", "--z", "64", "--lr-prior", "0.001", "--hold-out", "3", "--format", "folder", "--eval-images", "50"}, "", func(t *testing.T, o *Options) {
 			if err := o.request(nil).CheckFlags(false); err != nil {
 				t.Fatal(err)
@@ -258,7 +264,7 @@ func TestImageRunBadInputs(t *testing.T) {
 func TestImageResume(t *testing.T) {
 	run := filepath.Join(t.TempDir(), "run")
 	var stdout, stderr bytes.Buffer
-	o := set(&Options{Family: "image", Out: run, Quiet: true, NoEval: true, Stdout: &stdout, Stderr: &stderr}, "ngf=2 nef=8 z=2 k0=2 k1=2 iterations=2 batch=10")
+	o := set(&Options{Family: "image", Out: run, Quiet: true, NoEval: true, Stdout: &stdout, Stderr: &stderr}, "ngf=2 ebm-width=8 z=2 k0=2 k1=2 iterations=2 batch=10")
 	if err := Run(o); err != nil {
 		t.Fatal(err)
 	}
@@ -574,5 +580,20 @@ func TestEmbeddedRunReportsTopics(t *testing.T) {
 		if last := lines[len(lines)-1]; !strings.HasPrefix(last, "latent: ") {
 			t.Errorf("last line %q is not the verdict", last)
 		}
+	}
+}
+
+// TestWarnsOfAnAllUnknownTestSplit: training on a corpus whose test split shares no word with the
+// training split warns that the splits may not be of one corpus, and trains.
+func TestWarnsOfAnAllUnknownTestSplit(t *testing.T) {
+	corpus := writeTextCorpus(t, 200, "x")
+	if err := os.WriteFile(filepath.Join(corpus, "test.txt"), []byte("zzz qqq\nqqq\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	o := tinyOptions(filepath.Join(t.TempDir(), "run"), 1)
+	o.Data, o.Preset, o.Stderr = corpus, "embedded", &stderr
+	if err := Run(o); err != nil || !strings.Contains(stderr.String(), "every word of the test split is <unk>") {
+		t.Fatalf("an all-<unk> test split: %v, stderr %q", err, stderr.String())
 	}
 }
