@@ -9,6 +9,7 @@ import (
 
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/lebm/lebm/ckpt"
+	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/internal/engine"
 	"github.com/lebm/lebm/internal/torchtest"
 	"github.com/lebm/lebm/run"
@@ -155,5 +156,16 @@ func TestTorchParity(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkParity(t, m, dir)
+		cfg, n := m.Config, 4
+		set := &corpora.Images{Name: "random", H: cfg.Height, W: cfg.Width, C: cfg.Channels, Pix: make([]uint8, n*cfg.Pixels()), Labels: make([]int, n)}
+		for i := range set.Pix {
+			set.Pix[i] = uint8(i * 37)
+		}
+		ec := DefaultEvalConfig(cfg)
+		ec.Chains, ec.K1 = 2, 2
+		res, err := m.Reconstruct(set, set, "test", ec, nil)
+		if err != nil || !(res.MSE > 0) || res.Images != n {
+			t.Fatalf("reconstructing with the model PyTorch wrote: %+v, %v", res, err)
+		}
 	})
 }

@@ -200,8 +200,10 @@ func TestExportImportThroughTheCommands(t *testing.T) {
 }
 
 // TestImportChecksItsData: an imported image model whose layout is not the embedded shapes' needs --data
-// (and an unreadable --data is refused) at import, not at the first eval; a refused import leaves no
-// directory behind.
+// (and an unreadable --data is refused) at import, not at the first eval; so are an export whose config
+// names no family or an unknown one, whose shapes do not fit its config, or whose safetensors file is
+// damaged, and an --out that holds something; a refused import leaves no directory behind. Imported, the
+// image run evaluates as the run itself, serves sample, reconstruct and interpolate, and is not resumed.
 func TestImportChecksItsData(t *testing.T) {
 	reg, dir := cli.Standard(), t.TempDir()
 	img := filepath.Join(dir, "img")
@@ -228,6 +230,72 @@ func TestImportChecksItsData(t *testing.T) {
 		if _, err := os.Stat(out); !os.IsNotExist(err) {
 			t.Errorf("lebm %q was refused but left %s behind", args, out)
 		}
+	}
+	edited := func(name string, edit func(config map[string]any, weights []byte) []byte) string {
+		d := filepath.Join(dir, name)
+		if err := os.CopyFS(d, os.DirFS(exported)); err != nil {
+			t.Fatal(err)
+		}
+		var config map[string]any
+		b, _ := os.ReadFile(filepath.Join(d, "config.json"))
+		if err := json.Unmarshal(b, &config); err != nil {
+			t.Fatal(err)
+		}
+		weights, _ := os.ReadFile(filepath.Join(d, "model.safetensors"))
+		weights = edit(config, weights)
+		b, _ = json.Marshal(config)
+		os.WriteFile(filepath.Join(d, "config.json"), b, 0o644)
+		os.WriteFile(filepath.Join(d, "model.safetensors"), weights, 0o644)
+		return d
+	}
+	for _, c := range []struct {
+		name string
+		edit func(map[string]any, []byte) []byte
+		want string
+	}{
+		{"no-family", func(c map[string]any, w []byte) []byte { delete(c, "family"); return w }, "family"},
+		{"unknown-family", func(c map[string]any, w []byte) []byte { c["family"] = "audio"; return w }, "audio"},
+		{"other-shapes", func(c map[string]any, w []byte) []byte { c["ngf"] = c["ngf"].(float64) + 1; return w }, "generator.layers.0.weight"},
+		{"damaged-weights", func(c map[string]any, w []byte) []byte { return w[:len(w)/2] }, "model.safetensors"},
+	} {
+		out := filepath.Join(dir, "imported")
+		if _, err := lebm(t, reg, "import", edited(c.name, c.edit), "--out", out); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("import of an export with %s: %v, want an error containing %q", c.name, err, c.want)
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Errorf("the import of an export with %s was refused but left %s behind", c.name, out)
+		}
+	}
+	imported := filepath.Join(dir, "imported")
+	if _, err := lebm(t, reg, "import", exported, "--out", imported); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lebm(t, reg, "import", exported, "--out", imported); err == nil || !strings.Contains(err.Error(), "not empty") {
+		t.Errorf("import into a run directory that holds a run: %v", err)
+	}
+	mse := func(path string) float64 {
+		var rep struct {
+			Recon struct {
+				MSE float64 `json:"mse"`
+			} `json:"reconstruction"`
+		}
+		mustJSON(t, reg, &rep, "eval", path, "--json", "--quiet", "--images", "20", "--chains", "2")
+		return rep.Recon.MSE
+	}
+	if a, b := mse(img), mse(imported); a != b || !(a > 0) {
+		t.Errorf("reconstruction MSE %v of the run, %v of its export imported", a, b)
+	}
+	for _, args := range [][]string{
+		{"sample", imported, "-n", "4", "--out", filepath.Join(dir, "s.png")},
+		{"reconstruct", imported, "--images", "4", "--chains", "2", "--out", filepath.Join(dir, "r.png")},
+		{"interpolate", imported, "0", "1", "--points", "3", "--out", filepath.Join(dir, "i.png")},
+	} {
+		if _, err := lebm(t, reg, args...); err != nil {
+			t.Errorf("lebm %q on the imported image run: %v", args, err)
+		}
+	}
+	if _, err := lebm(t, reg, "train", "--resume", imported); err == nil || !strings.Contains(err.Error(), "cannot be resumed") {
+		t.Errorf("train --resume of an imported image run: %v", err)
 	}
 }
 
@@ -274,5 +342,54 @@ func TestRunFilesAreNotFollowed(t *testing.T) {
 	}
 	if _, err := lebm(t, reg, "sample", img, "-n", "4", "--cols", "1000000000", "--out", filepath.Join(dir, "s.png")); err != nil {
 		t.Errorf("sample --cols beyond the images: %v", err)
+	}
+}
+
+// TestLatestOutsideTheRunThroughTheCommands: a run whose latest names a checkpoint outside it (by path,
+// or through a symlinked step directory) is refused by train --resume, eval and sample, naming latest;
+// nothing is written outside the run, and the run keeps its log.
+func TestLatestOutsideTheRunThroughTheCommands(t *testing.T) {
+	reg, run := cli.Standard(), tinyText(t)
+	elsewhere := filepath.Join(t.TempDir(), "elsewhere")
+	if err := os.CopyFS(filepath.Join(elsewhere, "step-00000002"), os.DirFS(filepath.Join(run, "step-00000002"))); err != nil {
+		t.Fatal(err)
+	}
+	listing := func(dir string) []string {
+		var names []string
+		filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			names = append(names, p)
+			return err
+		})
+		return names
+	}
+	logBefore, err := os.ReadFile(filepath.Join(run, "log.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	filesBefore := listing(elsewhere)
+	os.RemoveAll(filepath.Join(run, "step-00000003"))
+	linked := filepath.Join(run, "step-00000003")
+	if err := os.Symlink(filepath.Join(elsewhere, "step-00000002"), linked); err != nil {
+		t.Fatal(err)
+	}
+	for _, latest := range []string{filepath.Join(elsewhere, "step-00000002"), "../elsewhere/step-00000002", "step-00000003"} {
+		if err := os.WriteFile(filepath.Join(run, ckpt.LatestFile), []byte(latest), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, args := range [][]string{
+			{"train", "--resume", run, "--iterations", "4", "--no-eval", "--quiet"},
+			{"eval", run, "--max-sentences", "4", "--chains", "2", "--samples", "2", "--logz-samples", "10", "--quiet"},
+			{"sample", run, "-n", "2"},
+		} {
+			if _, err := lebm(t, reg, args...); err == nil || !strings.Contains(err.Error(), ckpt.LatestFile) {
+				t.Errorf("latest %q: lebm %s: %v", latest, args[0], err)
+			}
+		}
+	}
+	if got := listing(elsewhere); strings.Join(got, "\n") != strings.Join(filesBefore, "\n") {
+		t.Errorf("files outside the run changed:\n%v\nwas\n%v", got, filesBefore)
+	}
+	if logAfter, _ := os.ReadFile(filepath.Join(run, "log.jsonl")); string(logAfter) != string(logBefore) {
+		t.Error("the run's log changed")
 	}
 }

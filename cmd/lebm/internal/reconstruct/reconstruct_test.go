@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -93,5 +94,34 @@ func TestImageReconstruct(t *testing.T) {
 	opts.Input = filepath.Join(t.TempDir(), "missing")
 	if err := Run(opts); err == nil || !strings.Contains(err.Error(), "missing") {
 		t.Fatalf("missing data folder: %v", err)
+	}
+}
+
+// TestExplicitChainSettingsAreUsed: --k1 given is used as given, 0 included (zero Langevin steps from the
+// chains' start), never replaced by the model's K1; --k1 equal to the model's K1 is the default.
+func TestExplicitChainSettingsAreUsed(t *testing.T) {
+	run := clitest.TinyRun(t, 3) // K1 = 5
+	z := func(args ...string) []float32 {
+		t.Helper()
+		var out bytes.Buffer
+		cmd := NewCmd(&Options{Stdout: &out, Stdin: strings.NewReader("the rain falls\n")}, Run)
+		if _, err := clitest.Execute(cmd, append([]string{run, "--json", "--chains", "4", "--seed", "2"}, args...)...); err != nil {
+			t.Fatal(err)
+		}
+		var pairs []text.Pair
+		if err := json.Unmarshal(out.Bytes(), &pairs); err != nil || len(pairs) != 1 {
+			t.Fatal(err, out.String())
+		}
+		return pairs[0].Z
+	}
+	model, five, zero := z(), z("--k1", "5"), z("--k1", "0")
+	if !slices.Equal(model, five) {
+		t.Errorf("--k1 5 (the model's K1): z %v, the default gives %v", five, model)
+	}
+	if slices.Equal(model, zero) {
+		t.Errorf("--k1 0 gave the z of the model's K1 (%v)", zero)
+	}
+	if slices.Equal(z("--s1", "0.5"), model) {
+		t.Error("--s1 0.5 gave the z of the model's s1")
 	}
 }
