@@ -10,10 +10,11 @@
 // step at which a chain's energy is NaN, infinite or beyond MaxEnergy, or at which z stops being finite, is
 // recorded per chain (Fault) and reported by the host as a ChainError naming the chain, the training
 // iteration, the step and the step size. Nothing crosses between host and device inside a chain. The
-// learning iteration (internal/learn) puts both of its chains and the parameter updates in one graph;
+// learning iteration (package learn) puts both of its chains and the parameter updates in one graph;
 // Langevin runs one chain for evaluation, sampling and reconstruction, its noise drawn from the caller's
 // seeded generator and passed in once per call.
 //
 // Chains are unrolled rather than put in a While loop because graph.Gradient inside a While body fails to
-// execute on GoMLX v0.28.2's Go backend ("input 0 for node Neg not computed yet", even for E = -sum z).
+// execute on the Go backend (GoMLX v0.28.2 and v0.28.16: "input 0 for node Mul not computed yet", even for
+// E = sum z*z).
 package sampler
