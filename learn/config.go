@@ -209,12 +209,14 @@ func (c *Config) Validate() error {
 	v.Require(nonNeg(c.GenClip), "--clip must be 0 (none) or positive, finite in float32, got %v", c.GenClip)
 	v.Require(c.Batch > 0, "--batch must be positive, got %d", c.Batch)
 	v.Require(c.Iterations >= 0, "--iterations must be 0 or more, got %d", c.Iterations)
-	v.Require(c.PosteriorInit == "" || c.PosteriorInit == InitNoise || c.PosteriorInit == InitPersistent || c.PosteriorInit == InitEncoder, "--posterior-init must be %q, %q or %q, got %q", InitNoise, InitPersistent, InitEncoder, c.PosteriorInit)
+	v.Require(c.PosteriorInit == "" || c.PosteriorInit == InitNoise || c.PosteriorInit == InitPersistent || c.PosteriorInit == InitEncoder,
+		"--posterior-init must be %q, %q or %q, got %q", InitNoise, InitPersistent, InitEncoder, c.PosteriorInit)
 	v.Require(c.PriorInit == "" || c.PriorInit == InitNoise || c.PriorInit == InitSynthesis, "--prior-init must be %q or %q, got %q", InitNoise, InitSynthesis, c.PriorInit)
 	v.Require(c.PriorInit != InitSynthesis || c.Prior == prior.EBM, "--prior-init synthesis needs --prior ebm (the gaussian prior is sampled exactly)")
 	v.Require(nonNeg(c.S0End), "--s0-end must be 0 (constant) or a step size positive and finite in float32, got %v", c.S0End)
 	v.Require(nonNeg(c.S1End), "--s1-end must be 0 (constant) or a step size positive and finite in float32, got %v", c.S1End)
-	v.Require(c.K1Warmup >= 0 && c.K1WarmupIters >= 0 && c.PriorWeightWarmup >= 0, "--k1-warmup, --k1-warmup-iters and --prior-weight-warmup must be 0 or more, got %d, %d and %d", c.K1Warmup, c.K1WarmupIters, c.PriorWeightWarmup)
+	v.Require(c.K1Warmup >= 0 && c.K1WarmupIters >= 0 && c.PriorWeightWarmup >= 0,
+		"--k1-warmup, --k1-warmup-iters and --prior-weight-warmup must be 0 or more, got %d, %d and %d", c.K1Warmup, c.K1WarmupIters, c.PriorWeightWarmup)
 	v.Require(nonNeg(c.FreeBits), "--free-bits must be 0 or more, finite in float32, got %v", c.FreeBits)
 	v.Require(c.EncoderRate == "" || c.EncoderRate == RateModel || c.EncoderRate == RateBase, "--encoder-rate must be %q or %q, got %q", RateModel, RateBase, c.EncoderRate)
 	v.Require(c.FreeBits == 0 || c.HasEncoder(), "--free-bits apply to the inference network's KL: they need --posterior-init encoder")

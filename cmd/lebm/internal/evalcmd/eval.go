@@ -119,7 +119,8 @@ func (o *Options) Check() error {
 	v.Require(!o.Generation || g.Samples >= 1, "--gen-samples must be at least 1, got %d", g.Samples)
 	v.Require(!o.Generation || run.ValidTemperature(g.Temperature), "--gen-temperature must be positive and finite in float32, as must be its inverse, got %v", g.Temperature)
 	v.Require(g.LMIterations >= 0, "--lm-iterations must be 0 (the model's) or more, got %d", g.LMIterations)
-	v.Require(o.Image.Images >= 0 && o.Image.FIDSamples >= 0 && o.Image.FIDReal >= 0, "--images, --fid-samples and --fid-real must be 0 or more, got %d, %d and %d", o.Image.Images, o.Image.FIDSamples, o.Image.FIDReal)
+	v.Require(o.Image.Images >= 0 && o.Image.FIDSamples >= 0 && o.Image.FIDReal >= 0,
+		"--images, --fid-samples and --fid-real must be 0 or more, got %d, %d and %d", o.Image.Images, o.Image.FIDSamples, o.Image.FIDReal)
 	if err := v.Err(""); err != nil {
 		return err
 	}
