@@ -12,14 +12,13 @@ import (
 // Options are the flags of `lebm anomaly`.
 type Options struct {
 	Checkpoint string
-	Data       string // data path (default: the checkpoint's)
-	Class      int    // anomalous class (default: the class held out in training)
-	Images     int    // score the first N test images (0 = all)
+	Data       string                 // data path (default: the checkpoint's)
+	Class      clix.ModelDefault[int] // anomalous class (not given: the class the model held out in training)
+	Images     int                    // score the first N test images (0 = all)
 	Posterior  clix.PosteriorFlags
 	Backend    string
 	JSON       bool
 	Quiet      bool
-	Changed    map[string]bool
 
 	Families *run.Registry // nil: families.Standard()
 
@@ -42,14 +41,14 @@ says otherwise.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Checkpoint = args[0]
-			opts.Changed = clix.ChangedFlags(cmd)
 			clix.Streams(cmd, &opts.Stdout, &opts.Stderr)
 			return run(opts)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.Data, "data", "", "data path (default: the one recorded in the checkpoint)")
-	f.IntVar(&opts.Class, "class", -1, "anomalous class (default: the class held out in training)")
+	opts.Class.What = "a class label"
+	clix.AddModelDefault(f, &opts.Class, "class", "anomalous class (default: the class the model held out in training)")
 	f.IntVar(&opts.Images, "images", 0, "score the first N test images (0 = all)")
 	clix.AddPosteriorFlags(f, &opts.Posterior)
 	f.Lookup("chains").DefValue, opts.Posterior.Chains = "4", 4
@@ -68,13 +67,13 @@ func Run(opts *Options) error {
 	if opts.Images < 0 {
 		return fmt.Errorf("--images must be 0 (all) or more, got %d", opts.Images)
 	}
-	if opts.Changed["class"] && opts.Class < 0 {
-		return fmt.Errorf("--class must be a class label (0 or more), got %d", opts.Class)
+	if err := opts.Class.Check("class"); err != nil {
+		return err
 	}
 	what := "score anomalies (the protocol needs an image checkpoint: lebm train --family image)"
 	return clix.Serve(opts.Families, opts.Backend, opts.Checkpoint, what, opts.Stdout, opts.JSON,
 		func(a run.AnomalyScorer, hp run.Config) (run.Report, error) {
-			return a.Anomaly(run.AnomalyRequest{Data: opts.Data, Class: opts.Class, ClassGiven: opts.Changed["class"], Images: opts.Images,
+			return a.Anomaly(run.AnomalyRequest{Data: opts.Data, Class: opts.Class.Value, ClassGiven: opts.Class.Given, Images: opts.Images,
 				Post: opts.Posterior.Resolve(hp), UI: run.UI{Stderr: opts.Stderr, Quiet: opts.Quiet, Bars: clix.Bars(opts.Stderr, opts.Quiet)}})
 		})
 }

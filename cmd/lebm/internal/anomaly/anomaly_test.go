@@ -114,14 +114,18 @@ func TestFlagParsing(t *testing.T) {
 	if _, err := clitest.Execute(cmd, "run", "--class", "7", "--chains", "3", "--images", "100", "--json"); err != nil {
 		t.Fatal(err)
 	}
-	if got.Checkpoint != "run" || got.Class != 7 || !got.Changed["class"] || got.Posterior.Chains != 3 || got.Images != 100 || !got.JSON {
+	if got.Checkpoint != "run" || got.Class.Value != 7 || !got.Class.Given || got.Posterior.Chains != 3 || got.Images != 100 || !got.JSON {
 		t.Fatalf("%+v", got)
 	}
 	cmd = NewCmd(&Options{}, func(o *Options) error { got = o; return nil })
-	if _, err := clitest.Execute(cmd, "run"); err != nil || got.Posterior.Chains != 4 || got.Changed["class"] {
+	if _, err := clitest.Execute(cmd, "run"); err != nil || got.Posterior.Chains != 4 || got.Class.Given {
 		t.Fatalf("defaults: %+v %v", got, err)
 	}
 	if _, err := clitest.Execute(NewCmd(&Options{}, func(*Options) error { return nil })); err == nil {
 		t.Error("missing checkpoint accepted")
+	}
+	if _, err := clitest.Execute(NewCmd(&Options{}, func(*Options) error { return nil }), "run", "--class", "-1"); err == nil ||
+		!strings.Contains(err.Error(), "want a class label, 0 or more") {
+		t.Errorf("--class -1: %v", err)
 	}
 }

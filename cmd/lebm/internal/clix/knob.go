@@ -8,16 +8,18 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// ModelDefault is a chain setting whose default is the model's own (its K0, s0, K1 or s1, recorded in the
-// checkpoint): the one rule for every command that runs a chain. Given says whether the user set it; a
-// given value is used as it is or refused when the flag is parsed, never replaced (so --k1 0 means zero
-// steps wherever a posterior chain runs).
+// ModelDefault is a setting whose default is the model's own (recorded in the checkpoint: a chain's K0,
+// s0, K1 or s1, the model's training iterations, the class it held out): the one rule for every such
+// flag. Given says whether the user set it; a given value is used as it is or refused when the flag is
+// parsed, never replaced (so --k1 0 means zero steps wherever a posterior chain runs). Its range:
 //
-//	steps (int):        0 or more
-//	step size (float64): positive and finite in float32, the precision the model computes in
+//	int:     Min or more, What naming the values (zero: Langevin steps, 0 or more)
+//	float64: a step size, positive and finite in float32, the precision the model computes in
 type ModelDefault[T int | float64] struct {
 	Value T
 	Given bool
+	Min   int
+	What  string
 }
 
 // Or is the given value, or the model's when none was given.
@@ -37,18 +39,22 @@ func (m ModelDefault[T]) Check(flag string) error {
 	if !m.Given {
 		return nil
 	}
-	if err := check(m.Value); err != nil {
+	if err := m.check(m.Value); err != nil {
 		return fmt.Errorf("--%s %v: %w", flag, m.Value, err)
 	}
 	return nil
 }
 
-// check is the range of a chain setting: steps 0 or more; a step size positive and finite in float32.
-func check[T int | float64](v T) error {
+// check refuses v out of m's range (see ModelDefault).
+func (m ModelDefault[T]) check(v T) error {
 	switch x := any(v).(type) {
 	case int:
-		if x < 0 {
-			return fmt.Errorf("want a number of Langevin steps, 0 or more")
+		what := m.What
+		if what == "" {
+			what = "a number of Langevin steps"
+		}
+		if x < m.Min {
+			return fmt.Errorf("want %s, %d or more", what, m.Min)
 		}
 	case float64:
 		if f := float32(x); !(f > 0) || math.IsInf(float64(f), 0) {
@@ -66,7 +72,10 @@ func (m *ModelDefault[T]) String() string {
 }
 
 func (m *ModelDefault[T]) Type() string {
-	if _, ok := any(m.Value).(int); ok {
+	switch _, isInt := any(m.Value).(int); {
+	case isInt && m.What != "":
+		return "int"
+	case isInt:
 		return "steps"
 	}
 	return "size"
@@ -79,7 +88,7 @@ func (m *ModelDefault[T]) Set(s string) error {
 	case *int:
 		n, err := strconv.ParseInt(s, 0, strconv.IntSize)
 		if err != nil {
-			return fmt.Errorf("want a whole number of Langevin steps")
+			return fmt.Errorf("want a whole number")
 		}
 		*p = int(n)
 	case *float64:
@@ -89,7 +98,7 @@ func (m *ModelDefault[T]) Set(s string) error {
 		}
 		*p = f
 	}
-	if err := check(v); err != nil {
+	if err := m.check(v); err != nil {
 		return err
 	}
 	m.Value, m.Given = v, true

@@ -28,11 +28,12 @@ type Options struct {
 	Eval                Estimators // estimator settings; K1 and S1 come from the two below
 	clix.PosteriorChain            // the evaluation chains' --k1 and --s1 (not given: the model's)
 
-	Generation  bool                  // also compute the generation metrics
-	Gen         run.GenerationRequest // their settings (LM iterations default to the model's)
-	Quiet       bool
-	SentenceNLL string // file for -log p(x) of each evaluated sentence, one per line (paired comparisons)
-	Image       ImageOptions
+	Generation   bool                   // also compute the generation metrics
+	Gen          run.GenerationRequest  // their settings; LMIterations from the flag below
+	LMIterations clix.ModelDefault[int] // iterations of the LMs trained for the PPLs (not given: the model's)
+	Quiet        bool
+	SentenceNLL  string // file for -log p(x) of each evaluated sentence, one per line (paired comparisons)
+	Image        ImageOptions
 
 	Families *run.Registry // nil: families.Standard()
 
@@ -81,7 +82,8 @@ the training set's mean image), and FID with --inception (model samples against 
 	f.BoolVar(&opts.Generation, "generation", false, "also compute generation metrics: reverse and forward PPL, BLEU-4, word KL")
 	f.IntVar(&opts.Gen.Samples, "gen-samples", 1000, "generation: number of sampled sentences")
 	f.Float64Var(&opts.Gen.Temperature, "gen-temperature", 1, "generation: sampling temperature")
-	f.IntVar(&opts.Gen.LMIterations, "lm-iterations", 0, "generation: iterations of the language models trained for the PPLs (default: the model's)")
+	opts.LMIterations.Min, opts.LMIterations.What = 1, "a number of iterations"
+	clix.AddModelDefault(f, &opts.LMIterations, "lm-iterations", "generation: iterations of the language models trained for the PPLs (default: the model's)")
 	f.StringVar(&opts.Gen.LM, "lm", "", "generation: LSTM LM checkpoint of the real data for forward PPL (default: train one)")
 	addImageFlags(f, &opts.Image)
 	return cmd
@@ -97,6 +99,7 @@ func (o *Options) request(cfg run.Config) run.EvalRequest {
 	o.Apply(&req.Estimator)
 	if o.Generation {
 		g := o.Gen
+		g.LMIterations = o.LMIterations.Or(0) // 0: the model's (run.GenerationRequest)
 		req.Generation = &g
 	}
 	return req
@@ -118,10 +121,12 @@ func (o *Options) Check() error {
 	v.Require(e.RowsPerCall >= 1, "--rows must be at least 1, got %d", e.RowsPerCall)
 	v.Require(!o.Generation || g.Samples >= 1, "--gen-samples must be at least 1, got %d", g.Samples)
 	v.Require(!o.Generation || run.ValidTemperature(g.Temperature), "--gen-temperature must be positive and finite in float32, as must be its inverse, got %v", g.Temperature)
-	v.Require(g.LMIterations >= 0, "--lm-iterations must be 0 (the model's) or more, got %d", g.LMIterations)
 	v.Require(o.Image.Images >= 0 && o.Image.FIDSamples >= 0 && o.Image.FIDReal >= 0,
 		"--images, --fid-samples and --fid-real must be 0 or more, got %d, %d and %d", o.Image.Images, o.Image.FIDSamples, o.Image.FIDReal)
 	if err := v.Err(""); err != nil {
+		return err
+	}
+	if err := o.LMIterations.Check("lm-iterations"); err != nil {
 		return err
 	}
 	return learn.LogZMemory(e.LogZSamples, "--logz-samples").Check()

@@ -47,6 +47,17 @@ func TestFlagParsing(t *testing.T) {
 				t.Fatalf("%+v", ec)
 			}
 		}},
+		{"--lm-iterations not given is the model's", []string{"ck", "--generation"}, "", func(t *testing.T, o *Options) {
+			if g := o.request(&text.Config{Config: learn.Config{Iterations: 30}}).Generation; g == nil || g.LMIterations != 0 || o.LMIterations.Given {
+				t.Fatalf("%+v %+v", g, o.LMIterations)
+			}
+		}},
+		{"--lm-iterations given", []string{"ck", "--generation", "--lm-iterations", "7"}, "", func(t *testing.T, o *Options) {
+			if g := o.request(&text.Config{}).Generation; g == nil || g.LMIterations != 7 {
+				t.Fatalf("%+v", g)
+			}
+		}},
+		{"--lm-iterations 0 is no language model, refused", []string{"ck", "--lm-iterations", "0"}, `want a number of iterations, 1 or more`, nil},
 		{"old name of --k1", []string{"ck", "--steps", "7"}, "renamed: use --k1", nil},
 		{"old name of --s1", []string{"ck", "--step-size", "0.2"}, "renamed: use --s1", nil},
 		{"negative --k1", []string{"ck", "--k1", "-1"}, `invalid argument "-1" for "--k1"`, nil},
