@@ -237,15 +237,27 @@ func TestImportChecksItsData(t *testing.T) {
 			t.Fatal(err)
 		}
 		var config map[string]any
-		b, _ := os.ReadFile(filepath.Join(d, "config.json"))
+		b, err := os.ReadFile(filepath.Join(d, "config.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := json.Unmarshal(b, &config); err != nil {
 			t.Fatal(err)
 		}
-		weights, _ := os.ReadFile(filepath.Join(d, "model.safetensors"))
+		weights, err := os.ReadFile(filepath.Join(d, "model.safetensors"))
+		if err != nil {
+			t.Fatal(err)
+		}
 		weights = edit(config, weights)
-		b, _ = json.Marshal(config)
-		os.WriteFile(filepath.Join(d, "config.json"), b, 0o644)
-		os.WriteFile(filepath.Join(d, "model.safetensors"), weights, 0o644)
+		if b, err = json.Marshal(config); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "config.json"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "model.safetensors"), weights, 0o644); err != nil {
+			t.Fatal(err)
+		}
 		return d
 	}
 	for _, c := range []struct {
@@ -350,7 +362,7 @@ func TestRunFilesAreNotFollowed(t *testing.T) {
 // nothing is written outside the run, and the run keeps its log.
 func TestLatestOutsideTheRunThroughTheCommands(t *testing.T) {
 	reg, run := cli.Standard(), tinyText(t)
-	elsewhere := filepath.Join(t.TempDir(), "elsewhere")
+	elsewhere := filepath.Join(filepath.Dir(run), "elsewhere") // ../elsewhere from the run
 	if err := os.CopyFS(filepath.Join(elsewhere, "step-00000002"), os.DirFS(filepath.Join(run, "step-00000002"))); err != nil {
 		t.Fatal(err)
 	}
@@ -367,7 +379,6 @@ func TestLatestOutsideTheRunThroughTheCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	filesBefore := listing(elsewhere)
-	os.RemoveAll(filepath.Join(run, "step-00000003"))
 	linked := filepath.Join(run, "step-00000003")
 	if err := os.Symlink(filepath.Join(elsewhere, "step-00000002"), linked); err != nil {
 		t.Fatal(err)

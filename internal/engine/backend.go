@@ -65,8 +65,8 @@ var stdoutMu sync.Mutex
 
 // newQuietly creates the backend of config with os.Stdout on the null device: the Go backend prints
 // "Go backend: parallelism set to N" to standard output when its configuration has parallelism=N (compute
-// v0.1.14, gobackend.New), which would break a command's --json output. Backends are created when a
-// command starts, before anything else writes to standard output.
+// v0.1.14, gobackend.New), which would break a command's --json output. Replacing os.Stdout is safe
+// here because nothing in lebm writes to os.Stdout directly: commands write to the writers they are given.
 func newQuietly(config string) (compute.Backend, error) {
 	null, err := os.Open(os.DevNull)
 	if err != nil {

@@ -47,7 +47,7 @@ says otherwise.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.Data, "data", "", "data path (default: the one recorded in the checkpoint)")
-	opts.Class.What = "a class label"
+	opts.setRanges()
 	clix.AddModelDefault(f, &opts.Class, "class", "anomalous class (default: the class the model held out in training)")
 	f.IntVar(&opts.Images, "images", 0, "score the first N test images (0 = all)")
 	clix.AddPosteriorFlags(f, &opts.Posterior)
@@ -59,6 +59,9 @@ says otherwise.`,
 	return cmd
 }
 
+// setRanges sets the range of --class, for the flag and for options built by code alike.
+func (o *Options) setRanges() { o.Class.Min, o.Class.What = 0, "a class label" }
+
 // Run scores the test set as the options say.
 func Run(opts *Options) error {
 	if err := opts.Posterior.Check(); err != nil {
@@ -67,6 +70,7 @@ func Run(opts *Options) error {
 	if opts.Images < 0 {
 		return fmt.Errorf("--images must be 0 (all) or more, got %d", opts.Images)
 	}
+	opts.setRanges()
 	if err := opts.Class.Check("class"); err != nil {
 		return err
 	}

@@ -82,7 +82,7 @@ the training set's mean image), and FID with --inception (model samples against 
 	f.BoolVar(&opts.Generation, "generation", false, "also compute generation metrics: reverse and forward PPL, BLEU-4, word KL")
 	f.IntVar(&opts.Gen.Samples, "gen-samples", 1000, "generation: number of sampled sentences")
 	f.Float64Var(&opts.Gen.Temperature, "gen-temperature", 1, "generation: sampling temperature")
-	opts.LMIterations.Min, opts.LMIterations.What = 1, "a number of iterations"
+	opts.setRanges()
 	clix.AddModelDefault(f, &opts.LMIterations, "lm-iterations", "generation: iterations of the language models trained for the PPLs (default: the model's)")
 	f.StringVar(&opts.Gen.LM, "lm", "", "generation: LSTM LM checkpoint of the real data for forward PPL (default: train one)")
 	addImageFlags(f, &opts.Image)
@@ -105,6 +105,9 @@ func (o *Options) request(cfg run.Config) run.EvalRequest {
 	return req
 }
 
+// setRanges sets the range of --lm-iterations, for the flag and for options built by code alike.
+func (o *Options) setRanges() { o.LMIterations.Min, o.LMIterations.What = 1, "a number of iterations" }
+
 // Check refuses chain, estimator and generation settings out of range before anything is opened, naming
 // the flag.
 func (o *Options) Check() error {
@@ -126,6 +129,7 @@ func (o *Options) Check() error {
 	if err := v.Err(""); err != nil {
 		return err
 	}
+	o.setRanges()
 	if err := o.LMIterations.Check("lm-iterations"); err != nil {
 		return err
 	}

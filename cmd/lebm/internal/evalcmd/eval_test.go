@@ -161,6 +161,18 @@ func TestTrainResumeEval(t *testing.T) {
 		g.KL.KL < 0 || g.ReversePPL.Method == "" || g.Settings.LMIterations != 5 {
 		t.Fatalf("%+v", g)
 	}
+	// --lm-iterations not given: the model's training iterations (6).
+	out.Reset()
+	cmd = NewCmd(&Options{Stdout: &out, Stderr: &errb}, Run)
+	cmd.SetArgs([]string{run, "--json", "--quiet", "--chains", "2", "--samples", "2", "--logz-samples", "100", "--max-sentences", "10",
+		"--floor-sentences", "2", "--generation", "--gen-samples", "10"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	withGen.Generation = nil
+	if err := json.Unmarshal(out.Bytes(), &withGen); err != nil || withGen.Generation == nil || withGen.Generation.Settings.LMIterations != 6 {
+		t.Fatalf("LM iterations not given: %+v (%v)", withGen.Generation, err)
+	}
 	// A run error (damaged path) is reported without the usage text.
 	errb.Reset()
 	cmd = NewCmd(&Options{Stdout: &out, Stderr: &errb}, Run)

@@ -25,7 +25,7 @@ type Options struct {
 	Stdout, Stderr io.Writer
 }
 
-// NewCmd returns the cobra command; run is called with the parsed options.
+// NewCmd returns the cobra command; action is called with the parsed options.
 func NewCmd(opts *Options, action func(*Options) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "interpolate CHECKPOINT \"first sentence\" \"second sentence\"",
