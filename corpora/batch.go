@@ -27,15 +27,15 @@ type Batch struct {
 	Rows      []int
 }
 
-// Dataset is a split encoded to ids, truncated to MaxLen, with its examples grouped by length bucket.
+// Dataset is a split encoded to ids, with its examples grouped by length bucket. A sentence is never cut:
+// with a length limit (MaxLen), the sentences longer than it are left out of the set and counted (Dropped).
 type Dataset struct {
-	Examples  [][]int // word ids, without <bos>/<eos>
-	MaxLen    int     // maximum tokens per sentence including <bos> and <eos>
-	Buckets   []int   // distinct bucket lengths, increasing
-	byBucket  map[int][]int
-	Tokens    int // predicted tokens: words + one <eos> per sentence
-	Truncated int // sentences that were longer than MaxLen and were cut
-	cut       []bool
+	Examples [][]int // word ids, without <bos>/<eos>
+	MaxLen   int     // maximum tokens per sentence including <bos> and <eos>
+	Buckets  []int   // distinct bucket lengths, increasing
+	byBucket map[int][]int
+	Tokens   int // predicted tokens: words + one <eos> per sentence
+	Dropped  int // sentences of the split longer than MaxLen, left out of Examples
 }
 
 // UnknownShare is the fraction of the examples' words that are <unk> (0 for a set without words).
@@ -55,15 +55,20 @@ func (d *Dataset) UnknownShare() float64 {
 	return float64(unk) / float64(words)
 }
 
-// Cut reports whether example i was longer than MaxLen and was cut.
-func (d *Dataset) Cut(i int) bool { return i < len(d.cut) && d.cut[i] }
+// DroppedShare is the fraction of the split's sentences that MaxLen left out.
+func (d *Dataset) DroppedShare() float64 {
+	if n := len(d.Examples) + d.Dropped; n > 0 {
+		return float64(d.Dropped) / float64(n)
+	}
+	return 0
+}
 
-// Whole is the maxLen that truncates nothing: every sentence is kept whole, MaxLen becomes the longest
-// sentence's words + 2 (the evaluation default; training truncates at its preset's MaxLen).
+// Whole is the maxLen that leaves nothing out: every sentence is kept, MaxLen becomes the longest
+// sentence's words + 2.
 const Whole = 0
 
-// NewDataset encodes sentences with vocab. Sentences longer than maxLen-2 words are truncated, keeping
-// <eos> as the last predicted token (maxLen = Whole: none is).
+// NewDataset encodes sentences with vocab, leaving out (not cutting) those of more than maxLen-2 words
+// (maxLen = Whole: none).
 func NewDataset(sentences [][]string, vocab *Vocab, maxLen int) (*Dataset, error) {
 	if maxLen != Whole && maxLen < 3 {
 		return nil, fmt.Errorf("maximum length %d too small: need at least 3 tokens (<bos>, a word, <eos>)", maxLen)
@@ -75,8 +80,8 @@ func NewDataset(sentences [][]string, vocab *Vocab, maxLen int) (*Dataset, error
 	return NewDatasetFromIDs(examples, maxLen), nil
 }
 
-// NewDatasetFromIDs wraps already-encoded sentences (word ids without <bos>/<eos>), truncated like
-// NewDataset's.
+// NewDatasetFromIDs wraps already-encoded sentences (word ids without <bos>/<eos>), leaving out those
+// longer than maxLen like NewDataset.
 func NewDatasetFromIDs(examples [][]int, maxLen int) *Dataset {
 	if maxLen == Whole {
 		maxLen = 3
@@ -85,12 +90,10 @@ func NewDatasetFromIDs(examples [][]int, maxLen int) *Dataset {
 		}
 	}
 	d := &Dataset{MaxLen: maxLen, byBucket: map[int][]int{}}
-	d.cut = make([]bool, len(examples))
-	for i, ex := range examples {
+	for _, ex := range examples {
 		if len(ex) > maxLen-2 {
-			ex = ex[:maxLen-2]
-			d.Truncated++
-			d.cut[i] = true
+			d.Dropped++
+			continue
 		}
 		d.Examples = append(d.Examples, ex)
 	}

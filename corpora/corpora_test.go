@@ -197,3 +197,29 @@ func TestSingleTopic(t *testing.T) {
 		}
 	}
 }
+
+// A length limit leaves the longer sentences out whole and counts them: no sentence is cut, and none gets
+// an <eos> it did not have.
+func TestMaxLenDropsLongerSentences(t *testing.T) {
+	ex := [][]int{{4, 5, 6, 7, 8, 9}, {4, 5}, {6, 7, 8}, {4}}
+	ds := NewDatasetFromIDs(ex, 5) // at most 3 words
+	if ds.Dropped != 1 || len(ds.Examples) != 3 || ds.DroppedShare() != 0.25 {
+		t.Fatalf("dropped %d (share %v), kept %d; want 1 (0.25), 3", ds.Dropped, ds.DroppedShare(), len(ds.Examples))
+	}
+	for i, e := range ds.Examples {
+		if !reflect.DeepEqual(e, ex[i+1]) {
+			t.Fatalf("example %d is %v, want %v unchanged", i, e, ex[i+1])
+		}
+	}
+	if want := 2 + 1 + 3 + 1 + 1 + 1; ds.Tokens != want {
+		t.Fatalf("%d predicted tokens, want %d (the kept sentences' words and one <eos> each)", ds.Tokens, want)
+	}
+	b := ds.MakeBatch([]int{2}, 2)
+	if b.Targets[1] != EosID || b.Mask[1] != 1 {
+		t.Fatalf("the one-word sentence's targets %v", b.Targets)
+	}
+	whole := NewDatasetFromIDs(ex, Whole)
+	if whole.Dropped != 0 || len(whole.Examples) != 4 || whole.MaxLen != 8 {
+		t.Fatalf("whole: dropped %d, kept %d, max len %d; want 0, 4, 8", whole.Dropped, len(whole.Examples), whole.MaxLen)
+	}
+}

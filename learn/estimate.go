@@ -34,8 +34,9 @@ type Estimator struct {
 	S1                float64 `json:"s1"`                 // their step size (by default the model's s1)
 	ImportanceSamples int     `json:"importance_samples"` // S: samples of q(z|x) per example (rounded up to a multiple of P)
 	SigmaFloor        float64 `json:"sigma_floor"`        // lower bound on each sigma of q(z|x)
-	// RowsPerCall is the number of chain rows per graph call (a multiple of P is used; text scales it
-	// down for buckets longer than RowsReferenceLen, images use max(batch, P)).
+	// RowsPerCall is the most chain rows per graph call (a multiple of P is used; text scales it down for
+	// buckets longer than RowsReferenceLen, images use max(batch, P)); a group of fewer examples takes
+	// the power of two at or above its count (CallSize).
 	RowsPerCall int `json:"rows_per_call"`
 }
 
@@ -57,6 +58,7 @@ type Fit struct {
 	LogPXSE   []float64 // [n] its Monte Carlo standard error (delta method: sd(w) / (sqrt(S) mean(w)))
 	Recon     []float64 // [n] E_{p(z|x)} log p(x|z), self-normalised importance sampling
 	Sample    []float64 // [n*d] one z ~ q(z|x) per example (for the MI estimator)
+	Ends      []float32 // [n*P*d] the chains' end points, example g's in rows g*P .. g*P+P-1
 	// Displacement is the mean over examples and chains of ||z_K - z_0||.
 	Displacement float64
 }
@@ -78,10 +80,14 @@ func (c *Core) FitAndScore(set Examples, idx []int, e Estimator, logZ float64, r
 		return nil, fmt.Errorf("need at least 2 posterior chains per example to fit q(z|x), got %d", P)
 	}
 	n := len(idx)
-	f := &Fit{Mu: make([]float64, n*d), Sigma: make([]float64, n*d), LogPX: make([]float64, n), LogPXSE: make([]float64, n), Recon: make([]float64, n), Sample: make([]float64, n*d)}
+	f := &Fit{Mu: make([]float64, n*d), Sigma: make([]float64, n*d), LogPX: make([]float64, n), LogPXSE: make([]float64, n), Recon: make([]float64, n),
+		Sample: make([]float64, n*d), Ends: make([]float32, n*P*d)}
 	rounds := (e.ImportanceSamples + P - 1) / P
 	err := c.chainEnds(set, idx, e, rng, start, func(group []int, data []any, rows int, z, z0 []float32) error {
 		f.fitGroup(group, z, z0, d, P, e.SigmaFloor, n, rng)
+		for g, pos := range group {
+			copy(f.Ends[pos*P*d:(pos+1)*P*d], z[g*P*d:(g+1)*P*d])
+		}
 		report(len(group) * P)
 		if score {
 			return c.scoreGroup(f, group, data, rows, d, P, rounds, logZ, rng)
@@ -126,7 +132,7 @@ func (c *Core) chainEnds(set Examples, idx []int, e Estimator, rng *rand.Rand, s
 		if cr, ok := set.(CallRows); ok && len(positions) > 0 {
 			rpc = cr.CallRows(idx[positions[0]], rpc)
 		}
-		G := max(rpc/P, 1) // examples per call
+		G := CallSize(len(positions), max(rpc/P, 1)) // examples per call
 		for s := 0; s < len(positions); s += G {
 			group := positions[s:min(s+G, len(positions))]
 			examples := make([]int, len(group))
@@ -154,6 +160,16 @@ func (c *Core) chainEnds(set Examples, idx []int, e Estimator, rng *rand.Rand, s
 		}
 	}
 	return nil
+}
+
+// CallSize is how many of n items a graph call takes, at most limit: the power of two at or above n, so
+// that a small job is not padded to the limit and the shapes compiled stay few (one per power of two).
+func CallSize(n, limit int) int {
+	size := 1
+	for size < n && size < limit {
+		size *= 2
+	}
+	return min(size, limit)
 }
 
 // fitGroup fits q(z|x) of the group's examples to their P chain ends (rows g*P ..), with one draw each.
@@ -187,6 +203,18 @@ func (f *Fit) fitGroup(group []int, z, z0 []float32, d, P int, floor float64, n 
 			f.Sample[pos*d+j] = f.Mu[pos*d+j] + f.Sigma[pos*d+j]*rng.NormFloat64()
 		}
 	}
+}
+
+// FitEnds fits q(z|x) to the chain end points of n examples (z flat [n*P*d], example g's in rows g*P ..
+// g*P+P-1) as FitAndScore fits them, with one draw of each q(z|x) in Sample (no score, no displacement).
+func FitEnds(z []float32, n, d, P int, floor float64, rng *rand.Rand) *Fit {
+	f := &Fit{Mu: make([]float64, n*d), Sigma: make([]float64, n*d), Sample: make([]float64, n*d)}
+	group := make([]int, n)
+	for i := range group {
+		group[i] = i
+	}
+	f.fitGroup(group, z, z, d, P, floor, n, rng)
+	return f
 }
 
 // scoreGroup estimates log p(x) of the group's examples from rounds x P draws of their q(z|x).

@@ -25,7 +25,7 @@ type Decoding struct {
 	Method      string  `json:"method"`
 	Temperature float64 `json:"temperature"` // for sampling: p^(1/T), renormalised
 	BeamWidth   int     `json:"beam_width"`  // for beam search
-	MaxWords    int     `json:"max_words"`   // stop after this many words (0: the model's MaxLen - 2)
+	MaxWords    int     `json:"max_words"`   // stop after this many words (0: the model's limit: its max-len - 2, or 100 words for a model of whole sentences)
 }
 
 // ValidTemperature reports whether t is a usable sampling temperature: p^(1/t) needs t and 1/t positive and
@@ -94,18 +94,17 @@ type EvalRequest struct {
 	Split string
 	Data  string // other data than the run's ("": the run's)
 	learn.Estimator
-	LogZSamples    int
-	Seed           uint64
-	FloorSentences int    // text: copies of one sentence for the MI/AU floor (0: as many as evaluated)
-	MaxSentences   int    // text: the first N sentences only (0 = all)
-	MaxLen         int    // text: cut scored sentences to this many tokens (0 = whole)
-	SentenceNLL    string // text: file for -log p(x) of each sentence
-	Generation     *GenerationRequest
-	Images         int    // images: the first N images of the split (0 = all)
-	Inception      string // images: Inception-v3 weights for FID ("" = no FID)
-	FIDSamples     int
-	FIDReal        int
-	FIDReference   string
+	LogZSamples  int
+	Seed         uint64
+	MaxSentences int    // text: the first N sentences only (0 = all)
+	MaxLen       int    // text: leave out the sentences of more tokens, counted (0 = score every sentence whole)
+	SentenceNLL  string // text: file for -log p(x) of each sentence
+	Generation   *GenerationRequest
+	Images       int    // images: the first N images of the split (0 = all)
+	Inception    string // images: Inception-v3 weights for FID ("" = no FID)
+	FIDSamples   int
+	FIDReal      int
+	FIDReference string
 	UI
 }
 

@@ -128,15 +128,25 @@ var CoreKnobs = []Knob[learn.Config]{
 // Renamed registers an old flag name that is refused with a message naming its new name (hidden from
 // --help): one name per knob.
 func Renamed(fs *pflag.FlagSet, old, now string) {
-	fs.Var(renamed(now), old, "renamed --"+now)
-	fs.Lookup(old).NoOptDefVal = "-" // given without a value, it is still refused with the new name
-	_ = fs.MarkHidden(old)
+	Refused(fs, old, "this flag was renamed: use --"+now)
 }
 
-type renamed string
-
-func (r renamed) String() string { return "" }
-func (r renamed) Type() string   { return "renamed" }
-func (r renamed) Set(string) error {
-	return fmt.Errorf("this flag was renamed: use --%s", string(r))
+// Refused declares a hidden flag that is refused with why, with or without a value: a flag lebm no
+// longer has (renamed, or removed with what replaces it).
+func Refused(fs *pflag.FlagSet, name, why string) {
+	fs.Var(refused(why), name, why)
+	fs.Lookup(name).NoOptDefVal = "-" // given without a value, it is still refused with why
+	_ = fs.MarkHidden(name)
 }
+
+type refused string
+
+func (r refused) String() string { return "" }
+func (r refused) Type() string   { return "refused" }
+func (r refused) Set(string) error {
+	return fmt.Errorf("%s", string(r))
+}
+
+// FloorWhy is why the floor flags were removed: the floor of MI and AU is simulated from the evaluated
+// sentences themselves.
+const FloorWhy = "this flag was removed: the floor of MI and AU now comes from the evaluated sentences' own chains, dealt to the sentences at random (no copies of one sentence)"

@@ -61,10 +61,10 @@ func (s *SampleReport) Format() string {
 // and a decoding is that of SampleChunk rows, whatever -n.
 const SampleChunk = 1024
 
-// sampleMemory is what n samples hold when reported: z and up to MaxLen words of about 8 bytes each.
+// sampleMemory is what n samples hold when reported: z and up to WordLimit words of about 8 bytes each.
 func (m *Model) sampleMemory(n int) learn.Memory {
 	c := m.Config
-	b := float64(n) * (float64(c.ZDim)*learn.Float32Bytes + float64(c.MaxLen)*8 + 64)
+	b := float64(n) * (float64(c.ZDim)*learn.Float32Bytes + float64(c.WordLimit())*8 + 64)
 	return learn.Memory{Bytes: b, What: fmt.Sprintf("%d sampled sentences (-n %d)", n, n)}
 }
 
@@ -146,7 +146,7 @@ func (r *Run) Reconstruct(req run.ReconstructRequest) (run.Report, error) {
 
 func (r *Run) reconstruct(sents [][]string, ec EvalConfig, dec DecodeOptions) (Pairs, error) {
 	m := r.Model
-	ds, err := corpora.NewDataset(sents, m.Vocab, m.Config.MaxLen)
+	ds, err := corpora.NewDataset(sents, m.Vocab, corpora.Whole) // whole: an input is never cut
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +203,7 @@ func (r *Run) Interpolate(req run.InterpolateRequest) (run.Report, error) {
 		return nil, fmt.Errorf("interpolate decodes greedily or by beam search, not by sampling")
 	}
 	m := r.Model
-	ds, err := corpora.NewDataset(sents, m.Vocab, m.Config.MaxLen)
+	ds, err := corpora.NewDataset(sents, m.Vocab, corpora.Whole) // whole: an input is never cut
 	if err != nil {
 		return nil, err
 	}
@@ -259,7 +259,7 @@ func (r *Run) Evaluate(req run.EvalRequest) (run.Report, error) {
 	m := r.Model
 	ec := DefaultEvalConfig(m.Config)
 	ec.Estimator, ec.LogZSamples, ec.Seed = req.Estimator, req.LogZSamples, req.Seed
-	ec.FloorSentences, ec.MaxSentences, ec.MaxLen = req.FloorSentences, req.MaxSentences, req.MaxLen
+	ec.MaxSentences, ec.MaxLen = req.MaxSentences, req.MaxLen
 	if err := ec.Validate(); err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/learn"
 	"github.com/lebm/lebm/prior"
 )
@@ -22,7 +23,9 @@ type Config struct {
 	EncoderHidden int `json:"encoder_hidden,omitempty"` // inference network LSTM size (0 = HiddenDim)
 
 	// Data.
-	MaxLen      int     `json:"max_len"`                // tokens per sentence including <bos> and <eos>
+	// MaxLen, when set, is the longest training sentence in tokens including <bos> and <eos>: longer ones
+	// are left out of training (never cut) and counted; 0 (corpora.Whole) trains on every sentence whole.
+	MaxLen      int     `json:"max_len"`
 	VocabSize   int     `json:"vocab_size"`             // maximum vocabulary size including special tokens (0 = all)
 	MinCount    int     `json:"min_count"`              // minimum train count for a word to enter the vocabulary
 	WordDropout float64 `json:"word_dropout,omitempty"` // training: probability of replacing a decoder input word by <unk>
@@ -39,16 +42,27 @@ const (
 	DefaultLRPrior = 1e-4
 	DefaultGenClip = 5
 	DefaultBatch   = 32
-	DefaultMaxLen  = 40
+	// DecodeWordLimit is the longest decoded sentence in words of a model trained on whole sentences
+	// (one with a MaxLen decodes at most MaxLen - 2): above PTB's longest (82 words).
+	DecodeWordLimit = 100
 )
 
 func base() Config {
-	return Config{MaxLen: DefaultMaxLen, MinCount: 1, Config: learn.Config{
+	return Config{MaxLen: corpora.Whole, MinCount: 1, Config: learn.Config{
 		ZDim: DefaultZDim, Prior: prior.EBM, EBMWidth: prior.DefaultWidth,
 		K0: learn.DefaultK0, S0: learn.DefaultS0, K1: learn.DefaultK1, S1: learn.DefaultS1,
 		LRGen: DefaultLRGen, LRPrior: DefaultLRPrior, Beta1: learn.DefaultBeta1, Beta2: learn.DefaultBeta2, GenClip: DefaultGenClip,
 		Batch: DefaultBatch, Iterations: 10000, Seed: 1, SaveEvery: 500, LogEvery: 10,
 	}}
+}
+
+// WordLimit is the longest sentence the model decodes, in words: MaxLen - 2, or DecodeWordLimit for a
+// model trained on whole sentences.
+func (c *Config) WordLimit() int {
+	if c.MaxLen == corpora.Whole {
+		return DecodeWordLimit
+	}
+	return c.MaxLen - 2
 }
 
 // Presets: the paper's Table 3 (embedding / hidden) for SNLI, PTB and Yahoo; and two for the embedded
@@ -104,7 +118,8 @@ const (
 	EmbeddedLRPrior           = 3e-4
 )
 
-// embeddedModel is the embedded presets' model: embedding 32, hidden 64, sentences of at most 16 tokens.
+// embeddedModel is the embedded presets' model: embedding 32, hidden 64, sentences of at most 16 tokens
+// (every sentence of the embedded corpus: none is left out).
 func embeddedModel() Config {
 	c := base()
 	c.EmbedDim, c.HiddenDim, c.MaxLen, c.LogEvery = 32, 64, 16, 10
@@ -131,7 +146,7 @@ func (c *Config) Validate() error {
 	var v learn.Validation
 	v.Require(c.EmbedDim > 0, "--embed must be positive, got %d", c.EmbedDim)
 	v.Require(c.HiddenDim > 0, "--hidden must be positive, got %d", c.HiddenDim)
-	v.Require(c.MaxLen >= 3, "--max-len must be at least 3 (<bos>, a word, <eos>), got %d", c.MaxLen)
+	v.Require(c.MaxLen == corpora.Whole || c.MaxLen >= 3, "--max-len must be 0 (whole sentences) or at least 3 (<bos>, a word, <eos>), got %d", c.MaxLen)
 	v.Require(c.VocabSize == 0 || c.VocabSize > 4, "--vocab-size must be 0 (no limit) or more than the 4 special tokens, got %d", c.VocabSize)
 	v.Require(c.MinCount >= 1, "--min-count must be 1 or more, got %d", c.MinCount)
 	v.Require(c.EncoderHidden >= 0, "--encoder-hidden must be 0 (the decoder's) or positive, got %d", c.EncoderHidden)

@@ -1,6 +1,8 @@
 package text
 
 import (
+	"fmt"
+
 	"github.com/lebm/lebm/corpora"
 )
 
@@ -15,7 +17,8 @@ func LoadCorpus(dir string) (*corpora.Corpus, error) {
 	return corpora.ReadDir(dir)
 }
 
-// Encode builds datasets for the splits of c with vocab, truncated to cfg.MaxLen.
+// Encode encodes the split of c with vocab, leaving out sentences longer than maxLen (corpora.Whole:
+// none).
 func Encode(c *corpora.Corpus, vocab *corpora.Vocab, maxLen int, split string) (*corpora.Dataset, error) {
 	sents, err := c.Split(split)
 	if err != nil {
@@ -37,4 +40,27 @@ func LoadSplit(recorded, override string, vocab *corpora.Vocab, maxLen int, spli
 	}
 	ds, err := Encode(corpus, vocab, maxLen, split)
 	return corpus, ds, err
+}
+
+// TrainingSet is the training split of c encoded with vocab, without the sentences longer than maxLen
+// (corpora.Whole: every sentence), refused when that leaves fewer than one sentence.
+func TrainingSet(c *corpora.Corpus, vocab *corpora.Vocab, maxLen int) (*corpora.Dataset, error) {
+	ds, err := Encode(c, vocab, maxLen, "train")
+	if err != nil {
+		return nil, err
+	}
+	if len(ds.Examples) == 0 {
+		return nil, fmt.Errorf("--max-len %d leaves out every training sentence (%d, all longer): raise it, or 0 trains on whole sentences", maxLen, ds.Dropped)
+	}
+	return ds, nil
+}
+
+// LeftOut says how many of a training split's sentences its length limit left out, for the line that
+// describes the data ("" when none was).
+func LeftOut(ds *corpora.Dataset) string {
+	if ds.Dropped == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; %d of %d (%.1f%%) longer than --max-len %d tokens left out, not cut",
+		ds.Dropped, ds.Dropped+len(ds.Examples), 100*ds.DroppedShare(), ds.MaxLen)
 }

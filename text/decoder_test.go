@@ -104,8 +104,8 @@ func TestBatchLayoutMatchesTokenCount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ds.Tokens != 3+2+5 { // the last sentence is truncated to 4 words + <eos>
-		t.Fatalf("tokens %d, want 10", ds.Tokens)
+	if ds.Tokens != 3+2 || ds.Dropped != 1 { // the last sentence, of 7 words, is left out
+		t.Fatalf("tokens %d, left out %d; want 5, 1", ds.Tokens, ds.Dropped)
 	}
 	var masked float32
 	for _, b := range ds.EvalBatches(2) {

@@ -10,29 +10,20 @@ import (
 	"github.com/lebm/lebm/corpora"
 )
 
-// Collapse criteria (Diagnosis.Collapsed): the latent counts as collapsed when MI exceeds its Monte Carlo
-// floor by less than CollapseMIMargin nats AND no more units are active (noise-corrected) than on the floor.
-const CollapseMIMargin = 0.1
-
-// Collapsed is the collapse criterion: MI above its floor by less than CollapseMIMargin and no more
-// noise-corrected active units than on the floor.
-func Collapsed(mi, miFloor float64, au, auFloor int) bool {
-	return mi-miFloor < CollapseMIMargin && au <= auFloor
-}
-
 // DiagnoseConfig is the estimator setting of a collapse diagnosis of a model of cfg (cheap: run every N
 // iterations): the training posterior chain's length and step size, the first 100 validation sentences
-// (MaxSentences; the floor uses as many copies), 8 chains and 16 importance samples per sentence, 10k
-// samples for log Z.
+// (MaxSentences), the evaluation's chains per sentence (DefaultEvalChains, so that MI and its floor
+// are those `lebm eval` gives), 16 importance samples per sentence, 10k samples for log Z.
 func DiagnoseConfig(cfg Config) EvalConfig {
 	ec := DefaultEvalConfig(cfg)
-	ec.MaxSentences, ec.Chains, ec.ImportanceSamples, ec.LogZSamples, ec.FloorSentences, ec.Seed = 100, 8, 16, 10000, 0, 1
+	ec.MaxSentences, ec.ImportanceSamples, ec.LogZSamples, ec.Seed = 100, 16, 10000, 1
 	return ec
 }
 
 // Diagnosis measures how much information z carries about x, on a validation sample, against the
 // floors a model that ignores z would show:
-//   - MI and noise-corrected AU against the same statistics on copies of one sentence (Evaluate's floor);
+//   - MI and noise-corrected AU against the same statistics on the chains dealt to the sentences at random
+//     (Evaluate's floor);
 //   - Gap = NLL - Recon, with Recon = E_{p(z|x)}[-log p(x|z)] (self-normalised importance sampling):
 //     since log p(x) = E_{p(z|x)} log p(x|z) - KL(p(z|x) || p(z)), the gap estimates KL(p(z|x) || p(z)),
 //     the nats z spends on x; it is 0 when z is ignored (the reconstruction term then equals the NLL);
@@ -56,7 +47,8 @@ type Diagnosis struct {
 	ZDim              int      `json:"z_dim"`
 	Displacement      float64  `json:"valid_displacement"`
 	NoiseDisplacement float64  `json:"noise_displacement"`
-	Collapsed         bool     `json:"collapsed"`
+	Collapsed         bool     `json:"collapsed"` // no measure of the evaluation's verdict is informative
+	Verdict           string   `json:"verdict"`
 	EncoderMI         *float64 `json:"encoder_mi,omitempty"` // MI of q_phi(z|x) itself (with an inference network)
 	EncoderAU         *int     `json:"encoder_au,omitempty"`
 }
@@ -76,7 +68,10 @@ func diagnosisOf(res *EvalResult, cfg Config) *Diagnosis {
 		MI: res.MI, MIFloor: res.MIFloor, AUCorrected: res.AUCorrected, AUCorrectedFloor: res.AUCorrectedFlr, ZDim: cfg.ZDim,
 		Displacement: res.Displacement, EncoderMI: res.EncoderMI, EncoderAU: res.EncoderAU,
 		NoiseDisplacement: NoiseDisplacement(cfg.ZDim, res.Settings.K1, learn.StepSchedule(res.Settings.S1, cfg.S1End))}
-	d.Collapsed = Collapsed(d.MI, d.MIFloor, d.AUCorrected, d.AUCorrectedFloor)
+	d.Verdict, d.Collapsed = res.Verdict, true
+	for _, e := range res.Evidence {
+		d.Collapsed = d.Collapsed && !e.Informative
+	}
 	return d
 }
 
@@ -109,10 +104,8 @@ func (d *Diagnosis) Warning() string {
 		return ""
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "warning: step %d: the latent looks collapsed (z carries no information about x): "+
-		"MI %.3f vs floor %.3f (margin < %.1f nats), noise-corrected active units %d vs floor %d, "+
-		"reconstruction term %.2f vs NLL %.2f (gap %.2f nats), chain displacement %.2f vs %.2f for a posterior equal to N(0, I)",
-		d.Step, d.MI, d.MIFloor, CollapseMIMargin, d.AUCorrected, d.AUCorrectedFloor, d.Recon, d.ValidNLL, d.Gap, d.Displacement, d.NoiseDisplacement)
+	fmt.Fprintf(&b, "warning: step %d: %s; chain displacement %.2f vs %.2f for a posterior equal to N(0, I)",
+		d.Step, d.Verdict, d.Displacement, d.NoiseDisplacement)
 	b.WriteString(". Try --posterior-init encoder, --prior-weight-warmup, or see `lebm sweep` and the README's recommended configuration.")
 	return b.String()
 }

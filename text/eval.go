@@ -15,31 +15,29 @@ import (
 // evaluation's own); every result reports them.
 type EvalConfig struct {
 	learn.Estimator
-	LogZSamples    int `json:"log_z_samples"`   // M_Z: samples of N(0, I) for log Z
-	FloorSentences int `json:"floor_sentences"` // copies of one sentence for the MI / AU floor (0 = as many as evaluated sentences)
-	MaxSentences   int `json:"max_sentences"`   // evaluate at most this many sentences (0 = all)
-	// MaxLen is the hard limit on a scored sentence in tokens including <bos> and <eos>; 0
-	// (corpora.Whole, the default) scores every sentence whole, whatever the training MaxLen.
+	LogZSamples  int `json:"log_z_samples"` // M_Z: samples of N(0, I) for log Z
+	MaxSentences int `json:"max_sentences"` // evaluate at most this many sentences (0 = all)
+	// MaxLen, when set, leaves the split's sentences of more tokens (with <bos> and <eos>) out of the
+	// evaluation and counts them; 0 (corpora.Whole, the default) scores every sentence whole.
 	MaxLen int    `json:"max_len"`
 	Seed   uint64 `json:"seed"`
 }
 
 // Evaluation defaults.
 const (
-	DefaultEvalChains     = learn.DefaultEvalChains
-	DefaultEvalSamples    = learn.DefaultEvalSamples
-	DefaultLogZSamples    = learn.DefaultLogZSamples
-	DefaultSigmaFloor     = learn.DefaultSigmaFloor
-	DefaultFloorSentences = 0 // as many copies as sentences: the floor's MI then has the same ceiling log N
-	DefaultRowsPerCall    = learn.DefaultRowsPerCall
-	AUThreshold           = 0.01 // a unit is active when Var_x(mu_x) exceeds it
+	DefaultEvalChains  = learn.DefaultEvalChains
+	DefaultEvalSamples = learn.DefaultEvalSamples
+	DefaultLogZSamples = learn.DefaultLogZSamples
+	DefaultSigmaFloor  = learn.DefaultSigmaFloor
+	DefaultRowsPerCall = learn.DefaultRowsPerCall
+	AUThreshold        = 0.01 // a unit is active when Var_x(mu_x) exceeds it
 )
 
 // DefaultEvalConfig uses the training posterior chain's length and step size.
 func DefaultEvalConfig(cfg Config) EvalConfig {
 	return EvalConfig{Estimator: learn.Estimator{Chains: DefaultEvalChains, K1: cfg.K1, S1: cfg.S1, ImportanceSamples: DefaultEvalSamples,
 		SigmaFloor: DefaultSigmaFloor, RowsPerCall: DefaultRowsPerCall},
-		LogZSamples: DefaultLogZSamples, FloorSentences: DefaultFloorSentences, Seed: 1}
+		LogZSamples: DefaultLogZSamples, Seed: 1}
 }
 
 // Validate checks the estimator settings.
@@ -55,12 +53,10 @@ func (e *EvalConfig) Validate() error {
 		return fmt.Errorf("need at least one log Z sample")
 	case !learn.PositiveFloat32(e.SigmaFloor):
 		return fmt.Errorf("sigma floor must be positive and finite in float32, got %v", e.SigmaFloor)
-	case e.FloorSentences < 0:
-		return fmt.Errorf("floor sentences must be >= 0")
 	case e.MaxSentences < 0:
 		return fmt.Errorf("--max-sentences must be 0 (all) or more, got %d", e.MaxSentences)
 	case e.MaxLen != corpora.Whole && e.MaxLen < 3:
-		return fmt.Errorf("evaluation max length must be 0 (whole sentences) or at least 3 tokens, got %d", e.MaxLen)
+		return fmt.Errorf("--max-len must be 0 (whole sentences) or at least 3 tokens, got %d", e.MaxLen)
 	case e.RowsPerCall < e.Chains:
 		return fmt.Errorf("rows per call (%d) must be at least the number of chains (%d)", e.RowsPerCall, e.Chains)
 	}
@@ -75,13 +71,16 @@ func (m *Model) chainMemory(ec EvalConfig) learn.Memory {
 
 // EvalResult holds the metrics of DESIGN.md with how they were estimated.
 type EvalResult struct {
-	Split     string `json:"split"`
-	Sentences int    `json:"sentences"`
-	Tokens    int    `json:"tokens"` // predicted tokens: words + <eos>
-	// MaxLen is the longest scored sentence in tokens (with <bos> and <eos>); Truncated counts the
-	// evaluated sentences that were cut to the data set's limit (0 unless EvalConfig.MaxLen set one).
-	MaxLen    int `json:"max_len"`
-	Truncated int `json:"truncated"`
+	Corpus string `json:"corpus"` // the corpus directory, or "embedded" (set by the caller)
+	Split  string `json:"split"`
+	// UnknownShare is the share of the evaluated words that are <unk> under the model's vocabulary.
+	UnknownShare float64 `json:"unknown_share"`
+	Sentences    int     `json:"sentences"`
+	Tokens       int     `json:"tokens"` // predicted tokens: words + <eos>
+	// MaxLen is the longest scored sentence in tokens (with <bos> and <eos>); LeftOut counts the split's
+	// sentences longer than EvalConfig.MaxLen, left out (0 unless it set one).
+	MaxLen  int `json:"max_len"`
+	LeftOut int `json:"left_out"`
 
 	NLL   float64 `json:"nll"`   // nats per sentence, importance-sampled
 	PPL   float64 `json:"ppl"`   // exp(sum NLL / tokens)
@@ -91,38 +90,56 @@ type EvalResult struct {
 	// which every sentence shares.
 	NLLSE          float64 `json:"nll_se"`
 	NLLSESentences float64 `json:"nll_se_sentences"` // standard error of the mean NLL over sentences only
+	// Gap = NLL - Recon estimates KL(p(z|x) || p(z)), 0 for a model ignoring z; GapSE over sentences.
+	Gap   float64 `json:"gap"`
+	GapSE float64 `json:"gap_se"`
 
 	SentenceNLL []float64 `json:"-"` // -log p(x) per sentence, in dataset order (for paired comparisons)
 
-	MI        float64 `json:"mi"`         // I(x; z) under q(z|x) p_data(x), nats
-	MIFloor   float64 `json:"mi_floor"`   // the same on copies of one sentence (no information about x)
+	// MI is I(x; z) under q(z|x) p_data(x), nats, with its standard error over sentences. It is estimated
+	// from P chains per sentence and grows with their Monte Carlo noise (fewer chains: more), so it is
+	// read against MIFloor: the same estimator on the same chains dealt to the sentences at random, which
+	// carry no information about x (nullFit).
+	MI        float64 `json:"mi"`
+	MISE      float64 `json:"mi_se"`
+	MIFloor   float64 `json:"mi_floor"`
+	MIFloorSE float64 `json:"mi_floor_se"`
 	MICeiling float64 `json:"mi_ceiling"` // log of the number of sentences in the mixture
+	MIChains  int     `json:"mi_chains"`  // P, the chains per sentence the MI estimates come from
 	// MIHe and MIHeFloor are He et al. 2019's form of the same (HeMutualInformation: exact entropy,
 	// the mixture within batches of at most HeBatch sentences of one length), for comparison with
-	// published values.
-	MIHe      float64 `json:"mi_he"`
-	MIHeFloor float64 `json:"mi_he_floor"`
+	// published values; it can come out negative (its two terms are estimated apart).
+	MIHe        float64 `json:"mi_he"`
+	MIHeSE      float64 `json:"mi_he_se"`
+	MIHeFloor   float64 `json:"mi_he_floor"`
+	MIHeFloorSE float64 `json:"mi_he_floor_se"`
 
 	AU             int       `json:"au"`           // dims with Var_x(mu_x) > 0.01
 	AUCorrected    int       `json:"au_corrected"` // dims with Var_x(mu_x) - mean_x(sigma_x^2)/P > 0.01
-	AUFloor        int       `json:"au_floor"`     // AU on the copies of one sentence
+	AUFloor        int       `json:"au_floor"`     // AU on the floor's chains (dealt at random)
 	AUCorrectedFlr int       `json:"au_corrected_floor"`
 	Displacement   float64   `json:"posterior_displacement"` // mean ||z_K - z_0|| of the evaluation chains
 	MuVariance     []float64 `json:"mu_variance"`            // Var_x(mu_x) per dimension
 	NoiseVariance  []float64 `json:"noise_variance"`         // mean_x(sigma_x^2)/P per dimension: Monte Carlo floor
-	FloorSentence  int       `json:"floor_sentence"`         // index of the sentence repeated for the floor
-	FloorCopies    int       `json:"floor_copies"`
+
+	// Reconstructions are the first ReconstructedSentences sentences' greedy decodings of their posterior
+	// means: how many there were and how many differ from each other.
+	Reconstructions         int `json:"reconstructions"`
+	DistinctReconstructions int `json:"distinct_reconstructions"`
 
 	// With an inference network: the same statistics of q_phi(z|x) itself (exact means and variances, so
 	// no Monte Carlo floor): the MI and AU that VAE papers report.
-	EncoderMI *float64 `json:"encoder_mi,omitempty"`
-	EncoderAU *int     `json:"encoder_au,omitempty"`
+	EncoderMI   *float64 `json:"encoder_mi,omitempty"`
+	EncoderMISE float64  `json:"encoder_mi_se,omitempty"`
+	EncoderAU   *int     `json:"encoder_au,omitempty"`
 
 	LogZ     prior.LogZ `json:"log_z"`
 	Settings EvalConfig `json:"settings"`
-	// Verdict is the one-line judgement on the latent (see verdict), for people and scripts.
-	Verdict string `json:"verdict"`
-	Prior   string `json:"prior"`
+	// Evidence lists every measure the verdict weighs, against its null; Verdict is the one-line
+	// judgement (judge), for people and scripts.
+	Evidence []Evidence `json:"evidence"`
+	Verdict  string     `json:"verdict"`
+	Prior    string     `json:"prior"`
 	// ChainStart is where the evaluation chains started: "N(0, I)" or "the inference network's draws".
 	ChainStart string `json:"chain_start"`
 }
@@ -150,7 +167,8 @@ func (m *Model) chainStartName() string {
 	return "the inference network's draws"
 }
 
-// Evaluate computes NLL, PPL, MI and AU on ds (the split named split), as DESIGN.md defines them.
+// Evaluate computes NLL, PPL, MI and AU on ds (the split named split), as DESIGN.md defines them, their
+// floors, the reconstructions of the first sentences, and the verdict on the latent.
 func (m *Model) Evaluate(ds *corpora.Dataset, split string, ec EvalConfig, progress Progress) (*EvalResult, error) {
 	if err := ec.Validate(); err != nil {
 		return nil, err
@@ -174,32 +192,30 @@ func (m *Model) Evaluate(ds *corpora.Dataset, split string, ec EvalConfig, progr
 	for i := range idx {
 		idx[i] = i
 	}
-	nFloor := n
-	if ec.FloorSentences > 0 {
-		nFloor = min(ec.FloorSentences, n)
-	}
-	report := progressOf(progress, (n+nFloor)*ec.Chains)
-	main, err := m.fitAndScore(ds, idx, ec, logZ.Value, rng, true, report)
+	fit, err := m.fitAndScore(ds, idx, ec, logZ.Value, rng, true, progressOf(progress, n*ec.Chains))
 	if err != nil {
 		return nil, err
 	}
-	res := &EvalResult{Split: split, Sentences: n, LogZ: logZ, Settings: ec, Prior: m.Config.Prior, FloorSentence: 0, FloorCopies: nFloor,
+	res := &EvalResult{Split: split, Sentences: n, LeftOut: ds.Dropped, LogZ: logZ, Settings: ec, Prior: m.Config.Prior,
 		ChainStart: m.chainStartName()}
-	res.score(ds, idx, main, m.Config.ZDim)
+	res.score(ds, idx, fit, m.Config.ZDim)
+	res.floor(ds, idx, fit, m.Config.ZDim, rng)
 	if m.Encoder != nil {
-		mi, au, err := m.encoderStats(ds, idx, rng)
+		terms, au, err := m.encoderStats(ds, idx, rng)
 		if err != nil {
 			return nil, err
 		}
-		res.EncoderMI, res.EncoderAU = &mi, &au
+		mi, se := learn.MeanSE(terms)
+		res.EncoderMI, res.EncoderMISE, res.EncoderAU = &mi, se, &au
+	}
+	if err := m.reconstructions(res, fit); err != nil {
+		return nil, err
 	}
 	if err := res.checkFinite(); err != nil {
 		return nil, err
 	}
-	if err := m.floor(res, ds, ec, rng, report); err != nil {
-		return nil, err
-	}
-	res.Verdict = res.verdict()
+	res.Evidence = res.evidence()
+	res.Verdict = judge(res.Evidence)
 	return res, nil
 }
 
@@ -216,67 +232,92 @@ func progressOf(progress Progress, total int) func(rows int) {
 
 // score fills in the measures of the fit of sentences idx of ds (log p(x), q(z|x) and a draw of it per
 // sentence): NLL with its standard errors (over sentences, and with log Z's), PPL, the reconstruction
-// term, both MI estimates and the active units.
+// term and the gap, both MI estimates and the active units.
 func (r *EvalResult) score(ds *corpora.Dataset, idx []int, fit *learn.Fit, d int) {
 	n := len(idx)
 	r.SentenceNLL = make([]float64, n)
+	gap := make([]float64, n)
+	unk, words := 0, 0
 	for i, lp := range fit.LogPX {
+		ex := ds.Examples[idx[i]]
 		r.SentenceNLL[i] = -lp
-		r.Tokens += len(ds.Examples[idx[i]]) + 1
-		r.MaxLen = max(r.MaxLen, len(ds.Examples[idx[i]])+2)
-		if ds.Cut(idx[i]) {
-			r.Truncated++
-		}
+		gap[i] = -lp + fit.Recon[i]
+		r.Tokens += len(ex) + 1
+		r.MaxLen = max(r.MaxLen, len(ex)+2)
 		r.Recon += -fit.Recon[i]
+		for _, w := range ex {
+			if w == corpora.UnkID {
+				unk++
+			}
+		}
+		words += len(ex)
+	}
+	if words > 0 {
+		r.UnknownShare = float64(unk) / float64(words)
 	}
 	r.NLL, r.NLLSESentences = learn.MeanSE(r.SentenceNLL)
 	r.NLLSE = math.Hypot(r.NLLSESentences, r.LogZ.StdErr)
 	r.PPL = math.Exp(r.NLL * float64(n) / float64(r.Tokens))
 	r.Recon /= float64(n)
+	r.Gap, r.GapSE = learn.MeanSE(gap)
 	r.Displacement = fit.Displacement
-	r.MI = MutualInformation(fit.Mu, fit.Sigma, fit.Sample, d)
-	r.MIHe = HeMutualInformation(fit.Mu, fit.Sigma, fit.Sample, d, heBatches(ds, idx))
+	r.MIChains = r.Settings.Chains
+	r.MI, r.MISE = learn.MeanSE(miTerms(fit.Mu, fit.Sigma, fit.Sample, d))
+	r.MIHe, r.MIHeSE = learn.MeanSE(heTerms(fit.Mu, fit.Sigma, fit.Sample, d, heBatches(ds, idx)))
 	r.MICeiling = math.Log(float64(n))
 	r.MuVariance, r.NoiseVariance = unitVariances(fit.Mu, fit.Sigma, d, r.Settings.Chains)
 	r.AU, r.AUCorrected = activeUnits(r.MuVariance, r.NoiseVariance)
 }
 
-// floor computes MI and AU on res.FloorCopies copies of the first sentence of ds (their Monte Carlo
-// floor); with fewer than 2 copies there is none.
-func (m *Model) floor(res *EvalResult, ds *corpora.Dataset, ec EvalConfig, rng *rand.Rand, report func(int)) error {
-	if res.FloorCopies < 2 {
-		res.FloorCopies = 0
-		return nil
-	}
+// floor computes MI, MI_He and AU on the fit a model ignoring x would give (nullFit: fit's chain end
+// points dealt to the sentences at random).
+func (r *EvalResult) floor(ds *corpora.Dataset, idx []int, fit *learn.Fit, d int, rng *rand.Rand) {
+	P := r.Settings.Chains
+	null := nullFit(fit, d, P, r.Settings.SigmaFloor, rng)
+	r.MIFloor, r.MIFloorSE = learn.MeanSE(miTerms(null.Mu, null.Sigma, null.Sample, d))
+	r.MIHeFloor, r.MIHeFloorSE = learn.MeanSE(heTerms(null.Mu, null.Sigma, null.Sample, d, heBatches(ds, idx)))
+	mv, nv := unitVariances(null.Mu, null.Sigma, d, P)
+	r.AUFloor, r.AUCorrectedFlr = activeUnits(mv, nv)
+}
+
+// reconstructions decodes the posterior means of the first ReconstructedSentences sentences greedily and
+// counts the distinct decodings.
+func (m *Model) reconstructions(r *EvalResult, fit *learn.Fit) error {
 	d := m.Config.ZDim
-	copies := make([]int, res.FloorCopies)
-	fl, err := m.fitAndScore(ds, copies, ec, res.LogZ.Value, rng, false, report)
+	k := min(ReconstructedSentences, r.Sentences)
+	z := make([]float32, k*d)
+	for i := range z {
+		z[i] = float32(fit.Mu[i])
+	}
+	out, err := m.Decode(z, k, DecodeOptions{Method: Greedy}, nil)
 	if err != nil {
 		return err
 	}
-	res.MIFloor = MutualInformation(fl.Mu, fl.Sigma, fl.Sample, d)
-	res.MIHeFloor = HeMutualInformation(fl.Mu, fl.Sigma, fl.Sample, d, heBatches(ds, copies))
-	if err := learn.CheckResult("evaluation of the "+res.Split+" split's floor", "MI floor", res.MIFloor, "MI_He floor", res.MIHeFloor); err != nil {
-		return err
+	seen := map[string]bool{}
+	for _, s := range out {
+		seen[fmt.Sprint(s)] = true
 	}
-	mv, nv := unitVariances(fl.Mu, fl.Sigma, d, ec.Chains)
-	res.AUFloor, res.AUCorrectedFlr = activeUnits(mv, nv)
+	r.Reconstructions, r.DistinctReconstructions = k, len(seen)
 	return nil
 }
 
-// verdict says whether z carries information about x, by the collapse criterion (Collapsed) against
-// the Monte Carlo floor, with the numbers behind it.
-func (r *EvalResult) verdict() string {
-	if r.FloorCopies < 2 {
-		return fmt.Sprintf("latent: not judged (no Monte Carlo floor: %d floor copies); MI %.3f, noise-corrected AU %d", r.FloorCopies, r.MI, r.AUCorrected)
+// evidence lists the measures the verdict weighs: MI and MI_He against their floors, noise-corrected
+// AU against its floor, the gap NLL - recon against 0, the distinct reconstructions against 1, and the
+// inference network's own MI and AU against 0 where there is one.
+func (r *EvalResult) evidence() []Evidence {
+	ev := []Evidence{
+		estimated("MI", r.MI, r.MISE, r.MIFloor, r.MIFloorSE),
+		estimated("MI_He", r.MIHe, r.MIHeSE, r.MIHeFloor, r.MIHeFloorSE),
+		counted("noise-corrected AU", r.AUCorrected, r.AUCorrectedFlr, 1, "more units than on the floor"),
+		estimated("gap NLL - recon", r.Gap, r.GapSE, 0, 0),
+		counted("distinct reconstructions", r.DistinctReconstructions, 1, 1,
+			fmt.Sprintf("at least 2 of %d greedy reconstructions distinct", r.Reconstructions)),
 	}
-	nums := fmt.Sprintf("MI %.3f vs floor %.3f (%+.3f nats), noise-corrected active units %d vs floor %d", r.MI, r.MIFloor, r.MI-r.MIFloor,
-		r.AUCorrected, r.AUCorrectedFlr)
-	if Collapsed(r.MI, r.MIFloor, r.AUCorrected, r.AUCorrectedFlr) {
-		return "latent: collapsed (z carries no information about x beyond Monte Carlo noise): " + nums +
-			"; see the README's recommended configuration"
+	if r.EncoderMI != nil && r.EncoderAU != nil {
+		ev = append(ev, estimated("encoder MI", *r.EncoderMI, r.EncoderMISE, 0, 0),
+			counted("encoder AU", *r.EncoderAU, 0, 1, "at least one active unit"))
 	}
-	return "latent: informative: " + nums
+	return ev
 }
 
 // checkFinite refuses a result with a non-finite number (learn.CheckResult).
@@ -285,15 +326,15 @@ func (r *EvalResult) checkFinite() error {
 		"reconstruction term", r.Recon, "MI", r.MI, "MI_He", r.MIHe, "log Z", r.LogZ.Value)
 }
 
-// encoderStats returns MI (mixture estimator, one draw per sentence) and AU (Var_x(mu_phi(x)) > AUThreshold)
-// of the inference network's q_phi(z|x) over the sentences idx of ds.
-func (m *Model) encoderStats(ds *corpora.Dataset, idx []int, rng *rand.Rand) (float64, int, error) {
+// encoderStats returns the terms of MI (mixture estimator, one draw per sentence: miTerms) and AU
+// (Var_x(mu_phi(x)) > AUThreshold) of the inference network's q_phi(z|x) over the sentences idx of ds.
+func (m *Model) encoderStats(ds *corpora.Dataset, idx []int, rng *rand.Rand) ([]float64, int, error) {
 	d, n := m.Config.ZDim, len(idx)
 	mu, sigma, sample := make([]float64, n*d), make([]float64, n*d), make([]float64, n*d)
 	order, byBucket := groupByBucket(ds, idx)
-	const B = 256
 	for _, T := range order {
 		positions := byBucket[T]
+		B := learn.CallSize(len(positions), 256)
 		for start := 0; start < len(positions); start += B {
 			group := positions[start:min(start+B, len(positions))]
 			rows := make([]int, B)
@@ -305,7 +346,7 @@ func (m *Model) encoderStats(ds *corpora.Dataset, idx []int, rng *rand.Rand) (fl
 			}
 			_, mu32, lv32, err := m.EncodeStart(ds.MakeBatch(rows, T), make([]float32, B*d))
 			if err != nil {
-				return 0, 0, err
+				return nil, 0, err
 			}
 			for r, pos := range group {
 				for j := 0; j < d; j++ {
@@ -317,7 +358,7 @@ func (m *Model) encoderStats(ds *corpora.Dataset, idx []int, rng *rand.Rand) (fl
 		}
 	}
 	au, _ := activeUnits(unitVariances(mu, sigma, d, 1))
-	return MutualInformation(mu, sigma, sample, d), au, nil
+	return miTerms(mu, sigma, sample, d), au, nil
 }
 
 // unitVariances returns per dimension Var_x(mu_x) (population variance over sentences) and the Monte

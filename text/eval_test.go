@@ -52,7 +52,7 @@ func TestNLLMatchesQuadrature(t *testing.T) {
 			exactNLL, logZ := quadratureNLL(t, m, ds)
 
 			ec := DefaultEvalConfig(m.Config)
-			ec.Chains, ec.ImportanceSamples, ec.K1, ec.RowsPerCall, ec.FloorSentences = 32, 512, 50, 128, 2
+			ec.Chains, ec.ImportanceSamples, ec.K1, ec.RowsPerCall = 32, 512, 50, 128
 			res, err := m.Evaluate(ds, "test", ec, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -111,8 +111,8 @@ func quadratureNLL(t *testing.T, m *Model, ds *corpora.Dataset) (nll, logZ float
 }
 
 // TestEvaluationScoresWholeSentences: sentences longer than the training MaxLen (16 here) are scored
-// whole by default: every token counted, the NLL that of the whole sentence (quadrature); with a hard
-// limit the report counts the sentences it cut, and their NLL is that of the cut sentence.
+// whole by default: every token counted, the NLL that of the whole sentence (quadrature); with a limit
+// the longer sentences are left out, counted and said, and the others are scored whole.
 func TestEvaluationScoresWholeSentences(t *testing.T) {
 	m := tinyModel(t, []string{"a", "b", "c"}, prior.Gaussian)
 	cfg := m.Config
@@ -123,9 +123,9 @@ func TestEvaluationScoresWholeSentences(t *testing.T) {
 	}
 	scaleVariable(t, m.Decoder.wz, 30)
 	long := strings.Fields(strings.Repeat("a b c ", 10)) // 30 words
-	sents := [][]string{long, {"b", "c"}, long[:20]}
+	sents := [][]string{long, {"b", "c"}, long[:20], {"a"}}
 	ec := DefaultEvalConfig(m.Config)
-	ec.Chains, ec.ImportanceSamples, ec.K1, ec.RowsPerCall, ec.FloorSentences, ec.LogZSamples = 16, 256, 50, 64, 2, 10
+	ec.Chains, ec.ImportanceSamples, ec.K1, ec.RowsPerCall, ec.LogZSamples = 16, 256, 50, 64, 10
 	for _, maxLen := range []int{corpora.Whole, m.Config.MaxLen} {
 		ds, err := corpora.NewDataset(sents, m.Vocab, maxLen)
 		if err != nil {
@@ -137,23 +137,21 @@ func TestEvaluationScoresWholeSentences(t *testing.T) {
 			t.Fatal(err)
 		}
 		exact, _ := quadratureNLL(t, m, ds)
-		wantTokens, wantCut, wantMax := 31+3+21, 0, 32
+		wantTokens, wantLeftOut, wantMax, wantN := 31+3+21+2, 0, 32, 4
 		if maxLen != corpora.Whole {
-			wantTokens, wantCut, wantMax = 15+3+15, 2, maxLen
+			wantTokens, wantLeftOut, wantMax, wantN = 3+2, 2, 4, 2
 		}
-		if res.Tokens != wantTokens || res.Truncated != wantCut || res.MaxLen != wantMax {
-			t.Errorf("max len %d: %d tokens, %d cut, longest %d; want %d, %d, %d", maxLen, res.Tokens, res.Truncated, res.MaxLen, wantTokens, wantCut, wantMax)
+		if res.Tokens != wantTokens || res.LeftOut != wantLeftOut || res.MaxLen != wantMax || res.Sentences != wantN {
+			t.Errorf("max len %d: %d sentences, %d tokens, %d left out, longest %d; want %d, %d, %d, %d", maxLen, res.Sentences, res.Tokens,
+				res.LeftOut, res.MaxLen, wantN, wantTokens, wantLeftOut, wantMax)
 		}
-		if math.Abs(res.NLL-exact) > 0.05 { // as TestNLLMatchesQuadrature (the whole and the cut NLL differ by 14 nats)
+		if math.Abs(res.NLL-exact) > 0.05 { // as TestNLLMatchesQuadrature: every scored sentence whole
 			t.Errorf("max len %d: NLL %.4f (s.e. %.4f), quadrature %.4f", maxLen, res.NLL, res.NLLSE, exact)
 		}
+		if !strings.Contains(res.Format(), "left out") == (maxLen != corpora.Whole) {
+			t.Errorf("max len %d: the report does not say what was left out:\n%s", maxLen, res.Format())
+		}
 		t.Logf("max len %d: NLL %.4f (s.e. %.4f), quadrature %.4f, %d tokens", maxLen, res.NLL, res.NLLSE, exact, res.Tokens)
-	}
-	// Only the evaluated sentences' cuts are counted: the first two hold one long sentence.
-	ds, _ := corpora.NewDataset(sents, m.Vocab, m.Config.MaxLen)
-	ec.MaxSentences = 2
-	if res, err := m.Evaluate(ds, "test", ec, nil); err != nil || res.Truncated != 1 || ds.Truncated != 2 {
-		t.Errorf("first 2 of 3 sentences: %d cut (want 1 of the split's %d): %v", res.Truncated, ds.Truncated, err)
 	}
 }
 
@@ -245,7 +243,7 @@ func TestDivergedModelRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	ec := DefaultEvalConfig(m.Config)
-	ec.Chains, ec.ImportanceSamples, ec.K1, ec.RowsPerCall, ec.FloorSentences, ec.LogZSamples = 2, 4, 2, 16, 2, 10
+	ec.Chains, ec.ImportanceSamples, ec.K1, ec.RowsPerCall, ec.LogZSamples = 2, 4, 2, 16, 10
 	if _, err := m.Evaluate(ds, "test", ec, nil); err != nil {
 		t.Fatalf("the sane model: %v", err)
 	}

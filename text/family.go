@@ -43,7 +43,8 @@ var Knobs = []run.Knob[Config]{
 	{Name: "bow-weight", Usage: "weight of the bag-of-words loss (Zhao et al. 2017): a softmax from z predicts the sentence's " +
 		"words, so that z carries its content; training only, needs --posterior-init encoder (0 = none)",
 		Field: func(c *Config) any { return &c.BoWWeight }},
-	{Name: "max-len", Usage: "maximum tokens per sentence including <bos> and <eos> (longer ones are truncated)",
+	{Name: "max-len", Usage: "longest training sentence in tokens including <bos> and <eos>: longer ones are left out of training, " +
+		"never cut, and their number is printed (0 = train on every sentence whole; evaluation always scores whole sentences)",
 		Field: func(c *Config) any { return &c.MaxLen }},
 	{Name: "vocab-size", Usage: "maximum vocabulary size including the 4 special tokens (0 = no limit)",
 		Field: func(c *Config) any { return &c.VocabSize }},
@@ -53,9 +54,9 @@ var Knobs = []run.Knob[Config]{
 // FinalEval are the settings of the evaluations `lebm train` runs: on the test split at the end, and the
 // periodic collapse diagnosis on validation sentences (--eval-every).
 type FinalEval struct {
-	Chains, ImportanceSamples, LogZSamples, FloorSentences int
-	Sentences                                              int // the first N test sentences only (0 = all)
-	Every, EverySentences                                  int // diagnosis every N iterations (0 = never) on this many sentences
+	Chains, ImportanceSamples, LogZSamples int
+	Sentences                              int // the first N test sentences only (0 = all)
+	Every, EverySentences                  int // diagnosis every N iterations (0 = never) on this many sentences
 }
 
 // trainFlags are the text family's flags of `lebm train`, bound.
@@ -65,20 +66,20 @@ type trainFlags struct {
 }
 
 // evalFlags are the run options among them (they may change when a run is resumed).
-var evalFlags = []string{"eval-chains", "eval-floor-sentences", "eval-samples", "logz-samples", "eval-sentences", "eval-every", "eval-every-sentences"}
+var evalFlags = []string{"eval-chains", "eval-samples", "logz-samples", "eval-sentences", "eval-every", "eval-every-sentences"}
 
 // TrainFlags adds the text family's flags to fs.
 func (Registration) TrainFlags(fs *pflag.FlagSet) run.TrainFlags {
 	t := &trainFlags{knobs: run.BindKnobs(fs, Knobs)}
 	e := &t.eval
-	fs.IntVar(&e.Chains, "eval-chains", 8, "final evaluation: posterior chains per sentence")
-	fs.IntVar(&e.FloorSentences, "eval-floor-sentences", 0, "final evaluation: copies of one sentence for the MI/AU floor (0 = as many as test sentences)")
+	fs.IntVar(&e.Chains, "eval-chains", DefaultEvalChains, "final evaluation: posterior chains per sentence (the default is lebm eval's --chains, so that both give one number)")
+	run.Refused(fs, "eval-floor-sentences", run.FloorWhy)
 	fs.IntVar(&e.ImportanceSamples, "eval-samples", DefaultEvalSamples, "final evaluation: importance samples per sentence")
 	fs.IntVar(&e.LogZSamples, "logz-samples", DefaultLogZSamples, "final evaluation: samples of N(0,I) for log Z")
 	fs.IntVar(&e.Sentences, "eval-sentences", 0, "final evaluation: the first N test sentences only (0 = all)")
 	fs.IntVar(&e.Every, "eval-every", 0, "every N iterations, diagnose the latent on validation sentences (NLL, reconstruction gap, "+
 		"MI and AU against their floors, chain displacement) into log.jsonl and the progress line, warning when collapsed (0 = never)")
-	fs.IntVar(&e.EverySentences, "eval-every-sentences", 100, "validation sentences used by --eval-every (8 chains, 16 importance samples, 10k samples for log Z)")
+	fs.IntVar(&e.EverySentences, "eval-every-sentences", 100, "validation sentences used by --eval-every (16 chains, 16 importance samples, 10k samples for log Z)")
 	return t
 }
 
@@ -120,7 +121,7 @@ func (t *trainFlags) Configure(preset, data string, core func(*learn.Config), ch
 // chains where they are more).
 func (e FinalEval) config(cfg Config) EvalConfig {
 	ec := DefaultEvalConfig(cfg)
-	ec.Chains, ec.ImportanceSamples, ec.LogZSamples, ec.FloorSentences = e.Chains, e.ImportanceSamples, e.LogZSamples, e.FloorSentences
+	ec.Chains, ec.ImportanceSamples, ec.LogZSamples = e.Chains, e.ImportanceSamples, e.LogZSamples
 	ec.MaxSentences, ec.RowsPerCall = e.Sentences, max(ec.RowsPerCall, e.Chains)
 	return ec
 }
@@ -131,7 +132,6 @@ func (e FinalEval) check() error {
 	v.Require(e.Chains >= 2, "--eval-chains must be at least 2 (q(z|x) is fitted to the chains), got %d", e.Chains)
 	v.Require(e.ImportanceSamples >= 1, "--eval-samples must be at least 1, got %d", e.ImportanceSamples)
 	v.Require(e.LogZSamples >= 1, "--logz-samples must be at least 1, got %d", e.LogZSamples)
-	v.Require(e.FloorSentences >= 0, "--eval-floor-sentences must be 0 (as many as evaluated) or more, got %d", e.FloorSentences)
 	v.Require(e.Sentences >= 0, "--eval-sentences must be 0 (all) or more, got %d", e.Sentences)
 	v.Require(e.Every >= 0, "--eval-every must be 0 (never) or more, got %d", e.Every)
 	v.Require(e.EverySentences >= 2, "--eval-every-sentences must be at least 2, got %d", e.EverySentences)

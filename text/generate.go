@@ -59,7 +59,7 @@ func (m *Model) stepper() (*stepper, error) {
 // <bos> are never produced. rng is used by Sample only.
 func (m *Model) Decode(z []float32, n int, opt DecodeOptions, rng *rand.Rand) ([][]int, error) {
 	if opt.MaxWords <= 0 {
-		opt.MaxWords = m.Config.MaxLen - 2
+		opt.MaxWords = m.Config.WordLimit()
 	}
 	if err := (learn.Memory{Bytes: float64(n) * float64(opt.MaxWords) * 8,
 		What: fmt.Sprintf("%d sentences of up to %d words (--max-words)", n, opt.MaxWords)}).Check(); err != nil {

@@ -78,7 +78,7 @@ func (m *Model) GenerationMetrics(train, test *corpora.Dataset, realLM *LM, gc G
 	lmCfg.Iterations = gc.LMIterations
 
 	// Reverse PPL.
-	sampleSet := corpora.NewDatasetFromIDs(ids, m.Config.MaxLen)
+	sampleSet := corpora.NewDatasetFromIDs(ids, corpora.Whole)
 	lmCfg.Data = "samples"
 	rev, err := NewLM(m.Backend, lmCfg, m.Vocab)
 	if err != nil {

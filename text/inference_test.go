@@ -77,7 +77,7 @@ func TestInferenceConfigValidation(t *testing.T) {
 			func(c *Config) { c.K1Warmup, c.K1WarmupIters = 1000000000, 5 }} {
 			cfg := smallConfig()
 			mod(&cfg)
-			if err := cfg.IterationMemory(1000).Check(); err == nil || !strings.Contains(err.Error(), "more than this machine's") {
+			if err := cfg.IterationMemory(1000, 16).Check(); err == nil || !strings.Contains(err.Error(), "more than this machine's") {
 				t.Errorf("%v", err)
 			}
 		}

@@ -306,7 +306,7 @@ func TestTorchParity(t *testing.T) {
 		checkParity(t, imported, dir)
 		ds, _ := corpora.NewDataset([][]string{{"w1", "w2"}, {"w3"}, {"w5", "w8", "w13"}}, imported.Vocab, imported.Config.MaxLen)
 		ec := DefaultEvalConfig(imported.Config)
-		ec.Chains, ec.ImportanceSamples, ec.K1, ec.LogZSamples, ec.FloorSentences = 2, 4, 2, 100, 2
+		ec.Chains, ec.ImportanceSamples, ec.K1, ec.LogZSamples = 2, 4, 2, 100
 		res, err := imported.Evaluate(ds, "test", ec, nil)
 		if err != nil || !(res.NLL > 0) {
 			t.Fatalf("evaluating the model PyTorch wrote: %+v, %v", res, err)

@@ -50,7 +50,7 @@ func (c *LMConfig) Validate() error {
 	v.Require(learn.PositiveFloat32(c.LR), "--lr must be positive and finite in float32, got %v", c.LR)
 	v.Require(c.Clip >= 0 && learn.Float32(c.Clip), "the gradient clip must be 0 (none) or positive, finite in float32, got %v", c.Clip)
 	v.Require(c.Batch > 0, "--batch must be positive, got %d", c.Batch)
-	v.Require(c.MaxLen >= 3, "--max-len must be at least 3 (<bos>, a word, <eos>), got %d", c.MaxLen)
+	v.Require(c.MaxLen == corpora.Whole || c.MaxLen >= 3, "--max-len must be 0 (whole sentences) or at least 3 (<bos>, a word, <eos>), got %d", c.MaxLen)
 	v.Require(c.VocabSize == 0 || c.VocabSize > 4, "--vocab-size must be 0 (no limit) or more than the 4 special tokens, got %d", c.VocabSize)
 	v.Require(c.MinCount >= 1, "--min-count must be 1 or more, got %d", c.MinCount)
 	v.Require(c.Iterations >= 0, "--iterations must be 0 or more, got %d", c.Iterations)
@@ -68,8 +68,8 @@ func (c *LMConfig) Validate() error {
 // backward.
 func (c *LMConfig) memory(v int) learn.Memory {
 	lat := Config{EmbedDim: c.EmbedDim, HiddenDim: c.HiddenDim, MaxLen: c.MaxLen, Config: learn.Config{ZDim: 1}}
-	b := lat.Parameters(v)*learn.BytesPerParameter + 2*float64(c.Batch)*lat.rowBytes(v)
-	return learn.Memory{Bytes: b, What: fmt.Sprintf("the language model (--batch %d%s)", c.Batch, lat.sizes(v))}
+	b := lat.Parameters(v)*learn.BytesPerParameter + 2*float64(c.Batch)*lat.rowBytes(v, lat.callLen())
+	return learn.Memory{Bytes: b, What: fmt.Sprintf("the language model (--batch %d%s)", c.Batch, lat.sizes(v, lat.callLen()))}
 }
 
 // LM is an LSTM language model. It is the Decoder with z fixed at zero (a 1-dimensional z that is always 0,
@@ -143,10 +143,9 @@ func (lm *LM) TrainStep(data *corpora.Dataset) (float64, error) {
 // LMScore is a language model's perplexity on a data set.
 type LMScore struct {
 	Sentences int     `json:"sentences"`
-	Tokens    int     `json:"tokens"`    // predicted tokens: words + <eos>
-	Truncated int     `json:"truncated"` // sentences cut by the data set's MaxLen (0 for whole sentences)
-	NLL       float64 `json:"nll"`       // nats per sentence
-	PPL       float64 `json:"ppl"`       // exp(sum NLL / tokens)
+	Tokens    int     `json:"tokens"` // predicted tokens: words + <eos>
+	NLL       float64 `json:"nll"`    // nats per sentence
+	PPL       float64 `json:"ppl"`    // exp(sum NLL / tokens)
 }
 
 // Evaluate computes the exact log-likelihood of every sentence of data (no latent: no estimator).
@@ -165,7 +164,7 @@ func (lm *LM) Evaluate(data *corpora.Dataset) (LMScore, error) {
 		}
 	}
 	n := len(data.Examples)
-	return LMScore{Sentences: n, Tokens: data.Tokens, Truncated: data.Truncated, NLL: -sum / float64(n), PPL: math.Exp(-sum / float64(data.Tokens))}, nil
+	return LMScore{Sentences: n, Tokens: data.Tokens, NLL: -sum / float64(n), PPL: math.Exp(-sum / float64(data.Tokens))}, nil
 }
 
 // lmFiles of an LM checkpoint.

@@ -25,31 +25,41 @@ func (c *Config) Parameters(v int) float64 {
 }
 
 // rowBytes is what one posterior-chain row keeps per Langevin step: per time step of a sentence of
-// MaxLen tokens, the output logits over v words and the LSTM's gates and states (8H), with the input
+// tokens tokens, the output logits over v words and the LSTM's gates and states (8H), with the input
 // embedding, in float32.
-func (c *Config) rowBytes(v int) float64 {
-	return learn.Float32Bytes * float64(c.MaxLen) * (float64(v) + 8*float64(c.HiddenDim) + float64(c.EmbedDim))
+func (c *Config) rowBytes(v, tokens int) float64 {
+	return learn.Float32Bytes * float64(tokens) * (float64(v) + 8*float64(c.HiddenDim) + float64(c.EmbedDim))
 }
 
-// sizes names the text flags behind an estimate.
-func (c *Config) sizes(v int) string {
-	return fmt.Sprintf(", --embed %d, --hidden %d, --max-len %d, %d words", c.EmbedDim, c.HiddenDim, c.MaxLen, v)
+// callLen is the sentence length, in tokens, that bounds a chain call's memory: MaxLen, at most
+// RowsReferenceLen (longer buckets hold proportionally fewer rows per call, sentences.CallRows).
+func (c *Config) callLen() int {
+	if c.MaxLen == 0 {
+		return RowsReferenceLen
+	}
+	return min(c.MaxLen, RowsReferenceLen)
+}
+
+// sizes names the text flags behind an estimate, for sentences of tokens tokens.
+func (c *Config) sizes(v, tokens int) string {
+	return fmt.Sprintf(", --embed %d, --hidden %d, sentences of %d tokens, %d words", c.EmbedDim, c.HiddenDim, tokens, v)
 }
 
 // ModelMemory is what the model's parameters (with Adam's state) need, with a vocabulary of v words.
 func (c *Config) ModelMemory(v int) learn.Memory {
 	return learn.Memory{Bytes: c.Parameters(v) * learn.BytesPerParameter,
-		What: fmt.Sprintf("a text model of %.3g parameters (--z %d, --ebm-width %d%s)", c.Parameters(v), c.ZDim, c.EBMWidth, c.sizes(v))}
+		What: fmt.Sprintf("a text model of %.3g parameters (--z %d, --ebm-width %d%s)", c.Parameters(v), c.ZDim, c.EBMWidth, c.sizes(v, c.callLen()))}
 }
 
-// IterationMemory is what the learning iteration needs, with a vocabulary of v words.
-func (c *Config) IterationMemory(v int) learn.Memory {
-	return c.Config.IterationMemory(c.Parameters(v), c.rowBytes(v), float64(c.PosteriorGraphSteps())+2, c.sizes(v)) // every step's logits stay alive
+// IterationMemory is what the learning iteration needs, with a vocabulary of v words, on a batch of the
+// longest training sentences (longest tokens with <bos> and <eos>).
+func (c *Config) IterationMemory(v, longest int) learn.Memory {
+	return c.Config.IterationMemory(c.Parameters(v), c.rowBytes(v, longest), float64(c.PosteriorGraphSteps())+2, c.sizes(v, longest)) // every step's logits stay alive
 }
 
 // ChainMemory is what a call of rows posterior-chain rows needs (evaluation, reconstruction), named by
 // what (the flags behind rows), with a vocabulary of v words.
 func (c *Config) ChainMemory(rows int, what string, v int) learn.Memory {
-	b := c.Parameters(v)*learn.Float32Bytes + 3*float64(rows)*c.rowBytes(v)
-	return learn.Memory{Bytes: b, What: fmt.Sprintf("%d posterior-chain rows per call (%s%s)", rows, what, c.sizes(v))}
+	b := c.Parameters(v)*learn.Float32Bytes + 3*float64(rows)*c.rowBytes(v, c.callLen())
+	return learn.Memory{Bytes: b, What: fmt.Sprintf("%d posterior-chain rows per call (%s%s)", rows, what, c.sizes(v, c.callLen()))}
 }

@@ -22,18 +22,24 @@ import (
 // the exact entropy, one draw per sentence in 32 dimensions overshoots log N by about 0.6 nats on 50
 // sentences). mu, sigma and samples are flat [N*d].
 func MutualInformation(mu, sigma, samples []float64, d int) float64 {
+	mi, _ := learn.MeanSE(miTerms(mu, sigma, samples, d))
+	return mi
+}
+
+// miTerms are MutualInformation's per-sentence terms log q(z_x|x) - log q(z_x), whose mean it is.
+func miTerms(mu, sigma, samples []float64, d int) []float64 {
 	q := newPosteriors(mu, sigma, d)
 	all := make([]int, q.n)
 	for i := range all {
 		all[i] = i
 	}
-	var total float64
+	out := make([]float64, q.n)
 	terms := make([]float64, q.n)
 	for i := range all {
 		q.logDensities(samples[i*d:(i+1)*d], all, terms)
-		total += terms[i] - (learn.LogSumExp(terms) - math.Log(float64(q.n)))
+		out[i] = terms[i] - (learn.LogSumExp(terms) - math.Log(float64(q.n)))
 	}
-	return total / float64(q.n)
+	return out
 }
 
 // posteriors are n diagonal Gaussians q(z|x_k) = N(mu_k, diag sigma_k^2) (flat [n*d] each) with their
@@ -84,24 +90,28 @@ const HeBatch = 32
 // one draw z_x ~ q(z|x) per sentence, and I = sum_b |b| I_b / N. The within-batch mixture caps it near
 // log |b| (log 32 = 3.47 nats), and the exact entropy makes it noisier than MutualInformation.
 func HeMutualInformation(mu, sigma, samples []float64, d int, batches [][]int) float64 {
-	q := newPosteriors(mu, sigma, d)
-	var total float64
-	var n int
-	for _, b := range batches {
-		var negEnt, logQ float64
-		terms := make([]float64, len(b))
-		for _, i := range b {
-			negEnt += q.logNorm[i] - 0.5*float64(d) // E_q log q(z|x) = -d/2 log(2 pi) - sum_j (log sigma_j + 1/2)
-			q.logDensities(samples[i*d:(i+1)*d], b, terms)
-			logQ += learn.LogSumExp(terms) - math.Log(float64(len(b)))
-		}
-		total += negEnt - logQ // |b| I_b
-		n += len(b)
-	}
-	if n == 0 {
+	terms := heTerms(mu, sigma, samples, d, batches)
+	if len(terms) == 0 {
 		return 0
 	}
-	return total / float64(n)
+	mi, _ := learn.MeanSE(terms)
+	return mi
+}
+
+// heTerms are HeMutualInformation's per-sentence terms E_q log q(z|x) - log q_b(z_x), batch by batch, whose
+// mean it is.
+func heTerms(mu, sigma, samples []float64, d int, batches [][]int) []float64 {
+	q := newPosteriors(mu, sigma, d)
+	var out []float64
+	for _, b := range batches {
+		terms := make([]float64, len(b))
+		for _, i := range b {
+			negEnt := q.logNorm[i] - 0.5*float64(d) // E_q log q(z|x) = -d/2 log(2 pi) - sum_j (log sigma_j + 1/2)
+			q.logDensities(samples[i*d:(i+1)*d], b, terms)
+			out = append(out, negEnt-(learn.LogSumExp(terms)-math.Log(float64(len(b)))))
+		}
+	}
+	return out
 }
 
 // heBatches lays out positions into idx (indices into ds) as He et al.'s evaluation batches: grouped by

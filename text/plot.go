@@ -104,7 +104,7 @@ func (r *Run) latent(req run.PlotRequest) (*run.Latent, error) {
 	if len(sents) > req.Items {
 		sents = sents[:req.Items]
 	}
-	ds, err := corpora.NewDataset(sents, m.Vocab, m.Config.MaxLen)
+	ds, err := corpora.NewDataset(sents, m.Vocab, corpora.Whole) // whole: an input is never cut
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package text
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/lebm/lebm/corpora"
@@ -68,7 +69,7 @@ func TestLearnsEmbeddedCorpus(t *testing.T) {
 			t.Fatal(err)
 		}
 		ec := DefaultEvalConfig(cfg)
-		ec.Chains, ec.FloorSentences = 8, 0 // as `lebm train`'s final evaluation
+		ec.Chains = DefaultEvalChains // as `lebm train`'s final evaluation
 		res, err := tr.Model.Evaluate(test, "test", ec, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -88,6 +89,9 @@ func TestLearnsEmbeddedCorpus(t *testing.T) {
 		if res.MI < res.MIFloor+minMIMargin || res.AUCorrected < res.AUCorrectedFlr+minAUMargin {
 			t.Errorf("%s prior: latent not informative: MI %.3f vs floor %.3f (want +%.1f), AU %d vs floor %d (want +%d)",
 				kind, res.MI, res.MIFloor, minMIMargin, res.AUCorrected, res.AUCorrectedFlr, minAUMargin)
+		}
+		if !strings.HasPrefix(res.Verdict, "latent: informative") {
+			t.Errorf("%s prior: the verdict is not informative: %s", kind, res.Verdict)
 		}
 		if top.Accuracy < minAccuracy {
 			t.Errorf("%s prior: posterior means do not separate the topics: nearest-centroid accuracy %.3f < %.2f (chance %.3f)", kind, top.Accuracy, minAccuracy, top.Chance)

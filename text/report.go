@@ -14,26 +14,41 @@ import (
 func (r *EvalResult) Format() string {
 	var b strings.Builder
 	s := r.Settings
-	fmt.Fprintf(&b, "%s split: %d sentences, %d predicted tokens (words + <eos>), prior %s\n", r.Split, r.Sentences, r.Tokens, r.Prior)
-	if r.Truncated > 0 {
-		fmt.Fprintf(&b, "  %d sentences cut to %d tokens (--max-len): their tokens past it are not scored\n", r.Truncated, r.MaxLen)
+	corpus := r.Corpus
+	if corpus == "" {
+		corpus = "the embedded corpus"
+	}
+	fmt.Fprintf(&b, "%s split of %s: %d sentences, %d predicted tokens (words + <eos>), %.1f%% of the words <unk> for the model's vocabulary, prior %s\n",
+		r.Split, corpus, r.Sentences, r.Tokens, 100*r.UnknownShare, r.Prior)
+	if r.UnknownShare > UnknownWarning {
+		fmt.Fprintf(&b, "  warning: %.1f%% of the words are <unk> (above %.0f%%): is this the corpus the model was trained on? Its NLL and PPL are not comparable with one on its own corpus\n",
+			100*r.UnknownShare, 100*UnknownWarning)
+	}
+	if r.LeftOut > 0 {
+		fmt.Fprintf(&b, "  %d sentences of the split longer than --max-len %d tokens left out; the others scored whole\n", r.LeftOut, s.MaxLen)
 	} else {
 		fmt.Fprintf(&b, "  whole sentences scored (the longest: %d tokens with <bos> and <eos>)\n", r.MaxLen)
 	}
 	fmt.Fprintf(&b, "  NLL   %8.3f nats/sentence (s.e. %.3f: %.3f over sentences, %.3f of log Z)  importance sampling, S=%d samples of q(z|x) per sentence\n",
 		r.NLL, r.NLLSE, r.NLLSESentences, r.LogZ.StdErr, roundUp(s.ImportanceSamples, s.Chains))
 	fmt.Fprintf(&b, "  PPL   %8.3f                 exp(sum of NLL / predicted tokens)\n", r.PPL)
-	fmt.Fprintf(&b, "  recon %8.3f nats/sentence    E_p(z|x)[-log p(x|z)] (self-normalised IS), reconstruction term; NLL - recon = KL(p(z|x) || p(z))\n", r.Recon)
-	fmt.Fprintf(&b, "  MI    %8.3f nats             mixture estimator over %d sentences (ceiling log N = %.3f); floor %.3f on %d copies of sentence %d\n",
-		r.MI, r.Sentences, r.MICeiling, r.MIFloor, r.FloorCopies, r.FloorSentence)
-	fmt.Fprintf(&b, "  MI_He %8.3f nats             He et al. 2019's form (exact entropy, mixture within batches of at most %d sentences of one length: ceiling ~ log %d = %.3f); floor %.3f\n",
-		r.MIHe, HeBatch, HeBatch, math.Log(HeBatch), r.MIHeFloor)
+	fmt.Fprintf(&b, "  recon %8.3f nats/sentence    E_p(z|x)[-log p(x|z)] (self-normalised IS), reconstruction term; gap NLL - recon = KL(p(z|x) || p(z)) %.3f (s.e. %.3f)\n",
+		r.Recon, r.Gap, r.GapSE)
+	fmt.Fprintf(&b, "  MI    %8.3f nats (s.e. %.3f) mixture estimator over %d sentences (ceiling log N = %.3f), from P=%d chains per sentence (it grows with their noise: "+
+		"read it against its floor); floor %.3f (s.e. %.3f): the same on these chains dealt to the sentences at random, which carry no information about x\n",
+		r.MI, r.MISE, r.Sentences, r.MICeiling, r.MIChains, r.MIFloor, r.MIFloorSE)
+	fmt.Fprintf(&b, "  MI_He %8.3f nats (s.e. %.3f) He et al. 2019's form (exact entropy, mixture within batches of at most %d sentences of one length: ceiling ~ log %d = %.3f); floor %.3f (s.e. %.3f)\n",
+		r.MIHe, r.MIHeSE, HeBatch, HeBatch, math.Log(HeBatch), r.MIHeFloor, r.MIHeFloorSE)
+	if r.MIHe < 0 {
+		b.WriteString("  note: MI_He is negative: its exact entropy and its within-batch mixture are estimated apart, so a small MI can come out below 0; read it against its floor\n")
+	}
 	fmt.Fprintf(&b, "  AU    %4d of %d (noise-corrected %d)  Var_x(mu_x) > %.2g; corrected subtracts mean sigma^2/P; floor %d (corrected %d)\n",
 		r.AU, len(r.MuVariance), r.AUCorrected, AUThreshold, r.AUFloor, r.AUCorrectedFlr)
 	if r.EncoderMI != nil && r.EncoderAU != nil {
-		fmt.Fprintf(&b, "  encoder MI %.3f nats, AU %d of %d    of the inference network's q_phi(z|x) itself (exact means and variances: no Monte Carlo floor)\n",
-			*r.EncoderMI, *r.EncoderAU, len(r.MuVariance))
+		fmt.Fprintf(&b, "  encoder MI %.3f nats (s.e. %.3f), AU %d of %d    of the inference network's q_phi(z|x) itself (exact means and variances: no Monte Carlo floor)\n",
+			*r.EncoderMI, r.EncoderMISE, *r.EncoderAU, len(r.MuVariance))
 	}
+	fmt.Fprintf(&b, "  reconstructions: %d distinct of the first %d sentences' (greedy decoding of the posterior mean)\n", r.DistinctReconstructions, r.Reconstructions)
 	start := r.ChainStart
 	if start == "" {
 		start = "N(0, I)"
@@ -52,6 +67,10 @@ func (r *EvalResult) Format() string {
 	}
 	return b.String()
 }
+
+// UnknownWarning is the share of <unk> words above which an evaluation warns that the data may not be
+// the model's corpus.
+const UnknownWarning = 0.05
 
 func roundUp(x, m int) int { return (x + m - 1) / m * m }
 

@@ -22,7 +22,7 @@ func (s sentences) Groups(idx []int) [][]int {
 // RowsReferenceLen is the bucket length (time steps) up to which an evaluation call holds
 // EvalConfig.RowsPerCall chain rows; a longer bucket of T steps holds RowsPerCall * RowsReferenceLen / T,
 // so that a call's activations stay within what the training length limit needs.
-const RowsReferenceLen = DefaultMaxLen
+const RowsReferenceLen = 40
 
 // CallRows: RowsPerCall up to RowsReferenceLen time steps, fewer for longer buckets.
 func (s sentences) CallRows(example, rowsPerCall int) int {

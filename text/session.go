@@ -27,7 +27,11 @@ type session struct {
 }
 
 func newSession(m *Model, info RunInfo, corpus *corpora.Corpus, state *TrainState, eval FinalEval, ui run.UI) (*session, error) {
-	if err := m.Config.IterationMemory(m.Vocab.Size()).Check(); err != nil {
+	trainSet, err := TrainingSet(corpus, m.Vocab, m.Config.MaxLen)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Config.IterationMemory(m.Vocab.Size(), trainSet.MaxLen).Check(); err != nil {
 		return nil, err
 	}
 	if err := m.chainMemory(eval.config(m.Config)).Check(); err != nil { // the final evaluation's, before training
@@ -39,10 +43,6 @@ func newSession(m *Model, info RunInfo, corpus *corpora.Corpus, state *TrainStat
 	}
 	if test.UnknownShare() == 1 {
 		ui.Warn("warning: every word of the test split is <unk> for this model's vocabulary (built from the training split): are the splits of one corpus?")
-	}
-	trainSet, err := Encode(corpus, m.Vocab, m.Config.MaxLen, "train")
-	if err != nil {
-		return nil, err
 	}
 	tr, err := NewTrainer(m, trainSet, state)
 	if err != nil {
@@ -60,8 +60,8 @@ func (s *session) Describe() string {
 	if name == "" {
 		name = "embedded generated corpus"
 	}
-	return fmt.Sprintf("%s\nlearning: %s\ndata: %s (%d training sentences, %d buckets)",
-		s.m, s.m.Config.Method(), name, len(s.tr.Data.Examples), len(s.tr.Data.Buckets))
+	return fmt.Sprintf("%s\nlearning: %s\ndata: %s (%d training sentences%s, %d buckets)",
+		s.m, s.m.Config.Method(), name, len(s.tr.Data.Examples), LeftOut(s.tr.Data), len(s.tr.Data.Buckets))
 }
 
 func (s *session) Step() (string, error) {
@@ -111,12 +111,15 @@ func (s *session) After(step int) (string, error) {
 // TrainReport is what `lebm train` reports for a text model (--json: as JSON).
 type TrainReport struct {
 	run.Summary
-	Config   Config       `json:"config"`
-	Learning string       `json:"learning"` // the paper's method or what differs from it (Config.Method)
-	Test     *EvalResult  `json:"test,omitempty"`
-	Unigram  *Unigram     `json:"unigram_baseline,omitempty"`
-	Topics   *TopicResult `json:"topics,omitempty"` // on a corpus with topic labels (the embedded one)
-	Model    string       `json:"model"`
+	Config   Config `json:"config"`
+	Learning string `json:"learning"` // the paper's method or what differs from it (Config.Method)
+	// TrainSentences are the training sentences used; TrainLeftOut those longer than --max-len, left out.
+	TrainSentences int          `json:"train_sentences"`
+	TrainLeftOut   int          `json:"train_left_out"`
+	Test           *EvalResult  `json:"test,omitempty"`
+	Unigram        *Unigram     `json:"unigram_baseline,omitempty"`
+	Topics         *TopicResult `json:"topics,omitempty"` // on a corpus with topic labels (the embedded one)
+	Model          string       `json:"model"`
 
 	skip string
 }
@@ -125,7 +128,8 @@ type TrainReport struct {
 // unigram baseline, and the topic measures on a corpus with topic labels.
 func (s *session) Finish(sum run.Summary, skip string) (run.Report, error) {
 	m := s.m
-	rep := &TrainReport{Summary: sum, Model: m.String(), Config: m.Config, Learning: m.Config.Method(), skip: skip}
+	rep := &TrainReport{Summary: sum, Model: m.String(), Config: m.Config, Learning: m.Config.Method(), skip: skip,
+		TrainSentences: len(s.tr.Data.Examples), TrainLeftOut: s.tr.Data.Dropped}
 	if skip != "" {
 		return rep, nil
 	}

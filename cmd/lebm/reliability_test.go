@@ -172,7 +172,7 @@ func TestExportImportThroughTheCommands(t *testing.T) {
 		var rep struct {
 			NLL float64 `json:"nll"`
 		}
-		mustJSON(t, reg, &rep, "eval", path, "--json", "--quiet", "--max-sentences", "20", "--floor-sentences", "2", "--chains", "4", "--samples", "8", "--logz-samples", "1000")
+		mustJSON(t, reg, &rep, "eval", path, "--json", "--quiet", "--max-sentences", "20", "--chains", "4", "--samples", "8", "--logz-samples", "1000")
 		return rep.NLL
 	}
 	if a, b := nll(run), nll(imported); a != b {

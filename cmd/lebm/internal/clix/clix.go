@@ -192,7 +192,7 @@ func AddDecodeFlags(fs *pflag.FlagSet, d *run.Decoding) {
 	fs.StringVar(&d.Method, "decode", "greedy", "decoding: greedy, sample (at --temperature) or beam (of width --beam)")
 	fs.Float64Var(&d.Temperature, "temperature", 1, "sampling temperature (with --decode sample)")
 	fs.IntVar(&d.BeamWidth, "beam", 5, "beam width (with --decode beam)")
-	fs.IntVar(&d.MaxWords, "max-words", 0, "longest output in words (default: the model's max-len - 2)")
+	fs.IntVar(&d.MaxWords, "max-words", 0, "longest output in words (default: the model's max-len - 2, or 100 for a model trained on whole sentences)")
 }
 
 // CheckDecodeFlags refuses decoding flags that were given with values that mean nothing: --max-words
@@ -202,7 +202,7 @@ func CheckDecodeFlags(cmd *cobra.Command, d *run.Decoding) error {
 	f := cmd.Flags()
 	switch {
 	case f.Changed("max-words") && d.MaxWords < 1:
-		return fmt.Errorf("--max-words must be at least 1 (default: the model's max-len - 2), got %d", d.MaxWords)
+		return fmt.Errorf("--max-words must be at least 1 (default: the model's limit), got %d", d.MaxWords)
 	case f.Changed("temperature") && !run.ValidTemperature(d.Temperature):
 		return fmt.Errorf("--temperature must be positive and finite in float32, as must be its inverse, got %v", d.Temperature)
 	case f.Changed("beam") && d.BeamWidth < 1:

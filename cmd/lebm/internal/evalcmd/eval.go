@@ -13,8 +13,8 @@ import (
 // Estimators are the estimator settings of `lebm eval` (see run.EvalRequest).
 type Estimators struct {
 	learn.Estimator
-	LogZSamples, FloorSentences, MaxSentences, MaxLen int
-	Seed                                              uint64
+	LogZSamples, MaxSentences, MaxLen int
+	Seed                              uint64
 }
 
 // Options are the flags of `lebm eval`.
@@ -41,7 +41,7 @@ type Options struct {
 }
 
 // NewCmd returns the cobra command; run is called with the parsed options.
-func NewCmd(opts *Options, run func(*Options) error) *cobra.Command {
+func NewCmd(opts *Options, runF func(*Options) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "eval CHECKPOINT",
 		Short: "Evaluate a model: text NLL, PPL, MI, AU; image reconstruction MSE and FID; with their estimator settings",
@@ -50,8 +50,11 @@ was trained on. The checkpoint holds the hyperparameters and the vocabulary: no 
 
 NLL is importance-sampled from a diagonal Gaussian q(z|x) fitted to P posterior Langevin chains per
 sentence; log Z of the EBM prior is estimated from samples of N(0, I). MI uses the mixture estimator;
-AU is reported raw and corrected for the Monte Carlo noise of the chain means, and both are also
-reported on copies of a single sentence (their floor: values a model that ignores x would get).
+AU is reported raw and corrected for the Monte Carlo noise of the chain means; MI, MI_He and AU are also
+reported on the same chains dealt to the sentences at random, which carry no information about x (their
+floor: values a model that ignores x would get). The verdict on the latent weighs every measure against
+its floor beyond its standard error, with the gap NLL - recon and the distinct reconstructions.` + "`" + `--split valid` + "`" + `
+is for choosing between models; the test split is for reporting the chosen one, once.
 
 For an image model: reconstruction MSE of the split from the posterior mean of --chains chains (against
 the training set's mean image), and FID with --inception (model samples against the split's images).`,
@@ -59,7 +62,7 @@ the training set's mean image), and FID with --inception (model samples against 
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Checkpoint = args[0]
 			clix.Streams(cmd, &opts.Stdout, &opts.Stderr)
-			return run(opts)
+			return runF(opts)
 		},
 	}
 	f := cmd.Flags()
@@ -74,10 +77,10 @@ the training set's mean image), and FID with --inception (model samples against 
 	f.IntVar(&opts.Eval.ImportanceSamples, "samples", learn.DefaultEvalSamples, "S: importance samples of q(z|x) per sentence")
 	f.IntVar(&opts.Eval.LogZSamples, "logz-samples", learn.DefaultLogZSamples, "M_Z: samples of N(0, I) for log Z")
 	f.Float64Var(&opts.Eval.SigmaFloor, "sigma-floor", learn.DefaultSigmaFloor, "lower bound on the standard deviations of q(z|x)")
-	f.IntVar(&opts.Eval.FloorSentences, "floor-sentences", 0, "copies of one sentence for the MI/AU floor (0 = as many as evaluated sentences)")
+	run.Refused(f, "floor-sentences", run.FloorWhy)
 	f.IntVar(&opts.Eval.MaxSentences, "max-sentences", 0, "evaluate only the first N sentences (0 = all)")
-	f.IntVar(&opts.Eval.MaxLen, "max-len", 0, "cut evaluated sentences to this many tokens with <bos> and <eos> (0 = score whole sentences; the report counts those cut)")
-	f.IntVar(&opts.Eval.RowsPerCall, "rows", learn.DefaultRowsPerCall, "chain rows per graph call")
+	f.IntVar(&opts.Eval.MaxLen, "max-len", 0, "leave out sentences of more tokens with <bos> and <eos>, counted in the report (0 = score every sentence whole)")
+	f.IntVar(&opts.Eval.RowsPerCall, "rows", learn.DefaultRowsPerCall, "most chain rows per graph call (a smaller evaluation takes fewer)")
 	f.Uint64Var(&opts.Eval.Seed, "seed", 1, "random seed of the estimators")
 	f.BoolVar(&opts.Generation, "generation", false, "also compute generation metrics: reverse and forward PPL, BLEU-4, word KL")
 	f.IntVar(&opts.Gen.Samples, "gen-samples", 1000, "generation: number of sampled sentences")
@@ -92,7 +95,7 @@ the training set's mean image), and FID with --inception (model samples against 
 // request is the evaluation the options ask of a model of hyperparameters cfg.
 func (o *Options) request(cfg run.Config) run.EvalRequest {
 	req := run.EvalRequest{Split: o.Split, Data: o.Data, Estimator: o.Eval.Estimator, LogZSamples: o.Eval.LogZSamples, Seed: o.Eval.Seed,
-		FloorSentences: o.Eval.FloorSentences, MaxSentences: o.Eval.MaxSentences, MaxLen: o.Eval.MaxLen, SentenceNLL: o.SentenceNLL,
+		MaxSentences: o.Eval.MaxSentences, MaxLen: o.Eval.MaxLen, SentenceNLL: o.SentenceNLL,
 		Images: o.Image.Images, Inception: o.Image.Inception, FIDSamples: o.Image.FIDSamples, FIDReal: o.Image.FIDReal,
 		FIDReference: o.Image.FIDReference, UI: run.UI{Stderr: o.Stderr, Quiet: o.Quiet, Bars: clix.Bars(o.Stderr, o.Quiet)}}
 	req.K1, req.S1 = cfg.Learn().K1, cfg.Learn().S1
@@ -120,7 +123,6 @@ func (o *Options) Check() error {
 	v.Require(e.ImportanceSamples >= 1, "--samples must be at least 1, got %d", e.ImportanceSamples)
 	v.Require(e.LogZSamples >= 1, "--logz-samples must be at least 1, got %d", e.LogZSamples)
 	v.Require(learn.PositiveFloat32(e.SigmaFloor), "--sigma-floor must be positive and finite in float32, got %v", e.SigmaFloor)
-	v.Require(e.FloorSentences >= 0, "--floor-sentences must be 0 (as many as evaluated) or more, got %d", e.FloorSentences)
 	v.Require(e.RowsPerCall >= 1, "--rows must be at least 1, got %d", e.RowsPerCall)
 	v.Require(!o.Generation || g.Samples >= 1, "--gen-samples must be at least 1, got %d", g.Samples)
 	v.Require(!o.Generation || run.ValidTemperature(g.Temperature), "--gen-temperature must be positive and finite in float32, as must be its inverse, got %v", g.Temperature)

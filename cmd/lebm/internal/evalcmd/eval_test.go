@@ -3,6 +3,7 @@ package evalcmd
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -33,11 +34,11 @@ func TestFlagParsing(t *testing.T) {
 			}
 		}},
 		{"settings", []string{"ck", "--split", "valid", "--chains", "8", "--k1", "100", "--s1", "0.05", "--samples", "32",
-			"--logz-samples", "1000", "--sigma-floor", "0.1", "--floor-sentences", "10", "--max-sentences", "50", "--json"}, "",
+			"--logz-samples", "1000", "--sigma-floor", "0.1", "--max-sentences", "50", "--json"}, "",
 			func(t *testing.T, o *Options) {
 				ec := o.request(&text.Config{Config: learn.Config{K1: 20, S1: 0.1}})
 				if o.Split != "valid" || !o.JSON || ec.Chains != 8 || ec.K1 != 100 || ec.S1 != 0.05 || ec.ImportanceSamples != 32 ||
-					ec.LogZSamples != 1000 || ec.SigmaFloor != 0.1 || ec.FloorSentences != 10 || ec.MaxSentences != 50 {
+					ec.LogZSamples != 1000 || ec.SigmaFloor != 0.1 || ec.MaxSentences != 50 {
 					t.Fatalf("%+v", ec)
 				}
 			}},
@@ -122,10 +123,15 @@ func TestTrainResumeEval(t *testing.T) {
 	out.Reset()
 	cmd := NewCmd(&Options{Stdout: &out, Stderr: &errb}, Run)
 	perSentence := filepath.Join(t.TempDir(), "nll.txt")
-	cmd.SetArgs([]string{run, "--json", "--quiet", "--chains", "2", "--samples", "2", "--logz-samples", "100", "--max-sentences", "20", "--floor-sentences", "4",
+	cmd.SetArgs([]string{run, "--json", "--quiet", "--chains", "2", "--samples", "2", "--logz-samples", "100", "--max-sentences", "20",
 		"--sentence-nll", perSentence})
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
+	}
+	removed := NewCmd(&Options{Stdout: io.Discard, Stderr: io.Discard}, Run)
+	removed.SetArgs([]string{run, "--floor-sentences", "4"})
+	if err := removed.Execute(); err == nil || !strings.Contains(err.Error(), "dealt to the sentences at random") {
+		t.Errorf("--floor-sentences (removed): %v", err)
 	}
 	if b, err := os.ReadFile(perSentence); err != nil || len(strings.Fields(string(b))) != 20 {
 		t.Fatalf("--sentence-nll wrote %q (%v), want 20 values", b, err)
@@ -146,7 +152,7 @@ func TestTrainResumeEval(t *testing.T) {
 	out.Reset()
 	cmd = NewCmd(&Options{Stdout: &out, Stderr: &errb}, Run)
 	cmd.SetArgs([]string{run, "--json", "--quiet", "--chains", "2", "--samples", "2", "--logz-samples", "100", "--max-sentences", "10",
-		"--floor-sentences", "2", "--generation", "--gen-samples", "30", "--lm-iterations", "5"})
+		"--generation", "--gen-samples", "30", "--lm-iterations", "5"})
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +171,7 @@ func TestTrainResumeEval(t *testing.T) {
 	out.Reset()
 	cmd = NewCmd(&Options{Stdout: &out, Stderr: &errb}, Run)
 	cmd.SetArgs([]string{run, "--json", "--quiet", "--chains", "2", "--samples", "2", "--logz-samples", "100", "--max-sentences", "10",
-		"--floor-sentences", "2", "--generation", "--gen-samples", "10"})
+		"--generation", "--gen-samples", "10"})
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}

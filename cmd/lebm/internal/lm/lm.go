@@ -64,7 +64,7 @@ func newTrainCmd(opts *TrainOptions, run func(*TrainOptions) error) *cobra.Comma
 	f.IntVar(&c.HiddenDim, "hidden", 0, "LSTM hidden size (default: the preset's)")
 	f.Float64Var(&c.LR, "lr", 0, "Adam learning rate (default: the preset's generator rate)")
 	f.IntVar(&c.Batch, "batch", 0, "batch size (default: the preset's)")
-	f.IntVar(&c.MaxLen, "max-len", 0, "maximum tokens per sentence including <bos>/<eos> (default: the preset's)")
+	f.IntVar(&c.MaxLen, "max-len", 0, "longest training sentence in tokens with <bos>/<eos>: longer ones are left out, not cut (default: the preset's; 0 = whole sentences)")
 	f.IntVar(&c.VocabSize, "vocab-size", 0, "maximum vocabulary size (default: the preset's)")
 	f.IntVar(&c.MinCount, "min-count", 0, "minimum training count of a word (default: the preset's)")
 	f.IntVar(&c.Iterations, "iterations", 0, "training iterations (default: the preset's)")
@@ -161,9 +161,12 @@ func Train(cfg text.LMConfig, data, out, backendName string, stderr io.Writer, q
 	if err != nil {
 		return Result{}, err
 	}
-	train, err := text.Encode(corpus, vocab, cfg.MaxLen, "train")
+	train, err := text.TrainingSet(corpus, vocab, cfg.MaxLen)
 	if err != nil {
 		return Result{}, err
+	}
+	if note := text.LeftOut(train); note != "" && !quiet {
+		fmt.Fprintf(stderr, "data: %d training sentences%s\n", len(train.Examples), note)
 	}
 	if n := len(train.Examples); n < cfg.Batch {
 		return Result{}, fmt.Errorf("--batch %d is larger than the training set (%d sentences): choose --batch %d or less", cfg.Batch, n, n)

@@ -104,8 +104,8 @@ func NewTable(o *Options, trained []*sweep.Result, evals []*Evaluation, lmStage 
 func estimates(r *text.EvalResult, g *text.GenerationResult) []string {
 	s := r.Settings
 	whole := fmt.Sprintf("whole sentences (longest %d tokens)", r.MaxLen)
-	if r.Truncated > 0 {
-		whole = fmt.Sprintf("%d sentences cut to %d tokens", r.Truncated, r.MaxLen)
+	if r.LeftOut > 0 {
+		whole = fmt.Sprintf("%d sentences longer than %d tokens left out", r.LeftOut, s.MaxLen)
 	}
 	return []string{
 		fmt.Sprintf("NLL: nats per sentence on %d test sentences, %s; importance sampling with S=%d samples of a Gaussian fitted to "+
@@ -115,7 +115,7 @@ func estimates(r *text.EvalResult, g *text.GenerationResult) []string {
 		"FPPL: " + g.ForwardPPL.Method + "; RPPL: " + g.ReversePPL.Method,
 		"BLEU-4: " + g.BLEUMethod + "; word KL: " + g.KLMethod,
 		fmt.Sprintf("samples: %d, %s, ancestral decoding at temperature %g", g.Settings.Samples, g.Sampler, g.Settings.Temperature),
-		fmt.Sprintf("MI: the toolkit's mixture estimator over all %d sentences (floor: copies of one sentence); MI_He: He et al. 2019's "+
+		fmt.Sprintf("MI: the toolkit's mixture estimator over all %d sentences from P chains each (floor: the same on the chains dealt to the sentences at random); MI_He: He et al. 2019's "+
 			"(exact entropy, mixture within batches of at most %d sentences of one length); AU: noise-corrected active units (floor likewise)", r.Sentences, text.HeBatch),
 	}
 }

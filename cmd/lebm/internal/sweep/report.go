@@ -81,7 +81,7 @@ func Table(results []*Result, opts *Options) string {
 		fmt.Fprintf(&b, "NLL in nats per sentence, importance-sampled (%d samples of a Gaussian fitted to %d posterior chains of %d steps, "+
 			"step %g; log Z from %d samples of N(0, I)); recon = E_p(z|x)[-log p(x|z)] by self-normalised importance sampling, "+
 			"gap = NLL - recon = KL(p(z|x) || p(z)); AU counts dimensions with "+
-			"Var_x(mu_x) - mean_x(sigma_x^2)/P > %g; floors: the same statistics on copies of one sentence; q_phi MI / AU: "+
+			"Var_x(mu_x) - mean_x(sigma_x^2)/P > %g; floors: the same statistics on the chains dealt to the sentences at random; q_phi MI / AU: "+
 			"those of the inference network's own q_phi(z|x) (exact, no floor).\n",
 			settings.ImportanceSamples, settings.Chains, settings.K1, settings.S1, settings.LogZSamples, text.AUThreshold)
 	}

@@ -100,7 +100,7 @@ func TestRefusesANegativeMaxTime(t *testing.T) {
 func TestSweepRuns(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "sweep")
 	base := "--embed 8 --hidden 16 --z 2 --ebm-width 8 --k0 3 --k1 2 --batch 16 --eval-every 2 --eval-every-sentences 8 " +
-		"--eval-sentences 10 --eval-floor-sentences 10 --eval-chains 2 --eval-samples 2 --logz-samples 100"
+		"--eval-sentences 10 --eval-chains 2 --eval-samples 2 --logz-samples 100"
 	var stdout, stderr strings.Builder
 	opts := &Options{Out: out, Base: base, Iterations: 2, Jobs: 2, Stdout: &stdout, Stderr: &stderr,
 		Settings: []string{"ebm=--prior ebm", "enc=--prior gaussian --posterior-init encoder"}}

@@ -555,7 +555,7 @@ func TestEmbeddedRunReportsTopics(t *testing.T) {
 		o := tinyOptions(filepath.Join(t.TempDir(), "run"), 3)
 		var stdout bytes.Buffer
 		o.Stdout, o.NoEval, o.JSON = &stdout, false, asJSON
-		set(o, "eval-chains=2 eval-samples=4 logz-samples=1000 eval-floor-sentences=10 eval-sentences=20")
+		set(o, "eval-chains=2 eval-samples=4 logz-samples=1000 eval-sentences=20")
 		if err := Run(o); err != nil {
 			t.Fatal(err)
 		}
