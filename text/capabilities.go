@@ -263,12 +263,16 @@ func (r *Run) Evaluate(req run.EvalRequest) (run.Report, error) {
 	if err := ec.Validate(); err != nil {
 		return nil, err
 	}
+	if r.Info.Imported != "" && r.Info.Data == "" && req.Data == "" {
+		return nil, fmt.Errorf("%s was imported from %s without a corpus (lebm import --data): give --data DIR, the corpus to evaluate it on "+
+			"(lebm does not fall back to its embedded demo corpus)", r.Dir, r.Info.Imported)
+	}
 	corpus, ds, err := LoadSplit(r.Info.Data, req.Data, m.Vocab, ec.MaxLen, req.Split)
 	if err != nil {
 		return nil, err
 	}
-	if ds.UnknownShare() == 1 {
-		req.Warn(fmt.Sprintf("warning: every word of the %s split is <unk> for this model's vocabulary: is it the corpus the model was trained on (--data)?", req.Split))
+	if w := UnknownWarningOf(ds, req.Split); w != "" {
+		req.Warn(w)
 	}
 	req.Note(fmt.Sprintf("%s\ncheckpoint: %s", m, r.Dir))
 	bar := req.Bar(1, "eval "+req.Split, "chains")
@@ -277,6 +281,7 @@ func (r *Run) Evaluate(req run.EvalRequest) (run.Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	res.Corpus = CorpusName(corpus, req.Data, r.Info.Data)
 	if req.SentenceNLL != "" {
 		var b strings.Builder
 		for _, v := range res.SentenceNLL {

@@ -65,8 +65,60 @@ func (c *Config) WordLimit() int {
 	return c.MaxLen - 2
 }
 
-// Presets: the paper's Table 3 (embedding / hidden) for SNLI, PTB and Yahoo; and two for the embedded
-// generated corpus, a small model that trains on 2 CPU cores in minutes:
+// The two ways a text model learns (lebm train --learning):
+//   - Recommended, the default of every text preset but "embedded-paper" (README, "Recommended text
+//     configuration"): the inference network replaces the posterior chain during training (K1 = 0),
+//     trained against N(0, I) with free bits 0.1 nats per dimension and the prior weight warmed up over
+//     200 iterations; the EBM prior learns by the paper's update with its prior chain (K0 = 60, s0 = 0.4)
+//     at a learning rate of 1e-3. Without it the paper's short-run posterior chains leave the latent
+//     collapsed on these budgets (DESIGN.md, "Posterior collapse").
+//   - Paper: both chains short-run Langevin from N(0, I) (K0 = 60, K1 = 20), no inference network, the
+//     prior learning rate 1e-4: the paper's appendix A.8.
+const (
+	LearningRecommended = "recommended"
+	LearningPaper       = "paper"
+)
+
+// Recommended learning settings (LearningRecommended).
+const (
+	RecommendedFreeBits          = 0.1
+	RecommendedPriorWeightWarmup = 200
+	RecommendedLRPrior           = 1e-3
+)
+
+// recommended sets the recommended learning (LearningRecommended).
+func (c *Config) recommended() {
+	c.PosteriorInit, c.K1, c.EncoderRate = learn.InitEncoder, 0, learn.RateBase
+	c.FreeBits, c.PriorWeightWarmup, c.LRPrior = RecommendedFreeBits, RecommendedPriorWeightWarmup, RecommendedLRPrior
+}
+
+// paper sets the paper's learning (LearningPaper), keeping the model's sizes.
+func (c *Config) paper() {
+	b := base()
+	c.PosteriorInit, c.K1, c.EncoderRate, c.FreeBits, c.PriorWeightWarmup, c.BoWWeight = b.PosteriorInit, b.K1, b.EncoderRate, 0, 0, 0
+	c.LRGen, c.LRPrior = b.LRGen, b.LRPrior
+}
+
+// SetLearning applies the named learning (LearningRecommended or LearningPaper; "": the preset's own).
+func (c *Config) SetLearning(name string) error {
+	switch name {
+	case "":
+	case LearningRecommended:
+		if c.Preset != "embedded" { // the embedded preset's is the recommended one with its own rates and BoW
+			c.recommended()
+		}
+	case LearningPaper:
+		c.paper()
+	default:
+		return fmt.Errorf("--learning must be %s or %s, got %q", LearningRecommended, LearningPaper, name)
+	}
+	return nil
+}
+
+// Presets: the paper's Table 3 (embedding / hidden) for SNLI, PTB and Yahoo, trained with the recommended
+// learning (--learning paper: the paper's), on whole sentences; "corpus", sized by SizeFor for a corpus of
+// the user's (what --data without --preset takes); and two for the embedded generated corpus, a small
+// model that trains on 2 CPU cores in minutes:
 //   - "embedded" (the default) trains with the toolkit's recommended configuration (README, "Recommended
 //     text configuration"): the inference network replaces the posterior chain during training (K1 = 0),
 //     trained with free bits against N(0, I) and a warmed-up prior weight, the EBM prior learning by the
@@ -80,16 +132,26 @@ var Presets = map[string]func() Config{
 	"ptb": func() Config {
 		c := base()
 		c.Preset, c.EmbedDim, c.HiddenDim, c.VocabSize = "ptb", 128, 512, 10004
+		c.recommended()
 		return c
 	},
 	"snli": func() Config {
 		c := base()
 		c.Preset, c.EmbedDim, c.HiddenDim = "snli", 256, 256
+		c.recommended()
 		return c
 	},
 	"yahoo": func() Config {
 		c := base()
 		c.Preset, c.EmbedDim, c.HiddenDim, c.VocabSize = "yahoo", 512, 1024, 20004
+		c.recommended()
+		return c
+	},
+	"corpus": func() Config {
+		c := base()
+		c.Preset, c.VocabSize = "corpus", 10004
+		c.EmbedDim, c.HiddenDim, c.Iterations = SizeFor(0, 0)
+		c.recommended()
 		return c
 	},
 	"embedded": func() Config {
@@ -124,6 +186,24 @@ func embeddedModel() Config {
 	c := base()
 	c.EmbedDim, c.HiddenDim, c.MaxLen, c.LogEvery = 32, 64, 16, 10
 	return c
+}
+
+// SizeFor is the "corpus" preset's model for a training split of tokens words in sentences sentences:
+// the hidden size grows with the corpus (64 below 50k words, 128 below 200k, 256 below 500k, 512 from
+// there: PTB's 887k words get the paper's PTB decoder), the embedding is a quarter of it (at least 32),
+// and the budget is 20 epochs of batches of 32, within 500 to 10,000 iterations.
+func SizeFor(tokens, sentences int) (embed, hidden, iterations int) {
+	switch {
+	case tokens < 50000:
+		hidden = 64
+	case tokens < 200000:
+		hidden = 128
+	case tokens < 500000:
+		hidden = 256
+	default:
+		hidden = 512
+	}
+	return max(hidden/4, 32), hidden, min(max(20*sentences/DefaultBatch, 500), 10000)
 }
 
 // PresetNames lists the presets, sorted.
@@ -172,8 +252,12 @@ func (c *Config) Method() string {
 	if c.Prior == prior.Gaussian {
 		s += "; " + priorChain
 	}
+	rec := base()
+	rec.recommended()
 	if emb, _ := Preset("embedded"); slices.Equal(parts, emb.deviations()) {
 		s += ` (the "embedded" preset's: the README's recommended configuration plus the bag-of-words loss; the paper's learning: --preset embedded-paper)`
+	} else if slices.Equal(parts, rec.deviations()) {
+		s += " (the README's recommended configuration; the paper's learning: --learning paper)"
 	}
 	return s
 }

@@ -64,3 +64,27 @@ func LeftOut(ds *corpora.Dataset) string {
 	return fmt.Sprintf("; %d of %d (%.1f%%) longer than --max-len %d tokens left out, not cut",
 		ds.Dropped, ds.Dropped+len(ds.Examples), 100*ds.DroppedShare(), ds.MaxLen)
 }
+
+// CorpusName names the corpus an evaluation read, for its report: the directory given (override), else
+// the one recorded, else the embedded corpus's name.
+func CorpusName(c *corpora.Corpus, override, recorded string) string {
+	switch {
+	case override != "":
+		return override
+	case recorded != "":
+		return recorded
+	}
+	return c.Name
+}
+
+// UnknownWarningOf warns when more than UnknownWarning of the split's words are <unk> for the model's
+// vocabulary ("": not more).
+func UnknownWarningOf(ds *corpora.Dataset, split string) string {
+	share := ds.UnknownShare()
+	if share <= UnknownWarning {
+		return ""
+	}
+	return fmt.Sprintf("warning: %.1f%% of the words of the %s split are <unk> for this model's vocabulary (more than %.0f%%): "+
+		"is it the corpus the model was trained on (--data)? Its NLL and PPL are not comparable with those on the model's own corpus",
+		100*share, split, 100*UnknownWarning)
+}

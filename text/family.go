@@ -61,8 +61,9 @@ type FinalEval struct {
 
 // trainFlags are the text family's flags of `lebm train`, bound.
 type trainFlags struct {
-	knobs *run.Knobs[Config]
-	eval  FinalEval
+	knobs    *run.Knobs[Config]
+	eval     FinalEval
+	learning string
 }
 
 // evalFlags are the run options among them (they may change when a run is resumed).
@@ -71,6 +72,9 @@ var evalFlags = []string{"eval-chains", "eval-samples", "logz-samples", "eval-se
 // TrainFlags adds the text family's flags to fs.
 func (Registration) TrainFlags(fs *pflag.FlagSet) run.TrainFlags {
 	t := &trainFlags{knobs: run.BindKnobs(fs, Knobs)}
+	fs.StringVar(&t.learning, "learning", "", "how the model learns: recommended (the inference network in place of the posterior chain, free bits, "+
+		"the prior weight warmed up: every preset's default but embedded-paper) or paper (both chains short-run Langevin from N(0, I), "+
+		"the paper's); flags given beside it change its settings")
 	e := &t.eval
 	fs.IntVar(&e.Chains, "eval-chains", DefaultEvalChains, "final evaluation: posterior chains per sentence (the default is lebm eval's --chains, so that both give one number)")
 	run.Refused(fs, "eval-floor-sentences", run.FloorWhy)
@@ -83,7 +87,7 @@ func (Registration) TrainFlags(fs *pflag.FlagSet) run.TrainFlags {
 	return t
 }
 
-func (t *trainFlags) Names() []string { return append(t.knobs.Names(), evalFlags...) }
+func (t *trainFlags) Names() []string { return append(append(t.knobs.Names(), evalFlags...), "learning") }
 
 func (t *trainFlags) Resumable(name string) bool {
 	for _, f := range evalFlags {
@@ -94,17 +98,30 @@ func (t *trainFlags) Resumable(name string) bool {
 	return t.knobs.Resumable(name)
 }
 
-// Configure is the preset ("": embedded, or ptb with data) with the flags the user set.
+// Configure is the preset ("": embedded, or with data the "corpus" preset sized for it) with the
+// learning (--learning) and the flags the user set.
 func (t *trainFlags) Configure(preset, data string, core func(*learn.Config), changed func(string) bool) (run.Config, error) {
 	if preset == "" {
 		preset = "embedded"
 		if data != "" {
-			preset = "ptb"
+			preset = "corpus"
 		}
 	}
 	cfg, err := Preset(preset)
 	if err != nil {
 		return nil, err
+	}
+	if preset == "corpus" {
+		if err := sizeForCorpus(&cfg, data); err != nil {
+			return nil, err
+		}
+	}
+	if err := cfg.SetLearning(t.learning); err != nil {
+		return nil, err
+	}
+	if data == "" && corpusPresets[preset] != "" {
+		return nil, fmt.Errorf("--preset %s is sized for %s: give --data DIR, a directory with train.txt, valid.txt and test.txt "+
+			"(the embedded demo corpus trains with the default preset, embedded)", preset, corpusPresets[preset])
 	}
 	core(&cfg.Config)
 	t.knobs.Apply(&cfg, changed)
@@ -116,6 +133,27 @@ func (t *trainFlags) Configure(preset, data string, core func(*learn.Config), ch
 	}
 	return &cfg, t.eval.check()
 }
+
+// sizeFor sizes a "corpus" preset for the training split of the corpus at data (SizeFor).
+func sizeForCorpus(cfg *Config, data string) error {
+	if data == "" {
+		return fmt.Errorf("--preset corpus sizes the model for a corpus of yours: give --data DIR")
+	}
+	c, err := LoadCorpus(data)
+	if err != nil {
+		return err
+	}
+	tokens := 0
+	for _, s := range c.Train {
+		tokens += len(s)
+	}
+	cfg.EmbedDim, cfg.HiddenDim, cfg.Iterations = SizeFor(tokens, len(c.Train))
+	return nil
+}
+
+// corpusPresets are the presets sized for a real corpus (its vocabulary and sentence lengths), which
+// refuse to train on the embedded demo corpus.
+var corpusPresets = map[string]string{"ptb": "the Penn Treebank (10k words)", "snli": "SNLI", "yahoo": "Yahoo Answers (20k words)"}
 
 // config is the estimator setting of the final evaluation of a model of cfg (rows per call raised to the
 // chains where they are more).

@@ -14,16 +14,8 @@ import (
 func (r *EvalResult) Format() string {
 	var b strings.Builder
 	s := r.Settings
-	corpus := r.Corpus
-	if corpus == "" {
-		corpus = "the embedded corpus"
-	}
 	fmt.Fprintf(&b, "%s split of %s: %d sentences, %d predicted tokens (words + <eos>), %.1f%% of the words <unk> for the model's vocabulary, prior %s\n",
-		r.Split, corpus, r.Sentences, r.Tokens, 100*r.UnknownShare, r.Prior)
-	if r.UnknownShare > UnknownWarning {
-		fmt.Fprintf(&b, "  warning: %.1f%% of the words are <unk> (above %.0f%%): is this the corpus the model was trained on? Its NLL and PPL are not comparable with one on its own corpus\n",
-			100*r.UnknownShare, 100*UnknownWarning)
-	}
+		r.Split, r.Corpus, r.Sentences, r.Tokens, 100*r.UnknownShare, r.Prior)
 	if r.LeftOut > 0 {
 		fmt.Fprintf(&b, "  %d sentences of the split longer than --max-len %d tokens left out; the others scored whole\n", r.LeftOut, s.MaxLen)
 	} else {

@@ -41,8 +41,8 @@ func newSession(m *Model, info RunInfo, corpus *corpora.Corpus, state *TrainStat
 	if err != nil {
 		return nil, err
 	}
-	if test.UnknownShare() == 1 {
-		ui.Warn("warning: every word of the test split is <unk> for this model's vocabulary (built from the training split): are the splits of one corpus?")
+	if w := UnknownWarningOf(test, "test"); w != "" {
+		ui.Warn(w + " (the vocabulary was built from the training split: are the splits of one corpus?)")
 	}
 	tr, err := NewTrainer(m, trainSet, state)
 	if err != nil {
@@ -140,6 +140,7 @@ func (s *session) Finish(sum run.Summary, skip string) (run.Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	res.Corpus = CorpusName(s.corpus, "", s.info.Data)
 	uni := UnigramBaseline(s.tr.Data, s.test, m.Vocab.Size())
 	rep.Test, rep.Unigram = res, &uni
 	if rep.Topics, err = m.CorpusTopics(s.corpus, "test", ec, DefaultTopicConfig()); err != nil {

@@ -91,7 +91,7 @@ func TestMethodNamesTheConfiguration(t *testing.T) {
 		want   []string
 	}{
 		{"embedded-paper", []string{"the paper's: short-run Langevin", "K1 = 20", "K0 = 60"}},
-		{"ptb", []string{"the paper's: short-run Langevin"}},
+		{"ptb", []string{"not the paper's", "replaces the posterior chain (K1 = 0)", "the README's recommended configuration", "--learning paper"}},
 		{"embedded", []string{"not the paper's", "replaces the posterior chain (K1 = 0)", "free bits 0.1", "bag-of-words loss (weight 1)", "--preset embedded-paper"}},
 	} {
 		cfg, err := Preset(tc.preset)

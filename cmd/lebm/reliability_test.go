@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/lebm/lebm/text"
 	"os"
 	"path/filepath"
 	"strings"
@@ -168,11 +169,21 @@ func TestExportImportThroughTheCommands(t *testing.T) {
 			t.Errorf("exported %s: %v, mode %v (want 0644: an export is to be shared)", name, err, st.Mode().Perm())
 		}
 	}
+	// The run learned the embedded corpus, which its export does not record: the imported run is not
+	// evaluated on the demo corpus by default, but on the corpus given (here the same, written out).
+	if _, err := lebm(t, reg, "eval", imported, "--quiet"); err == nil || !strings.Contains(err.Error(), "give --data DIR") {
+		t.Errorf("eval of an imported run without a corpus: %v", err)
+	}
+	corpus := writeEmbeddedCorpus(t)
 	nll := func(path string) float64 {
 		var rep struct {
-			NLL float64 `json:"nll"`
+			NLL    float64 `json:"nll"`
+			Corpus string  `json:"corpus"`
 		}
-		mustJSON(t, reg, &rep, "eval", path, "--json", "--quiet", "--max-sentences", "20", "--chains", "4", "--samples", "8", "--logz-samples", "1000")
+		mustJSON(t, reg, &rep, "eval", path, "--data", corpus, "--json", "--quiet", "--max-sentences", "20", "--chains", "4", "--samples", "8", "--logz-samples", "1000")
+		if rep.Corpus != corpus {
+			t.Errorf("the evaluation of %s names the corpus %q, want %q", path, rep.Corpus, corpus)
+		}
 		return rep.NLL
 	}
 	if a, b := nll(run), nll(imported); a != b {
@@ -185,7 +196,7 @@ func TestExportImportThroughTheCommands(t *testing.T) {
 		{"reconstruct", imported, sentences, "--chains", "2"},
 		{"interpolate", imported, "a b", "c d", "--points", "3"},
 		{"plot", imported, "--out", filepath.Join(dir, "pics"), "--sentences", "10", "--chains", "2"},
-		{"eval", imported, "--generation", "--gen-samples", "20", "--lm-iterations", "2", "--max-sentences", "10", "--chains", "2", "--samples", "4", "--logz-samples", "100", "--quiet"},
+		{"eval", imported, "--data", corpus, "--generation", "--gen-samples", "20", "--lm-iterations", "2", "--max-sentences", "10", "--chains", "2", "--samples", "4", "--logz-samples", "100", "--quiet"},
 	} {
 		if _, err := lebm(t, reg, args...); err != nil {
 			t.Errorf("lebm %q on the imported run: %v", args, err)
@@ -403,4 +414,24 @@ func TestLatestOutsideTheRunThroughTheCommands(t *testing.T) {
 	if logAfter, _ := os.ReadFile(filepath.Join(run, "log.jsonl")); string(logAfter) != string(logBefore) {
 		t.Error("the run's log changed")
 	}
+}
+
+// writeEmbeddedCorpus writes the embedded corpus's splits as a corpus directory.
+func writeEmbeddedCorpus(t *testing.T) string {
+	t.Helper()
+	c, err := text.LoadCorpus("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for name, sents := range map[string][][]string{"train": c.Train, "valid": c.Valid, "test": c.Test} {
+		var b strings.Builder
+		for _, s := range sents {
+			b.WriteString(strings.Join(s, " ") + "\n")
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".txt"), []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }

@@ -272,7 +272,7 @@ func TestRejectsAndWarns(t *testing.T) {
 	}
 	o = parse(run, "--data", dir, "--chains", "2", "--samples", "2", "--logz-samples", "10", "--quiet")
 	o.Stdout, o.Stderr = &stdout, &stderr
-	if err := Run(o); err != nil || !strings.Contains(stderr.String(), "every word of the test split is <unk>") {
+	if err := Run(o); err != nil || !strings.Contains(stderr.String(), "100.0% of the words of the test split are <unk>") {
 		t.Errorf("an all-<unk> split: %v, stderr %q", err, stderr.String())
 	}
 }

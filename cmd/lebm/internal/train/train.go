@@ -110,8 +110,10 @@ func NewCmd(opts *Options, run func(*Options) error) *cobra.Command {
 Langevin chains for the prior and the posterior (Pang et al., NeurIPS 2020).
 
 Without --data it trains on the family's embedded generated data (no download). For text, --data DIR
-reads DIR/train.txt, DIR/valid.txt and DIR/test.txt (one sentence per line, whitespace tokens).
-Hyperparameter flags override the preset's values. Checkpoints go to the run directory (--out) every
+reads DIR/train.txt, DIR/valid.txt and DIR/test.txt (one sentence per line, whitespace tokens) and
+trains on whole sentences (--max-len leaves the longer ones out, counted). Text presets learn the
+README's recommended way (--learning paper: the paper's); --data without --preset sizes the model for the
+corpus (preset corpus). Hyperparameter flags override the preset's values. Checkpoints go to the run directory (--out) every
 --save-every iterations and at the end; a run is continued with --resume RUN_DIR.
 
 With --family image it trains a transposed-convolution image generator (the paper's Table 2) on the
@@ -140,7 +142,7 @@ CIFAR-10's binary batches, a folder of PNG/JPEG images (centre-cropped and resiz
 		presets = append(presets, fam.Name()+": "+strings.Join(fam.Presets(), " "))
 	}
 	f.StringVar(&opts.Family, "family", "", "generator family: "+strings.Join(fams, ", ")+" (default: "+opts.Families.Default().Name()+", or the resumed run's)")
-	f.StringVar(&opts.Preset, "preset", "", "hyperparameter preset; "+strings.Join(presets, "; ")+" (default: embedded, or ptb with text --data)")
+	f.StringVar(&opts.Preset, "preset", "", "hyperparameter preset; "+strings.Join(presets, "; ")+" (default: embedded, or with text --data the corpus preset, sized for the corpus)")
 	return cmd
 }
 

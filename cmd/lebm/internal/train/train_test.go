@@ -34,6 +34,7 @@ func parse(t *testing.T, args []string) (*Options, error) {
 }
 
 func TestFlagParsing(t *testing.T) {
+	smallCorpus := writeTextCorpus(t, 400, "w") // 400 sentences: the smallest model, 500 iterations
 	cases := []struct {
 		name    string
 		args    []string
@@ -69,19 +70,38 @@ func TestFlagParsing(t *testing.T) {
 				t.Fatalf("accepted: %v", err)
 			}
 		}},
-		{"data implies ptb", []string{"--data", "/x"}, "", func(t *testing.T, o *Options) {
+		{"data without a preset: sized for the corpus, the recommended learning", []string{"--data", smallCorpus}, "", func(t *testing.T, o *Options) {
+			cfg, err := textConfig(o)
+			if err != nil || cfg.Preset != "corpus" || cfg.EmbedDim != 32 || cfg.HiddenDim != 64 || cfg.Iterations != 500 || cfg.ZDim != 32 ||
+				cfg.PosteriorStart() != learn.InitEncoder || cfg.K1 != 0 || cfg.FreeBits != text.RecommendedFreeBits || cfg.MaxLen != 0 {
+				t.Fatalf("%+v %v", cfg, err)
+			}
+		}},
+		{"a corpus preset without data", []string{"--preset", "ptb"}, "", func(t *testing.T, o *Options) {
+			if _, err := textConfig(o); err == nil || !strings.Contains(err.Error(), "--preset ptb is sized for") || !strings.Contains(err.Error(), "--data") {
+				t.Fatalf("accepted: %v", err)
+			}
+		}},
+		{"preset snli", []string{"--preset", "snli", "--data", "/x"}, "", func(t *testing.T, o *Options) {
 			cfg, _ := textConfig(o)
-			if cfg.Preset != "ptb" || cfg.EmbedDim != 128 || cfg.HiddenDim != 512 || cfg.ZDim != 32 {
+			if cfg.EmbedDim != 256 || cfg.HiddenDim != 256 || cfg.PosteriorStart() != learn.InitEncoder || cfg.MaxLen != 0 {
 				t.Fatalf("%+v", cfg)
 			}
 		}},
-		{"preset snli", []string{"--preset", "snli"}, "", func(t *testing.T, o *Options) {
-			cfg, _ := textConfig(o)
-			if cfg.EmbedDim != 256 || cfg.HiddenDim != 256 {
-				t.Fatalf("%+v", cfg)
+		{"the paper's learning is one flag", []string{"--preset", "ptb", "--data", "/x", "--learning", "paper"}, "", func(t *testing.T, o *Options) {
+			cfg, err := textConfig(o)
+			paper := cfg
+			paper.PosteriorInit, paper.K1, paper.EncoderRate, paper.FreeBits, paper.PriorWeightWarmup, paper.LRPrior = "", 20, "", 0, 0, text.DefaultLRPrior
+			if err != nil || !reflect.DeepEqual(cfg, paper) || !strings.HasPrefix(cfg.Method(), "the paper's") || cfg.HiddenDim != 512 {
+				t.Fatalf("%+v %v", cfg, err)
 			}
 		}},
-		{"overrides", []string{"--preset", "yahoo", "--k0", "30", "--s0", "0.3", "--k1", "40", "--s1", "0.05", "--ebm-width", "100",
+		{"an unknown learning", []string{"--learning", "fast"}, "", func(t *testing.T, o *Options) {
+			if _, err := textConfig(o); err == nil || !strings.Contains(err.Error(), "--learning must be recommended or paper") {
+				t.Fatalf("accepted: %v", err)
+			}
+		}},
+		{"overrides", []string{"--preset", "yahoo", "--data", "/x", "--k0", "30", "--s0", "0.3", "--k1", "40", "--s1", "0.05", "--ebm-width", "100",
 			"--lr-gen", "0.002", "--lr-prior", "0.0002", "--batch", "64", "--max-len", "20", "--vocab-size", "500", "--min-count", "2",
 			"--iterations", "7", "--seed", "9", "--prior", "gaussian", "--hidden", "99", "--embed", "11", "--z", "4", "--clip", "1"}, "",
 			func(t *testing.T, o *Options) {
@@ -97,7 +117,7 @@ func TestFlagParsing(t *testing.T) {
 					t.Fatalf("got %+v", cfg)
 				}
 			}},
-		{"unset flags keep the preset", []string{"--preset", "ptb", "--k1", "5"}, "", func(t *testing.T, o *Options) {
+		{"unset flags keep the preset", []string{"--preset", "ptb", "--data", "/x", "--k1", "5"}, "", func(t *testing.T, o *Options) {
 			cfg, _ := textConfig(o)
 			if cfg.K1 != 5 || cfg.K0 != 60 || cfg.HiddenDim != 512 || !o.flags.Changed("k1") || o.flags.Changed("k0") {
 				t.Fatalf("%+v", cfg)
@@ -593,7 +613,7 @@ func TestWarnsOfAnAllUnknownTestSplit(t *testing.T) {
 	var stderr bytes.Buffer
 	o := tinyOptions(filepath.Join(t.TempDir(), "run"), 1)
 	o.Data, o.Preset, o.Stderr = corpus, "embedded", &stderr
-	if err := Run(o); err != nil || !strings.Contains(stderr.String(), "every word of the test split is <unk>") {
+	if err := Run(o); err != nil || !strings.Contains(stderr.String(), "100.0% of the words of the test split are <unk>") {
 		t.Fatalf("an all-<unk> test split: %v, stderr %q", err, stderr.String())
 	}
 }
