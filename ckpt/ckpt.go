@@ -72,9 +72,7 @@ func Save(runDir string, step int, scope *model.Scope, files map[string][]byte, 
 	if err := WriteAtomic(filepath.Join(runDir, LatestFile), []byte(name+"\n")); err != nil {
 		return "", err
 	}
-	if keep > 0 {
-		prune(runDir, keep, name)
-	}
+	Prune(runDir, keep, name)
 	return final, nil
 }
 
@@ -179,12 +177,16 @@ func removeStaleTemporaries(runDir string) {
 	}
 }
 
-// prune removes runDir's oldest step directories (stepDirs: never a symbolic link, nor what it points at)
-// but the newest keep, and never current.
-func prune(runDir string, keep int, current string) {
+// Prune removes runDir's oldest step directories (stepDirs: never a symbolic link, nor what it points at)
+// but the newest keep (keep <= 0: it removes none), and never current nor the run's best (BestFile).
+func Prune(runDir string, keep int, current string) {
+	if keep <= 0 {
+		return
+	}
 	steps := stepDirs(runDir)
+	best, _, _ := ReadBest(runDir)
 	for i := 0; i < len(steps)-keep; i++ {
-		if steps[i] != current {
+		if steps[i] != current && steps[i] != best.Checkpoint {
 			_ = os.RemoveAll(filepath.Join(runDir, steps[i]))
 		}
 	}

@@ -25,6 +25,12 @@ import (
 // directory as Save writes it (step-NNNNNNNN, surrounding white space aside), which must be a directory of
 // the run and not a symbolic link.
 func Resolve(path string) (string, error) {
+	if best, err := resolveBest(path); err != nil || best != "" {
+		if err != nil {
+			return "", err
+		}
+		path = best
+	}
 	st, err := os.Stat(path)
 	if err != nil {
 		return "", fmt.Errorf("checkpoint %s: %w", path, err)

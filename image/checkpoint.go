@@ -9,10 +9,9 @@ import (
 
 // Files of an image checkpoint, besides the variables (see internal/ckpt); hparams.json says "family": "image".
 const (
-	HParamsFile     = ckpt.HParamsFile
-	StateFile       = ckpt.StateFile
-	Family          = "image"
-	KeepCheckpoints = 3
+	HParamsFile = ckpt.HParamsFile
+	StateFile   = ckpt.StateFile
+	Family      = "image"
 )
 
 // RunInfo is stored with the hyperparameters: the family and where the data came from.
@@ -33,7 +32,7 @@ type RunInfo struct {
 // to store with it (Trainer.Files: the persistent chains).
 func Save(runDir string, m *Model, info RunInfo, state TrainState, extra map[string][]byte) (string, error) {
 	info.Family, info.Config = Family, m.Config
-	return ckpt.SaveRun(runDir, state.Step, m.Ctx, info, state, extra, KeepCheckpoints)
+	return ckpt.SaveRun(runDir, state.Step, m.Ctx, info, state, extra, m.Config.Keep)
 }
 
 // Load opens an image checkpoint (a run directory or a step directory): verifies it, rebuilds the model

@@ -47,7 +47,7 @@ func base() Config {
 		Prior: prior.EBM, EBMWidth: prior.DefaultWidth,
 		K0: learn.DefaultK0, S0: learn.DefaultS0, K1: learn.DefaultK1, S1: learn.DefaultS1,
 		LRGen: DefaultLRGen, LRPrior: DefaultLRPrior, Beta1: learn.DefaultBeta1, Beta2: learn.DefaultBeta2,
-		Batch: DefaultBatch, Iterations: 50000, Seed: 1, SaveEvery: 1000, LogEvery: 50,
+		Batch: DefaultBatch, Iterations: 50000, Seed: 1, SaveEvery: 1000, Keep: learn.DefaultKeep, LogEvery: 50,
 	}}
 }
 

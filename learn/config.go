@@ -11,6 +11,9 @@ import (
 
 // The defaults every family shares (DESIGN.md: the paper's short-run chains for text and images, Adam's
 // betas); a family's presets start from them and set its own sizes, learning rates and batch.
+// DefaultKeep is how many of the newest checkpoints a run keeps by default (Config.Keep), besides its best.
+const DefaultKeep = 3
+
 const (
 	DefaultK0    = 60  // prior chain steps
 	DefaultS0    = 0.4 // prior chain step size
@@ -60,7 +63,10 @@ type Config struct {
 	Iterations int    `json:"iterations"`
 	Seed       uint64 `json:"seed"`
 	SaveEvery  int    `json:"save_every"` // iterations between checkpoints
-	LogEvery   int    `json:"log_every"`  // iterations between JSON-lines log records
+	// Keep is how many of the newest checkpoints a run directory keeps (0: every one; absent in runs
+	// before it existed: every one), besides its best by validation NLL (ckpt.BestFile).
+	Keep     int `json:"keep"`
+	LogEvery int `json:"log_every"` // iterations between JSON-lines log records
 }
 
 // Where chains start (Config.PosteriorInit, Config.PriorInit).
@@ -221,6 +227,7 @@ func (c *Config) Validate() error {
 	v.Require(c.EncoderRate == "" || c.EncoderRate == RateModel || c.EncoderRate == RateBase, "--encoder-rate must be %q or %q, got %q", RateModel, RateBase, c.EncoderRate)
 	v.Require(c.FreeBits == 0 || c.HasEncoder(), "--free-bits apply to the inference network's KL: they need --posterior-init encoder")
 	v.Require(c.SaveEvery > 0, "--save-every must be positive, got %d", c.SaveEvery)
+	v.Require(c.Keep >= 0, "--keep must be 0 (every checkpoint) or more, got %d", c.Keep)
 	v.Require(c.LogEvery > 0, "--log-every must be positive, got %d", c.LogEvery)
 	return v.Err("invalid configuration")
 }

@@ -77,6 +77,14 @@ type Periodic interface {
 	After(iteration int) (warning string, err error)
 }
 
+// Selecting is an optional part of a Periodic session whose periodic work scores the model on validation
+// data (text: --eval-every's diagnosis): Validation is the NLL (nats per example, lower is better) After
+// measured at iteration and on how many examples; ok is false when it measured none there. The run keeps
+// the checkpoint of the best score (ckpt.BestFile), and its final evaluation is that checkpoint's.
+type Selecting interface {
+	Validation(iteration int) (nll float64, examples int, ok bool)
+}
+
 // Report is a command's result: printed with Format, or as JSON with --json.
 type Report interface {
 	Format() string

@@ -121,6 +121,8 @@ var CoreKnobs = []Knob[learn.Config]{
 		Resumable: true},
 	{Name: "seed", Usage: "random seed (initialisation, batch order, chains)", Field: func(c *learn.Config) any { return &c.Seed }},
 	{Name: "save-every", Usage: "iterations between checkpoints", Field: func(c *learn.Config) any { return &c.SaveEvery }, Resumable: true},
+	{Name: "keep", Usage: "how many of the newest checkpoints the run directory keeps, besides the best by validation NLL (--eval-every) (0 = every one)",
+		Field: func(c *learn.Config) any { return &c.Keep }, Resumable: true},
 	{Name: "log-every", Usage: "iterations between records of the JSON-lines log", Field: func(c *learn.Config) any { return &c.LogEvery },
 		Resumable: true},
 }

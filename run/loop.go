@@ -21,7 +21,7 @@ import (
 // reported with the last good checkpoint, which it leaves intact.
 type loop struct {
 	step       func() (iteration int, describe string, err error) // one learning iteration
-	after      func(iteration int, bar Bar) error                 // optional: after each iteration (text's diagnosis)
+	after      func(iteration int, bar Bar) (string, error)       // optional: after each iteration (text's diagnosis); the checkpoint it saved, if any
 	save       func() (string, error)
 	start      int // completed iterations before this process
 	iterations int
@@ -104,10 +104,12 @@ func (r loopResult) stopped() error {
 func (l loop) run(ui UI, maxTime time.Duration) (loopResult, error) {
 	res := loopResult{Iterations: l.start}
 	var err error
+	saved := -1 // the iteration of the last checkpoint this process saved
 	if l.start == 0 {
 		if res.Checkpoint, err = l.save(); err != nil {
 			return res, err
 		}
+		saved = 0
 	}
 	sigs := notifyStops()
 	defer signal.Stop(sigs)
@@ -134,17 +136,22 @@ func (l loop) run(ui UI, maxTime time.Duration) (loopResult, error) {
 		bar.Set(it)
 		bar.Describe(describe)
 		if l.after != nil {
-			if err := l.after(it, bar); err != nil {
+			dir, err := l.after(it, bar)
+			if err != nil {
 				return res, err
 			}
+			if dir != "" {
+				res.Checkpoint, saved = dir, it
+			}
 		}
-		if it%l.saveEvery == 0 {
+		if it%l.saveEvery == 0 && saved != it {
 			if res.Checkpoint, err = l.save(); err != nil {
 				return res, err
 			}
+			saved = it
 		}
 	}
-	if res.Iterations%l.saveEvery != 0 || res.Checkpoint == "" {
+	if saved != res.Iterations || res.Checkpoint == "" {
 		if res.Checkpoint, err = l.save(); err != nil {
 			return res, err
 		}

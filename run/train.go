@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gomlx/compute"
+	"github.com/lebm/lebm/ckpt"
 	"github.com/lebm/lebm/learn"
 )
 
@@ -40,6 +41,10 @@ type Summary struct {
 	Timing       learn.Timing `json:"timing"`
 	Interrupted  bool         `json:"interrupted"`
 	OutOfTime    bool         `json:"out_of_time"` // stopped by --max-time
+	// Best is the checkpoint with the best validation NLL (a Selecting session's), nil without one;
+	// BestDir is its directory.
+	Best    *ckpt.Best `json:"best,omitempty"`
+	BestDir string     `json:"best_checkpoint,omitempty"`
 }
 
 // Train runs the lifecycle of a training run for the family the request names (or the resumed run's):
@@ -210,14 +215,21 @@ func (req *TrainRequest) train(sess Session, runDir string, resumed *Run) error 
 		return tr.State.Step, progress, err
 	}, save: func() (string, error) { return sess.Save(runDir) },
 		start: tr.State.Step, iterations: tr.Core.Config.Iterations, saveEvery: tr.Core.Config.SaveEvery}
+	sel, err := newSelection(sess, runDir)
+	if err != nil {
+		return err
+	}
 	if p, ok := sess.(Periodic); ok {
-		l.after = func(it int, bar Bar) error {
+		l.after = func(it int, bar Bar) (string, error) {
 			warning, err := p.After(it)
 			if warning != "" {
 				bar.Clear()
 				req.Warn(warning)
 			}
-			return err
+			if err != nil {
+				return "", err
+			}
+			return sel.after(it)
 		}
 	}
 	res, err := l.run(req.UI, req.MaxTime)
@@ -225,6 +237,10 @@ func (req *TrainRequest) train(sess Session, runDir string, resumed *Run) error 
 		return err
 	}
 	res.report(req.Stderr, req.MaxTime, runDir, tr.Timing)
+	if sel.best != nil {
+		fmt.Fprintf(req.Stderr, "best: %s (validation NLL %.3f on %d sentences at iteration %d); the final evaluation is this checkpoint's\n",
+			filepath.Join(runDir, sel.best.Checkpoint), sel.best.ValidNLL, sel.best.Sentences, sel.best.Step)
+	}
 	skip := ""
 	switch {
 	case res.interrupted():
@@ -232,7 +248,11 @@ func (req *TrainRequest) train(sess Session, runDir string, resumed *Run) error 
 	case req.NoEval:
 		skip = "--no-eval"
 	}
-	rep, err := finishWatched(sess, res.summary(runDir, tr.Timing), skip, req.Stderr, os.Exit)
+	sum := res.summary(runDir, tr.Timing)
+	if sel.best != nil {
+		sum.Best, sum.BestDir = sel.best, filepath.Join(runDir, sel.best.Checkpoint)
+	}
+	rep, err := finishWatched(sess, sum, skip, req.Stderr, os.Exit)
 	if err != nil {
 		return err
 	}

@@ -15,8 +15,6 @@ const (
 	HParamsFile   = ckpt.HParamsFile
 	TokenizerFile = "tokenizer.json"
 	StateFile     = ckpt.StateFile
-	// KeepCheckpoints is how many checkpoints a run directory keeps.
-	KeepCheckpoints = 3
 )
 
 // Family names the text family in checkpoints (hparams.json "family").
@@ -45,7 +43,7 @@ func Save(runDir string, m *Model, info RunInfo, state TrainState, extra map[str
 	}
 	files := map[string][]byte{TokenizerFile: tok}
 	maps.Copy(files, extra)
-	return ckpt.SaveRun(runDir, state.Step, m.Ctx, info, state, files, KeepCheckpoints)
+	return ckpt.SaveRun(runDir, state.Step, m.Ctx, info, state, files, m.Config.Keep)
 }
 
 // Load opens a checkpoint (a run directory or a step directory): verifies it, rebuilds the model from its

@@ -52,7 +52,7 @@ func base() Config {
 		ZDim: DefaultZDim, Prior: prior.EBM, EBMWidth: prior.DefaultWidth,
 		K0: learn.DefaultK0, S0: learn.DefaultS0, K1: learn.DefaultK1, S1: learn.DefaultS1,
 		LRGen: DefaultLRGen, LRPrior: DefaultLRPrior, Beta1: learn.DefaultBeta1, Beta2: learn.DefaultBeta2, GenClip: DefaultGenClip,
-		Batch: DefaultBatch, Iterations: 10000, Seed: 1, SaveEvery: 500, LogEvery: 10,
+		Batch: DefaultBatch, Iterations: 10000, Seed: 1, SaveEvery: 500, Keep: learn.DefaultKeep, LogEvery: 10,
 	}}
 }
 

@@ -3,6 +3,7 @@ package text
 import (
 	"fmt"
 
+	"github.com/gomlx/compute"
 	"github.com/lebm/lebm/corpora"
 )
 
@@ -87,4 +88,23 @@ func UnknownWarningOf(ds *corpora.Dataset, split string) string {
 	return fmt.Sprintf("warning: %.1f%% of the words of the %s split are <unk> for this model's vocabulary (more than %.0f%%): "+
 		"is it the corpus the model was trained on (--data)? Its NLL and PPL are not comparable with those on the model's own corpus",
 		100*share, split, 100*UnknownWarning)
+}
+
+// EvaluateCheckpoint evaluates the model of a checkpoint directory on a split of the corpus it recorded,
+// with the estimator settings ec (what a sweep does once with the setting it selected).
+func EvaluateCheckpoint(backend compute.Backend, dir, split string, ec EvalConfig) (*EvalResult, error) {
+	m, info, _, _, err := LoadVerified(backend, dir)
+	if err != nil {
+		return nil, err
+	}
+	corpus, ds, err := LoadSplit(info.Data, "", m.Vocab, ec.MaxLen, split)
+	if err != nil {
+		return nil, err
+	}
+	res, err := m.Evaluate(ds, split, ec, nil)
+	if err != nil {
+		return nil, err
+	}
+	res.Corpus = CorpusName(corpus, "", info.Data)
+	return res, nil
 }

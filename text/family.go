@@ -55,8 +55,17 @@ var Knobs = []run.Knob[Config]{
 // periodic collapse diagnosis on validation sentences (--eval-every).
 type FinalEval struct {
 	Chains, ImportanceSamples, LogZSamples int
-	Sentences                              int // the first N test sentences only (0 = all)
-	Every, EverySentences                  int // diagnosis every N iterations (0 = never) on this many sentences
+	Sentences                              int    // the first N test sentences only (0 = all)
+	Every, EverySentences                  int    // diagnosis every N iterations (0 = never) on this many sentences
+	Split                                  string // the final evaluation's split: test (default) or valid
+}
+
+// split is the final evaluation's split.
+func (e FinalEval) split() string {
+	if e.Split == "" {
+		return "test"
+	}
+	return e.Split
 }
 
 // trainFlags are the text family's flags of `lebm train`, bound.
@@ -67,7 +76,7 @@ type trainFlags struct {
 }
 
 // evalFlags are the run options among them (they may change when a run is resumed).
-var evalFlags = []string{"eval-chains", "eval-samples", "logz-samples", "eval-sentences", "eval-every", "eval-every-sentences"}
+var evalFlags = []string{"eval-chains", "eval-split", "eval-samples", "logz-samples", "eval-sentences", "eval-every", "eval-every-sentences"}
 
 // TrainFlags adds the text family's flags to fs.
 func (Registration) TrainFlags(fs *pflag.FlagSet) run.TrainFlags {
@@ -81,13 +90,17 @@ func (Registration) TrainFlags(fs *pflag.FlagSet) run.TrainFlags {
 	fs.IntVar(&e.ImportanceSamples, "eval-samples", DefaultEvalSamples, "final evaluation: importance samples per sentence")
 	fs.IntVar(&e.LogZSamples, "logz-samples", DefaultLogZSamples, "final evaluation: samples of N(0,I) for log Z")
 	fs.IntVar(&e.Sentences, "eval-sentences", 0, "final evaluation: the first N test sentences only (0 = all)")
+	fs.StringVar(&e.Split, "eval-split", "test", "final evaluation's split: test (report a model, once) or valid (compare settings)")
 	fs.IntVar(&e.Every, "eval-every", 0, "every N iterations, diagnose the latent on validation sentences (NLL, reconstruction gap, "+
-		"MI and AU against their floors, chain displacement) into log.jsonl and the progress line, warning when collapsed (0 = never)")
+		"MI and AU against their floors, chain displacement) into log.jsonl and the progress line, warning when collapsed, and keep the "+
+		"checkpoint of the best validation NLL (RUN/best), which the final evaluation then evaluates (0 = never)")
 	fs.IntVar(&e.EverySentences, "eval-every-sentences", 100, "validation sentences used by --eval-every (16 chains, 16 importance samples, 10k samples for log Z)")
 	return t
 }
 
-func (t *trainFlags) Names() []string { return append(append(t.knobs.Names(), evalFlags...), "learning") }
+func (t *trainFlags) Names() []string {
+	return append(append(t.knobs.Names(), evalFlags...), "learning")
+}
 
 func (t *trainFlags) Resumable(name string) bool {
 	for _, f := range evalFlags {
@@ -172,6 +185,7 @@ func (e FinalEval) check() error {
 	v.Require(e.LogZSamples >= 1, "--logz-samples must be at least 1, got %d", e.LogZSamples)
 	v.Require(e.Sentences >= 0, "--eval-sentences must be 0 (all) or more, got %d", e.Sentences)
 	v.Require(e.Every >= 0, "--eval-every must be 0 (never) or more, got %d", e.Every)
+	v.Require(e.Split == "test" || e.Split == "valid" || e.Split == "", "--eval-split must be test or valid, got %q", e.Split)
 	v.Require(e.EverySentences >= 2, "--eval-every-sentences must be at least 2, got %d", e.EverySentences)
 	if err := v.Err(""); err != nil {
 		return err

@@ -180,7 +180,7 @@ func SaveLM(runDir string, lm *LM) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return ckpt.Save(runDir, lm.Step, lm.Ctx, map[string][]byte{lmConfigFile: cfg, TokenizerFile: tok}, KeepCheckpoints)
+	return ckpt.Save(runDir, lm.Step, lm.Ctx, map[string][]byte{lmConfigFile: cfg, TokenizerFile: tok}, learn.DefaultKeep)
 }
 
 // LoadLM opens a language-model checkpoint.

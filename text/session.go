@@ -16,7 +16,7 @@ type session struct {
 	m      *Model
 	info   RunInfo
 	corpus *corpora.Corpus
-	test   *corpora.Dataset // whole sentences, for the final evaluation
+	test   *corpora.Dataset // whole sentences of the final evaluation's split (FinalEval.Split)
 	tr     *Trainer
 	eval   FinalEval
 	ui     run.UI
@@ -24,6 +24,7 @@ type session struct {
 	log      io.Writer
 	valid    *corpora.Dataset // encoded on the first --eval-every
 	diagLine string           // the last diagnosis, for the progress line
+	diag     *Diagnosis       // the last diagnosis
 }
 
 func newSession(m *Model, info RunInfo, corpus *corpora.Corpus, state *TrainState, eval FinalEval, ui run.UI) (*session, error) {
@@ -37,11 +38,11 @@ func newSession(m *Model, info RunInfo, corpus *corpora.Corpus, state *TrainStat
 	if err := m.chainMemory(eval.config(m.Config)).Check(); err != nil { // the final evaluation's, before training
 		return nil, err
 	}
-	test, err := Encode(corpus, m.Vocab, corpora.Whole, "test")
+	test, err := Encode(corpus, m.Vocab, corpora.Whole, eval.split())
 	if err != nil {
 		return nil, err
 	}
-	if w := UnknownWarningOf(test, "test"); w != "" {
+	if w := UnknownWarningOf(test, eval.split()); w != "" {
 		ui.Warn(w + " (the vocabulary was built from the training split: are the splits of one corpus?)")
 	}
 	tr, err := NewTrainer(m, trainSet, state)
@@ -104,8 +105,17 @@ func (s *session) After(step int) (string, error) {
 	if _, err := s.log.Write(append(rec, '\n')); err != nil {
 		return "", err
 	}
-	s.diagLine = " | " + d.Short()
+	s.diagLine, s.diag = " | "+d.Short(), d
 	return d.Warning(), nil
+}
+
+// Validation is the validation NLL of the diagnosis After ran at iteration (run.Selecting): the run keeps
+// the checkpoint where it is lowest, and evaluates that one at the end.
+func (s *session) Validation(iteration int) (float64, int, bool) {
+	if s.diag == nil || s.diag.Step != iteration {
+		return 0, 0, false
+	}
+	return s.diag.ValidNLL, s.diag.Sentences, true
 }
 
 // TrainReport is what `lebm train` reports for a text model (--json: as JSON).
@@ -113,6 +123,8 @@ type TrainReport struct {
 	run.Summary
 	Config   Config `json:"config"`
 	Learning string `json:"learning"` // the paper's method or what differs from it (Config.Method)
+	// Evaluated says which checkpoint the final evaluation is of and how it was chosen.
+	Evaluated string `json:"evaluated"`
 	// TrainSentences are the training sentences used; TrainLeftOut those longer than --max-len, left out.
 	TrainSentences int          `json:"train_sentences"`
 	TrainLeftOut   int          `json:"train_left_out"`
@@ -124,18 +136,28 @@ type TrainReport struct {
 	skip string
 }
 
-// Finish evaluates the model on the test split (unless skip says why not): NLL, PPL, MI, AU with the
-// unigram baseline, and the topic measures on a corpus with topic labels.
+// Finish evaluates the model on the test split (unless skip says why not; --eval-split valid: the
+// validation split), once: the checkpoint with the best validation NLL when --eval-every kept one (the
+// selection is on validation sentences only), the last one otherwise. NLL, PPL, MI, AU with the unigram
+// baseline, and the topic measures on a corpus with topic labels.
 func (s *session) Finish(sum run.Summary, skip string) (run.Report, error) {
 	m := s.m
 	rep := &TrainReport{Summary: sum, Model: m.String(), Config: m.Config, Learning: m.Config.Method(), skip: skip,
-		TrainSentences: len(s.tr.Data.Examples), TrainLeftOut: s.tr.Data.Dropped}
+		TrainSentences: len(s.tr.Data.Examples), TrainLeftOut: s.tr.Data.Dropped, Evaluated: evaluated(sum, s.eval)}
 	if skip != "" {
 		return rep, nil
 	}
+	if sum.Best != nil && sum.BestDir != sum.Checkpoint {
+		best, _, _, _, err := LoadVerified(m.Backend, sum.BestDir)
+		if err != nil {
+			return nil, err
+		}
+		m = best
+	}
 	ec := s.eval.config(m.Config)
-	bar := s.ui.Bar(1, "eval test", "chains")
-	res, err := m.Evaluate(s.test, "test", ec, bar.Progress)
+	split := s.eval.split()
+	bar := s.ui.Bar(1, "eval "+split, "chains")
+	res, err := m.Evaluate(s.test, split, ec, bar.Progress)
 	bar.Finish()
 	if err != nil {
 		return nil, err
@@ -152,7 +174,7 @@ func (s *session) Finish(sum run.Summary, skip string) (run.Report, error) {
 // Format is the report as `lebm train` prints it.
 func (r *TrainReport) Format() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "checkpoint: %s\nlearning: %s\n", r.Checkpoint, r.Learning)
+	fmt.Fprintf(&b, "checkpoint: %s\nlearning: %s\nevaluated: %s\n", r.Checkpoint, r.Learning, r.Evaluated)
 	if r.Test == nil {
 		fmt.Fprintf(&b, "latent: not judged (%s; `lebm eval` judges it)\n", r.skip)
 		return b.String()
@@ -164,4 +186,13 @@ func (r *TrainReport) Format() string {
 	}
 	fmt.Fprintln(&b, r.Test.Verdict)
 	return b.String()
+}
+
+// evaluated says which checkpoint the final evaluation is of and how it was chosen.
+func evaluated(sum run.Summary, e FinalEval) string {
+	if sum.Best == nil {
+		return fmt.Sprintf("%s, the last checkpoint (no selection on validation: --eval-every N keeps the best), on the %s split", sum.Checkpoint, e.split())
+	}
+	return fmt.Sprintf("%s, the best of the diagnoses by validation NLL (%.3f on the first %d validation sentences, iteration %d), on the %s split, once",
+		sum.BestDir, sum.Best.ValidNLL, sum.Best.Sentences, sum.Best.Step, e.split())
 }

@@ -16,12 +16,15 @@ import (
 
 // write writes the table, the JSON results and the plot into the sweep directory and prints the table
 // (or the results as JSON).
-func (opts *Options) write(grid []Setting, results []*Result) error {
-	table := Table(results, opts)
+func (opts *Options) write(grid []Setting, results []*Result, sel *Selected) error {
+	table := Table(results, sel, opts)
 	if err := ckpt.WriteAtomic(filepath.Join(opts.Out, "table.md"), []byte(table)); err != nil {
 		return err
 	}
-	js, _ := json.MarshalIndent(results, "", " ")
+	js, _ := json.MarshalIndent(struct {
+		Settings []*Result `json:"settings"`
+		Selected *Selected `json:"selected,omitempty"`
+	}{results, sel}, "", " ")
 	if err := ckpt.WriteAtomic(filepath.Join(opts.Out, "results.json"), js); err != nil {
 		return err
 	}
@@ -29,7 +32,7 @@ func (opts *Options) write(grid []Setting, results []*Result) error {
 		return err
 	}
 	if opts.JSON {
-		return clix.PrintJSON(opts.Stdout, results)
+		return clix.PrintJSON(opts.Stdout, json.RawMessage(js))
 	}
 	fmt.Fprint(opts.Stdout, table)
 	fmt.Fprintf(opts.Stdout, "\nwritten: %s, %s, %s\n", filepath.Join(opts.Out, "table.md"), filepath.Join(opts.Out, "results.json"), filepath.Join(opts.Out, "sweep.png"))
@@ -41,14 +44,14 @@ func (r *Result) line() string {
 	if t == nil {
 		return fmt.Sprintf("%d iterations (no evaluation)", r.Summary.Iterations)
 	}
-	return fmt.Sprintf("NLL %.2f PPL %.1f MI %.2f (floor %.2f) AU %d (floor %d), %.2f s/it",
+	return fmt.Sprintf("validation NLL %.2f PPL %.1f MI %.2f (floor %.2f) AU %d (floor %d), %.2f s/it",
 		t.NLL, t.PPL, t.MI, t.MIFloor, t.AUCorrected, t.AUCorrectedFlr, r.Summary.SecondsPerIt)
 }
 
 // Table formats the results as Markdown.
-func Table(results []*Result, opts *Options) string {
+func Table(results []*Result, sel *Selected, opts *Options) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "| setting | flags | iterations | s/it | test NLL (s.e.) | PPL | recon | gap | MI | MI floor | AU (floor) | q_phi MI / AU |\n")
+	fmt.Fprintf(&b, "| setting | flags | iterations | s/it | validation NLL (s.e.) | PPL | recon | gap | MI | MI floor | AU (floor) | q_phi MI / AU |\n")
 	fmt.Fprintf(&b, "|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	var settings *text.EvalConfig
 	unreliable := false
@@ -71,6 +74,12 @@ func Table(results []*Result, opts *Options) string {
 		fmt.Fprintf(&b, "| %s | `%s` | %d | %.3f | %.2f (%.2f)%s | %.1f | %.2f | %.2f | %.3f | %.3f | %d (%d) | %s |\n",
 			r.Setting.Name, r.Setting.Flags, s.Iterations, s.SecondsPerIt, t.NLL, t.NLLSE, mark, t.PPL, t.Recon, t.NLL-t.Recon,
 			t.MI, t.MIFloor, t.AUCorrected, t.AUCorrectedFlr, enc)
+	}
+	if sel != nil {
+		t := sel.Test
+		fmt.Fprintf(&b, "\nSelected by validation NLL: **%s** (%.2f), its checkpoint %s evaluated on the test split once: "+
+			"NLL %.2f (s.e. %.2f), PPL %.1f, recon %.2f, MI %.3f (floor %.3f), AU %d (floor %d); %s.\n",
+			sel.Setting, sel.ValidNLL, sel.Checkpoint, t.NLL, t.NLLSE, t.PPL, t.Recon, t.MI, t.MIFloor, t.AUCorrected, t.AUCorrectedFlr, t.Verdict)
 	}
 	fmt.Fprintf(&b, "\nBase flags: `%s`; budget: %d iterations", opts.Base, opts.Iterations)
 	if opts.MaxTime > 0 {

@@ -17,6 +17,7 @@ import (
 	"github.com/lebm/lebm/ckpt"
 	"github.com/lebm/lebm/cmd/lebm/internal/clix"
 	"github.com/lebm/lebm/cmd/lebm/internal/train"
+	"github.com/lebm/lebm/internal/engine"
 	"github.com/lebm/lebm/text"
 	"github.com/spf13/cobra"
 )
@@ -47,9 +48,11 @@ func NewCmd(opts *Options, run func(*Options) error) *cobra.Command {
 		Use:   "sweep",
 		Short: "Train a grid of settings at an equal budget and tabulate NLL, PPL, MI and AU against their floors",
 		Long: `Train each setting (NAME=FLAGS, flags of ` + "`lebm train`" + `, added to --base) for the same number of
-iterations (and at most --max-time each), evaluate it on the test split, and write into --out:
+iterations (and at most --max-time each), evaluate it on the validation split, choose the setting of the
+lowest validation NLL, evaluate that one on the test split (once), and write into --out:
   NAME/          the setting's run directory (checkpoints, log.jsonl with periodic collapse diagnoses)
-  table.md       NLL, PPL, reconstruction gap, MI and AU with their floors, seconds per iteration
+  table.md       validation NLL, PPL, reconstruction gap, MI and AU with their floors, seconds per
+                 iteration; the selected setting and its test numbers
   results.json   the same with every estimator setting
   sweep.png      validation NLL and MI above its floor against the iteration, one curve per setting
 A setting whose run directory already holds a finished result is not trained again: rerun the same
@@ -149,7 +152,7 @@ func (o *Options) Grid() ([]Setting, error) {
 func (o *Options) TrainArgs(s Setting) []string {
 	args := strings.Fields(o.Base)
 	args = append(args, strings.Fields(s.Flags)...)
-	args = append(args, "--out", filepath.Join(o.Out, s.Name), "--iterations", fmt.Sprint(o.Iterations), "--json", "--quiet")
+	args = append(args, "--out", filepath.Join(o.Out, s.Name), "--iterations", fmt.Sprint(o.Iterations), "--eval-split", "valid", "--json", "--quiet")
 	if o.MaxTime > 0 {
 		args = append(args, "--max-time", o.MaxTime.String())
 	}
@@ -232,7 +235,49 @@ func Run(opts *Options) error {
 	if err != nil {
 		return err
 	}
-	return opts.write(grid, results)
+	sel, err := selectOnValidation(grid, results, trainOpts, opts.Stderr)
+	if err != nil {
+		return err
+	}
+	return opts.write(grid, results, sel)
+}
+
+// Selected is the setting of the lowest validation NLL and its evaluation on the test split, the one the
+// sweep makes (with the estimator settings of the validation evaluations).
+type Selected struct {
+	Setting    string           `json:"setting"`
+	Checkpoint string           `json:"checkpoint"`
+	ValidNLL   float64          `json:"valid_nll"`
+	Test       *text.EvalResult `json:"test"`
+}
+
+// selectOnValidation chooses the setting of the lowest validation NLL (nil when none was evaluated) and
+// evaluates its final evaluation's checkpoint on the test split.
+func selectOnValidation(grid []Setting, results []*Result, trainOpts []*train.Options, stderr io.Writer) (*Selected, error) {
+	best := -1
+	for i, r := range results {
+		if t := r.Summary.Test; t != nil && (best < 0 || t.NLL < results[best].Summary.Test.NLL) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return nil, nil
+	}
+	s := results[best].Summary
+	dir := s.Checkpoint
+	if s.Best != nil {
+		dir = s.BestDir
+	}
+	fmt.Fprintf(stderr, "selected by validation NLL: %s (%.3f); evaluating %s on the test split, once\n", grid[best].Name, s.Test.NLL, dir)
+	backend, err := engine.NewBackend(trainOpts[best].Backend)
+	if err != nil {
+		return nil, err
+	}
+	res, err := text.EvaluateCheckpoint(backend, dir, "test", s.Test.Settings)
+	if err != nil {
+		return nil, fmt.Errorf("the selected setting %s: %w", grid[best].Name, err)
+	}
+	return &Selected{Setting: grid[best].Name, Checkpoint: dir, ValidNLL: s.Test.NLL, Test: res}, nil
 }
 
 // trainGrid trains the settings, jobs at a time (RunSetting), each with its train options; the first

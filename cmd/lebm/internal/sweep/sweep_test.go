@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -37,7 +38,7 @@ func TestFlagParsing(t *testing.T) {
 				t.Fatalf("%+v %+v", o, g)
 			}
 			args := o.TrainArgs(g[1])
-			wantArgs := []string{"--data", "d", "--prior", "gaussian", "--k1", "3", "--out", filepath.Join("s", "b"), "--iterations", "50", "--json", "--quiet", "--max-time", "10m0s"}
+			wantArgs := []string{"--data", "d", "--prior", "gaussian", "--k1", "3", "--out", filepath.Join("s", "b"), "--iterations", "50", "--eval-split", "valid", "--json", "--quiet", "--max-time", "10m0s"}
 			if !reflect.DeepEqual(args, wantArgs) {
 				t.Fatalf("train args %q", args)
 			}
@@ -111,10 +112,34 @@ func TestSweepRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"| ebm | `--prior ebm` | 2 |", "| enc |", "MI floor", "importance-sampled"} {
+	for _, want := range []string{"| ebm | `--prior ebm` | 2 |", "| enc |", "MI floor", "importance-sampled", "validation NLL (s.e.)",
+		"Selected by validation NLL", "evaluated on the test split once"} {
 		if !strings.Contains(string(table), want) {
 			t.Errorf("table lacks %q:\n%s", want, table)
 		}
+	}
+	// Every setting is evaluated on the validation split; the one of the lowest validation NLL, alone,
+	// on the test split.
+	var res struct {
+		Settings []*Result `json:"settings"`
+		Selected *Selected `json:"selected"`
+	}
+	js, _ := os.ReadFile(filepath.Join(out, "results.json"))
+	if err := json.Unmarshal(js, &res); err != nil || res.Selected == nil || len(res.Settings) != 2 {
+		t.Fatalf("results.json: %v\n%s", err, js)
+	}
+	lowest := res.Settings[0]
+	for _, r := range res.Settings {
+		if r.Summary.Test.Split != "valid" {
+			t.Errorf("setting %s evaluated on the %s split, want valid", r.Setting.Name, r.Summary.Test.Split)
+		}
+		if r.Summary.Test.NLL < lowest.Summary.Test.NLL {
+			lowest = r
+		}
+	}
+	if res.Selected.Setting != lowest.Setting.Name || res.Selected.Test.Split != "test" || res.Selected.ValidNLL != lowest.Summary.Test.NLL {
+		t.Errorf("selected %s (valid NLL %v, evaluated on %s); the lowest validation NLL is %s's, %v",
+			res.Selected.Setting, res.Selected.ValidNLL, res.Selected.Test.Split, lowest.Setting.Name, lowest.Summary.Test.NLL)
 	}
 	for _, f := range []string{"results.json", "sweep.png", "sweep-mi.png", "ebm/" + ResultFile} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +19,7 @@ import (
 	"github.com/lebm/lebm/ckpt"
 	"github.com/lebm/lebm/cmd/lebm/internal/clix"
 	"github.com/lebm/lebm/learn"
+	"github.com/lebm/lebm/run"
 	"github.com/lebm/lebm/text"
 )
 
@@ -615,5 +618,59 @@ func TestWarnsOfAnAllUnknownTestSplit(t *testing.T) {
 	o.Data, o.Preset, o.Stderr = corpus, "embedded", &stderr
 	if err := Run(o); err != nil || !strings.Contains(stderr.String(), "100.0% of the words of the test split are <unk>") {
 		t.Fatalf("an all-<unk> test split: %v, stderr %q", err, stderr.String())
+	}
+}
+
+// TestKeepsTheBestCheckpointByValidation: with --eval-every the run keeps the checkpoint of the lowest
+// validation NLL among its diagnoses (best.json, RUN/best), which --keep never prunes; the final evaluation
+// is that checkpoint's and says so; a resumed run continues from the best it recorded.
+func TestKeepsTheBestCheckpointByValidation(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	var stdout, stderr bytes.Buffer
+	o := set(tinyOptions(out, 12), "eval-every=2 eval-every-sentences=8 eval-chains=2 eval-samples=2 logz-samples=100 eval-sentences=10 keep=1 save-every=4")
+	o.NoEval, o.Stdout, o.Stderr = false, &stdout, &stderr
+	if err := Run(o); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	best, ok, err := ckpt.ReadBest(out)
+	if err != nil || !ok {
+		t.Fatalf("no best checkpoint: %v", err)
+	}
+	recs, err := run.ReadJSONLines[struct {
+		Step     int      `json:"step"`
+		Kind     string   `json:"kind"`
+		ValidNLL *float64 `json:"valid_nll"`
+	}](filepath.Join(out, run.LogFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lowest, at := math.Inf(1), 0
+	for _, r := range recs {
+		if r.Kind == "diagnosis" && *r.ValidNLL < lowest {
+			lowest, at = *r.ValidNLL, r.Step
+		}
+	}
+	if best.Step != at || best.ValidNLL != lowest || best.Sentences != 8 {
+		t.Errorf("best %+v; the diagnoses' lowest validation NLL is %v at step %d", best, lowest, at)
+	}
+	entries, _ := filepath.Glob(filepath.Join(out, "step-*"))
+	want := []string{filepath.Join(out, best.Checkpoint), filepath.Join(out, "step-00000012")}
+	slices.Sort(want)
+	want = slices.Compact(want)
+	if !slices.Equal(entries, want) {
+		t.Errorf("--keep 1 left %v, want the newest and the best: %v", entries, want)
+	}
+	if !strings.Contains(stdout.String(), "evaluated: "+filepath.Join(out, best.Checkpoint)+", the best of the diagnoses by validation NLL") {
+		t.Errorf("the final evaluation does not say it is the best checkpoint's:\n%s", stdout.String())
+	}
+	if dir, err := ckpt.Resolve(filepath.Join(out, ckpt.BestName)); err != nil || dir != filepath.Join(out, best.Checkpoint) {
+		t.Errorf("RUN/best resolves to %q (%v), want %s", dir, err, best.Checkpoint)
+	}
+	r := resumeOptions(out, 14)
+	if err := Run(r); err != nil {
+		t.Fatal(err)
+	}
+	if again, _, _ := ckpt.ReadBest(out); again.ValidNLL > best.ValidNLL {
+		t.Errorf("after resuming, the best went from %v to the worse %v", best.ValidNLL, again.ValidNLL)
 	}
 }
