@@ -52,7 +52,9 @@ an interrupted reproduction):
   gaussian/   the same with a fixed gaussian prior (the ablation), at the same budget and seed
   lm/         a plain LSTM language model of the real training data (its test PPL is the "real data"
               row; it scores the samples for forward PPL)
-  then each latent model evaluated on the test split with lebm eval --generation (whole sentences)
+  each latent model diagnosed on validation sentences 10 times while it trains, its checkpoint of the
+  lowest validation NLL (RUN/best) kept; then that checkpoint evaluated on the test split, once, with
+  lebm eval --generation (whole sentences)
   table.md, table.json   the measured rows beside the published ones, with how each number was estimated
 
 Example (a CPU budget; the paper trains about 40,000 iterations):
@@ -95,9 +97,10 @@ const (
 
 // Evaluation is a latent model's finished evaluation with the flags it ran with.
 type Evaluation struct {
-	Flags   string           `json:"flags"`
-	Seconds float64          `json:"seconds"`
-	Result  *text.EvalReport `json:"result"`
+	Flags      string           `json:"flags"`
+	Checkpoint string           `json:"checkpoint"` // RUN/best (selected by validation NLL) or RUN (its last)
+	Seconds    float64          `json:"seconds"`
+	Result     *text.EvalReport `json:"result"`
 }
 
 // LMStage is the real-data language model's outcome.
@@ -227,12 +230,22 @@ func (o *Options) trainFlags(data, prior string) string {
 		p, _ := text.Preset(o.Corpus) // Run checked the name
 		n = p.Iterations
 	}
-	f := []string{"--data", data, "--preset", o.Corpus, "--prior", prior, "--no-eval", "--iterations", fmt.Sprint(n)}
+	f := []string{"--data", data, "--preset", o.Corpus, "--prior", prior, "--no-eval", "--iterations", fmt.Sprint(n),
+		"--eval-every", fmt.Sprint(max(n/SelectionPoints, 1)), "--eval-every-sentences", fmt.Sprint(SelectionSentences)}
 	if o.MaxTime > 0 {
 		f = append(f, "--max-time", o.MaxTime.String())
 	}
 	return strings.Join(append(f, strings.Fields(o.TrainFlags)...), " ")
 }
+
+// Selection on validation: each latent model is diagnosed SelectionPoints times during its training on
+// the first SelectionSentences validation sentences, and the checkpoint of the lowest validation NLL
+// (RUN/best) is the one evaluated on the test split, once (--train-flags may set --eval-every and
+// --eval-every-sentences otherwise).
+const (
+	SelectionPoints    = 10
+	SelectionSentences = 500
+)
 
 // trainStage is a latent model's parsed training options and resolved configuration.
 type trainStage struct {
@@ -295,11 +308,18 @@ func (o *Options) languageModel(cfg text.Config, data string) (*LMStage, error) 
 	return st, clix.SaveResult(path, st)
 }
 
-// evaluate runs `lebm eval --generation` on a latent model's run (forward PPL scored by the real-data LM
-// at lmDir), or returns its saved evaluation when it ran with the same flags.
+// evaluate runs `lebm eval --generation` on the test split on a latent model's best checkpoint by
+// validation NLL (its last when none was kept; forward PPL scored by the real-data LM at lmDir), or
+// returns its saved evaluation when it ran with the same flags.
 func (o *Options) evaluate(name, lmDir string) (*Evaluation, error) {
-	dir := filepath.Join(o.Out, name)
-	path := filepath.Join(dir, EvalFile)
+	run := filepath.Join(o.Out, name)
+	path := filepath.Join(run, EvalFile)
+	dir := run
+	if _, ok, err := ckpt.ReadBest(run); err != nil {
+		return nil, err
+	} else if ok {
+		dir = filepath.Join(run, ckpt.BestName)
+	}
 	flags := strings.Join(append([]string{"--split", "test", "--generation", "--lm", lmDir}, strings.Fields(o.EvalFlags)...), " ")
 	var saved Evaluation
 	if found, err := clix.LoadResult(path, &saved); err != nil {
@@ -310,7 +330,7 @@ func (o *Options) evaluate(name, lmDir string) (*Evaluation, error) {
 		}
 		return nil, fmt.Errorf("%s holds an evaluation with other flags (%q, not %q); remove it or choose another --out", path, saved.Flags, flags)
 	}
-	o.say("stage %s: evaluate on the test split (%s)", name, flags)
+	o.say("stage %s: evaluate %s on the test split, once (%s)", name, dir, flags)
 	args := append([]string{dir, "--json", "--backend", o.Backend}, strings.Fields(flags)...)
 	if o.Quiet {
 		args = append(args, "--quiet")
@@ -328,7 +348,7 @@ func (o *Options) evaluate(name, lmDir string) (*Evaluation, error) {
 	if err := cmd.Execute(); err != nil {
 		return nil, err
 	}
-	e := &Evaluation{Flags: flags, Seconds: time.Since(start).Seconds(), Result: &text.EvalReport{}}
+	e := &Evaluation{Flags: flags, Checkpoint: dir, Seconds: time.Since(start).Seconds(), Result: &text.EvalReport{}}
 	if err := json.Unmarshal(out.Bytes(), e.Result); err != nil {
 		return nil, fmt.Errorf("reading the evaluation: %w", err)
 	}

@@ -3,6 +3,9 @@ package reproduce
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"github.com/lebm/lebm/ckpt"
+	"github.com/lebm/lebm/cmd/lebm/internal/clix"
 	"math"
 	"os"
 	"path/filepath"
@@ -146,6 +149,18 @@ func TestReproduceTinyBudget(t *testing.T) {
 	md, err := os.ReadFile(filepath.Join(out, "table.md"))
 	if err != nil || !strings.Contains(string(md), "| latent EBM prior (lebm) | measured |") || !strings.Contains(string(md), "107.45") {
 		t.Fatalf("table.md: %v\n%s", err, md)
+	}
+	// Each latent model's checkpoint was selected on validation sentences and evaluated on the test split once.
+	for _, stage := range []string{StageEBM, StageGaussian} {
+		best, ok, err := ckpt.ReadBest(filepath.Join(out, stage))
+		var e Evaluation
+		found, lerr := clix.LoadResult(filepath.Join(out, stage, EvalFile), &e)
+		if err != nil || !ok || lerr != nil || !found || e.Checkpoint != filepath.Join(out, stage, ckpt.BestName) || e.Result.Split != "test" {
+			t.Errorf("stage %s: best %+v (%v, %v), evaluated %q on %q", stage, best, ok, err, e.Checkpoint, e.Result.Split)
+		}
+		if !strings.Contains(string(md), fmt.Sprintf("the checkpoint of iteration %d", best.Step)) || !strings.Contains(string(md), "evaluated on the test split once") {
+			t.Errorf("table.md does not say how stage %s's checkpoint was chosen:\n%s", stage, md)
+		}
 	}
 
 	// Lose the gaussian evaluation; rerun: only it is redone.

@@ -67,6 +67,7 @@ func NewTable(o *Options, trained []*sweep.Result, evals []*Evaluation, lmStage 
 		if i == 0 {
 			t.Estimates = append(t.Estimates, estimates(res, g)...)
 		}
+		t.Estimates = append(t.Estimates, selected(names[i], evals[i].Checkpoint, s))
 	}
 	test := lmStage.Result.Scores["test"]
 	t.Rows = append(t.Rows, Row{Model: "real-data LSTM LM (lebm)", Source: "measured", NLL: ptr(test.NLL), PPL: ptr(test.PPL),
@@ -98,6 +99,15 @@ func NewTable(o *Options, trained []*sweep.Result, evals []*Evaluation, lmStage 
 		t.Budget += fmt.Sprintf(", evaluation flags `%s`", o.EvalFlags)
 	}
 	return t
+}
+
+// selected says which checkpoint of a latent model was evaluated on the test split and how it was chosen.
+func selected(model, checkpoint string, s *text.TrainReport) string {
+	if s.Best == nil {
+		return fmt.Sprintf("%s: its last checkpoint (no validation diagnosis kept a best), evaluated on the test split once", model)
+	}
+	return fmt.Sprintf("%s: the checkpoint of iteration %d (%s), the lowest validation NLL (%.3f on the first %d validation sentences) "+
+		"of the diagnoses during training, evaluated on the test split once", model, s.Best.Step, checkpoint, s.Best.ValidNLL, s.Best.Sentences)
 }
 
 // estimates says how a latent model's numbers were estimated.
