@@ -86,7 +86,8 @@ func UnknownWarningOf(ds *corpora.Dataset, split string) string {
 		return ""
 	}
 	return fmt.Sprintf("warning: %.1f%% of the words of the %s split are <unk> for this model's vocabulary (more than %.0f%%): "+
-		"is it the corpus the model was trained on (--data)? Its NLL and PPL are not comparable with those on the model's own corpus",
+		"either it is not the corpus the model was trained on (--data) or the vocabulary is small for it (--vocab-size); "+
+		"NLL and PPL are not comparable with those of a model whose vocabulary covers the words",
 		100*share, split, 100*UnknownWarning)
 }
 

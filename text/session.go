@@ -43,7 +43,7 @@ func newSession(m *Model, info RunInfo, corpus *corpora.Corpus, state *TrainStat
 		return nil, err
 	}
 	if w := UnknownWarningOf(test, eval.split()); w != "" {
-		ui.Warn(w + " (the vocabulary was built from the training split: are the splits of one corpus?)")
+		ui.Warn(w + " (the vocabulary was built from the training split)")
 	}
 	tr, err := NewTrainer(m, trainSet, state)
 	if err != nil {
