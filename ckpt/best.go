@@ -61,6 +61,7 @@ func ReadBest(runDir string) (b Best, ok bool, err error) {
 // resolveBest is the checkpoint directory RUN/best stands for when path is such a name and no file or
 // directory of that name exists ("" otherwise).
 func resolveBest(path string) (string, error) {
+	path = filepath.Clean(path)
 	if filepath.Base(path) != BestName {
 		return "", nil
 	}

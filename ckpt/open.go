@@ -19,8 +19,8 @@ import (
 
 // Finding and verifying a checkpoint: resolving a path, checking the manifest, listing step directories.
 
-// Resolve turns a user-given path (a run directory with "latest", or a checkpoint directory) into the
-// checkpoint directory. The path is used as given (a symbolic link the user made included), but what the
+// Resolve turns a user-given path (a run directory with "latest", RUN/best for the run's best checkpoint
+// by validation NLL, or a checkpoint directory) into the checkpoint directory. The path is used as given (a symbolic link the user made included), but what the
 // run records is followed only inside it: "latest" must be a regular file holding the name of a step
 // directory as Save writes it (step-NNNNNNNN, surrounding white space aside), which must be a directory of
 // the run and not a symbolic link.

@@ -28,14 +28,14 @@ type Batch struct {
 }
 
 // Dataset is a split encoded to ids, with its examples grouped by length bucket. A sentence is never cut:
-// with a length limit (MaxLen), the sentences longer than it are left out of the set and counted (Dropped).
+// with a length limit (MaxLen), the sentences longer than it are left out of the set and counted (LeftOut).
 type Dataset struct {
 	Examples [][]int // word ids, without <bos>/<eos>
 	MaxLen   int     // maximum tokens per sentence including <bos> and <eos>
 	Buckets  []int   // distinct bucket lengths, increasing
 	byBucket map[int][]int
 	Tokens   int // predicted tokens: words + one <eos> per sentence
-	Dropped  int // sentences of the split longer than MaxLen, left out of Examples
+	LeftOut  int // sentences of the split longer than MaxLen, left out of Examples
 }
 
 // UnknownShare is the fraction of the examples' words that are <unk> (0 for a set without words).
@@ -55,10 +55,10 @@ func (d *Dataset) UnknownShare() float64 {
 	return float64(unk) / float64(words)
 }
 
-// DroppedShare is the fraction of the split's sentences that MaxLen left out.
-func (d *Dataset) DroppedShare() float64 {
-	if n := len(d.Examples) + d.Dropped; n > 0 {
-		return float64(d.Dropped) / float64(n)
+// LeftOutShare is the fraction of the split's sentences that MaxLen left out.
+func (d *Dataset) LeftOutShare() float64 {
+	if n := len(d.Examples) + d.LeftOut; n > 0 {
+		return float64(d.LeftOut) / float64(n)
 	}
 	return 0
 }
@@ -92,7 +92,7 @@ func NewDatasetFromIDs(examples [][]int, maxLen int) *Dataset {
 	d := &Dataset{MaxLen: maxLen, byBucket: map[int][]int{}}
 	for _, ex := range examples {
 		if len(ex) > maxLen-2 {
-			d.Dropped++
+			d.LeftOut++
 			continue
 		}
 		d.Examples = append(d.Examples, ex)

@@ -203,8 +203,8 @@ func TestSingleTopic(t *testing.T) {
 func TestMaxLenDropsLongerSentences(t *testing.T) {
 	ex := [][]int{{4, 5, 6, 7, 8, 9}, {4, 5}, {6, 7, 8}, {4}}
 	ds := NewDatasetFromIDs(ex, 5) // at most 3 words
-	if ds.Dropped != 1 || len(ds.Examples) != 3 || ds.DroppedShare() != 0.25 {
-		t.Fatalf("dropped %d (share %v), kept %d; want 1 (0.25), 3", ds.Dropped, ds.DroppedShare(), len(ds.Examples))
+	if ds.LeftOut != 1 || len(ds.Examples) != 3 || ds.LeftOutShare() != 0.25 {
+		t.Fatalf("dropped %d (share %v), kept %d; want 1 (0.25), 3", ds.LeftOut, ds.LeftOutShare(), len(ds.Examples))
 	}
 	for i, e := range ds.Examples {
 		if !reflect.DeepEqual(e, ex[i+1]) {
@@ -219,7 +219,7 @@ func TestMaxLenDropsLongerSentences(t *testing.T) {
 		t.Fatalf("the one-word sentence's targets %v", b.Targets)
 	}
 	whole := NewDatasetFromIDs(ex, Whole)
-	if whole.Dropped != 0 || len(whole.Examples) != 4 || whole.MaxLen != 8 {
-		t.Fatalf("whole: dropped %d, kept %d, max len %d; want 0, 4, 8", whole.Dropped, len(whole.Examples), whole.MaxLen)
+	if whole.LeftOut != 0 || len(whole.Examples) != 4 || whole.MaxLen != 8 {
+		t.Fatalf("whole: dropped %d, kept %d, max len %d; want 0, 4, 8", whole.LeftOut, len(whole.Examples), whole.MaxLen)
 	}
 }

@@ -9,11 +9,11 @@ import (
 	"github.com/lebm/lebm/sampler"
 )
 
-// The defaults every family shares (DESIGN.md: the paper's short-run chains for text and images, Adam's
-// betas); a family's presets start from them and set its own sizes, learning rates and batch.
 // DefaultKeep is how many of the newest checkpoints a run keeps by default (Config.Keep), besides its best.
 const DefaultKeep = 3
 
+// The defaults every family shares (DESIGN.md: the paper's short-run chains for text and images, Adam's
+// betas); a family's presets start from them and set its own sizes, learning rates and batch.
 const (
 	DefaultK0    = 60  // prior chain steps
 	DefaultS0    = 0.4 // prior chain step size

@@ -79,10 +79,12 @@ type Periodic interface {
 
 // Selecting is an optional part of a Periodic session whose periodic work scores the model on validation
 // data (text: --eval-every's diagnosis): Validation is the NLL (nats per example, lower is better) After
-// measured at iteration and on how many examples; ok is false when it measured none there. The run keeps
-// the checkpoint of the best score (ckpt.BestFile), and its final evaluation is that checkpoint's.
+// measured at iteration and on how many examples; ok is false when it measured none there. Selects is how
+// many validation examples this run scores on (0: none, it selects nothing). The run keeps the checkpoint
+// of the best score (ckpt.BestFile), and its final evaluation is that checkpoint's.
 type Selecting interface {
 	Validation(iteration int) (nll float64, examples int, ok bool)
+	Selects() int
 }
 
 // Report is a command's result: printed with Format, or as JSON with --json.

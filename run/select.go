@@ -14,15 +14,21 @@ type selection struct {
 	best   *ckpt.Best // the best so far (a resumed run's from its directory), nil before the first
 }
 
-// newSelection readies the selection of sess's run in runDir, continuing from the best it recorded.
+// newSelection readies the selection of sess's run in runDir. A resumed run continues from the best it
+// recorded when it selects on as many validation examples as that best was measured on; a run that
+// selects nothing (no --eval-every) leaves the record alone and evaluates its last checkpoint, and one
+// that selects on another number of examples starts its selection afresh (scores on different
+// sentences do not compare).
 func newSelection(sess Session, runDir string) (*selection, error) {
 	s := &selection{sess: sess, runDir: runDir}
-	s.sel, _ = sess.(Selecting)
+	if sel, ok := sess.(Selecting); ok && sel.Selects() > 0 {
+		s.sel = sel
+	}
 	b, ok, err := ckpt.ReadBest(runDir)
 	if err != nil {
 		return nil, err
 	}
-	if ok {
+	if ok && s.sel != nil && b.Sentences == s.sel.Selects() {
 		s.best = &b
 	}
 	return s, nil

@@ -238,7 +238,7 @@ func (req *TrainRequest) train(sess Session, runDir string, resumed *Run) error 
 	}
 	res.report(req.Stderr, req.MaxTime, runDir, tr.Timing)
 	if sel.best != nil {
-		fmt.Fprintf(req.Stderr, "best: %s (validation NLL %.3f on %d sentences at iteration %d); the final evaluation is this checkpoint's\n",
+		fmt.Fprintf(req.Stderr, "best: %s (validation NLL %.3f on %d sentences at iteration %d; RUN/best names it)\n",
 			filepath.Join(runDir, sel.best.Checkpoint), sel.best.ValidNLL, sel.best.Sentences, sel.best.Step)
 	}
 	skip := ""

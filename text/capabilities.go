@@ -271,9 +271,6 @@ func (r *Run) Evaluate(req run.EvalRequest) (run.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if w := UnknownWarningOf(ds, req.Split); w != "" {
-		req.Warn(w)
-	}
 	req.Note(fmt.Sprintf("%s\ncheckpoint: %s", m, r.Dir))
 	bar := req.Bar(1, "eval "+req.Split, "chains")
 	res, err := m.Evaluate(ds, req.Split, ec, bar.Progress)
@@ -282,6 +279,9 @@ func (r *Run) Evaluate(req run.EvalRequest) (run.Report, error) {
 		return nil, err
 	}
 	res.Corpus = CorpusName(corpus, req.Data, r.Info.Data)
+	if w := UnknownWarningOf(res.UnknownShare, req.Split); w != "" { // of the sentences evaluated
+		req.Warn(w)
+	}
 	if req.SentenceNLL != "" {
 		var b strings.Builder
 		for _, v := range res.SentenceNLL {

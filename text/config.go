@@ -101,12 +101,14 @@ func (c *Config) paper() {
 
 // SetLearning applies the named learning (LearningRecommended or LearningPaper; "": the preset's own).
 func (c *Config) SetLearning(name string) error {
+	if name != "" && (c.Preset == "embedded" || c.Preset == "embedded-paper") {
+		return fmt.Errorf("--learning: the embedded presets name their learning: --preset embedded (recommended, with the bag-of-words loss) " +
+			"or --preset embedded-paper (the paper's)")
+	}
 	switch name {
 	case "":
 	case LearningRecommended:
-		if c.Preset != "embedded" { // the embedded preset's is the recommended one with its own rates and BoW
-			c.recommended()
-		}
+		c.recommended()
 	case LearningPaper:
 		c.paper()
 	default:

@@ -51,7 +51,7 @@ func TrainingSet(c *corpora.Corpus, vocab *corpora.Vocab, maxLen int) (*corpora.
 		return nil, err
 	}
 	if len(ds.Examples) == 0 {
-		return nil, fmt.Errorf("--max-len %d leaves out every training sentence (%d, all longer): raise it, or 0 trains on whole sentences", maxLen, ds.Dropped)
+		return nil, fmt.Errorf("--max-len %d leaves out every training sentence (%d, all longer): raise it, or 0 trains on whole sentences", maxLen, ds.LeftOut)
 	}
 	return ds, nil
 }
@@ -59,11 +59,11 @@ func TrainingSet(c *corpora.Corpus, vocab *corpora.Vocab, maxLen int) (*corpora.
 // LeftOut says how many of a training split's sentences its length limit left out, for the line that
 // describes the data ("" when none was).
 func LeftOut(ds *corpora.Dataset) string {
-	if ds.Dropped == 0 {
+	if ds.LeftOut == 0 {
 		return ""
 	}
 	return fmt.Sprintf("; %d of %d (%.1f%%) longer than --max-len %d tokens left out, not cut",
-		ds.Dropped, ds.Dropped+len(ds.Examples), 100*ds.DroppedShare(), ds.MaxLen)
+		ds.LeftOut, ds.LeftOut+len(ds.Examples), 100*ds.LeftOutShare(), ds.MaxLen)
 }
 
 // CorpusName names the corpus an evaluation read, for its report: the directory given (override), else
@@ -78,10 +78,9 @@ func CorpusName(c *corpora.Corpus, override, recorded string) string {
 	return c.Name
 }
 
-// UnknownWarningOf warns when more than UnknownWarning of the split's words are <unk> for the model's
-// vocabulary ("": not more).
-func UnknownWarningOf(ds *corpora.Dataset, split string) string {
-	share := ds.UnknownShare()
+// UnknownWarningOf warns when more than UnknownWarning of a split's words (share) are <unk> for the
+// model's vocabulary ("": not more).
+func UnknownWarningOf(share float64, split string) string {
 	if share <= UnknownWarning {
 		return ""
 	}

@@ -104,8 +104,8 @@ func TestBatchLayoutMatchesTokenCount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ds.Tokens != 3+2 || ds.Dropped != 1 { // the last sentence, of 7 words, is left out
-		t.Fatalf("tokens %d, left out %d; want 5, 1", ds.Tokens, ds.Dropped)
+	if ds.Tokens != 3+2 || ds.LeftOut != 1 { // the last sentence, of 7 words, is left out
+		t.Fatalf("tokens %d, left out %d; want 5, 1", ds.Tokens, ds.LeftOut)
 	}
 	var masked float32
 	for _, b := range ds.EvalBatches(2) {

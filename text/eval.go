@@ -90,9 +90,13 @@ type EvalResult struct {
 	// which every sentence shares.
 	NLLSE          float64 `json:"nll_se"`
 	NLLSESentences float64 `json:"nll_se_sentences"` // standard error of the mean NLL over sentences only
-	// Gap = NLL - Recon estimates KL(p(z|x) || p(z)), 0 for a model ignoring z; GapSE over sentences.
-	Gap   float64 `json:"gap"`
-	GapSE float64 `json:"gap_se"`
+	// Gap = NLL - Recon estimates KL(p(z|x) || p(z)), 0 for a model ignoring z, with GapSE, the spread
+	// over sentences and log Z's error. GapNull is what the estimator gives a model ignoring z: the
+	// importance-sampling bias of log p(x), mean over sentences of LogPXSE^2 / 2 (log of a mean of S
+	// weights is low by about Var(w) / (2 S E[w]^2); the reconstruction term has no such bias).
+	Gap     float64 `json:"gap"`
+	GapSE   float64 `json:"gap_se"`
+	GapNull float64 `json:"gap_null"`
 
 	SentenceNLL []float64 `json:"-"` // -log p(x) per sentence, in dataset order (for paired comparisons)
 
@@ -196,16 +200,15 @@ func (m *Model) Evaluate(ds *corpora.Dataset, split string, ec EvalConfig, progr
 	if err != nil {
 		return nil, err
 	}
-	res := &EvalResult{Split: split, Sentences: n, LeftOut: ds.Dropped, LogZ: logZ, Settings: ec, Prior: m.Config.Prior,
+	res := &EvalResult{Split: split, Sentences: n, LeftOut: ds.LeftOut, LogZ: logZ, Settings: ec, Prior: m.Config.Prior,
 		ChainStart: m.chainStartName()}
 	res.score(ds, idx, fit, m.Config.ZDim)
 	res.floor(ds, idx, fit, m.Config.ZDim, rng)
 	if m.Encoder != nil {
-		terms, au, err := m.encoderStats(ds, idx, rng)
+		mi, se, au, err := m.encoderStats(ds, idx, rng)
 		if err != nil {
 			return nil, err
 		}
-		mi, se := learn.MeanSE(terms)
 		res.EncoderMI, res.EncoderMISE, res.EncoderAU = &mi, se, &au
 	}
 	if err := m.reconstructions(res, fit); err != nil {
@@ -237,11 +240,13 @@ func (r *EvalResult) score(ds *corpora.Dataset, idx []int, fit *learn.Fit, d int
 	n := len(idx)
 	r.SentenceNLL = make([]float64, n)
 	gap := make([]float64, n)
+	var bias float64
 	unk, words := 0, 0
 	for i, lp := range fit.LogPX {
 		ex := ds.Examples[idx[i]]
 		r.SentenceNLL[i] = -lp
 		gap[i] = -lp + fit.Recon[i]
+		bias += fit.LogPXSE[i] * fit.LogPXSE[i] / 2 / float64(n)
 		r.Tokens += len(ex) + 1
 		r.MaxLen = max(r.MaxLen, len(ex)+2)
 		r.Recon += -fit.Recon[i]
@@ -260,10 +265,11 @@ func (r *EvalResult) score(ds *corpora.Dataset, idx []int, fit *learn.Fit, d int
 	r.PPL = math.Exp(r.NLL * float64(n) / float64(r.Tokens))
 	r.Recon /= float64(n)
 	r.Gap, r.GapSE = learn.MeanSE(gap)
+	r.GapSE, r.GapNull = math.Hypot(r.GapSE, r.LogZ.StdErr), bias
 	r.Displacement = fit.Displacement
 	r.MIChains = r.Settings.Chains
-	r.MI, r.MISE = learn.MeanSE(miTerms(fit.Mu, fit.Sigma, fit.Sample, d))
-	r.MIHe, r.MIHeSE = learn.MeanSE(heTerms(fit.Mu, fit.Sigma, fit.Sample, d, heBatches(ds, idx)))
+	r.MI, r.MISE = MutualInformation(fit.Mu, fit.Sigma, fit.Sample, d)
+	r.MIHe, r.MIHeSE = HeMutualInformation(fit.Mu, fit.Sigma, fit.Sample, d, heBatches(ds, idx))
 	r.MICeiling = math.Log(float64(n))
 	r.MuVariance, r.NoiseVariance = unitVariances(fit.Mu, fit.Sigma, d, r.Settings.Chains)
 	r.AU, r.AUCorrected = activeUnits(r.MuVariance, r.NoiseVariance)
@@ -274,8 +280,8 @@ func (r *EvalResult) score(ds *corpora.Dataset, idx []int, fit *learn.Fit, d int
 func (r *EvalResult) floor(ds *corpora.Dataset, idx []int, fit *learn.Fit, d int, rng *rand.Rand) {
 	P := r.Settings.Chains
 	null := nullFit(fit, d, P, r.Settings.SigmaFloor, rng)
-	r.MIFloor, r.MIFloorSE = learn.MeanSE(miTerms(null.Mu, null.Sigma, null.Sample, d))
-	r.MIHeFloor, r.MIHeFloorSE = learn.MeanSE(heTerms(null.Mu, null.Sigma, null.Sample, d, heBatches(ds, idx)))
+	r.MIFloor, r.MIFloorSE = MutualInformation(null.Mu, null.Sigma, null.Sample, d)
+	r.MIHeFloor, r.MIHeFloorSE = HeMutualInformation(null.Mu, null.Sigma, null.Sample, d, heBatches(ds, idx))
 	mv, nv := unitVariances(null.Mu, null.Sigma, d, P)
 	r.AUFloor, r.AUCorrectedFlr = activeUnits(mv, nv)
 }
@@ -302,14 +308,15 @@ func (m *Model) reconstructions(r *EvalResult, fit *learn.Fit) error {
 }
 
 // evidence lists the measures the verdict weighs: MI and MI_He against their floors, noise-corrected
-// AU against its floor, the gap NLL - recon against 0, the distinct reconstructions against 1, and the
+// AU against its floor, the gap NLL - recon against its importance-sampling bias, the distinct
+// reconstructions against 1, and the
 // inference network's own MI and AU against 0 where there is one.
 func (r *EvalResult) evidence() []Evidence {
 	ev := []Evidence{
 		estimated("MI", r.MI, r.MISE, r.MIFloor, r.MIFloorSE),
 		estimated("MI_He", r.MIHe, r.MIHeSE, r.MIHeFloor, r.MIHeFloorSE),
 		counted("noise-corrected AU", r.AUCorrected, r.AUCorrectedFlr, 1, "more units than on the floor"),
-		estimated("gap NLL - recon", r.Gap, r.GapSE, 0, 0),
+		estimated("gap NLL - recon", r.Gap, r.GapSE, r.GapNull, 0),
 		counted("distinct reconstructions", r.DistinctReconstructions, 1, 1,
 			fmt.Sprintf("at least 2 of %d greedy reconstructions distinct", r.Reconstructions)),
 	}
@@ -323,18 +330,19 @@ func (r *EvalResult) evidence() []Evidence {
 // checkFinite refuses a result with a non-finite number (learn.CheckResult).
 func (r *EvalResult) checkFinite() error {
 	return learn.CheckResult("evaluation of the "+r.Split+" split", "NLL", r.NLL, "its standard error", r.NLLSE, "PPL", r.PPL,
-		"reconstruction term", r.Recon, "MI", r.MI, "MI_He", r.MIHe, "log Z", r.LogZ.Value)
+		"reconstruction term", r.Recon, "gap", r.Gap, "MI", r.MI, "MI_He", r.MIHe, "MI floor", r.MIFloor, "MI_He floor", r.MIHeFloor,
+		"log Z", r.LogZ.Value)
 }
 
-// encoderStats returns the terms of MI (mixture estimator, one draw per sentence: miTerms) and AU
+// encoderStats returns MI with its standard error (mixture estimator, one draw per sentence) and AU
 // (Var_x(mu_phi(x)) > AUThreshold) of the inference network's q_phi(z|x) over the sentences idx of ds.
-func (m *Model) encoderStats(ds *corpora.Dataset, idx []int, rng *rand.Rand) ([]float64, int, error) {
+func (m *Model) encoderStats(ds *corpora.Dataset, idx []int, rng *rand.Rand) (mi, se float64, au int, err error) {
 	d, n := m.Config.ZDim, len(idx)
 	mu, sigma, sample := make([]float64, n*d), make([]float64, n*d), make([]float64, n*d)
 	order, byBucket := groupByBucket(ds, idx)
 	for _, T := range order {
 		positions := byBucket[T]
-		B := learn.CallSize(len(positions), 256)
+		B := learn.CallSize(len(positions), DefaultRowsPerCall)
 		for start := 0; start < len(positions); start += B {
 			group := positions[start:min(start+B, len(positions))]
 			rows := make([]int, B)
@@ -346,7 +354,7 @@ func (m *Model) encoderStats(ds *corpora.Dataset, idx []int, rng *rand.Rand) ([]
 			}
 			_, mu32, lv32, err := m.EncodeStart(ds.MakeBatch(rows, T), make([]float32, B*d))
 			if err != nil {
-				return nil, 0, err
+				return 0, 0, 0, err
 			}
 			for r, pos := range group {
 				for j := 0; j < d; j++ {
@@ -357,8 +365,9 @@ func (m *Model) encoderStats(ds *corpora.Dataset, idx []int, rng *rand.Rand) ([]
 			}
 		}
 	}
-	au, _ := activeUnits(unitVariances(mu, sigma, d, 1))
-	return miTerms(mu, sigma, sample, d), au, nil
+	au, _ = activeUnits(unitVariances(mu, sigma, d, 1))
+	mi, se = MutualInformation(mu, sigma, sample, d)
+	return mi, se, au, nil
 }
 
 // unitVariances returns per dimension Var_x(mu_x) (population variance over sentences) and the Monte

@@ -147,7 +147,7 @@ func (t *trainFlags) Configure(preset, data string, core func(*learn.Config), ch
 	return &cfg, t.eval.check()
 }
 
-// sizeFor sizes a "corpus" preset for the training split of the corpus at data (SizeFor).
+// sizeForCorpus sizes a "corpus" preset for the training split of the corpus at data (SizeFor).
 func sizeForCorpus(cfg *Config, data string) error {
 	if data == "" {
 		return fmt.Errorf("--preset corpus sizes the model for a corpus of yours: give --data DIR")

@@ -20,10 +20,9 @@ import (
 // The first term is the sample's own log-density rather than He et al.'s exact E_q log q(z|x): the same
 // expectation, but the noise of the two terms then cancels, and the estimate never exceeds log N (with
 // the exact entropy, one draw per sentence in 32 dimensions overshoots log N by about 0.6 nats on 50
-// sentences). mu, sigma and samples are flat [N*d].
-func MutualInformation(mu, sigma, samples []float64, d int) float64 {
-	mi, _ := learn.MeanSE(miTerms(mu, sigma, samples, d))
-	return mi
+// sentences). mu, sigma and samples are flat [N*d]; se is the standard error of the mean over sentences.
+func MutualInformation(mu, sigma, samples []float64, d int) (mi, se float64) {
+	return learn.MeanSE(miTerms(mu, sigma, samples, d))
 }
 
 // miTerms are MutualInformation's per-sentence terms log q(z_x|x) - log q(z_x), whose mean it is.
@@ -89,13 +88,12 @@ const HeBatch = 32
 //
 // one draw z_x ~ q(z|x) per sentence, and I = sum_b |b| I_b / N. The within-batch mixture caps it near
 // log |b| (log 32 = 3.47 nats), and the exact entropy makes it noisier than MutualInformation.
-func HeMutualInformation(mu, sigma, samples []float64, d int, batches [][]int) float64 {
+func HeMutualInformation(mu, sigma, samples []float64, d int, batches [][]int) (mi, se float64) {
 	terms := heTerms(mu, sigma, samples, d, batches)
 	if len(terms) == 0 {
-		return 0
+		return 0, 0
 	}
-	mi, _ := learn.MeanSE(terms)
-	return mi
+	return learn.MeanSE(terms)
 }
 
 // heTerms are HeMutualInformation's per-sentence terms E_q log q(z|x) - log q_b(z_x), batch by batch, whose

@@ -31,7 +31,7 @@ type logSeries struct {
 func newLogSeries(recs []logRecord) *logSeries {
 	var s logSeries
 	s.gen.Name, s.prior.Name, s.fPost.Name, s.fPrior.Name, s.valid.Name = "generator loss per token", "prior loss", "f on posterior samples", "f on prior samples", "validation NLL"
-	s.mi.Name, s.miFloor.Name, s.gap.Name = "MI (nats)", "MI floor (copies of one sentence)", "NLL - reconstruction = KL(p(z|x) || p(z))"
+	s.mi.Name, s.miFloor.Name, s.gap.Name = "MI (nats)", "MI floor (the chains dealt to the sentences at random)", "NLL - reconstruction = KL(p(z|x) || p(z))"
 	s.au.Name, s.auFloor.Name, s.disp.Name = "active units (noise-corrected)", "active units, floor", "posterior chain displacement |z_K - z_0|"
 	for _, r := range recs {
 		x := float64(r.Step)

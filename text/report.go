@@ -24,8 +24,8 @@ func (r *EvalResult) Format() string {
 	fmt.Fprintf(&b, "  NLL   %8.3f nats/sentence (s.e. %.3f: %.3f over sentences, %.3f of log Z)  importance sampling, S=%d samples of q(z|x) per sentence\n",
 		r.NLL, r.NLLSE, r.NLLSESentences, r.LogZ.StdErr, roundUp(s.ImportanceSamples, s.Chains))
 	fmt.Fprintf(&b, "  PPL   %8.3f                 exp(sum of NLL / predicted tokens)\n", r.PPL)
-	fmt.Fprintf(&b, "  recon %8.3f nats/sentence    E_p(z|x)[-log p(x|z)] (self-normalised IS), reconstruction term; gap NLL - recon = KL(p(z|x) || p(z)) %.3f (s.e. %.3f)\n",
-		r.Recon, r.Gap, r.GapSE)
+	fmt.Fprintf(&b, "  recon %8.3f nats/sentence    E_p(z|x)[-log p(x|z)] (self-normalised IS), reconstruction term; gap NLL - recon = KL(p(z|x) || p(z)) %.3f (s.e. %.3f; "+
+		"a model ignoring z: %.3f, the importance-sampling bias)\n", r.Recon, r.Gap, r.GapSE, r.GapNull)
 	fmt.Fprintf(&b, "  MI    %8.3f nats (s.e. %.3f) mixture estimator over %d sentences (ceiling log N = %.3f), from P=%d chains per sentence (it grows with their noise: "+
 		"read it against its floor); floor %.3f (s.e. %.3f): the same on these chains dealt to the sentences at random, which carry no information about x\n",
 		r.MI, r.MISE, r.Sentences, r.MICeiling, r.MIChains, r.MIFloor, r.MIFloorSE)

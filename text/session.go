@@ -42,7 +42,7 @@ func newSession(m *Model, info RunInfo, corpus *corpora.Corpus, state *TrainStat
 	if err != nil {
 		return nil, err
 	}
-	if w := UnknownWarningOf(test, eval.split()); w != "" {
+	if w := UnknownWarningOf(test.UnknownShare(), eval.split()); w != "" {
 		ui.Warn(w + " (the vocabulary was built from the training split)")
 	}
 	tr, err := NewTrainer(m, trainSet, state)
@@ -109,6 +109,14 @@ func (s *session) After(step int) (string, error) {
 	return d.Warning(), nil
 }
 
+// Selects is how many validation sentences the diagnoses score on (run.Selecting; 0: no --eval-every).
+func (s *session) Selects() int {
+	if s.eval.Every <= 0 {
+		return 0
+	}
+	return min(s.eval.EverySentences, len(s.corpus.Valid))
+}
+
 // Validation is the validation NLL of the diagnosis After ran at iteration (run.Selecting): the run keeps
 // the checkpoint where it is lowest, and evaluates that one at the end.
 func (s *session) Validation(iteration int) (float64, int, bool) {
@@ -123,8 +131,8 @@ type TrainReport struct {
 	run.Summary
 	Config   Config `json:"config"`
 	Learning string `json:"learning"` // the paper's method or what differs from it (Config.Method)
-	// Evaluated says which checkpoint the final evaluation is of and how it was chosen.
-	Evaluated string `json:"evaluated"`
+	// Evaluated says which checkpoint the final evaluation is of and how it was chosen ("": none ran).
+	Evaluated string `json:"evaluated,omitempty"`
 	// TrainSentences are the training sentences used; TrainLeftOut those longer than --max-len, left out.
 	TrainSentences int          `json:"train_sentences"`
 	TrainLeftOut   int          `json:"train_left_out"`
@@ -143,10 +151,11 @@ type TrainReport struct {
 func (s *session) Finish(sum run.Summary, skip string) (run.Report, error) {
 	m := s.m
 	rep := &TrainReport{Summary: sum, Model: m.String(), Config: m.Config, Learning: m.Config.Method(), skip: skip,
-		TrainSentences: len(s.tr.Data.Examples), TrainLeftOut: s.tr.Data.Dropped, Evaluated: evaluated(sum, s.eval)}
+		TrainSentences: len(s.tr.Data.Examples), TrainLeftOut: s.tr.Data.LeftOut}
 	if skip != "" {
 		return rep, nil
 	}
+	rep.Evaluated = evaluated(sum, s.eval)
 	if sum.Best != nil && sum.BestDir != sum.Checkpoint {
 		best, _, _, _, err := LoadVerified(m.Backend, sum.BestDir)
 		if err != nil {
@@ -165,7 +174,7 @@ func (s *session) Finish(sum run.Summary, skip string) (run.Report, error) {
 	res.Corpus = CorpusName(s.corpus, "", s.info.Data)
 	uni := UnigramBaseline(s.tr.Data, s.test, m.Vocab.Size())
 	rep.Test, rep.Unigram = res, &uni
-	if rep.Topics, err = m.CorpusTopics(s.corpus, "test", ec, DefaultTopicConfig()); err != nil {
+	if rep.Topics, err = m.CorpusTopics(s.corpus, split, ec, DefaultTopicConfig()); err != nil {
 		return nil, err
 	}
 	return rep, nil
@@ -174,11 +183,12 @@ func (s *session) Finish(sum run.Summary, skip string) (run.Report, error) {
 // Format is the report as `lebm train` prints it.
 func (r *TrainReport) Format() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "checkpoint: %s\nlearning: %s\nevaluated: %s\n", r.Checkpoint, r.Learning, r.Evaluated)
+	fmt.Fprintf(&b, "checkpoint: %s\nlearning: %s\n", r.Checkpoint, r.Learning)
 	if r.Test == nil {
 		fmt.Fprintf(&b, "latent: not judged (%s; `lebm eval` judges it)\n", r.skip)
 		return b.String()
 	}
+	fmt.Fprintf(&b, "evaluated: %s\n", r.Evaluated)
 	b.WriteString(r.Test.Format())
 	fmt.Fprintf(&b, "  unigram baseline (train counts, add-one): NLL %.3f nats/sentence, PPL %.3f\n", r.Unigram.NLL, r.Unigram.PPL)
 	if r.Topics != nil {

@@ -49,7 +49,7 @@ func (e Evidence) String() string {
 	if e.SE == 0 {
 		return fmt.Sprintf("%s %g vs %g", e.Measure, e.Value, e.Null)
 	}
-	return fmt.Sprintf("%s %.3f vs %.3f (s.e. %.3f)", e.Measure, e.Value, e.Null, e.SE)
+	return fmt.Sprintf("%s %.3f vs %.3f (difference s.e. %.3f)", e.Measure, e.Value, e.Null, e.SE)
 }
 
 // judge is the one-line verdict on the evidence.
@@ -63,8 +63,6 @@ func judge(ev []Evidence) string {
 		}
 	}
 	switch {
-	case len(ev) == 0:
-		return "latent: not judged (no measure)"
 	case len(no) == 0:
 		return "latent: informative (every measure above what a model ignoring z gives): " + strings.Join(yes, ", ")
 	case len(yes) == 0:

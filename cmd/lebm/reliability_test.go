@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"github.com/lebm/lebm/text"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/lebm/lebm/ckpt"
 	"github.com/lebm/lebm/cmd/lebm/cli"
 	"github.com/lebm/lebm/learn"
+	"github.com/lebm/lebm/text"
 )
 
 // tinyText trains a small text run through the command line and returns its directory.

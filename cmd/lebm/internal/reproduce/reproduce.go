@@ -48,7 +48,8 @@ func NewCmd(opts *Options, run func(*Options) error) *cobra.Command {
 		Long: `Reproduce Table 2 of Pang et al. 2020 on CORPUS (ptb, snli or yahoo; the corpus itself is --data). Stages,
 each in a directory of --out and each skipped when it has finished (rerun the same command to continue
 an interrupted reproduction):
-  ebm/        the latent EBM model, the CORPUS preset (Table 3 sizes, Table 1 chains), trained --iterations
+  ebm/        the latent EBM model, the CORPUS preset (Table 3 sizes, Table 1 chains, the recommended learning:
+              --train-flags "--learning paper" for the paper's), trained --iterations
   gaussian/   the same with a fixed gaussian prior (the ablation), at the same budget and seed
   lm/         a plain LSTM language model of the real training data (its test PPL is the "real data"
               row; it scores the samples for forward PPL)

@@ -67,7 +67,7 @@ func NewTable(o *Options, trained []*sweep.Result, evals []*Evaluation, lmStage 
 		if i == 0 {
 			t.Estimates = append(t.Estimates, estimates(res, g)...)
 		}
-		t.Estimates = append(t.Estimates, selected(names[i], evals[i].Checkpoint, s))
+		t.Estimates = append(t.Estimates, selected(names[i], evals[i].Checkpoint, s), names[i]+" learned "+s.Learning)
 	}
 	test := lmStage.Result.Scores["test"]
 	t.Rows = append(t.Rows, Row{Model: "real-data LSTM LM (lebm)", Source: "measured", NLL: ptr(test.NLL), PPL: ptr(test.PPL),

@@ -277,6 +277,9 @@ func selectOnValidation(grid []Setting, results []*Result, trainOpts []*train.Op
 	if err != nil {
 		return nil, fmt.Errorf("the selected setting %s: %w", grid[best].Name, err)
 	}
+	if w := text.UnknownWarningOf(res.UnknownShare, "test"); w != "" {
+		fmt.Fprintln(stderr, w)
+	}
 	return &Selected{Setting: grid[best].Name, Checkpoint: dir, ValidNLL: s.Test.NLL, Test: res}, nil
 }
 

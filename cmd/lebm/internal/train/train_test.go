@@ -99,8 +99,13 @@ func TestFlagParsing(t *testing.T) {
 				t.Fatalf("%+v %v", cfg, err)
 			}
 		}},
-		{"an unknown learning", []string{"--learning", "fast"}, "", func(t *testing.T, o *Options) {
+		{"an unknown learning", []string{"--data", smallCorpus, "--learning", "fast"}, "", func(t *testing.T, o *Options) {
 			if _, err := textConfig(o); err == nil || !strings.Contains(err.Error(), "--learning must be recommended or paper") {
+				t.Fatalf("accepted: %v", err)
+			}
+		}},
+		{"the embedded presets name their learning", []string{"--learning", "paper"}, "", func(t *testing.T, o *Options) {
+			if _, err := textConfig(o); err == nil || !strings.Contains(err.Error(), "--preset embedded-paper") {
 				t.Fatalf("accepted: %v", err)
 			}
 		}},
@@ -666,11 +671,27 @@ func TestKeepsTheBestCheckpointByValidation(t *testing.T) {
 	if dir, err := ckpt.Resolve(filepath.Join(out, ckpt.BestName)); err != nil || dir != filepath.Join(out, best.Checkpoint) {
 		t.Errorf("RUN/best resolves to %q (%v), want %s", dir, err, best.Checkpoint)
 	}
-	r := resumeOptions(out, 14)
+	// Resumed with the same diagnoses, the selection continues from the recorded best.
+	r := set(resumeOptions(out, 14), "eval-every=2 eval-every-sentences=8")
 	if err := Run(r); err != nil {
 		t.Fatal(err)
 	}
-	if again, _, _ := ckpt.ReadBest(out); again.ValidNLL > best.ValidNLL {
+	again, _, _ := ckpt.ReadBest(out)
+	if again.ValidNLL > best.ValidNLL {
 		t.Errorf("after resuming, the best went from %v to the worse %v", best.ValidNLL, again.ValidNLL)
+	}
+	// Resumed without diagnoses, nothing is selected: the final evaluation is the last checkpoint's, and
+	// says so; the record of the best stays.
+	stdout.Reset()
+	r = set(resumeOptions(out, 16), "eval-chains=2 eval-samples=2 logz-samples=100 eval-sentences=10")
+	r.NoEval, r.Stdout = false, &stdout
+	if err := Run(r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), "evaluated: "+filepath.Join(out, "step-00000016")+", the last checkpoint") {
+		t.Errorf("a resume without --eval-every evaluated another checkpoint than its last:\n%s", stdout.String())
+	}
+	if kept, ok, _ := ckpt.ReadBest(out); !ok || kept != again {
+		t.Errorf("the best's record changed to %+v (%v), want %+v", kept, ok, again)
 	}
 }
