@@ -11,8 +11,8 @@ import (
 
 	"github.com/lebm/lebm/ckpt"
 	"github.com/lebm/lebm/cmd/lebm/cli"
+	"github.com/lebm/lebm/cmd/lebm/internal/clitest"
 	"github.com/lebm/lebm/learn"
-	"github.com/lebm/lebm/text"
 )
 
 // tinyText trains a small text run through the command line and returns its directory.
@@ -174,7 +174,7 @@ func TestExportImportThroughTheCommands(t *testing.T) {
 	if _, err := lebm(t, reg, "eval", imported, "--quiet"); err == nil || !strings.Contains(err.Error(), "give --data DIR") {
 		t.Errorf("eval of an imported run without a corpus: %v", err)
 	}
-	corpus := writeEmbeddedCorpus(t)
+	corpus := clitest.WriteCorpus(t, 0)
 	nll := func(path string) float64 {
 		var rep struct {
 			NLL    float64 `json:"nll"`
@@ -414,24 +414,4 @@ func TestLatestOutsideTheRunThroughTheCommands(t *testing.T) {
 	if logAfter, _ := os.ReadFile(filepath.Join(run, "log.jsonl")); string(logAfter) != string(logBefore) {
 		t.Error("the run's log changed")
 	}
-}
-
-// writeEmbeddedCorpus writes the embedded corpus's splits as a corpus directory.
-func writeEmbeddedCorpus(t *testing.T) string {
-	t.Helper()
-	c, err := text.LoadCorpus("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	for name, sents := range map[string][][]string{"train": c.Train, "valid": c.Valid, "test": c.Test} {
-		var b strings.Builder
-		for _, s := range sents {
-			b.WriteString(strings.Join(s, " ") + "\n")
-		}
-		if err := os.WriteFile(filepath.Join(dir, name+".txt"), []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
 }

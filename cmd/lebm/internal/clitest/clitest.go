@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/lebm/lebm/cmd/lebm/internal/train"
+	"github.com/lebm/lebm/text"
 	"github.com/spf13/cobra"
 )
 
@@ -74,4 +75,28 @@ func DecodePNG(t *testing.T, path string) (width, height int) {
 		t.Fatalf("%s: %v", path, err)
 	}
 	return img.Bounds().Dx(), img.Bounds().Dy()
+}
+
+// WriteCorpus writes the embedded corpus's splits as a corpus directory (what --data names): their first
+// n sentences each (0: all) and returns it.
+func WriteCorpus(t testing.TB, n int) string {
+	t.Helper()
+	c, err := text.LoadCorpus("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for name, sents := range map[string][][]string{"train": c.Train, "valid": c.Valid, "test": c.Test} {
+		if n > 0 {
+			sents = sents[:min(n, len(sents))]
+		}
+		var b strings.Builder
+		for _, s := range sents {
+			b.WriteString(strings.Join(s, " ") + "\n")
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".txt"), []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/lebm/lebm/ckpt"
-	"github.com/lebm/lebm/cmd/lebm/internal/clix"
 	"math"
 	"os"
 	"path/filepath"
@@ -13,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lebm/lebm/ckpt"
+	"github.com/lebm/lebm/cmd/lebm/internal/clitest"
+	"github.com/lebm/lebm/cmd/lebm/internal/clix"
 	"github.com/lebm/lebm/text"
 )
 
@@ -85,31 +86,11 @@ func TestFlags(t *testing.T) {
 	}
 }
 
-// writeCorpus writes the embedded corpus as a corpus directory (what --data names).
-func writeCorpus(t *testing.T) string {
-	t.Helper()
-	c, err := text.LoadCorpus("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	for name, sents := range map[string][][]string{"train": c.Train, "valid": c.Valid, "test": c.Test} {
-		var b strings.Builder
-		for _, s := range sents {
-			b.WriteString(strings.Join(s, " ") + "\n")
-		}
-		if err := os.WriteFile(filepath.Join(dir, name+".txt"), []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
 // TestReproduceTinyBudget runs the whole protocol at a tiny budget: every measured column is filled and
 // finite, the published rows follow; a rerun after an evaluation is lost redoes that evaluation only
 // (the trained models, the language model and the other evaluation are not touched).
 func TestReproduceTinyBudget(t *testing.T) {
-	out, data := t.TempDir(), writeCorpus(t)
+	out, data := t.TempDir(), clitest.WriteCorpus(t, 0)
 	opts := func() *Options {
 		var o bytes.Buffer
 		return &Options{Corpus: "ptb", Data: data, Out: out, Iterations: 4, Quiet: true, JSON: true,
