@@ -275,6 +275,9 @@ func (c *Core) NumParameters() int {
 // Chains describes where the chains start and their lengths and step sizes (for a model's String).
 func (c *Core) Chains() string {
 	cfg := c.Config
-	return fmt.Sprintf("posterior chain from %s (K1 %d, s1 %g), prior chain from %s (K0 %d, s0 %g)",
-		cfg.PosteriorStart(), cfg.K1, cfg.S1, cfg.PriorStart(), cfg.K0, cfg.S0)
+	post := fmt.Sprintf("posterior chain from %s (K1 %d, s1 %g)", cfg.PosteriorStart(), cfg.K1, cfg.S1)
+	if !c.Prior.Trainable() {
+		return post + ", no prior chain (exact N(0, I) draws)"
+	}
+	return post + fmt.Sprintf(", prior chain from %s (K0 %d, s0 %g)", cfg.PriorStart(), cfg.K0, cfg.S0)
 }

@@ -137,7 +137,7 @@ func Renamed(fs *pflag.FlagSet, old, now string) {
 // longer has (renamed, or removed with what replaces it).
 func Refused(fs *pflag.FlagSet, name, why string) {
 	fs.Var(refused(why), name, why)
-	fs.Lookup(name).NoOptDefVal = "-" // given without a value, it is still refused with why
+	fs.Lookup(name).NoOptDefVal = "any value" // given with or without a value, it is refused with why
 	_ = fs.MarkHidden(name)
 }
 

@@ -226,11 +226,16 @@ func TestUnigramBaseline(t *testing.T) {
 	vocab := corpora.NewVocab([]string{corpora.PadToken, corpora.UnkToken, corpora.BosToken, corpora.EosToken, "a", "b"})
 	train := corpora.NewDatasetFromIDs([][]int{{4, 4}, {5}}, 10) // counts: a 2, b 1, <eos> 2, total 5
 	test := corpora.NewDatasetFromIDs([][]int{{4}}, 10)
-	u := UnigramBaseline(train, test, vocab.Size())
+	u := UnigramBaseline(train, test, vocab.Size(), 0)
 	// support: <unk> a b <eos> = 4; p(a) = 3/9, p(<eos>) = 3/9.
 	want := -2 * math.Log(3.0/9)
 	if math.Abs(u.NLL-want) > 1e-9 || math.Abs(u.PPL-math.Exp(want/2)) > 1e-9 {
 		t.Fatalf("unigram NLL %v PPL %v, want %v %v", u.NLL, u.PPL, want, math.Exp(want/2))
+	}
+	// On the first sentence of two only, as the model is when an evaluation takes its first N.
+	two := corpora.NewDatasetFromIDs([][]int{{4}, {5, 5, 5}}, 10)
+	if first := UnigramBaseline(train, two, vocab.Size(), 1); first != u {
+		t.Fatalf("the first sentence of two: %+v, want %+v", first, u)
 	}
 }
 

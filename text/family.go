@@ -89,7 +89,7 @@ func (Registration) TrainFlags(fs *pflag.FlagSet) run.TrainFlags {
 	run.Refused(fs, "eval-floor-sentences", run.FloorWhy)
 	fs.IntVar(&e.ImportanceSamples, "eval-samples", DefaultEvalSamples, "final evaluation: importance samples per sentence")
 	fs.IntVar(&e.LogZSamples, "logz-samples", DefaultLogZSamples, "final evaluation: samples of N(0,I) for log Z")
-	fs.IntVar(&e.Sentences, "eval-sentences", 0, "final evaluation: the first N test sentences only (0 = all)")
+	fs.IntVar(&e.Sentences, "eval-sentences", 0, "final evaluation: the first N sentences of its split only (0 = all)")
 	fs.StringVar(&e.Split, "eval-split", "test", "final evaluation's split: test (report a model, once) or valid (compare settings)")
 	fs.IntVar(&e.Every, "eval-every", 0, "every N iterations, diagnose the latent on validation sentences (NLL, reconstruction gap, "+
 		"MI and AU against their floors, chain displacement) into log.jsonl and the progress line, warning when collapsed, and keep the "+

@@ -32,7 +32,7 @@ func TestLMLearnsAndRoundTrips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	uni := UnigramBaseline(train, test, vocab.Size())
+	uni := UnigramBaseline(train, test, vocab.Size(), 0)
 	t.Logf("LM after 150 iterations: test NLL %.3f PPL %.3f; unigram NLL %.3f PPL %.3f", score.NLL, score.PPL, uni.NLL, uni.PPL)
 	if score.PPL > 0.5*uni.PPL || score.Tokens != test.Tokens {
 		t.Fatalf("LM PPL %.3f not well below the unigram's %.3f (tokens %d/%d)", score.PPL, uni.PPL, score.Tokens, test.Tokens)

@@ -79,7 +79,7 @@ func TestLearnsEmbeddedCorpus(t *testing.T) {
 			t.Fatal(err)
 		}
 		topics[kind], results[kind] = top, res
-		unigram := UnigramBaseline(tr.Data, test, tr.Model.Vocab.Size())
+		unigram := UnigramBaseline(tr.Data, test, tr.Model.Vocab.Size(), 0)
 		t.Logf("%s prior after %d iterations: NLL %.3f (s.e. %.3f) MI %.3f (floor %.3f) AU %d corrected (floor %d); unigram NLL %.3f",
 			kind, qualityIterations, res.NLL, res.NLLSE, res.MI, res.MIFloor, res.AUCorrected, res.AUCorrectedFlr, unigram.NLL)
 		t.Logf("%s prior: topic accuracy %.3f (chance %.3f), samples TV %.3f single-topic %.3f", kind, top.Accuracy, top.Chance, top.TV, top.SingleTopic)

@@ -29,18 +29,21 @@ func (r *EvalResult) Format() string {
 	fmt.Fprintf(&b, "  MI    %8.3f nats (s.e. %.3f) mixture estimator over %d sentences (ceiling log N = %.3f), from P=%d chains per sentence (it grows with their noise: "+
 		"read it against its floor); floor %.3f (s.e. %.3f): the same on these chains dealt to the sentences at random, which carry no information about x\n",
 		r.MI, r.MISE, r.Sentences, r.MICeiling, r.MIChains, r.MIFloor, r.MIFloorSE)
-	fmt.Fprintf(&b, "  MI_He %8.3f nats (s.e. %.3f) He et al. 2019's form (exact entropy, mixture within batches of at most %d sentences of one length: ceiling ~ log %d = %.3f); floor %.3f (s.e. %.3f)\n",
-		r.MIHe, r.MIHeSE, HeBatch, HeBatch, math.Log(HeBatch), r.MIHeFloor, r.MIHeFloorSE)
+	fmt.Fprintf(&b, "  MI_He %8.3f nats (s.e. %.3f) He et al. 2019's form (exact entropy, mixture within batches of at most %d sentences of one length: "+
+		"these batches cap it near %.3f); floor %.3f (s.e. %.3f)\n", r.MIHe, r.MIHeSE, HeBatch, r.MIHeCeiling, r.MIHeFloor, r.MIHeFloorSE)
 	if r.MIHe < 0 {
 		b.WriteString("  note: MI_He is negative: its exact entropy and its within-batch mixture are estimated apart, so a small MI can come out below 0; read it against its floor\n")
 	}
-	fmt.Fprintf(&b, "  AU    %4d of %d (noise-corrected %d)  Var_x(mu_x) > %.2g; corrected subtracts mean sigma^2/P; floor %d (corrected %d)\n",
-		r.AU, len(r.MuVariance), r.AUCorrected, AUThreshold, r.AUFloor, r.AUCorrectedFlr)
+	fmt.Fprintf(&b, "  AU    %4d of %d (noise-corrected %d)  Var_x(mu_x) > %.2g; corrected subtracts mean sigma^2/P; floor %d (corrected %d), the most of %d dealings at random; "+
+		"%d units above their own variance in every dealing\n",
+		r.AU, len(r.MuVariance), r.AUCorrected, AUThreshold, r.AUFloor, r.AUCorrectedFlr, NullPermutations, r.AUBeyondFloor)
 	if r.EncoderMI != nil && r.EncoderAU != nil {
 		fmt.Fprintf(&b, "  encoder MI %.3f nats (s.e. %.3f), AU %d of %d    of the inference network's q_phi(z|x) itself (exact means and variances: no Monte Carlo floor)\n",
 			*r.EncoderMI, r.EncoderMISE, *r.EncoderAU, len(r.MuVariance))
 	}
-	fmt.Fprintf(&b, "  reconstructions: %d distinct of the first %d sentences' (greedy decoding of the posterior mean)\n", r.DistinctReconstructions, r.Reconstructions)
+	fmt.Fprintf(&b, "  reconstructions of the first %d sentences (greedy decoding of the posterior mean): %d distinct, %.3f of the words in place (s.e. %.3f); "+
+		"floor (the means of the chains dealt at random): %d distinct, %.3f in place\n",
+		r.Reconstructions, r.DistinctReconstructions, r.Agreement, r.AgreementSE, r.DistinctReconstructionsNull, r.AgreementFloor)
 	start := r.ChainStart
 	if start == "" {
 		start = "N(0, I)"
@@ -73,8 +76,8 @@ type Unigram struct {
 	PPL float64 `json:"ppl"`
 }
 
-// UnigramBaseline scores test under the unigram model of train.
-func UnigramBaseline(train, test *corpora.Dataset, vocabSize int) Unigram {
+// UnigramBaseline scores the first n sentences of test (n <= 0: all) under the unigram model of train.
+func UnigramBaseline(train, test *corpora.Dataset, vocabSize, n int) Unigram {
 	counts := make([]float64, vocabSize)
 	total := 0.0
 	for _, ex := range train.Examples {
@@ -88,12 +91,16 @@ func UnigramBaseline(train, test *corpora.Dataset, vocabSize int) Unigram {
 	logp := func(id int) float64 { return math.Log((counts[id] + 1) / (total + support)) }
 	var nll float64
 	tokens := 0
-	for _, ex := range test.Examples {
+	scored := test.Examples
+	if n > 0 && n < len(scored) {
+		scored = scored[:n]
+	}
+	for _, ex := range scored {
 		for _, w := range ex {
 			nll -= logp(w)
 		}
 		nll -= logp(corpora.EosID)
 		tokens += len(ex) + 1
 	}
-	return Unigram{NLL: nll / float64(len(test.Examples)), PPL: math.Exp(nll / float64(tokens))}
+	return Unigram{NLL: nll / float64(len(scored)), PPL: math.Exp(nll / float64(tokens))}
 }

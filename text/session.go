@@ -43,7 +43,7 @@ func newSession(m *Model, info RunInfo, corpus *corpora.Corpus, state *TrainStat
 		return nil, err
 	}
 	if w := UnknownWarningOf(test.UnknownShare(), eval.split()); w != "" {
-		ui.Warn(w + " (the vocabulary was built from the training split)")
+		ui.Warn(w + " (all of its sentences; the vocabulary was built from the training split)")
 	}
 	tr, err := NewTrainer(m, trainSet, state)
 	if err != nil {
@@ -61,8 +61,13 @@ func (s *session) Describe() string {
 	if name == "" {
 		name = "embedded generated corpus"
 	}
-	return fmt.Sprintf("%s\nlearning: %s\ndata: %s (%d training sentences%s, %d buckets)",
-		s.m, s.m.Config.Method(), name, len(s.tr.Data.Examples), LeftOut(s.tr.Data), len(s.tr.Data.Buckets))
+	preset := ""
+	if c := s.m.Config; c.Preset == "corpus" {
+		preset = fmt.Sprintf("\npreset: corpus, sized for the training split (text.SizeFor: embedding %d, hidden %d, %d iterations unless set)",
+			c.EmbedDim, c.HiddenDim, c.Iterations)
+	}
+	return fmt.Sprintf("%s%s\nlearning: %s\ndata: %s (%d training sentences%s, %d buckets)",
+		s.m, preset, s.m.Config.Method(), name, len(s.tr.Data.Examples), LeftOut(s.tr.Data), len(s.tr.Data.Buckets))
 }
 
 func (s *session) Step() (string, error) {
@@ -172,7 +177,7 @@ func (s *session) Finish(sum run.Summary, skip string) (run.Report, error) {
 		return nil, err
 	}
 	res.Corpus = CorpusName(s.corpus, "", s.info.Data)
-	uni := UnigramBaseline(s.tr.Data, s.test, m.Vocab.Size())
+	uni := UnigramBaseline(s.tr.Data, s.test, m.Vocab.Size(), res.Sentences) // on the sentences evaluated
 	rep.Test, rep.Unigram = res, &uni
 	if rep.Topics, err = m.CorpusTopics(s.corpus, split, ec, DefaultTopicConfig()); err != nil {
 		return nil, err
@@ -183,14 +188,14 @@ func (s *session) Finish(sum run.Summary, skip string) (run.Report, error) {
 // Format is the report as `lebm train` prints it.
 func (r *TrainReport) Format() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "checkpoint: %s\nlearning: %s\n", r.Checkpoint, r.Learning)
+	fmt.Fprintf(&b, "checkpoint: %s (the last)\nlearning: %s\n", r.Checkpoint, r.Learning)
 	if r.Test == nil {
 		fmt.Fprintf(&b, "latent: not judged (%s; `lebm eval` judges it)\n", r.skip)
 		return b.String()
 	}
 	fmt.Fprintf(&b, "evaluated: %s\n", r.Evaluated)
 	b.WriteString(r.Test.Format())
-	fmt.Fprintf(&b, "  unigram baseline (train counts, add-one): NLL %.3f nats/sentence, PPL %.3f\n", r.Unigram.NLL, r.Unigram.PPL)
+	fmt.Fprintf(&b, "  unigram baseline (train counts, add-one, on the same %d sentences): NLL %.3f nats/sentence, PPL %.3f\n", r.Test.Sentences, r.Unigram.NLL, r.Unigram.PPL)
 	if r.Topics != nil {
 		b.WriteString(r.Topics.Format())
 	}

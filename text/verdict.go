@@ -17,9 +17,10 @@ import (
 const EvidenceSEs = 2
 
 // ReconstructedSentences is how many evaluated sentences (the first) are reconstructed, by greedy decoding
-// of their posterior mean, for the reconstruction measure: informative when at least two of the
-// reconstructions differ (a decoder that ignores z decodes every z to one sentence).
-const ReconstructedSentences = 32
+// of their posterior mean, for the reconstruction measure: the share of a sentence's words its
+// reconstruction has at their place, against the same from the means of the chains dealt at random (a
+// decoder that ignores z decodes both alike).
+const ReconstructedSentences = 64
 
 // Evidence is one measure of whether z carries information about x, beside its null: what a model whose
 // posterior ignores x gives.
@@ -28,6 +29,7 @@ type Evidence struct {
 	Value       float64 `json:"value"`
 	Null        float64 `json:"null"`
 	SE          float64 `json:"se"` // standard error of Value - Null (0 for counts)
+	Count       bool    `json:"count"` // Value and Null count units, with no standard error
 	Informative bool    `json:"informative"`
 	Rule        string  `json:"rule"` // what Informative required
 }
@@ -42,12 +44,12 @@ func estimated(measure string, value, valueSE, null, nullSE float64) Evidence {
 
 // counted is the evidence of a count against its null: informative when it is more than need - 1 above it.
 func counted(measure string, value, null, need int, rule string) Evidence {
-	return Evidence{Measure: measure, Value: float64(value), Null: float64(null), Informative: value-null >= need, Rule: rule}
+	return Evidence{Measure: measure, Value: float64(value), Null: float64(null), Count: true, Informative: value-null >= need, Rule: rule}
 }
 
 func (e Evidence) String() string {
-	if e.SE == 0 {
-		return fmt.Sprintf("%s %g vs %g", e.Measure, e.Value, e.Null)
+	if e.Count {
+		return fmt.Sprintf("%s %.0f vs %.0f", e.Measure, e.Value, e.Null)
 	}
 	return fmt.Sprintf("%s %.3f vs %.3f (difference s.e. %.3f)", e.Measure, e.Value, e.Null, e.SE)
 }

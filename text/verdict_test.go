@@ -13,8 +13,8 @@ import (
 func informativeResult() *EvalResult {
 	mi, au := 0.6, 27
 	return &EvalResult{MI: 4.5, MISE: 0.02, MIFloor: 4.0, MIFloorSE: 0.02, MIHe: 2.9, MIHeSE: 0.03, MIHeFloor: 2.7, MIHeFloorSE: 0.03,
-		AUCorrected: 30, AUCorrectedFlr: 0, Gap: 1.9, GapSE: 0.05, Reconstructions: 32, DistinctReconstructions: 30,
-		EncoderMI: &mi, EncoderMISE: 0.01, EncoderAU: &au}
+		AUCorrected: 30, AUCorrectedFlr: 0, AUBeyondFloor: 30, Gap: 1.9, GapSE: 0.05, Reconstructions: 64, DistinctReconstructions: 60,
+		DistinctReconstructionsNull: 8, Agreement: 0.3, AgreementFloor: 0.1, AgreementSE: 0.02, EncoderMI: &mi, EncoderMISE: 0.01, EncoderAU: &au}
 }
 
 // TestVerdictNeedsEveryMeasure: the cases the issue reported, each of which the earlier rule (MI above
@@ -27,15 +27,20 @@ func TestVerdictNeedsEveryMeasure(t *testing.T) {
 		disagree   string
 	}{
 		{"every measure above its null", "latent: informative (", func(r *EvalResult) {}, ""},
-		{"every input reconstructed to the same sentence", "latent: unclear (", func(r *EvalResult) { r.DistinctReconstructions = 1 }, "distinct reconstructions 1 vs 1"},
+		{"every input reconstructed to the same sentence (as from the chains dealt at random)", "latent: unclear (", func(r *EvalResult) {
+			r.DistinctReconstructions, r.DistinctReconstructionsNull, r.Agreement, r.AgreementFloor, r.AgreementSE = 1, 1, 0.1, 0.1, 0
+		}, "words reconstructed in place 0.100 vs 0.100"},
 		{"an inference network with 0 active units", "latent: unclear (", func(r *EvalResult) { zero := 0; r.EncoderAU = &zero }, "encoder AU 0 vs 0"},
 		{"MI +0.29, AU 12 vs 8, MI_He below its floor", "latent: unclear (", func(r *EvalResult) {
 			r.MI, r.MIFloor, r.AUCorrected, r.AUCorrectedFlr, r.MIHe, r.MIHeFloor = 3.29, 3.0, 12, 8, 2.56, 2.76
 		}, "MI_He 2.560 vs 2.760"},
+		{"more active units than a floor, none beyond every dealing", "latent: unclear (", func(r *EvalResult) {
+			r.AUCorrected, r.AUCorrectedFlr, r.AUBeyondFloor = 10, 7, 0
+		}, "units above all 19 dealings 0 vs 0"},
 		{"MI above its floor by less than two standard errors", "latent: unclear (", func(r *EvalResult) { r.MI, r.MISE, r.MIFloorSE = 4.05, 0.02, 0.02 }, "MI 4.050 vs 4.000"},
 		{"nothing above its null", "latent: collapsed (", func(r *EvalResult) {
 			zero, none := 0, 0.0
-			r.MI, r.MIHe, r.AUCorrected, r.AUCorrectedFlr, r.Gap, r.DistinctReconstructions, r.EncoderMI, r.EncoderAU = 4.0, 2.7, 3, 3, 0.01, 1, &none, &zero
+			r.MI, r.MIHe, r.AUBeyondFloor, r.Gap, r.Agreement, r.EncoderMI, r.EncoderAU = 4.0, 2.7, 0, 0.01, 0.1, &none, &zero
 		}, ""},
 	}
 	for _, c := range cases {

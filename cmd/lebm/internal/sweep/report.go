@@ -35,7 +35,8 @@ func (opts *Options) write(grid []Setting, results []*Result, sel *Selected) err
 		return clix.PrintJSON(opts.Stdout, json.RawMessage(js))
 	}
 	fmt.Fprint(opts.Stdout, table)
-	fmt.Fprintf(opts.Stdout, "\nwritten: %s, %s, %s\n", filepath.Join(opts.Out, "table.md"), filepath.Join(opts.Out, "results.json"), filepath.Join(opts.Out, "sweep.png"))
+	fmt.Fprintf(opts.Stdout, "\nwritten: %s, %s, %s, %s\n", filepath.Join(opts.Out, "table.md"), filepath.Join(opts.Out, "results.json"),
+		filepath.Join(opts.Out, "sweep.png"), filepath.Join(opts.Out, "sweep-mi.png"))
 	return nil
 }
 
@@ -51,15 +52,15 @@ func (r *Result) line() string {
 // Table formats the results as Markdown.
 func Table(results []*Result, sel *Selected, opts *Options) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "| setting | flags | iterations | s/it | validation NLL (s.e.) | PPL | recon | gap | MI | MI floor | AU (floor) | q_phi MI / AU |\n")
-	fmt.Fprintf(&b, "|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(&b, "| setting | flags | iterations | s/it | validation NLL (s.e.) | PPL | recon | gap | MI | MI floor | AU (floor) | q_phi MI / AU | latent |\n")
+	fmt.Fprintf(&b, "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	var settings *text.EvalConfig
-	unreliable := false
+	unreliable, sentences := false, 0
 	for _, r := range results {
 		s := r.Summary
 		t := s.Test
 		if t == nil {
-			fmt.Fprintf(&b, "| %s | `%s` | %d | %.3f | – | – | – | – | – | – | – | – |\n", r.Setting.Name, r.Setting.Flags, s.Iterations, s.SecondsPerIt)
+			fmt.Fprintf(&b, "| %s | `%s` | %d | %.3f | – | – | – | – | – | – | – | – | – |\n", r.Setting.Name, r.Setting.Flags, s.Iterations, s.SecondsPerIt)
 			continue
 		}
 		settings = &t.Settings
@@ -71,15 +72,28 @@ func Table(results []*Result, sel *Selected, opts *Options) string {
 		if t.EncoderMI != nil && t.EncoderAU != nil {
 			enc = fmt.Sprintf("%.3f / %d", *t.EncoderMI, *t.EncoderAU)
 		}
-		fmt.Fprintf(&b, "| %s | `%s` | %d | %.3f | %.2f (%.2f)%s | %.1f | %.2f | %.2f | %.3f | %.3f | %d (%d) | %s |\n",
+		verdict, _, _ := strings.Cut(strings.TrimPrefix(t.Verdict, "latent: "), " (")
+		fmt.Fprintf(&b, "| %s | `%s` | %d | %.3f | %.2f (%.2f)%s | %.1f | %.2f | %.2f | %.3f | %.3f | %d (%d) | %s | %s |\n",
 			r.Setting.Name, r.Setting.Flags, s.Iterations, s.SecondsPerIt, t.NLL, t.NLLSE, mark, t.PPL, t.Recon, t.NLL-t.Recon,
-			t.MI, t.MIFloor, t.AUCorrected, t.AUCorrectedFlr, enc)
+			t.MI, t.MIFloor, t.AUCorrected, t.AUCorrectedFlr, enc, verdict)
+		sentences = t.Sentences
+	}
+	if sentences > 0 {
+		fmt.Fprintf(&b, "\nEvery setting evaluated on the first %d validation sentences (with `--eval-every`, the same sentences' diagnoses "+
+			"also chose each setting's checkpoint: the validation numbers are optimistic).\n", sentences)
 	}
 	if sel != nil {
 		t := sel.Test
-		fmt.Fprintf(&b, "\nSelected by validation NLL: **%s** (%.2f), its checkpoint %s evaluated on the test split once: "+
+		fmt.Fprintf(&b, "\nSelected by validation NLL: **%s** (%.2f), its checkpoint %s evaluated on the test split once (%d sentences): "+
 			"NLL %.2f (s.e. %.2f), PPL %.1f, recon %.2f, MI %.3f (floor %.3f), AU %d (floor %d); %s.\n",
-			sel.Setting, sel.ValidNLL, sel.Checkpoint, t.NLL, t.NLLSE, t.PPL, t.Recon, t.MI, t.MIFloor, t.AUCorrected, t.AUCorrectedFlr, t.Verdict)
+			sel.Setting, sel.ValidNLL, sel.Checkpoint, t.Sentences, t.NLL, t.NLLSE, t.PPL, t.Recon, t.MI, t.MIFloor, t.AUCorrected, t.AUCorrectedFlr, t.Verdict)
+		if sel.RunnerUp != "" {
+			fmt.Fprintf(&b, "The runner-up, %s, is %.2f nats behind on validation (s.e. %.2f)", sel.RunnerUp, sel.Margin, sel.MarginSE)
+			if sel.Margin < 2*sel.MarginSE {
+				b.WriteString(": within two standard errors, the selection is not conclusive (compare paired per-sentence NLL with `lebm eval --sentence-nll`)")
+			}
+			b.WriteString(".\n")
+		}
 	}
 	fmt.Fprintf(&b, "\nBase flags: `%s`; budget: %d iterations", opts.Base, opts.Iterations)
 	if opts.MaxTime > 0 {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,7 +61,7 @@ command to complete an interrupted sweep.
 
 Example (the README's comparison):
   lebm sweep --out runs/sweep --iterations 300 \
-    --base "--data ../shared/corpora/ptb --preset ptb --embed 64 --hidden 128 --vocab-size 2000 --max-len 17" \
+    --base "--data ../shared/corpora/ptb --preset ptb --embed 64 --hidden 128 --vocab-size 2000 --eval-every 100" \
     --setting "ebm=--prior ebm" --setting "gaussian=--prior gaussian"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -249,6 +250,12 @@ type Selected struct {
 	Checkpoint string           `json:"checkpoint"`
 	ValidNLL   float64          `json:"valid_nll"`
 	Test       *text.EvalResult `json:"test"`
+	// RunnerUp is the setting of the next lowest validation NLL ("" with one setting), Margin its NLL
+	// minus the selected one's and MarginSE sqrt(se1^2 + se2^2) (conservative: both were scored on the
+	// same sentences, whose paired difference would be tighter).
+	RunnerUp string  `json:"runner_up,omitempty"`
+	Margin   float64 `json:"margin,omitempty"`
+	MarginSE float64 `json:"margin_se,omitempty"`
 }
 
 // selectOnValidation chooses the setting of the lowest validation NLL (nil when none was evaluated) and
@@ -280,7 +287,13 @@ func selectOnValidation(grid []Setting, results []*Result, trainOpts []*train.Op
 	if w := text.UnknownWarningOf(res.UnknownShare, "test"); w != "" {
 		fmt.Fprintln(stderr, w)
 	}
-	return &Selected{Setting: grid[best].Name, Checkpoint: dir, ValidNLL: s.Test.NLL, Test: res}, nil
+	sel := &Selected{Setting: grid[best].Name, Checkpoint: dir, ValidNLL: s.Test.NLL, Test: res}
+	for i, r := range results {
+		if t := r.Summary.Test; i != best && t != nil && (sel.RunnerUp == "" || t.NLL-s.Test.NLL < sel.Margin) {
+			sel.RunnerUp, sel.Margin, sel.MarginSE = grid[i].Name, t.NLL-s.Test.NLL, math.Hypot(t.NLLSE, s.Test.NLLSE)
+		}
+	}
+	return sel, nil
 }
 
 // trainGrid trains the settings, jobs at a time (RunSetting), each with its train options; the first

@@ -113,7 +113,7 @@ func TestSweepRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"| ebm | `--prior ebm` | 2 |", "| enc |", "MI floor", "importance-sampled", "validation NLL (s.e.)",
-		"Selected by validation NLL", "evaluated on the test split once"} {
+		"Selected by validation NLL", "evaluated on the test split once", "first 10 validation sentences", "The runner-up", "| latent |"} {
 		if !strings.Contains(string(table), want) {
 			t.Errorf("table lacks %q:\n%s", want, table)
 		}
