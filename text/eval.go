@@ -132,7 +132,7 @@ type EvalResult struct {
 
 	// Reconstructions are the first ReconstructedSentences sentences' greedy decodings of their posterior
 	// means: how many there were and how many differ from each other, and the same of the floor's means;
-	// Agreement is the mean share of a sentence's words its reconstruction has at their place, against
+	// Agreement is the mean share of a sentence's words its reconstruction holds (agreement), against
 	// AgreementFloor, the same of the floor's means, with AgreementSE, the s.e. of the paired difference.
 	Reconstructions             int     `json:"reconstructions"`
 	DistinctReconstructions     int     `json:"distinct_reconstructions"`
@@ -328,7 +328,7 @@ const NullPermutations = 19
 
 // reconstructions decodes the posterior means of the first ReconstructedSentences sentences of idx
 // greedily, and the null fit's means (the chains dealt at random), and compares each with its sentence:
-// the distinct decodings, and the share of the sentence's words each has at their place.
+// the distinct decodings, and the share of the sentence's words each holds (agreement).
 func (m *Model) reconstructions(r *EvalResult, ds *corpora.Dataset, idx []int, fit, null *learn.Fit) error {
 	k := min(ReconstructedSentences, r.Sentences)
 	real, err := m.decodeMeans(fit.Mu, k)
@@ -361,14 +361,21 @@ func (m *Model) decodeMeans(mu []float64, k int) ([][]int, error) {
 	return m.Decode(z, k, DecodeOptions{Method: Greedy}, nil)
 }
 
-// agreement is the share of the words of x that y has at their place (0 for an empty x).
+// agreement is the share of the words of x that y has, counted with their multiplicity (clipped unigram
+// recall: sum_w min(count_y(w), count_x(w)) / |x|; 0 for an empty x): how much of the sentence its
+// reconstruction holds, wherever it puts it.
 func agreement(y, x []int) float64 {
 	if len(x) == 0 {
 		return 0
 	}
+	have := map[int]int{}
+	for _, w := range y {
+		have[w]++
+	}
 	same := 0
-	for t := range min(len(x), len(y)) {
-		if x[t] == y[t] {
+	for _, w := range x {
+		if have[w] > 0 {
+			have[w]--
 			same++
 		}
 	}
@@ -386,7 +393,7 @@ func distinct(ss [][]int) int {
 
 // evidence lists the measures the verdict weighs: MI and MI_He against their floors, the units active
 // beyond every dealing of the chains at random, the gap NLL - recon against its importance-sampling bias,
-// the share of words the reconstructions have in place against the floor's (paired over the sentences),
+// the share of its words a sentence's reconstruction holds against the floor's (paired over the sentences),
 // and the inference network's own MI and AU against 0 where there is one.
 func (r *EvalResult) evidence() []Evidence {
 	ev := []Evidence{
@@ -395,7 +402,7 @@ func (r *EvalResult) evidence() []Evidence {
 		counted(fmt.Sprintf("units above all %d dealings", NullPermutations), r.AUBeyondFloor, 0, 1,
 			"a unit whose noise-corrected variance exceeds 0.01 and its own in every dealing of the chains at random"),
 		estimated("gap NLL - recon", r.Gap, r.GapSE, r.GapNull, 0),
-		estimated("words reconstructed in place", r.Agreement, r.AgreementSE, r.AgreementFloor, 0),
+		estimated("words of the input reconstructed", r.Agreement, r.AgreementSE, r.AgreementFloor, 0),
 	}
 	if r.EncoderMI != nil && r.EncoderAU != nil {
 		ev = append(ev, estimated("encoder MI", *r.EncoderMI, r.EncoderMISE, 0, 0),

@@ -56,3 +56,17 @@ func TestReportSaysWhatItEstimated(t *testing.T) {
 		t.Errorf("a 50%% <unk> split: %q", w)
 	}
 }
+
+// TestAgreementCountsWordsWherever: the reconstruction measure is the share of the input's words the
+// reconstruction holds, with their multiplicity, in any place.
+func TestAgreementCountsWordsWherever(t *testing.T) {
+	for _, c := range []struct {
+		y, x []int
+		want float64
+	}{{[]int{4, 5, 6}, []int{4, 5, 6}, 1}, {[]int{6, 4, 5}, []int{4, 5, 6}, 1}, {[]int{4, 4}, []int{4, 5, 4, 6}, 0.5},
+		{[]int{4}, []int{4, 4}, 0.5}, {nil, []int{4}, 0}, {[]int{4}, nil, 0}} {
+		if got := agreement(c.y, c.x); got != c.want {
+			t.Errorf("agreement(%v, %v) = %v, want %v", c.y, c.x, got, c.want)
+		}
+	}
+}

@@ -41,8 +41,8 @@ func (r *EvalResult) Format() string {
 		fmt.Fprintf(&b, "  encoder MI %.3f nats (s.e. %.3f), AU %d of %d    of the inference network's q_phi(z|x) itself (exact means and variances: no Monte Carlo floor)\n",
 			*r.EncoderMI, r.EncoderMISE, *r.EncoderAU, len(r.MuVariance))
 	}
-	fmt.Fprintf(&b, "  reconstructions of the first %d sentences (greedy decoding of the posterior mean): %d distinct, %.3f of the words in place (s.e. %.3f); "+
-		"floor (the means of the chains dealt at random): %d distinct, %.3f in place\n",
+	fmt.Fprintf(&b, "  reconstructions of the first %d sentences (greedy decoding of the posterior mean): %d distinct, holding %.3f of their input's words (s.e. %.3f); "+
+		"floor (the means of the chains dealt at random): %d distinct, holding %.3f\n",
 		r.Reconstructions, r.DistinctReconstructions, r.Agreement, r.AgreementSE, r.DistinctReconstructionsNull, r.AgreementFloor)
 	start := r.ChainStart
 	if start == "" {

@@ -18,8 +18,8 @@ const EvidenceSEs = 2
 
 // ReconstructedSentences is how many evaluated sentences (the first) are reconstructed, by greedy decoding
 // of their posterior mean, for the reconstruction measure: the share of a sentence's words its
-// reconstruction has at their place, against the same from the means of the chains dealt at random (a
-// decoder that ignores z decodes both alike).
+// reconstruction holds, against the same from the means of the chains dealt at random (a decoder that
+// ignores z decodes both alike).
 const ReconstructedSentences = 64
 
 // Evidence is one measure of whether z carries information about x, beside its null: what a model whose

@@ -29,7 +29,7 @@ func TestVerdictNeedsEveryMeasure(t *testing.T) {
 		{"every measure above its null", "latent: informative (", func(r *EvalResult) {}, ""},
 		{"every input reconstructed to the same sentence (as from the chains dealt at random)", "latent: unclear (", func(r *EvalResult) {
 			r.DistinctReconstructions, r.DistinctReconstructionsNull, r.Agreement, r.AgreementFloor, r.AgreementSE = 1, 1, 0.1, 0.1, 0
-		}, "words reconstructed in place 0.100 vs 0.100"},
+		}, "words of the input reconstructed 0.100 vs 0.100"},
 		{"an inference network with 0 active units", "latent: unclear (", func(r *EvalResult) { zero := 0; r.EncoderAU = &zero }, "encoder AU 0 vs 0"},
 		{"MI +0.29, AU 12 vs 8, MI_He below its floor", "latent: unclear (", func(r *EvalResult) {
 			r.MI, r.MIFloor, r.AUCorrected, r.AUCorrectedFlr, r.MIHe, r.MIHeFloor = 3.29, 3.0, 12, 8, 2.56, 2.76
