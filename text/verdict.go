@@ -28,7 +28,7 @@ type Evidence struct {
 	Measure     string  `json:"measure"`
 	Value       float64 `json:"value"`
 	Null        float64 `json:"null"`
-	SE          float64 `json:"se"` // standard error of Value - Null (0 for counts)
+	SE          float64 `json:"se"`    // standard error of Value - Null (0 for counts)
 	Count       bool    `json:"count"` // Value and Null count units, with no standard error
 	Informative bool    `json:"informative"`
 	Rule        string  `json:"rule"` // what Informative required
