@@ -60,7 +60,7 @@ func sentencesBatch(m *Model, n, maxWords int, seed uint64) (*corpora.Batch, []f
 			ids[i][j] = 4 + rng.IntN(m.Vocab.Size()-4)
 		}
 	}
-	ds := corpora.NewDatasetFromIDs(ids, m.Config.MaxLen)
+	ds := corpora.NewDatasetFromIDs(ids, corpora.Whole)
 	rows := make([]int, n)
 	T := 0
 	for i := range rows {
@@ -95,7 +95,7 @@ func torchInput(b *corpora.Batch, z []float32, d int) map[string]any {
 // checkParity compares log p(x|z) and f_alpha(z) of m with PyTorch's on the model exported in dir.
 func checkParity(t *testing.T, m *Model, dir string) {
 	t.Helper()
-	b, z := sentencesBatch(m, 6, min(20, m.Config.MaxLen-2), 9)
+	b, z := sentencesBatch(m, 6, min(20, m.Config.WordLimit()), 9)
 	lp, err := m.LogPX(b, z)
 	if err != nil {
 		t.Fatal(err)
