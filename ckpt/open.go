@@ -25,10 +25,11 @@ import (
 // directory as Save writes it (step-NNNNNNNN, surrounding white space aside), which must be a directory of
 // the run and not a symbolic link.
 func Resolve(path string) (string, error) {
-	if best, err := resolveBest(path); err != nil || best != "" {
-		if err != nil {
-			return "", err
-		}
+	best, err := resolveBest(path)
+	if err != nil {
+		return "", err
+	}
+	if best != "" {
 		path = best
 	}
 	st, err := os.Stat(path)

@@ -38,10 +38,15 @@ type Dataset struct {
 	LeftOut  int // sentences of the split longer than MaxLen, left out of Examples
 }
 
-// UnknownShare is the fraction of the examples' words that are <unk> (0 for a set without words).
-func (d *Dataset) UnknownShare() float64 {
+// UnknownShare is the fraction of the words of the first n examples (n <= 0: all) that are <unk> (0 for
+// examples without words).
+func (d *Dataset) UnknownShare(n int) float64 {
+	examples := d.Examples
+	if n > 0 && n < len(examples) {
+		examples = examples[:n]
+	}
 	var words, unk int
-	for _, ex := range d.Examples {
+	for _, ex := range examples {
 		for _, id := range ex {
 			words++
 			if id == UnkID {

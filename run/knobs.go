@@ -149,6 +149,6 @@ func (r refused) Set(string) error {
 	return fmt.Errorf("%s", string(r))
 }
 
-// FloorWhy is why the floor flags were removed: the floor of MI and AU is simulated from the evaluated
-// sentences themselves.
+// FloorWhy is why the floor flags were removed: the floor of MI and AU comes from the evaluated sentences'
+// own chains, dealt to them at random.
 const FloorWhy = "this flag was removed: the floor of MI and AU now comes from the evaluated sentences' own chains, dealt to the sentences at random (no copies of one sentence)"

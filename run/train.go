@@ -47,6 +47,15 @@ type Summary struct {
 	BestDir string     `json:"best_checkpoint,omitempty"`
 }
 
+// EvaluatedCheckpoint is the checkpoint the run's final evaluation is of: its best by validation NLL when it kept
+// one, its last otherwise.
+func (s Summary) EvaluatedCheckpoint() string {
+	if s.Best != nil {
+		return s.BestDir
+	}
+	return s.Checkpoint
+}
+
 // Train runs the lifecycle of a training run for the family the request names (or the resumed run's):
 // a fresh run's configuration and locked directory, or a resumed run's checkpoint under the lock of the
 // directory it writes; the family's session on its data; the log; the loop (see loop); the report, the

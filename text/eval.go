@@ -212,8 +212,9 @@ func (m *Model) Evaluate(ds *corpora.Dataset, split string, ec EvalConfig, progr
 	}
 	res := &EvalResult{Split: split, Sentences: n, LeftOut: ds.LeftOut, LogZ: logZ, Settings: ec, Prior: m.Config.Prior,
 		ChainStart: m.chainStartName()}
-	res.score(ds, idx, fit, m.Config.ZDim)
-	null := res.floor(ds, idx, fit, m.Config.ZDim, rng)
+	batches := heBatches(ds, idx) // MI_He's, for the model and its floor alike
+	res.score(ds, idx, batches, fit, m.Config.ZDim)
+	null := res.floor(batches, fit, m.Config.ZDim, rng)
 	if m.Encoder != nil {
 		mi, se, au, err := m.encoderStats(ds, idx, rng)
 		if err != nil {
@@ -246,12 +247,11 @@ func progressOf(progress Progress, total int) func(rows int) {
 // score fills in the measures of the fit of sentences idx of ds (log p(x), q(z|x) and a draw of it per
 // sentence): NLL with its standard errors (over sentences, and with log Z's), PPL, the reconstruction
 // term and the gap, both MI estimates and the active units.
-func (r *EvalResult) score(ds *corpora.Dataset, idx []int, fit *learn.Fit, d int) {
+func (r *EvalResult) score(ds *corpora.Dataset, idx []int, batches [][]int, fit *learn.Fit, d int) {
 	n := len(idx)
 	r.SentenceNLL = make([]float64, n)
 	gap := make([]float64, n)
 	var bias float64
-	unk, words := 0, 0
 	for i, lp := range fit.LogPX {
 		ex := ds.Examples[idx[i]]
 		r.SentenceNLL[i] = -lp
@@ -260,16 +260,8 @@ func (r *EvalResult) score(ds *corpora.Dataset, idx []int, fit *learn.Fit, d int
 		r.Tokens += len(ex) + 1
 		r.MaxLen = max(r.MaxLen, len(ex)+2)
 		r.Recon += -fit.Recon[i]
-		for _, w := range ex {
-			if w == corpora.UnkID {
-				unk++
-			}
-		}
-		words += len(ex)
 	}
-	if words > 0 {
-		r.UnknownShare = float64(unk) / float64(words)
-	}
+	r.UnknownShare = ds.UnknownShare(n) // idx is the first n sentences
 	r.NLL, r.NLLSESentences = learn.MeanSE(r.SentenceNLL)
 	r.NLLSE = math.Hypot(r.NLLSESentences, r.LogZ.StdErr)
 	r.PPL = math.Exp(r.NLL * float64(n) / float64(r.Tokens))
@@ -279,9 +271,9 @@ func (r *EvalResult) score(ds *corpora.Dataset, idx []int, fit *learn.Fit, d int
 	r.Displacement = fit.Displacement
 	r.MIChains = r.Settings.Chains
 	r.MI, r.MISE = MutualInformation(fit.Mu, fit.Sigma, fit.Sample, d)
-	r.MIHe, r.MIHeSE = HeMutualInformation(fit.Mu, fit.Sigma, fit.Sample, d, heBatches(ds, idx))
+	r.MIHe, r.MIHeSE = HeMutualInformation(fit.Mu, fit.Sigma, fit.Sample, d, batches)
 	r.MICeiling = math.Log(float64(n))
-	for _, b := range heBatches(ds, idx) {
+	for _, b := range batches {
 		r.MIHeCeiling += float64(len(b)) * math.Log(float64(len(b))) / float64(n)
 	}
 	r.MuVariance, r.NoiseVariance = unitVariances(fit.Mu, fit.Sigma, d, r.Settings.Chains)
@@ -294,7 +286,7 @@ func (r *EvalResult) score(ds *corpora.Dataset, idx []int, fit *learn.Fit, d int
 // active (noise-corrected) whose corrected variance exceeds that of the same unit in every dealing (a
 // one-sided permutation test per unit at level 1/(NullPermutations+1) = 5%); the first dealing, returned,
 // also gives the MI floors and the reconstructions' null.
-func (r *EvalResult) floor(ds *corpora.Dataset, idx []int, fit *learn.Fit, d int, rng *rand.Rand) *learn.Fit {
+func (r *EvalResult) floor(batches [][]int, fit *learn.Fit, d int, rng *rand.Rand) *learn.Fit {
 	P := r.Settings.Chains
 	var first *learn.Fit
 	beyond := make([]bool, d) // dimension j active and above its corrected variance in every dealing
@@ -319,7 +311,7 @@ func (r *EvalResult) floor(ds *corpora.Dataset, idx []int, fit *learn.Fit, d int
 		}
 	}
 	r.MIFloor, r.MIFloorSE = MutualInformation(first.Mu, first.Sigma, first.Sample, d)
-	r.MIHeFloor, r.MIHeFloorSE = HeMutualInformation(first.Mu, first.Sigma, first.Sample, d, heBatches(ds, idx))
+	r.MIHeFloor, r.MIHeFloorSE = HeMutualInformation(first.Mu, first.Sigma, first.Sample, d, batches)
 	return first
 }
 

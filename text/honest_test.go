@@ -48,11 +48,11 @@ func TestReportSaysWhatItEstimated(t *testing.T) {
 		}
 	}
 	ds := corpora.NewDatasetFromIDs([][]int{{corpora.UnkID, 5, 6, 7}, {5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}}, corpora.Whole)
-	if share := ds.UnknownShare(); math.Abs(share-0.05) > 1e-12 || UnknownWarningOf(ds.UnknownShare(), "test") != "" {
-		t.Errorf("a 5%% <unk> split (share %v) is warned about: %q", share, UnknownWarningOf(ds.UnknownShare(), "test"))
+	if share := ds.UnknownShare(0); math.Abs(share-0.05) > 1e-12 || UnknownWarningOf(ds.UnknownShare(0), "test") != "" {
+		t.Errorf("a 5%% <unk> split (share %v) is warned about: %q", share, UnknownWarningOf(ds.UnknownShare(0), "test"))
 	}
 	ds = corpora.NewDatasetFromIDs([][]int{{corpora.UnkID, corpora.UnkID, 5}, {5, 6, corpora.UnkID}}, corpora.Whole)
-	if w := UnknownWarningOf(ds.UnknownShare(), "test"); !strings.Contains(w, "50.0% of the words of the test split are <unk>") {
+	if w := UnknownWarningOf(ds.UnknownShare(0), "test"); !strings.Contains(w, "50.0% of the words of the test split are <unk>") {
 		t.Errorf("a 50%% <unk> split: %q", w)
 	}
 }

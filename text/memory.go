@@ -3,6 +3,7 @@ package text
 import (
 	"fmt"
 
+	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/learn"
 )
 
@@ -34,7 +35,7 @@ func (c *Config) rowBytes(v, tokens int) float64 {
 // callLen is the sentence length, in tokens, that bounds a chain call's memory: MaxLen, at most
 // RowsReferenceLen (longer buckets hold proportionally fewer rows per call, sentences.CallRows).
 func (c *Config) callLen() int {
-	if c.MaxLen == 0 {
+	if c.MaxLen == corpora.Whole {
 		return RowsReferenceLen
 	}
 	return min(c.MaxLen, RowsReferenceLen)

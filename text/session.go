@@ -42,7 +42,7 @@ func newSession(m *Model, info RunInfo, corpus *corpora.Corpus, state *TrainStat
 	if err != nil {
 		return nil, err
 	}
-	if w := UnknownWarningOf(test.UnknownShare(), eval.split()); w != "" {
+	if w := UnknownWarningOf(test.UnknownShare(0), eval.split()); w != "" {
 		ui.Warn(w + " (all of its sentences; the vocabulary was built from the training split)")
 	}
 	tr, err := NewTrainer(m, trainSet, state)
@@ -161,8 +161,8 @@ func (s *session) Finish(sum run.Summary, skip string) (run.Report, error) {
 		return rep, nil
 	}
 	rep.Evaluated = evaluated(sum, s.eval)
-	if sum.Best != nil && sum.BestDir != sum.Checkpoint {
-		best, _, _, _, err := LoadVerified(m.Backend, sum.BestDir)
+	if dir := sum.EvaluatedCheckpoint(); dir != sum.Checkpoint {
+		best, _, _, _, err := LoadVerified(m.Backend, dir)
 		if err != nil {
 			return nil, err
 		}

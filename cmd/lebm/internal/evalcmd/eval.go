@@ -53,8 +53,9 @@ sentence; log Z of the EBM prior is estimated from samples of N(0, I). MI uses t
 AU is reported raw and corrected for the Monte Carlo noise of the chain means; MI, MI_He and AU are also
 reported on the same chains dealt to the sentences at random, which carry no information about x (their
 floor: values a model that ignores x would get). The verdict on the latent weighs every measure against
-its floor beyond its standard error, with the gap NLL - recon and the distinct reconstructions.` + "`" + `--split valid` + "`" + `
-is for choosing between models; the test split is for reporting the chosen one, once.
+its floor beyond its standard error, with the gap NLL - recon and the share of the input's words the
+reconstructions hold. --split valid is for choosing between models; the test split is for reporting the
+chosen one, once.
 
 For an image model: reconstruction MSE of the split from the posterior mean of --chains chains (against
 the training set's mean image), and FID with --inception (model samples against the split's images).`,

@@ -271,10 +271,7 @@ func selectOnValidation(grid []Setting, results []*Result, trainOpts []*train.Op
 		return nil, nil
 	}
 	s := results[best].Summary
-	dir := s.Checkpoint
-	if s.Best != nil {
-		dir = s.BestDir
-	}
+	dir := s.EvaluatedCheckpoint()
 	fmt.Fprintf(stderr, "selected by validation NLL: %s (%.3f); evaluating %s on the test split, once\n", grid[best].Name, s.Test.NLL, dir)
 	backend, err := engine.NewBackend(trainOpts[best].Backend)
 	if err != nil {
