@@ -20,6 +20,27 @@ type Generator interface {
 	Likelihood(data []*graph.Node) func(z *graph.Node) *graph.Node
 }
 
+// FitGenerator is a Generator with a second form of its likelihood for the losses, whose gradients with
+// respect to the generator's parameters the updates take (text: the decoder's fused dense layers, whose
+// backward pass computes the weights' gradients without large transpositions but computes them even
+// when only z's gradient is wanted).
+type FitGenerator interface {
+	Generator
+	// Likelihoods returns, for the batch whose graph inputs are data, Likelihood's function (for the
+	// chains) and the losses' (the same values), sharing the work that does not depend on z.
+	Likelihoods(data []*graph.Node) (chain, fit func(z *graph.Node) *graph.Node)
+}
+
+// likelihoods are gen's functions for the chains and the losses (the same one unless gen is a
+// FitGenerator).
+func likelihoods(gen Generator, data []*graph.Node) (chain, fit func(z *graph.Node) *graph.Node) {
+	if f, ok := gen.(FitGenerator); ok {
+		return f.Likelihoods(data)
+	}
+	like := gen.Likelihood(data)
+	return like, like
+}
+
 // Auxiliary is a family's auxiliary training loss on z: for the batch whose graph inputs are data, the
 // function z [N, d] -> loss_i [N] (already weighted). It is added to the generator's loss at the posterior
 // samples and to the encoder's at its draws, so that it shapes what z carries; the posterior chain and

@@ -7,6 +7,7 @@ import (
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
+	"github.com/lebm/lebm/internal/optim"
 	"github.com/lebm/lebm/prior"
 	"github.com/lebm/lebm/sampler"
 )
@@ -26,10 +27,10 @@ type builder struct {
 type chained struct {
 	zPrior, z0, zPost     *graph.Node
 	priorFault, postFault sampler.Fault
-	priorRNG, postRNG     *graph.Node // the advanced streams (their draws without HostNoise)
-	synthEps, encEps      *graph.Node // the synthesis network's and the encoder's N(0, I) draws
-	mu, logVar            *graph.Node // the encoder's q_phi(z|x) (StartEncoder)
-	like                  func(z *graph.Node) *graph.Node
+	priorRNG, postRNG     *graph.Node                     // the advanced streams (their draws without HostNoise)
+	synthEps, encEps      *graph.Node                     // the synthesis network's and the encoder's N(0, I) draws
+	mu, logVar            *graph.Node                     // the encoder's q_phi(z|x) (StartEncoder)
+	like, fit             func(z *graph.Node) *graph.Node // log p_beta(x|z) for the chain and for the losses
 }
 
 // build lays out the graph (inputs and outputs: ioOf, resultsOf): the chains, every loss at the starting
@@ -51,11 +52,15 @@ func (it *Iteration) build(store *model.Store, flat []*graph.Node) []*graph.Node
 	b.zero = graph.ScalarZero(g, dtypes.Float32)
 	c := b.chains(in)
 	st, genLoss, encLoss := b.losses(in, c)
-	st.GenNorm = b.p.GenOpt.Minimize(genLoss)
-	st.PriorNorm = b.p.PriorOpt.Minimize(st.PriorLoss)
-	if b.p.Encoder != nil {
-		b.p.EncOpt.Minimize(encLoss)
+	if b.joint() {
+		st.GenNorm = optim.Minimize(encLoss, b.p.GenOpt, b.p.EncOpt)[0]
+	} else {
+		st.GenNorm = b.p.GenOpt.Minimize(genLoss)
+		if b.p.Encoder != nil {
+			b.p.EncOpt.Minimize(encLoss)
+		}
 	}
+	st.PriorNorm = b.p.PriorOpt.Minimize(st.PriorLoss)
 	if b.p.Synth != nil {
 		b.p.SynthOpt.Minimize(st.SynthLoss)
 	}
@@ -127,7 +132,7 @@ func (b *builder) chains(in ioOf[*graph.Node]) chained {
 		}
 	}
 
-	c.like = p.Gen.Likelihood(in.data)
+	c.like, c.fit = likelihoods(p.Gen, in.data)
 	chainData, chainLike := in.data, c.like
 	if p.ChainData {
 		chainData, chainLike = in.chainData, p.Gen.Likelihood(in.chainData)
@@ -153,19 +158,34 @@ func (b *builder) chains(in ioOf[*graph.Node]) chained {
 	return c
 }
 
+// joint reports whether the generator's and the encoder's losses are one pass: with no posterior chain
+// (K1 = 0) z_post is the encoder's draw, so -log p_beta(x|z) at that draw is the generator's loss and
+// the encoder's reconstruction term alike. One pass of the decoder (and one backward pass, optim.Minimize)
+// then serves both updates: the generator's gradient of the encoder's loss is the generator's gradient of
+// its own (the rest of the encoder's loss does not depend on the generator).
+func (b *builder) joint() bool { return b.p.Encoder != nil && b.p.K1 == 0 }
+
 // losses are 3-5, all at the starting parameters: the statistics they give, the generator's loss (with the
-// auxiliary loss) and the encoder's.
+// auxiliary loss) and the encoder's (the same graph when joint).
 func (b *builder) losses(in ioOf[*graph.Node], c chained) (st StatsOf[*graph.Node], genLoss, encLoss *graph.Node) {
 	p := b.p
-	logp := c.like(c.zPost)
-	st.SumLogP = graph.ReduceAllSum(logp)
-	genLoss = graph.Neg(graph.ReduceAllMean(logp))
-	st.AuxLoss = b.zero
 	var aux func(z *graph.Node) *graph.Node
 	if p.Aux != nil {
 		aux = p.Aux(in.data)
-		st.AuxLoss = graph.ReduceAllMean(aux(c.zPost))
-		genLoss = graph.Add(genLoss, st.AuxLoss)
+	}
+	// fit is the generator's loss at z: -mean log p_beta(x|z), plus the auxiliary loss; its sum log p and
+	// auxiliary loss are the statistics when z is z_post.
+	fit := func(z *graph.Node) (loss, sumLogP, auxLoss *graph.Node) {
+		logp := c.fit(z)
+		loss, auxLoss = graph.Neg(graph.ReduceAllMean(logp)), b.zero
+		if aux != nil {
+			auxLoss = graph.ReduceAllMean(aux(z))
+			loss = graph.Add(loss, auxLoss)
+		}
+		return loss, graph.ReduceAllSum(logp), auxLoss
+	}
+	if !b.joint() {
+		genLoss, st.SumLogP, st.AuxLoss = fit(c.zPost)
 	}
 	st.FPost = graph.ReduceAllMean(p.Prior.F(c.zPost))
 	st.FPrior = graph.ReduceAllMean(p.Prior.F(c.zPrior))
@@ -178,10 +198,11 @@ func (b *builder) losses(in ioOf[*graph.Node], c chained) (st StatsOf[*graph.Nod
 		if p.RateAgainstF {
 			kl = graph.Sub(kl, graph.ReduceAllMean(p.Prior.F(z)))
 		}
-		encLoss = graph.Sub(graph.Mul(in.lambda, kl), graph.ReduceAllMean(c.like(z)))
-		if aux != nil {
-			encLoss = graph.Add(encLoss, graph.ReduceAllMean(aux(z)))
+		zFit, sumLogP, auxLoss := fit(z)
+		if b.joint() {
+			genLoss, st.SumLogP, st.AuxLoss = zFit, sumLogP, auxLoss
 		}
+		encLoss = graph.Add(graph.Mul(in.lambda, kl), zFit)
 		st.EncKL = graph.ReduceAllMean(graph.ReduceSum(terms, -1))
 	}
 	st.EncLoss = encLoss

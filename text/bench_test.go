@@ -1,12 +1,18 @@
 package text
 
 import (
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/lebm/lebm/learn"
 
@@ -159,6 +165,123 @@ func BenchmarkIterationPTBFull(b *testing.B) {
 	}
 	cfg.MaxLen = 40
 	benchIterations(b, cfg, c, cfg.MaxLen-1)
+}
+
+// BenchmarkIterationPTBRecommended: the recommended learning at the ptb preset's full size (embedding
+// 128, hidden 512, encoder 512, 10k words, z 32, K0 = 60, K1 = 0, batch 32) on whole sentences, over
+// PTB's length buckets in their training proportions: one iteration per bucket (each bucket's graph
+// compiled first, outside the timing), weighted by the bucket's share of an epoch's batches. It reports
+// that weighted s/it, the iteration's arithmetic (Config.IterationFLOPs, same weights), the rate it
+// runs at, a large matrix product's rate measured in the same process (peakGFLOPs), their ratio, and
+// the peak RSS.
+func BenchmarkIterationPTBRecommended(b *testing.B) {
+	c := ptbCorpus(b)
+	cfg, _ := Preset("ptb")
+	benchBuckets(b, cfg, c)
+}
+
+// BenchmarkIterationPTBPaper: the paper's learning (K1 = 20 from noise) at the ptb preset's full size on
+// whole sentences, over the buckets as BenchmarkIterationPTBRecommended.
+func BenchmarkIterationPTBPaper(b *testing.B) {
+	c := ptbCorpus(b)
+	cfg, _ := Preset("ptb")
+	if err := cfg.SetLearning(LearningPaper); err != nil {
+		b.Fatal(err)
+	}
+	benchBuckets(b, cfg, c)
+}
+
+// benchBuckets times one iteration per length bucket of corpus's training split and weights each by its
+// share of the batches of an epoch (TrainOrder), reporting s/it, GFLOP/it, GFLOP/s, the same process's
+// matrix-product peak and the fraction of it.
+func benchBuckets(b *testing.B, cfg Config, corpus *corpora.Corpus) {
+	backend, err := engine.NewBackend(os.Getenv("LEBM_BACKEND"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	peak := peakGFLOPs(b, backend)
+	vocab := corpora.BuildVocab(corpus.Train, cfg.VocabSize, cfg.MinCount)
+	m, err := NewModel(backend, cfg, vocab)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ds, err := Encode(corpus, vocab, cfg.MaxLen, "train")
+	if err != nil {
+		b.Fatal(err)
+	}
+	order := ds.TrainOrder(cfg.Seed, 0, cfg.Batch)
+	share, first := map[int]float64{}, map[int][]int{}
+	for _, rows := range order {
+		T := ds.BucketOf(rows[0])
+		share[T] += 1 / float64(len(order))
+		if first[T] == nil {
+			first[T] = rows
+		}
+	}
+	tr, err := NewTrainer(m, ds, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	step := func(T int) float64 {
+		started := time.Now()
+		batch := ds.MakeBatch(first[T], T)
+		if _, err := tr.Trainer.Step(learn.Batch{Data: batchArgs(batch), Rows: batch.Rows, Size: batch.Size}, started); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(started).Seconds()
+	}
+	for _, T := range ds.Buckets { // compile
+		step(T)
+	}
+	b.ResetTimer()
+	var sec, flops float64
+	for i := 0; i < b.N; i++ {
+		for _, T := range ds.Buckets {
+			sec += share[T] * step(T)
+		}
+	}
+	b.StopTimer()
+	for _, T := range ds.Buckets {
+		flops += share[T] * cfg.IterationFLOPs(vocab.Size(), T)
+	}
+	sec /= float64(b.N)
+	b.ReportMetric(sec, "iteration_s/it")
+	b.ReportMetric(flops/1e9, "GFLOP/it")
+	b.ReportMetric(flops/1e9/sec, "GFLOP/s")
+	b.ReportMetric(peak, "peak_GFLOP/s")
+	b.ReportMetric(flops/1e9/sec/peak, "fraction_of_peak")
+	b.ReportMetric(peakRSSMB(), "peak_RSS_MiB")
+}
+
+// PeakSide is the side of the square matrix product peakGFLOPs times.
+const PeakSide = 2048
+
+// peakGFLOPs is the rate of a [PeakSide, PeakSide] x [PeakSide, PeakSide] float32 product on backend:
+// the best of 5 runs after one that compiles, 2 n^3 / seconds.
+func peakGFLOPs(b *testing.B, backend compute.Backend) float64 {
+	exec, err := graph.NewExec(backend, func(x, y *graph.Node) *graph.Node { return graph.MatMul(x, y) })
+	if err != nil {
+		b.Fatal(err)
+	}
+	const n = PeakSide
+	data := make([]float32, n*n)
+	for i := range data {
+		data[i] = float32(i%7) / 7
+	}
+	x := tensors.FromFlatDataAndDimensions(data, n, n)
+	best := math.Inf(1)
+	for i := 0; i < 6; i++ {
+		t0 := time.Now()
+		out, err := exec.Exec(x, x)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out[0].MustFinalizeAll()
+		if d := time.Since(t0).Seconds(); i > 0 {
+			best = math.Min(best, d)
+		}
+	}
+	return 2 * n * n * n / best / 1e9
 }
 
 // BenchmarkSampleSentences: sentences per second of `lebm sample` on the embedded preset: the prior chain

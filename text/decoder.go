@@ -3,9 +3,11 @@ package text
 import (
 	"math/rand/v2"
 
+	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
+	gnn "github.com/gomlx/gomlx/ml/nn"
 	"github.com/lebm/lebm/internal/nn"
 )
 
@@ -18,10 +20,45 @@ const DecoderInitScale = 0.1
 //	[i f g o] = W_x e_t + W_z z + U h_{t-1} + b          (the input is [e_t ; z], its weight split in two)
 //	c_t = sigmoid(f) c_{t-1} + sigmoid(i) tanh(g);  h_t = sigmoid(o) tanh(c_t)
 //	log p(x_{t+1} | x_{<=t}, z) = log_softmax(W_o h_t + b_o)[x_{t+1}]
+//
+// A decoder built by Fitting computes the same values with products whose backward pass suits training
+// its weights (dense).
 type Decoder struct {
 	Vocab, Embed, Hidden, ZDim int
 
 	emb, wx, wz, u, b, wh, bh, wo, bo *model.Variable
+	fitting                           bool
+}
+
+// Fitting returns the decoder for passes whose weights are trained (the updates, the language model's
+// training): the same variables and values, with GoMLX's fused dense layer for its products (dense).
+func (d *Decoder) Fitting() *Decoder {
+	f := *d
+	f.fitting = true
+	return &f
+}
+
+// dense is x W (+ b, when b is not nil) for x [M, K] and W [K, N]. GoMLX differentiates a plain product
+// with respect to W as a product contracting both operands' leading axis, which the Go backend runs by
+// transposing both operands and the [N, K] result: for the output layer that is the [M, V] logits'
+// adjoint (12.5M values at PTB size), for the recurrence a [4H, H] transposition per time step. A fitting
+// decoder uses the fused dense layer instead, whose backward pass computes W's gradient as x^T dY (only
+// x, the smaller operand, transposed). It computes W's gradient whether or not it is needed, so the
+// chains' passes (a gradient with respect to z alone) keep the plain product.
+func (d *Decoder) dense(x *graph.Node, w, b *model.Variable) *graph.Node {
+	g := x.Graph()
+	var bias *graph.Node
+	if b != nil {
+		bias = b.NodeValue(g)
+	}
+	if d.fitting {
+		return gnn.Dense(x, w.NodeValue(g), bias, compute.DenseLayoutInputOutputs)
+	}
+	y := graph.MatMul(x, w.NodeValue(g))
+	if bias != nil {
+		y = graph.Add(y, graph.ExpandAxes(bias, 0))
+	}
+	return y
 }
 
 // DecoderScope is where the decoder's variables live.
@@ -76,13 +113,12 @@ func (d *Decoder) InputProjections(inputs *graph.Node) *graph.Node {
 	g := inputs.Graph()
 	N, T := inputs.Shape().Dimensions[0], inputs.Shape().Dimensions[1]
 	e := graph.Gather(d.emb.NodeValue(g), graph.Reshape(inputs, N*T, 1))
-	return graph.Reshape(graph.MatMul(e, d.wx.NodeValue(g)), N, T, 4*d.Hidden)
+	return graph.Reshape(d.dense(e, d.wx, nil), N, T, 4*d.Hidden)
 }
 
 // Advance feeds one step's input projection xp = W_x e_t [N, 4H] and returns the next state; its H is h_t.
 func (d *Decoder) Advance(s *State, xp *graph.Node) *State {
-	g := xp.Graph()
-	gates := graph.Add(graph.Add(xp, graph.MatMul(s.H, d.u.NodeValue(g))), s.zGates)
+	gates := graph.Add(graph.Add(xp, d.dense(s.H, d.u, nil)), s.zGates)
 	h, c := lstmCell(gates, s.C)
 	return &State{zGates: s.zGates, H: h, C: c}
 }
@@ -93,7 +129,7 @@ func (d *Decoder) Advance(s *State, xp *graph.Node) *State {
 //
 // (the decoder's step and the inference network's).
 func lstmCell(gates, c *graph.Node) (h, cNext *graph.Node) {
-	p := graph.Split(gates, 1, 4)
+	p := splitGathered(gates, 1, 4)
 	cNext = graph.Add(graph.Mul(graph.Sigmoid(p[1]), c), graph.Mul(graph.Sigmoid(p[0]), graph.Tanh(p[2])))
 	return graph.Mul(graph.Sigmoid(p[3]), graph.Tanh(cNext)), cNext
 }
@@ -115,7 +151,7 @@ func (d *Decoder) LogProbs(h *graph.Node) *graph.Node {
 func (d *Decoder) TargetLogProbs(h, targets *graph.Node) *graph.Node {
 	g := h.Graph()
 	M := targets.Shape().Dimensions[0]
-	logits := nn.Linear(h, d.wo, d.bo) // [M, V]
+	logits := d.dense(h, d.wo, d.bo) // [M, V]
 	mx := graph.StopGradient(graph.ReduceMax(logits, -1))
 	lse := graph.Add(mx, graph.Log(graph.ReduceSum(graph.Exp(graph.Sub(logits, graph.ExpandAxes(mx, -1))), -1)))
 	rows := graph.Iota(g, shapes.Make(targets.DType(), M), 0)
@@ -134,10 +170,9 @@ func (d *Decoder) LogPX(z, inputs, targets, mask *graph.Node) *graph.Node {
 // outside the graph, once per batch: they do not depend on z). It is differentiable with respect to z,
 // xp and the recurrent and output parameters.
 func (d *Decoder) LogPXProjected(z, xp, targets, mask *graph.Node) *graph.Node {
-	N := xp.Shape().Dimensions[0]
-	return d.logPX(z, func(t int) *graph.Node {
-		return graph.Reshape(graph.Slice(xp, graph.AxisRange(), graph.AxisElem(t), graph.AxisRange()), N, 4*d.Hidden)
-	}, targets, mask)
+	N, T := xp.Shape().Dimensions[0], xp.Shape().Dimensions[1]
+	steps := splitGathered(xp, 1, T)
+	return d.logPX(z, func(t int) *graph.Node { return graph.Reshape(steps[t], N, 4*d.Hidden) }, targets, mask)
 }
 
 // logPX runs the recurrence step by step; the outputs h_t are stacked into [N, T, H] so that the output

@@ -3,9 +3,11 @@ package text
 import (
 	"math/rand/v2"
 
+	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
+	gnn "github.com/gomlx/gomlx/ml/nn"
 	"github.com/lebm/lebm/internal/nn"
 )
 
@@ -46,18 +48,22 @@ func (e *Encoder) Variables() []*model.Variable {
 	return []*model.Variable{e.emb, e.wx, e.u, e.b, e.wmu, e.bmu, e.wlv, e.blv}
 }
 
-// Encode returns mu(x), logVar(x) [N, d] for the sentences' targets [N, T] (int32) and mask [N, T].
+// Encode returns mu(x), logVar(x) [N, d] for the sentences' targets [N, T] (int32) and mask [N, T]. The
+// input projections of all steps are one product, and the products are GoMLX's fused dense layers (see
+// Decoder.dense): the encoder is only ever differentiated to train its weights.
 func (e *Encoder) Encode(targets, mask *graph.Node) (mu, logVar *graph.Node) {
 	g := targets.Graph()
 	N, T := targets.Shape().Dimensions[0], targets.Shape().Dimensions[1]
 	dt := mask.DType()
 	h := graph.Zeros(g, shapes.Make(dt, N, e.Hidden))
 	c := graph.ZerosLike(h)
-	u, b := e.u.NodeValue(g), graph.ExpandAxes(e.b.NodeValue(g), 0)
+	uw, b := e.u.NodeValue(g), graph.ExpandAxes(e.b.NodeValue(g), 0)
+	xs := graph.Gather(e.emb.NodeValue(g), graph.Reshape(targets, N*T, 1))
+	xp := graph.Reshape(gnn.Dense(xs, e.wx.NodeValue(g), nil, compute.DenseLayoutInputOutputs), N, T, 4*e.Hidden)
+	steps := splitGathered(xp, 1, T)
 	for t := 0; t < T; t++ {
-		tok := graph.Reshape(column(targets, t), N, 1)
-		x := graph.MatMul(graph.Gather(e.emb.NodeValue(g), tok), e.wx.NodeValue(g))
-		hNew, cNew := lstmCell(graph.Add(graph.Add(x, graph.MatMul(h, u)), b), c)
+		x := graph.Reshape(steps[t], N, 4*e.Hidden)
+		hNew, cNew := lstmCell(graph.Add(graph.Add(x, gnn.Dense(h, uw, nil, compute.DenseLayoutInputOutputs)), b), c)
 		m := graph.Reshape(column(mask, t), N, 1)
 		keep := graph.OneMinus(m)
 		h = graph.Add(graph.Mul(m, hNew), graph.Mul(keep, h))

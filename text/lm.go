@@ -104,7 +104,7 @@ func NewLM(backend compute.Backend, cfg LMConfig, vocab *corpora.Vocab) (*LM, er
 	}
 	zero := func(g *graph.Graph, n int) *graph.Node { return graph.Zeros(g, shapesOf(n)) }
 	if lm.update, err = model.NewExec(backend, scope.Store(), func(_ *model.Scope, in []*graph.Node) []*graph.Node {
-		logp := lm.Decoder.LogPX(zero(in[0].Graph(), in[0].Shape().Dimensions[0]), in[0], in[1], in[2])
+		logp := lm.Decoder.Fitting().LogPX(zero(in[0].Graph(), in[0].Shape().Dimensions[0]), in[0], in[1], in[2])
 		loss := graph.Neg(graph.ReduceAllMean(logp))
 		lm.opt.Minimize(loss)
 		return []*graph.Node{graph.ReduceAllSum(logp)}

@@ -84,8 +84,18 @@ func (f family) Auxiliary() learn.Auxiliary {
 func (f family) SeparateChainData() bool { return f.dropout }
 
 func (f family) Likelihood(data []*graph.Node) func(z *graph.Node) *graph.Node {
-	proj := f.d.InputProjections(data[0])
-	return func(z *graph.Node) *graph.Node { return f.d.LogPXProjected(z, proj, data[1], data[2]) }
+	chain, _ := f.Likelihoods(data)
+	return chain
+}
+
+// Likelihoods are the decoder's log p_beta(x|z) for the chains and for the losses (learn.FitGenerator):
+// one input projection (fitting: its backward pass only runs in the updates) for a plain decoder and a
+// fitting one (Decoder.Fitting).
+func (f family) Likelihoods(data []*graph.Node) (chain, fit func(z *graph.Node) *graph.Node) {
+	fitting := f.d.Fitting()
+	proj := fitting.InputProjections(data[0])
+	return func(z *graph.Node) *graph.Node { return f.d.LogPXProjected(z, proj, data[1], data[2]) },
+		func(z *graph.Node) *graph.Node { return fitting.LogPXProjected(z, proj, data[1], data[2]) }
 }
 func (f family) GeneratorVariables() []*model.Variable {
 	if f.bow == nil {

@@ -116,20 +116,60 @@ func isUnder(p, dir string) bool {
 // Minimize adds to loss's graph one Adam step on the optimizer's variables and returns the global norm
 // of the gradient before clipping.
 func (a *Adam) Minimize(loss *graph.Node) *graph.Node {
-	if len(a.vars) == 0 {
-		return graph.ScalarZero(loss.Graph(), loss.DType())
-	}
-	grads := a.scope.BuildTrainableVariablesGradientsGraph(loss)
-	if len(grads) != len(a.vars) {
-		g := loss.Graph()
-		var used []string
-		for v := range a.scope.IterVariables() {
-			if v.Trainable && v.InUseByGraph(g) {
-				used = append(used, v.Path())
-			}
+	return Minimize(loss, a)[0]
+}
+
+// Minimize adds to loss's graph one step of each optimizer, every one from a single gradient of loss
+// (one backward pass, where a Minimize per optimizer would run one each), and returns each one's global
+// gradient norm before clipping. The optimizers' variables must be disjoint.
+func Minimize(loss *graph.Node, adams ...*Adam) []*graph.Node {
+	g := loss.Graph()
+	var nodes []*graph.Node
+	counts := make([]int, len(adams))
+	for i, a := range adams {
+		for _, n := range a.gradientNodes(g) {
+			nodes = append(nodes, n)
+			counts[i]++
 		}
+	}
+	var grads []*graph.Node
+	if len(nodes) > 0 {
+		grads = graph.Gradient(loss, nodes...)
+	}
+	norms := make([]*graph.Node, len(adams))
+	for i, a := range adams {
+		norms[i] = a.step(loss, grads[:counts[i]])
+		grads = grads[counts[i]:]
+	}
+	return norms
+}
+
+// gradientNodes are the values in g of the optimizer's variables, in the order GoMLX's Adam takes their
+// gradients (the scope's trainable variables that g uses); it panics when those are not its variables.
+func (a *Adam) gradientNodes(g *graph.Graph) []*graph.Node {
+	if len(a.vars) == 0 {
+		return nil
+	}
+	var nodes []*graph.Node
+	var used []string
+	for v := range a.scope.IterVariables() {
+		if v.Trainable && v.InUseByGraph(g) {
+			nodes = append(nodes, v.NodeValue(g))
+			used = append(used, v.Path())
+		}
+	}
+	if len(nodes) != len(a.vars) {
 		panic(fmt.Sprintf("optimizer %q: its loss's graph uses the trainable variables %v of scope %s, not its %d variables %v",
 			a.Name, used, a.scope.Scope(), len(a.vars), paths(a.vars)))
+	}
+	return nodes
+}
+
+// step clips grads (gradientNodes' order) to the optimizer's global norm and adds its Adam update,
+// returning the norm before clipping (0 for an optimizer with nothing to train).
+func (a *Adam) step(loss *graph.Node, grads []*graph.Node) *graph.Node {
+	if len(a.vars) == 0 {
+		return graph.ScalarZero(loss.Graph(), loss.DType())
 	}
 	var sq *graph.Node
 	for _, gr := range grads {
