@@ -21,8 +21,8 @@ const DecoderInitScale = 0.1
 //	c_t = sigmoid(f) c_{t-1} + sigmoid(i) tanh(g);  h_t = sigmoid(o) tanh(c_t)
 //	log p(x_{t+1} | x_{<=t}, z) = log_softmax(W_o h_t + b_o)[x_{t+1}]
 //
-// A decoder built by Fitting computes the same values with products whose backward pass suits training
-// its weights (dense).
+// A decoder built by Fitting computes the same values with products and splits whose backward pass suits
+// training its weights (dense, split).
 type Decoder struct {
 	Vocab, Embed, Hidden, ZDim int
 
@@ -31,7 +31,8 @@ type Decoder struct {
 }
 
 // Fitting returns the decoder for passes whose weights are trained (the updates, the language model's
-// training): the same variables and values, with GoMLX's fused dense layer for its products (dense).
+// training): the same variables and values, with GoMLX's fused dense layer for its products (dense) and
+// splitGathered for its splits (split).
 func (d *Decoder) Fitting() *Decoder {
 	f := *d
 	f.fitting = true
@@ -119,17 +120,28 @@ func (d *Decoder) InputProjections(inputs *graph.Node) *graph.Node {
 // Advance feeds one step's input projection xp = W_x e_t [N, 4H] and returns the next state; its H is h_t.
 func (d *Decoder) Advance(s *State, xp *graph.Node) *State {
 	gates := graph.Add(graph.Add(xp, d.dense(s.H, d.u, nil)), s.zGates)
-	h, c := lstmCell(gates, s.C)
+	h, c := lstmCell(gates, s.C, d.split)
 	return &State{zGates: s.zGates, H: h, C: c}
+}
+
+// split is graph.Split for a fitting decoder's splitGathered (the gradient of its parts joined by one
+// Concatenate, where Split pads each part's to the whole's shape): the chains' passes keep Split, as
+// splitGathered's identity copies its input when the input has other consumers (the input projections,
+// which every chain step shares) and buys nothing where the parts' gradients are small.
+func (d *Decoder) split(x *graph.Node, axis, n int) []*graph.Node {
+	if d.fitting {
+		return splitGathered(x, axis, n)
+	}
+	return graph.Split(x, axis, n)
 }
 
 // lstmCell is the LSTM update from the pre-activations gates = [i f g o] [N, 4H] and the cell c [N, H]:
 //
 //	c' = sigmoid(f) c + sigmoid(i) tanh(g);  h' = sigmoid(o) tanh(c')
 //
-// (the decoder's step and the inference network's).
-func lstmCell(gates, c *graph.Node) (h, cNext *graph.Node) {
-	p := splitGathered(gates, 1, 4)
+// (the decoder's step and the inference network's), the gates split by split (Decoder.split).
+func lstmCell(gates, c *graph.Node, split func(x *graph.Node, axis, n int) []*graph.Node) (h, cNext *graph.Node) {
+	p := split(gates, 1, 4)
 	cNext = graph.Add(graph.Mul(graph.Sigmoid(p[1]), c), graph.Mul(graph.Sigmoid(p[0]), graph.Tanh(p[2])))
 	return graph.Mul(graph.Sigmoid(p[3]), graph.Tanh(cNext)), cNext
 }
@@ -171,7 +183,7 @@ func (d *Decoder) LogPX(z, inputs, targets, mask *graph.Node) *graph.Node {
 // xp and the recurrent and output parameters.
 func (d *Decoder) LogPXProjected(z, xp, targets, mask *graph.Node) *graph.Node {
 	N, T := xp.Shape().Dimensions[0], xp.Shape().Dimensions[1]
-	steps := splitGathered(xp, 1, T)
+	steps := d.split(xp, 1, T)
 	return d.logPX(z, func(t int) *graph.Node { return graph.Reshape(steps[t], N, 4*d.Hidden) }, targets, mask)
 }
 

@@ -63,7 +63,7 @@ func (e *Encoder) Encode(targets, mask *graph.Node) (mu, logVar *graph.Node) {
 	steps := splitGathered(xp, 1, T)
 	for t := 0; t < T; t++ {
 		x := graph.Reshape(steps[t], N, 4*e.Hidden)
-		hNew, cNew := lstmCell(graph.Add(graph.Add(x, gnn.Dense(h, uw, nil, compute.DenseLayoutInputOutputs)), b), c)
+		hNew, cNew := lstmCell(graph.Add(graph.Add(x, gnn.Dense(h, uw, nil, compute.DenseLayoutInputOutputs)), b), c, splitGathered)
 		m := graph.Reshape(column(mask, t), N, 1)
 		keep := graph.OneMinus(m)
 		h = graph.Add(graph.Mul(m, hNew), graph.Mul(keep, h))

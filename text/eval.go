@@ -63,9 +63,10 @@ func (e *EvalConfig) Validate() error {
 	return nil
 }
 
-// chainMemory is what a call of the estimator's posterior chains needs (RowsPerCall rows, at least Chains).
+// chainMemory is what a call of the estimator's posterior chains needs (the rows callRows leaves of
+// RowsPerCall at the reference length, at least Chains).
 func (m *Model) chainMemory(ec EvalConfig) learn.Memory {
-	rows := max(ec.RowsPerCall, ec.Chains)
+	rows := max(callRows(ec.RowsPerCall, m.Config.callLen(), m.Vocab.Size()), ec.Chains)
 	return m.Config.ChainMemory(rows, fmt.Sprintf("--chains %d, --rows %d", ec.Chains, ec.RowsPerCall), m.Vocab.Size())
 }
 
@@ -187,9 +188,11 @@ func (m *Model) Evaluate(ds *corpora.Dataset, split string, ec EvalConfig, progr
 	if err := ec.Validate(); err != nil {
 		return nil, err
 	}
-	if err := m.chainMemory(ec).Check(); err != nil {
+	chains := m.chainMemory(ec)
+	if err := chains.Check(); err != nil {
 		return nil, err
 	}
+	learn.LimitMemory(chains)
 	rng := rand.New(rand.NewPCG(ec.Seed, 0xe7a1))
 	logZ, err := m.EstimateLogZ(ec.LogZSamples, rng)
 	if err != nil {

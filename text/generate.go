@@ -330,5 +330,5 @@ func (m *Model) PosteriorMeans(ds *corpora.Dataset, ec EvalConfig) ([]float32, e
 		idx[i] = i
 	}
 	rng := rand.New(rand.NewPCG(ec.Seed, 0x3ea5))
-	return m.Core.PosteriorMeans(sentences{ds}, idx, ec.Estimator, rng, m.chainStart())
+	return m.Core.PosteriorMeans(sentences{ds, m.Vocab.Size()}, idx, ec.Estimator, rng, m.chainStart())
 }

@@ -7,8 +7,12 @@ import (
 	"github.com/lebm/lebm/learn"
 )
 
-// sentences is a dataset as the estimator's Examples: groups are length buckets (one graph shape each).
-type sentences struct{ ds *corpora.Dataset }
+// sentences is a dataset as the estimator's Examples, for a model of v words: groups are length buckets
+// (one graph shape each).
+type sentences struct {
+	ds *corpora.Dataset
+	v  int
+}
 
 func (s sentences) Groups(idx []int) [][]int {
 	order, byBucket := groupByBucket(s.ds, idx)
@@ -25,12 +29,25 @@ func (s sentences) Groups(idx []int) [][]int {
 // of PTB's sentences fall) whatever the longest sentence.
 const RowsReferenceLen = 40
 
-// CallRows: RowsPerCall up to RowsReferenceLen time steps, fewer for longer buckets.
-func (s sentences) CallRows(example, rowsPerCall int) int {
-	if T := s.ds.BucketOf(example); T > RowsReferenceLen {
-		return max(rowsPerCall*RowsReferenceLen/T, 1)
+// CallLogits bounds the output layer's logits a call holds (rows x time steps x words): a large
+// vocabulary holds fewer rows per call (PTB's 10k words: 83 rows of 40 tokens), so that each [rows*T, V]
+// tensor of the call stays within 128 MiB of float32 (256 rows of 40 tokens over 10k words were 410 MiB
+// each, and a diagnosis during training peaked at 5-6 GB).
+const CallLogits = 1 << 25
+
+// callRows is the chain rows a call holds for sentences of T time steps with rowsPerCall asked for: at
+// most rowsPerCall, fewer beyond RowsReferenceLen steps and beyond CallLogits logits; at least 1.
+func callRows(rowsPerCall, T, v int) int {
+	rows := rowsPerCall
+	if T > RowsReferenceLen {
+		rows = rowsPerCall * RowsReferenceLen / T
 	}
-	return rowsPerCall
+	return max(min(rows, CallLogits/(T*max(v, 1))), 1)
+}
+
+// CallRows: callRows for the example's bucket.
+func (s sentences) CallRows(example, rowsPerCall int) int {
+	return callRows(rowsPerCall, s.ds.BucketOf(example), s.v)
 }
 
 func (s sentences) Rows(examples []int, P, size int) []any {
@@ -46,7 +63,7 @@ func (s sentences) Rows(examples []int, P, size int) []any {
 
 // fitAndScore is the core's FitAndScore on sentences idx of ds with the settings of ec.
 func (m *Model) fitAndScore(ds *corpora.Dataset, idx []int, ec EvalConfig, logZ float64, rng *rand.Rand, score bool, report func(int)) (*learn.Fit, error) {
-	return m.Core.FitAndScore(sentences{ds}, idx, ec.Estimator, logZ, rng, score, m.chainStart(), report)
+	return m.Core.FitAndScore(sentences{ds, m.Vocab.Size()}, idx, ec.Estimator, logZ, rng, score, m.chainStart(), report)
 }
 
 // groupByBucket groups the positions of idx (indices into ds) by bucket length, so that each graph call

@@ -32,12 +32,14 @@ func newSession(m *Model, info RunInfo, corpus *corpora.Corpus, state *TrainStat
 	if err != nil {
 		return nil, err
 	}
-	if err := m.Config.IterationMemory(m.Vocab.Size(), trainSet.MaxLen).Check(); err != nil {
+	iteration, chains := m.Config.IterationMemory(m.Vocab.Size(), trainSet.MaxLen), m.chainMemory(eval.config(m.Config))
+	if err := iteration.Check(); err != nil {
 		return nil, err
 	}
-	if err := m.chainMemory(eval.config(m.Config)).Check(); err != nil { // the final evaluation's, before training
+	if err := chains.Check(); err != nil { // the final evaluation's, before training
 		return nil, err
 	}
+	learn.LimitMemory(iteration, chains)
 	test, err := Encode(corpus, m.Vocab, corpora.Whole, eval.split())
 	if err != nil {
 		return nil, err
