@@ -120,6 +120,14 @@ func (d *Dataset) index() {
 	slices.Sort(d.Buckets)
 }
 
+// First is a dataset of d's first n examples (all of them when n is 0 or more than d holds), whole.
+func (d *Dataset) First(n int) *Dataset {
+	if n <= 0 || n > len(d.Examples) {
+		n = len(d.Examples)
+	}
+	return NewDatasetFromIDs(d.Examples[:n], Whole)
+}
+
 // BucketLen is the time dimension for a sequence of n inputs (words + <bos>).
 func BucketLen(n, maxLen int) int {
 	t := (n + BucketWidth - 1) / BucketWidth * BucketWidth

@@ -24,6 +24,9 @@ type State struct {
 	// see DeviceRNG).
 	PriorChainRNG     []uint64 `json:"prior_chain_rng,omitempty"`
 	PosteriorChainRNG []uint64 `json:"posterior_chain_rng,omitempty"`
+	// Elapsed is the run's wall-clock seconds up to this state, over every process that ran it (the
+	// time between a process's last checkpoint and its end is not counted; absent before 2026-12-08).
+	Elapsed float64 `json:"elapsed_s,omitempty"`
 }
 
 // Batch is one training batch as the core sees it.
@@ -85,11 +88,12 @@ type Trainer struct {
 
 	host              *Streams
 	priorDev, postDev *tensors.Tensor
+	began             time.Time // when this process took the run over (Elapsed)
 }
 
 // NewTrainer starts a run over examples training examples (state nil) or continues one from state.
 func NewTrainer(core *Core, examples int, state *State) (*Trainer, error) {
-	t := &Trainer{Core: core}
+	t := &Trainer{Core: core, began: time.Now()}
 	var prior, post []byte
 	var priorDev, postDev []uint64
 	if state != nil {
@@ -156,10 +160,14 @@ func (t *Trainer) Step(b Batch, started time.Time) (*Step, error) {
 	return st, nil
 }
 
-// Snapshot returns the state to save, with the batch order's position and the generators' states.
+// Elapsed is the run's wall-clock seconds so far: its state's, plus this process's since it took over.
+func (t *Trainer) Elapsed() float64 { return t.State.Elapsed + time.Since(t.began).Seconds() }
+
+// Snapshot returns the state to save, with the batch order's position, the generators' states and the
+// run's elapsed time.
 func (t *Trainer) Snapshot(epoch, pos int) (State, error) {
 	s := t.State
-	s.Epoch, s.Pos = epoch, pos
+	s.Epoch, s.Pos, s.Elapsed = epoch, pos, t.Elapsed()
 	var err error
 	if s.PriorRNG, s.PosteriorRNG, err = t.host.States(); err != nil {
 		return s, err

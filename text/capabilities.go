@@ -1,10 +1,13 @@
 package text
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/lebm/lebm/ckpt"
@@ -322,22 +325,65 @@ func (r *Run) generation(req run.EvalRequest, corpus *corpora.Corpus, test *corp
 		return nil, err
 	}
 	return m.GenerationMetrics(train, test, realLM, gc, func(lm *LM, data *corpora.Dataset, label string) error {
-		return TrainLMWithProgress(lm, data, label, req.UI)
+		return TrainLMWithProgress(lm, data, label, req.UI, LMSchedule{})
 	})
 }
 
 // TrainLMWithProgress trains a language model on sentences (the train split of a corpus or model
 // samples) to its configured iterations, showing its progress and loss.
-func TrainLMWithProgress(lm *LM, data *corpora.Dataset, label string, ui run.UI) error {
+func TrainLMWithProgress(lm *LM, data *corpora.Dataset, label string, ui run.UI, sched LMSchedule) error {
 	bar := ui.Bar(lm.Config.Iterations, label, "it")
+	start, scored := time.Now(), time.Now()
 	for lm.Step < lm.Config.Iterations {
+		if sched.MaxTime > 0 && time.Since(start) >= sched.MaxTime {
+			break
+		}
 		loss, err := lm.TrainStep(data)
 		if err != nil {
 			return err
 		}
 		bar.Set(lm.Step)
 		bar.Describe(fmt.Sprintf("%s loss %.3f/tok", label, loss))
+		if sched.Every > 0 && time.Since(scored) >= sched.Every {
+			if err := sched.score(lm, time.Since(start)); err != nil {
+				return err
+			}
+			scored = time.Now()
+		}
 	}
 	bar.Finish()
+	// Fewer when MaxTime stopped it: the model says what it was trained for.
+	lm.Config.Iterations = lm.Step
+	if sched.Every > 0 { // the end point of the curve
+		return sched.score(lm, time.Since(start))
+	}
 	return nil
+}
+
+// LMSchedule is when a language model's training stops early and scores itself on validation sentences.
+type LMSchedule struct {
+	MaxTime time.Duration    // stop after this long (0: at its iterations)
+	Every   time.Duration    // score Valid this often, and at the end (0: never)
+	Valid   *corpora.Dataset // the sentences scored (exact likelihood)
+	Log     io.Writer        // one LMPoint per line (JSON)
+}
+
+// LMPoint is a point of a language model's learning curve.
+type LMPoint struct {
+	Step      int     `json:"step"`
+	Kind      string  `json:"kind"` // "validation"
+	Sentences int     `json:"valid_sentences"`
+	ValidNLL  float64 `json:"valid_nll"`
+	ValidPPL  float64 `json:"valid_ppl"`
+	Elapsed   float64 `json:"elapsed_s"` // training's wall-clock seconds so far
+}
+
+func (s LMSchedule) score(lm *LM, elapsed time.Duration) error {
+	sc, err := lm.Evaluate(s.Valid)
+	if err != nil {
+		return err
+	}
+	rec, _ := json.Marshal(LMPoint{Step: lm.Step, Kind: "validation", Sentences: sc.Sentences, ValidNLL: sc.NLL, ValidPPL: sc.PPL, Elapsed: elapsed.Seconds()})
+	_, err = s.Log.Write(append(rec, '\n'))
+	return err
 }

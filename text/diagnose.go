@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 
 	"github.com/lebm/lebm/learn"
 
@@ -51,15 +52,20 @@ type Diagnosis struct {
 	Verdict           string   `json:"verdict"`
 	EncoderMI         *float64 `json:"encoder_mi,omitempty"` // MI of q_phi(z|x) itself (with an inference network)
 	EncoderAU         *int     `json:"encoder_au,omitempty"`
+	Seconds           float64  `json:"seconds"`   // the diagnosis's own wall-clock time
+	Elapsed           float64  `json:"elapsed_s"` // the run's wall-clock seconds when it ended (learn.Trainer.Elapsed)
 }
 
 // Diagnose estimates a Diagnosis on the first ec.MaxSentences sentences of ds (settings as DiagnoseConfig's).
 func (m *Model) Diagnose(ds *corpora.Dataset, ec EvalConfig) (*Diagnosis, error) {
+	start := time.Now()
 	res, err := m.Evaluate(ds, "valid", ec, nil)
 	if err != nil {
 		return nil, err
 	}
-	return diagnosisOf(res, m.Config), nil
+	d := diagnosisOf(res, m.Config)
+	d.Seconds = time.Since(start).Seconds()
+	return d, nil
 }
 
 func diagnosisOf(res *EvalResult, cfg Config) *Diagnosis {

@@ -2,6 +2,7 @@ package text
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/gomlx/compute"
 	"github.com/lebm/lebm/corpora"
@@ -55,9 +56,12 @@ var Knobs = []run.Knob[Config]{
 // periodic collapse diagnosis on validation sentences (--eval-every).
 type FinalEval struct {
 	Chains, ImportanceSamples, LogZSamples int
-	Sentences                              int    // the first N test sentences only (0 = all)
-	Every, EverySentences                  int    // diagnosis every N iterations (0 = never) on this many sentences
-	Split                                  string // the final evaluation's split: test (default) or valid
+	Sentences                              int // the first N test sentences only (0 = all)
+	Every, EverySentences                  int // diagnosis every N iterations (0 = never) on this many sentences
+	// EveryTime also diagnoses when this much wall-clock time has passed since this process's last
+	// diagnosis (or its start); 0: never.
+	EveryTime time.Duration
+	Split     string // the final evaluation's split: test (default) or valid
 }
 
 // split is the final evaluation's split.
@@ -76,7 +80,11 @@ type trainFlags struct {
 }
 
 // evalFlags are the run options among them (they may change when a run is resumed).
-var evalFlags = []string{"eval-chains", "eval-split", "eval-samples", "logz-samples", "eval-sentences", "eval-every", "eval-every-sentences"}
+var evalFlags = []string{"eval-chains", "eval-split", "eval-samples", "logz-samples", "eval-sentences", "eval-every", "eval-every-time", "eval-every-sentences"}
+
+// diagnoses reports whether the run diagnoses the latent while it trains (--eval-every or
+// --eval-every-time).
+func (e FinalEval) diagnoses() bool { return e.Every > 0 || e.EveryTime > 0 }
 
 // TrainFlags adds the text family's flags to fs.
 func (Registration) TrainFlags(fs *pflag.FlagSet) run.TrainFlags {
@@ -94,7 +102,9 @@ func (Registration) TrainFlags(fs *pflag.FlagSet) run.TrainFlags {
 	fs.IntVar(&e.Every, "eval-every", 0, "every N iterations, diagnose the latent on validation sentences (NLL, reconstruction gap, "+
 		"MI and AU against their floors, chain displacement) into log.jsonl and the progress line, warning when collapsed, and keep the "+
 		"checkpoint of the best validation NLL (RUN/best), which the final evaluation then evaluates (0 = never)")
-	fs.IntVar(&e.EverySentences, "eval-every-sentences", 100, "validation sentences used by --eval-every (16 chains, 16 importance samples, 10k samples for log Z)")
+	fs.DurationVar(&e.EveryTime, "eval-every-time", 0, "also diagnose as --eval-every does when this much time has passed since the "+
+		"process's last diagnosis or its start, e.g. 5m (for a run bounded by --max-time; 0 = never)")
+	fs.IntVar(&e.EverySentences, "eval-every-sentences", 100, "validation sentences used by --eval-every and --eval-every-time (16 chains, 16 importance samples, 10k samples for log Z)")
 	return t
 }
 
@@ -185,6 +195,7 @@ func (e FinalEval) check() error {
 	v.Require(e.LogZSamples >= 1, "--logz-samples must be at least 1, got %d", e.LogZSamples)
 	v.Require(e.Sentences >= 0, "--eval-sentences must be 0 (all) or more, got %d", e.Sentences)
 	v.Require(e.Every >= 0, "--eval-every must be 0 (never) or more, got %d", e.Every)
+	v.Require(e.EveryTime >= 0, "--eval-every-time must be 0 (never) or a positive duration, got %v", e.EveryTime)
 	v.Require(e.Split == "test" || e.Split == "valid" || e.Split == "", "--eval-split must be test or valid, got %q", e.Split)
 	v.Require(e.EverySentences >= 2, "--eval-every-sentences must be at least 2, got %d", e.EverySentences)
 	if err := v.Err(""); err != nil {

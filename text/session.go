@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/learn"
@@ -25,6 +26,7 @@ type session struct {
 	valid    *corpora.Dataset // encoded on the first --eval-every
 	diagLine string           // the last diagnosis, for the progress line
 	diag     *Diagnosis       // the last diagnosis
+	lastDiag time.Time        // when the last diagnosis ended (this process's start before the first)
 }
 
 func newSession(m *Model, info RunInfo, corpus *corpora.Corpus, state *TrainState, eval FinalEval, ui run.UI) (*session, error) {
@@ -51,7 +53,7 @@ func newSession(m *Model, info RunInfo, corpus *corpora.Corpus, state *TrainStat
 	if err != nil {
 		return nil, err
 	}
-	return &session{m: m, info: info, corpus: corpus, test: test, tr: tr, eval: eval, ui: ui}, nil
+	return &session{m: m, info: info, corpus: corpus, test: test, tr: tr, eval: eval, ui: ui, lastDiag: time.Now()}, nil
 }
 
 func (s *session) Model() run.Model        { return &Run{Model: s.m, Info: s.info} }
@@ -92,7 +94,9 @@ func (s *session) Save(runDir string) (string, error) {
 // After runs the collapse diagnosis every --eval-every iterations on the first validation sentences
 // (settings stated in the record) and appends it to the log; its warning when the latent has collapsed.
 func (s *session) After(step int) (string, error) {
-	if s.eval.Every <= 0 || step%s.eval.Every != 0 {
+	byCount := s.eval.Every > 0 && step%s.eval.Every == 0
+	byTime := s.eval.EveryTime > 0 && time.Since(s.lastDiag) >= s.eval.EveryTime
+	if !byCount && !byTime {
 		return "", nil
 	}
 	var err error
@@ -107,18 +111,18 @@ func (s *session) After(step int) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	d.Step = step
+	d.Step, d.Elapsed = step, s.tr.Elapsed()
 	rec, _ := json.Marshal(d)
 	if _, err := s.log.Write(append(rec, '\n')); err != nil {
 		return "", err
 	}
-	s.diagLine, s.diag = " | "+d.Short(), d
+	s.diagLine, s.diag, s.lastDiag = " | "+d.Short(), d, time.Now()
 	return d.Warning(), nil
 }
 
 // Selects is how many validation sentences the diagnoses score on (run.Selecting; 0: no --eval-every).
 func (s *session) Selects() int {
-	if s.eval.Every <= 0 {
+	if !s.eval.diagnoses() {
 		return 0
 	}
 	return min(s.eval.EverySentences, len(s.corpus.Valid))

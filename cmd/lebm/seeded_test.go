@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,13 +25,22 @@ var goldenBinary = flag.String("golden-binary", "", "write testdata/seeded from 
 
 // seededRuns are short seeded trainings of each family and learning method: the embedded text preset
 // (inference network, bag of words, warm-ups), the paper's algorithm on text, and the embedded image preset.
+//
+// A run whose arithmetic has changed since the release is compared within its tolerance: each logged
+// value within tolerance x max(1, |value|), the generators' states bitwise, the variables not (their
+// digest is of the bytes). The text runs' updates use the fitting decoder's fused products since
+// 2026-12-08 (text.Decoder.Fitting), which sum the weights' gradients in another order, and the
+// encoder's and generator's updates share one backward pass (optim.Minimize): their values agree with
+// the release's to about 1e-6 relative after 6 iterations (1e-4 allowed; PTB's learning curve of 300
+// iterations agreed to 5 digits, README).
 var seededRuns = []struct {
-	name string
-	args []string
+	name      string
+	args      []string
+	tolerance float64
 }{
-	{"text-embedded", []string{"train", "--embed", "16", "--hidden", "32", "--z", "4", "--ebm-width", "16", "--iterations", "6"}},
-	{"text-paper", []string{"train", "--preset", "embedded-paper", "--embed", "16", "--hidden", "32", "--z", "4", "--ebm-width", "16", "--iterations", "6"}},
-	{"image-embedded", []string{"train", "--family", "image", "--iterations", "4"}},
+	{"text-embedded", []string{"train", "--embed", "16", "--hidden", "32", "--z", "4", "--ebm-width", "16", "--iterations", "6"}, 1e-4},
+	{"text-paper", []string{"train", "--preset", "embedded-paper", "--embed", "16", "--hidden", "32", "--z", "4", "--ebm-width", "16", "--iterations", "6"}, 1e-4},
+	{"image-embedded", []string{"train", "--family", "image", "--iterations", "4"}, 0},
 }
 
 // seededDigest is what a seeded run must reproduce bitwise: its last checkpoint's variables (SHA-256 of
@@ -76,7 +86,7 @@ func TestSeededRunsUnchanged(t *testing.T) {
 			if err := decodeNumbers(bytes.NewReader(want), &w); err != nil {
 				t.Fatal(err)
 			}
-			compareDigests(t, w, digestOf(t, dir))
+			compareDigests(t, w, digestOf(t, dir), sr.tolerance)
 		})
 	}
 }
@@ -110,6 +120,7 @@ func digestOf(t *testing.T, dir string) seededDigest {
 	if err := decodeNumbers(bytes.NewReader(state), &d.State); err != nil {
 		t.Fatal(err)
 	}
+	delete(d.State, "elapsed_s") // a timing
 	f, err := os.Open(filepath.Join(dir, run.LogFile))
 	if err != nil {
 		t.Fatal(err)
@@ -149,9 +160,9 @@ func writeDigest(t *testing.T, path string, d seededDigest) {
 	}
 }
 
-func compareDigests(t *testing.T, want, got seededDigest) {
+func compareDigests(t *testing.T, want, got seededDigest, tolerance float64) {
 	t.Helper()
-	if want.Variables != got.Variables {
+	if tolerance == 0 && want.Variables != got.Variables {
 		t.Errorf("checkpoint variables differ (SHA-256 %s, the release's %s)", got.Variables, want.Variables)
 	}
 	if a, b := fmt.Sprint(want.State), fmt.Sprint(got.State); a != b {
@@ -161,8 +172,36 @@ func compareDigests(t *testing.T, want, got seededDigest) {
 		t.Fatalf("%d log records, the release wrote %d", len(got.Log), len(want.Log))
 	}
 	for i := range want.Log {
-		if a, b := fmt.Sprint(want.Log[i]), fmt.Sprint(got.Log[i]); a != b {
-			t.Errorf("log record %d differs:\n got %s\nwant %s", i+1, b, a)
+		if !sameRecord(want.Log[i], got.Log[i], tolerance) {
+			t.Errorf("log record %d differs (tolerance %g):\n got %v\nwant %v", i+1, tolerance, got.Log[i], want.Log[i])
 		}
 	}
+}
+
+// sameRecord reports whether two log records hold the same keys and values, numbers within tolerance x
+// max(1, |want|) (bitwise when tolerance is 0).
+func sameRecord(want, got map[string]any, tolerance float64) bool {
+	if len(want) != len(got) {
+		return false
+	}
+	for k, w := range want {
+		g, ok := got[k]
+		if !ok {
+			return false
+		}
+		wn, wok := w.(json.Number)
+		gn, gok := g.(json.Number)
+		if tolerance == 0 || !wok || !gok {
+			if fmt.Sprint(w) != fmt.Sprint(g) {
+				return false
+			}
+			continue
+		}
+		a, aerr := wn.Float64()
+		b, berr := gn.Float64()
+		if aerr != nil || berr != nil || math.Abs(a-b) > tolerance*math.Max(1, math.Abs(a)) {
+			return false
+		}
+	}
+	return true
 }

@@ -132,17 +132,27 @@ func RunTrain(opts *TrainOptions) error {
 	if out == "" {
 		out = filepath.Join("runs", "lm-"+time.Now().Format("20060102-150405"))
 	}
-	res, err := Train(cfg, opts.Data, out, opts.Backend, opts.Stderr, opts.Quiet)
+	res, err := Train(cfg, opts.Data, out, opts.Backend, opts.Stderr, opts.Quiet, Limits{})
 	if err != nil {
 		return err
 	}
 	return printResult(opts.Stdout, res, opts.JSON)
 }
 
+// Limits bound a language model's training in time and have it score itself on validation sentences as
+// it goes (text.LMSchedule), into LogFile of its run directory.
+type Limits struct {
+	MaxTime, Every time.Duration
+	ValidSentences int // the first N validation sentences (whole) are scored every Every
+}
+
+// LogFile is a language model's learning curve (text.LMPoint records) in its run directory.
+const LogFile = "log.jsonl"
+
 // Train trains a language model of configuration cfg on the corpus data ("" = the embedded corpus) into
-// the run directory out (which must not hold a run) on the named backend, then scores the valid and test
-// splits (whole sentences). Progress goes to stderr unless quiet.
-func Train(cfg text.LMConfig, data, out, backendName string, stderr io.Writer, quiet bool) (Result, error) {
+// the run directory out (which must not hold a run) on the named backend, within limits, then scores the
+// valid and test splits (whole sentences). Progress goes to stderr unless quiet.
+func Train(cfg text.LMConfig, data, out, backendName string, stderr io.Writer, quiet bool, limits Limits) (Result, error) {
 	backend, err := engine.NewBackend(backendName)
 	if err != nil {
 		return Result{}, err
@@ -179,7 +189,20 @@ func Train(cfg text.LMConfig, data, out, backendName string, stderr io.Writer, q
 	if _, err := os.Stat(filepath.Join(out, ckpt.LatestFile)); err == nil {
 		return Result{}, fmt.Errorf("run directory %s already holds a run: choose another --out", out)
 	}
-	if err := text.TrainLMWithProgress(lm, train, "lm", run.UI{Stderr: stderr, Quiet: quiet, Bars: clix.Bars(stderr, quiet)}); err != nil {
+	sched := text.LMSchedule{MaxTime: limits.MaxTime, Every: limits.Every}
+	if limits.Every > 0 {
+		if sched.Valid, err = text.Encode(corpus, vocab, corpora.Whole, "valid"); err != nil {
+			return Result{}, err
+		}
+		sched.Valid = sched.Valid.First(limits.ValidSentences)
+		logFile, err := os.Create(filepath.Join(out, LogFile))
+		if err != nil {
+			return Result{}, err
+		}
+		defer logFile.Close()
+		sched.Log = logFile
+	}
+	if err := text.TrainLMWithProgress(lm, train, "lm", run.UI{Stderr: stderr, Quiet: quiet, Bars: clix.Bars(stderr, quiet)}, sched); err != nil {
 		return Result{}, err
 	}
 	dir, err := text.SaveLM(out, lm)

@@ -27,7 +27,7 @@ type Options struct {
 	Data         string        // corpus directory: train.txt, valid.txt, test.txt
 	Out          string        // reproduction directory: one directory per stage, table.md, table.json
 	Iterations   int           // each latent model's training iterations (0 = the preset's)
-	MaxTime      time.Duration // and at most this long each, per process (a resumed stage gets it again; 0 = no limit)
+	MaxTime      time.Duration // the whole reproduction's budget, evaluations included (Budget; 0 = no limit: --iterations decide)
 	LMIterations int           // the real-data LM's iterations (0 = as many as the latent models')
 	TrainFlags   string        // more `lebm train` flags for both latent models
 	EvalFlags    string        // more `lebm eval` flags for both evaluations (estimator settings, --gen-samples, ...)
@@ -72,7 +72,9 @@ Example (a CPU budget; the paper trains about 40,000 iterations):
 	f.StringVar(&opts.Data, "data", "", "corpus directory with train.txt, valid.txt and test.txt (required)")
 	f.StringVar(&opts.Out, "out", "", "reproduction directory (required)")
 	f.IntVar(&opts.Iterations, "iterations", 0, "training iterations of each latent model (default: the preset's)")
-	f.DurationVar(&opts.MaxTime, "max-time", 0, "also stop each latent model's training after this long in one process (a resumed stage gets it again; 0 = no limit)")
+	f.DurationVar(&opts.MaxTime, "max-time", 0, "the whole reproduction's time, evaluations included, shared between the stages before "+
+		"anything starts (printed, and kept in OUT/budget.json: a rerun goes on with what is left); --iterations then caps each latent "+
+		"model's training (0 = no limit: --iterations decide)")
 	f.IntVar(&opts.LMIterations, "lm-iterations", 0, "training iterations of the real-data language model (default: as many as the latent models')")
 	f.StringVar(&opts.TrainFlags, "train-flags", "", "more `lebm train` flags for both latent models, e.g. \"--hidden 256\"")
 	f.StringVar(&opts.EvalFlags, "eval-flags", "", "more `lebm eval` flags for both evaluations, e.g. \"--max-sentences 500 --gen-samples 500\"")
@@ -98,10 +100,11 @@ const (
 
 // Evaluation is a latent model's finished evaluation with the flags it ran with.
 type Evaluation struct {
-	Flags      string           `json:"flags"`
-	Checkpoint string           `json:"checkpoint"` // RUN/best (selected by validation NLL) or RUN (its last)
-	Seconds    float64          `json:"seconds"`
-	Result     *text.EvalReport `json:"result"`
+	Flags        string           `json:"flags"`
+	MaxSentences int              `json:"max_sentences,omitempty"` // the first N test sentences (a budget's choice; 0: all)
+	Checkpoint   string           `json:"checkpoint"`              // RUN/best (selected by validation NLL) or RUN (its last)
+	Seconds      float64          `json:"seconds"`
+	Result       *text.EvalReport `json:"result"`
 }
 
 // LMStage is the real-data language model's outcome.
@@ -138,37 +141,58 @@ func Run(opts *Options) error {
 	if err != nil {
 		return err
 	}
+	if err := needSplits(data); err != nil {
+		return err
+	}
+	var budget *Budget
+	if opts.MaxTime > 0 {
+		if budget, err = opts.budget(); err != nil {
+			return err
+		}
+	}
 	models := []sweep.Setting{
-		{Name: StageEBM, Flags: opts.trainFlags(data, "ebm")},
-		{Name: StageGaussian, Flags: opts.trainFlags(data, "gaussian")},
+		{Name: StageEBM, Flags: opts.trainFlags(data, "ebm", 0, budget)},
+		{Name: StageGaussian, Flags: opts.trainFlags(data, "gaussian", 0, budget)},
 	}
 	trainOpts, unlock, err := sweep.CheckThenLock(opts.Out, "lebm reproduce", models, opts.parseTrain)
 	if err != nil {
 		return err
 	}
 	defer unlock()
+	if budget != nil {
+		if err := budget.Attach(opts.Out); err != nil {
+			return err
+		}
+		opts.say("%s", budget.Describe())
+	}
 	var trained []*sweep.Result
 	for i, s := range models {
-		opts.say("stage %s: train, unless it has finished (%s)", s.Name, s.Flags)
-		r, err := sweep.RunSetting(s, trainOpts[i].options, opts.Stderr)
+		to := trainOpts[i]
+		if i == 1 && budget != nil { // the ablation trains as many iterations as the EBM prior reached
+			s.Flags = opts.trainFlags(data, "gaussian", trained[0].Summary.Iterations, budget)
+			if to, err = opts.parseTrain(s); err != nil {
+				return err
+			}
+		}
+		r, err := opts.trainStage(s, to.options, budget)
 		if err != nil {
 			return fmt.Errorf("stage %s: %w (finished stages keep their results; rerun to continue)", s.Name, err)
 		}
 		trained = append(trained, r)
 	}
-	lmStage, err := opts.languageModel(trainOpts[0].config, data)
+	lmStage, err := opts.languageModel(trainOpts[0].config, data, trained[0].Summary.Iterations, budget)
 	if err != nil {
 		return fmt.Errorf("stage %s: %w", StageLM, err)
 	}
 	var evals []*Evaluation
 	for _, s := range models {
-		e, err := opts.evaluate(s.Name, lmStage.Result.Checkpoint)
+		e, err := opts.evaluate(s.Name, lmStage.Result.Checkpoint, data, budget)
 		if err != nil {
 			return fmt.Errorf("stage %s: evaluation: %w", s.Name, err)
 		}
 		evals = append(evals, e)
 	}
-	t := NewTable(opts, trained, evals, lmStage)
+	t := NewTable(opts, trained, evals, lmStage, budget)
 	js, err := json.MarshalIndent(t, "", " ")
 	if err != nil {
 		return err
@@ -180,18 +204,70 @@ func Run(opts *Options) error {
 	if err := ckpt.WriteAtomic(filepath.Join(opts.Out, "table.json"), js); err != nil {
 		return err
 	}
+	if err := drawCurves(opts.Out); err != nil {
+		return err
+	}
 	if opts.JSON {
 		return clix.PrintJSON(opts.Stdout, t)
 	}
 	fmt.Fprint(opts.Stdout, md)
-	fmt.Fprintf(opts.Stdout, "\nwritten: %s, %s\n", filepath.Join(opts.Out, "table.md"), filepath.Join(opts.Out, "table.json"))
+	fmt.Fprintf(opts.Stdout, "\nwritten: %s, %s, %s\n", filepath.Join(opts.Out, "table.md"), filepath.Join(opts.Out, "table.json"),
+		filepath.Join(opts.Out, CurveFile))
 	return nil
+}
+
+// needSplits refuses a corpus directory without the three splits a reproduction reads: train.txt (the
+// models), valid.txt (the selection of each latent model's checkpoint) and test.txt (the table).
+func needSplits(data string) error {
+	for _, split := range []struct{ file, why string }{{"train.txt", "the models train on it"},
+		{"valid.txt", "each latent model's checkpoint is selected on it"}, {"test.txt", "the table reports it"}} {
+		path := filepath.Join(data, split.file)
+		if _, err := os.Stat(path); err != nil {
+			return fmt.Errorf("reproduce needs %s (%s): %w", path, split.why, err)
+		}
+	}
+	return nil
+}
+
+// budget plans --max-time (PlanBudget), or reads the plan an interrupted reproduction of the same
+// --max-time recorded in --out.
+func (o *Options) budget() (*Budget, error) {
+	b, found, err := LoadBudget(o.Out)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return PlanBudget(o.MaxTime)
+	}
+	if round(b.Total) != round(o.MaxTime.Seconds()) {
+		return nil, fmt.Errorf("%s was planned for --max-time %v, not %v: rerun with --max-time %v to continue it, or choose another --out",
+			filepath.Join(o.Out, BudgetFile), round(b.Total), o.MaxTime, round(b.Total))
+	}
+	return b, nil
+}
+
+// trainStage trains a latent model (sweep.RunSetting), within its allowance when there is a budget.
+func (o *Options) trainStage(s sweep.Setting, to *train.Options, budget *Budget) (*sweep.Result, error) {
+	if budget == nil {
+		o.say("stage %s: train, unless it has finished (%s)", s.Name, s.Flags)
+		return sweep.RunSetting(s, to, o.Stderr)
+	}
+	to.MaxTime = max(budget.Allowance(s.Name), time.Nanosecond) // 0 would mean no limit
+	o.say("stage %s: train for at most %v (budget left %v), unless it has finished (%s)", s.Name, to.MaxTime.Round(time.Second),
+		budget.Left().Round(time.Second), s.Flags)
+	var r *sweep.Result
+	err := budget.Run(s.Name, func() error {
+		var err error
+		r, err = sweep.RunSetting(s, to, o.Stderr)
+		return err
+	})
+	return r, err
 }
 
 // The flags each stage sets itself: --train-flags and --eval-flags may not name them (the table would
 // then describe another protocol than the one that ran).
 var (
-	trainOwned = []string{"data", "preset", "prior", "iterations", "max-time", "out", "resume", "family", "no-eval", "json", "backend"}
+	trainOwned = []string{"data", "preset", "prior", "iterations", "max-time", "out", "resume", "family", "no-eval", "json", "backend", "eval-every-time"}
 	evalOwned  = []string{"split", "generation", "lm", "json", "backend", "data"}
 )
 
@@ -224,18 +300,26 @@ func (o *Options) say(format string, a ...any) {
 }
 
 // trainFlags are the model and budget flags of a latent model's training (what its saved result is
-// checked against): the corpus's preset, the prior, the budget and the user's extra flags.
-func (o *Options) trainFlags(data, prior string) string {
+// checked against): the corpus's preset, the prior, the budget and the user's extra flags. iterations,
+// when not 0, replaces the count (the gaussian ablation of a budgeted reproduction trains as many as the
+// EBM prior reached); with a budget the diagnoses come by time, SelectionPoints over the stage's plan,
+// and the stage's allowance bounds the training (train.Options.MaxTime, not a flag: it changes when an
+// interrupted reproduction goes on).
+func (o *Options) trainFlags(data, prior string, iterations int, budget *Budget) string {
 	n := o.Iterations
 	if n == 0 {
 		p, _ := text.Preset(o.Corpus) // Run checked the name
 		n = p.Iterations
 	}
-	f := []string{"--data", data, "--preset", o.Corpus, "--prior", prior, "--no-eval", "--iterations", fmt.Sprint(n),
-		"--eval-every", fmt.Sprint(max(n/SelectionPoints, 1)), "--eval-every-sentences", fmt.Sprint(SelectionSentences)}
-	if o.MaxTime > 0 {
-		f = append(f, "--max-time", o.MaxTime.String())
+	if iterations > 0 {
+		n = iterations
 	}
+	every := fmt.Sprintf("--eval-every %d", max(n/SelectionPoints, 1))
+	if budget != nil {
+		every = fmt.Sprintf("--eval-every-time %v", round(budget.Plan[StageEBM]/SelectionPoints))
+	}
+	f := []string{"--data", data, "--preset", o.Corpus, "--prior", prior, "--no-eval", "--iterations", fmt.Sprint(n),
+		every, "--eval-every-sentences", fmt.Sprint(SelectionSentences)}
 	return strings.Join(append(f, strings.Fields(o.TrainFlags)...), " ")
 }
 
@@ -272,35 +356,66 @@ func (o *Options) parseTrain(s sweep.Setting) (*trainStage, error) {
 }
 
 // languageModel trains the real-data LM (sizes and vocabulary of the latent models' decoder), or scores
-// the one a previous run trained.
-func (o *Options) languageModel(cfg text.Config, data string) (*LMStage, error) {
+// the one a previous run trained. It trains --lm-iterations, by default as many as the EBM prior trained
+// (iterations); with a budget, for at most its allowance, scoring itself on the validation sentences of
+// the latent models' selection SelectionPoints times over its plan (its learning curve, lm/log.jsonl).
+// An interrupted LM stage starts again (the LM saves when done).
+func (o *Options) languageModel(cfg text.Config, data string, iterations int, budget *Budget) (*LMStage, error) {
 	dir := filepath.Join(o.Out, StageLM)
 	path := filepath.Join(dir, LMFile)
 	lc := text.DefaultLMConfig(cfg)
+	lc.Iterations = iterations
 	if o.LMIterations > 0 {
 		lc.Iterations = o.LMIterations
 	}
 	lc.Data = data
+	// same: a saved LM is this stage's (with a budget it may have stopped before its iterations)
+	same := func(c text.LMConfig) bool {
+		if budget != nil && c.Iterations <= lc.Iterations {
+			c.Iterations = lc.Iterations
+		}
+		return c == lc
+	}
 	var saved LMStage
 	if found, err := clix.LoadResult(path, &saved); err != nil {
 		return nil, err
 	} else if found {
-		if saved.Config == lc {
+		if same(saved.Config) {
 			return &saved, nil
 		}
 		return nil, fmt.Errorf("%s holds a language model of other settings (%+v, not %+v); remove %s or choose another --out", path, saved.Config, lc, dir)
 	}
 	start := time.Now()
 	var res lm.Result
-	var err error
-	if _, statErr := os.Stat(filepath.Join(dir, ckpt.LatestFile)); statErr == nil {
-		o.say("stage %s: trained before; scoring it", StageLM)
-		if res, err = lm.Score(o.Backend, dir); err == nil && res.Config != lc {
-			err = fmt.Errorf("%s holds a language model of other settings (%+v, not %+v); remove it or choose another --out", dir, res.Config, lc)
+	work := func() error {
+		var err error
+		if _, statErr := os.Stat(filepath.Join(dir, ckpt.LatestFile)); statErr == nil {
+			o.say("stage %s: trained before; scoring it", StageLM)
+			if res, err = lm.Score(o.Backend, dir); err == nil && !same(res.Config) {
+				err = fmt.Errorf("%s holds a language model of other settings (%+v, not %+v); remove it or choose another --out", dir, res.Config, lc)
+			}
+			return err
 		}
+		if err := os.RemoveAll(dir); err != nil { // an interrupted LM stage left no model: start it again
+			return err
+		}
+		limits := lm.Limits{}
+		if budget != nil {
+			limits = lm.Limits{MaxTime: max(budget.Allowance(StageLM), time.Nanosecond), Every: round(budget.Plan[StageLM] / SelectionPoints),
+				ValidSentences: SelectionSentences}
+			o.say("stage %s: train an LSTM language model on the real training data (%d iterations, at most %v; budget left %v)",
+				StageLM, lc.Iterations, limits.MaxTime.Round(time.Second), budget.Left().Round(time.Second))
+		} else {
+			o.say("stage %s: train an LSTM language model on the real training data (%d iterations)", StageLM, lc.Iterations)
+		}
+		res, err = lm.Train(lc, data, dir, o.Backend, o.Stderr, o.Quiet, limits)
+		return err
+	}
+	var err error
+	if budget != nil {
+		err = budget.Run(StageLM, work)
 	} else {
-		o.say("stage %s: train an LSTM language model on the real training data (%d iterations)", StageLM, lc.Iterations)
-		res, err = lm.Train(lc, data, dir, o.Backend, o.Stderr, o.Quiet)
+		err = work()
 	}
 	if err != nil {
 		return nil, err
@@ -309,10 +424,23 @@ func (o *Options) languageModel(cfg text.Config, data string) (*LMStage, error) 
 	return st, clix.SaveResult(path, st)
 }
 
+// Under a budget, a latent model's test evaluation takes these settings unless --eval-flags sets them:
+// BudgetEvalSamples importance samples (the diagnoses' estimator, whose measured speed sizes the
+// evaluation), BudgetGenSamples samples for the generation metrics and a reverse-PPL LM of
+// BudgetLMIterations iterations; EvalFixedSeconds of the evaluation's allowance are kept for what does
+// not grow with the sentences (log Z, the samples, the reverse-PPL LM).
+const (
+	BudgetEvalSamples  = 16
+	BudgetGenSamples   = 500
+	BudgetLMIterations = 200
+	EvalFixedSeconds   = 90
+)
+
 // evaluate runs `lebm eval --generation` on the test split on a latent model's best checkpoint by
 // validation NLL (its last when none was kept; forward PPL scored by the real-data LM at lmDir), or
-// returns its saved evaluation when it ran with the same flags.
-func (o *Options) evaluate(name, lmDir string) (*Evaluation, error) {
+// returns its saved evaluation when it ran with the same flags. With a budget it evaluates the first
+// test sentences its allowance covers at the speed of the model's last diagnosis (all when they fit).
+func (o *Options) evaluate(name, lmDir, data string, budget *Budget) (*Evaluation, error) {
 	run := filepath.Join(o.Out, name)
 	path := filepath.Join(run, EvalFile)
 	dir := run
@@ -321,20 +449,50 @@ func (o *Options) evaluate(name, lmDir string) (*Evaluation, error) {
 	} else if ok {
 		dir = filepath.Join(run, ckpt.BestName)
 	}
-	flags := strings.Join(append([]string{"--split", "test", "--generation", "--lm", lmDir}, strings.Fields(o.EvalFlags)...), " ")
+	flags := append([]string{"--split", "test", "--generation", "--lm", lmDir}, strings.Fields(o.EvalFlags)...)
+	if budget != nil {
+		for _, d := range []struct {
+			flag  string
+			value int
+		}{{"samples", BudgetEvalSamples}, {"gen-samples", BudgetGenSamples}, {"lm-iterations", BudgetLMIterations}} {
+			if !names(o.EvalFlags, d.flag) {
+				flags = append(flags, fmt.Sprintf("--%s", d.flag), fmt.Sprint(d.value))
+			}
+		}
+	}
 	var saved Evaluation
 	if found, err := clix.LoadResult(path, &saved); err != nil {
 		return nil, err
 	} else if found {
-		if saved.Flags == flags {
+		if saved.Flags == strings.Join(flags, " ") {
 			return &saved, nil
 		}
-		return nil, fmt.Errorf("%s holds an evaluation with other flags (%q, not %q); remove it or choose another --out", path, saved.Flags, flags)
+		return nil, fmt.Errorf("%s holds an evaluation with other flags (%q, not %q); remove it or choose another --out", path, saved.Flags, strings.Join(flags, " "))
 	}
-	o.say("stage %s: evaluate %s on the test split, once (%s)", name, dir, flags)
-	args := append([]string{dir, "--json", "--backend", o.Backend}, strings.Fields(flags)...)
+	stage := "eval-" + name
+	var sentences int
+	if budget != nil && !names(o.EvalFlags, "max-sentences") {
+		var err error
+		if sentences, err = o.sentencesFor(run, data, budget.Allowance(stage)); err != nil {
+			return nil, err
+		}
+	}
+	args := append([]string{dir, "--json", "--backend", o.Backend}, flags...)
+	if sentences > 0 {
+		args = append(args, "--max-sentences", fmt.Sprint(sentences))
+	}
 	if o.Quiet {
 		args = append(args, "--quiet")
+	}
+	what := "all test sentences"
+	if sentences > 0 {
+		what = fmt.Sprintf("the first %d test sentences (what the budget's evaluation share covers)", sentences)
+	}
+	if budget != nil {
+		o.say("stage %s: evaluate %s on %s, once (%s; allowance %v, budget left %v)", name, dir, what, strings.Join(flags, " "),
+			budget.Allowance(stage).Round(time.Second), budget.Left().Round(time.Second))
+	} else {
+		o.say("stage %s: evaluate %s on %s, once (%s)", name, dir, what, strings.Join(flags, " "))
 	}
 	var out bytes.Buffer
 	cmd := evalcmd.NewCmd(&evalcmd.Options{}, func(eo *evalcmd.Options) error {
@@ -346,10 +504,16 @@ func (o *Options) evaluate(name, lmDir string) (*Evaluation, error) {
 	cmd.SetErr(io.Discard)
 	cmd.SilenceUsage, cmd.SilenceErrors = true, true
 	start := time.Now()
-	if err := cmd.Execute(); err != nil {
+	var err error
+	if budget != nil {
+		err = budget.Run(stage, cmd.Execute)
+	} else {
+		err = cmd.Execute()
+	}
+	if err != nil {
 		return nil, err
 	}
-	e := &Evaluation{Flags: flags, Checkpoint: dir, Seconds: time.Since(start).Seconds(), Result: &text.EvalReport{}}
+	e := &Evaluation{Flags: strings.Join(flags, " "), MaxSentences: sentences, Checkpoint: dir, Seconds: time.Since(start).Seconds(), Result: &text.EvalReport{}}
 	if err := json.Unmarshal(out.Bytes(), e.Result); err != nil {
 		return nil, fmt.Errorf("reading the evaluation: %w", err)
 	}
@@ -357,4 +521,57 @@ func (o *Options) evaluate(name, lmDir string) (*Evaluation, error) {
 		return nil, fmt.Errorf("the evaluation of %s printed no text metrics (is it an image run?)", dir)
 	}
 	return e, clix.SaveResult(path, e)
+}
+
+// names reports whether flags (as given to --eval-flags or --train-flags) name --flag.
+func names(flags, flag string) bool {
+	for _, f := range strings.Fields(flags) {
+		if name, _, _ := strings.Cut(strings.TrimLeft(f, "-"), "="); strings.HasPrefix(f, "-") && name == flag {
+			return true
+		}
+	}
+	return false
+}
+
+// MinEvalSentences is the fewest test sentences a budgeted evaluation covers, whatever its allowance.
+const MinEvalSentences = 100
+
+// sentencesFor is how many test sentences a latent model's evaluation covers in allowance: at the speed
+// of the run's last diagnosis (validation sentences per second, the same estimator), after
+// EvalFixedSeconds, with a tenth to spare; 0 when the whole test split fits (or the run has no
+// diagnosis to measure by), at least MinEvalSentences.
+func (o *Options) sentencesFor(run, data string, allowance time.Duration) (int, error) {
+	diags, err := sweep.ReadDiagnoses(filepath.Join(run, train.LogFile))
+	if err != nil || len(diags) == 0 {
+		return 0, err
+	}
+	last := diags[len(diags)-1]
+	if last.Seconds <= 0 {
+		return 0, nil
+	}
+	test, err := countLines(filepath.Join(data, "test.txt"))
+	if err != nil {
+		return 0, err
+	}
+	rate := float64(last.Sentences) / last.Seconds
+	n := int(0.9 * rate * (allowance.Seconds() - EvalFixedSeconds))
+	if n >= test {
+		return 0, nil
+	}
+	return max(n, MinEvalSentences), nil
+}
+
+// countLines counts the non-blank lines of a corpus file (its sentences).
+func countLines(path string) (int, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.TrimSpace(line) != "" {
+			n++
+		}
+	}
+	return n, nil
 }

@@ -17,15 +17,22 @@ import (
 	"github.com/lebm/lebm/text"
 )
 
-// TestPublishedNumbers: the published rows are the paper's Table 2 as DESIGN.md and the issue quote it.
+// TestPublishedNumbers: the published rows are the paper's Table 2 as DESIGN.md and the issue quote it,
+// and Texar's VAE-LSTM rows as its two READMEs print them; each names its source and protocol.
 func TestPublishedNumbers(t *testing.T) {
-	want := map[string][]Published{
+	type nums struct {
+		model                string
+		fppl, rppl, nll, ppl float64
+	}
+	want := map[string][]nums{
 		"ptb": {
 			{"latent EBM (Pang et al. 2020)", 107.45, 181.54, 91.35, 0},
 			{"SA-VAE", 147.92, 210.02, 101.28, 0},
 			{"FB-VAE", 145.32, 204.11, 92.89, 0},
 			{"ARAE", 165.23, 232.93, 91.31, 0},
 			{"real-data LSTM LM", 0, 0, 0, 100.36},
+			{"VAE-LSTM (Texar)", 0, 0, 102.10, 105.48},
+			{"VAE-LSTM (Texar-PyTorch)", 0, 0, 102.54, 107.64},
 		},
 		"snli":  {{"latent EBM (Pang et al. 2020)", 27.81, 31.96, 28.90, 0}},
 		"yahoo": {{"latent EBM (Pang et al. 2020)", 80.91, 118.08, 321.18, 0}},
@@ -38,9 +45,10 @@ func TestPublishedNumbers(t *testing.T) {
 		if len(got) != len(rows) {
 			t.Fatalf("%s: %d published rows, want %d", corpus, len(got), len(rows))
 		}
-		for i := range rows {
-			if got[i] != rows[i] {
-				t.Errorf("%s row %d: %+v, want %+v", corpus, i, got[i], rows[i])
+		for i, w := range rows {
+			g := got[i]
+			if (nums{g.Model, g.FPPL, g.RPPL, g.NLL, g.PPL}) != w || g.Source == "" || g.Protocol == "" {
+				t.Errorf("%s row %d: %+v, want %+v with a source and a protocol", corpus, i, g, w)
 			}
 		}
 	}
@@ -48,6 +56,18 @@ func TestPublishedNumbers(t *testing.T) {
 		if _, err := text.Preset(c); err != nil || PaperRows[c] == nil {
 			t.Errorf("corpus %s: preset %v, published rows %v", c, err, PaperRows[c])
 		}
+	}
+}
+
+// TestPaperGap: the paper's PTB NLL as a perplexity over words + </s> (exp(91.35 * sentences / tokens)),
+// computed on the sentences given, and nothing for other corpora.
+func TestPaperGap(t *testing.T) {
+	got := paperGap("ptb", text.LMScore{Sentences: 3761, Tokens: 82430})
+	if want := fmt.Sprintf("PPL of %.1f", math.Exp(91.35*3761/82430.0)); !strings.Contains(got, want) || !strings.Contains(got, "3761 test sentences") {
+		t.Errorf("gap note %q lacks %q", got, want)
+	}
+	if paperGap("snli", text.LMScore{Sentences: 1, Tokens: 2}) != "" {
+		t.Error("a gap note for snli")
 	}
 }
 
@@ -180,5 +200,67 @@ func TestReproduceTinyBudget(t *testing.T) {
 	o.Iterations = 5
 	if err := Run(o); err == nil || !strings.Contains(err.Error(), "sweep_result.json") {
 		t.Errorf("a changed budget over finished stages: %v", err)
+	}
+}
+
+// TestReproduceBudgeted runs the protocol under --max-time: the plan is recorded before the stages and
+// every stage's spending after it, the ablation trains as many iterations as the EBM prior reached, the
+// LM records its validation curve, the table carries the plan and the spending, the learning curves are
+// drawn; a rerun changes nothing that finished, and the same --out under another --max-time is refused.
+func TestReproduceBudgeted(t *testing.T) {
+	out, data := t.TempDir(), clitest.WriteCorpus(t, 0)
+	opts := func(maxTime time.Duration) *Options {
+		var o bytes.Buffer
+		return &Options{Corpus: "ptb", Data: data, Out: out, Iterations: 4, MaxTime: maxTime, Quiet: true, JSON: true,
+			TrainFlags: "--embed 8 --hidden 16 --vocab-size 60 --max-len 12 --k0 2 --k1 2 --z 4",
+			EvalFlags:  "--chains 2 --samples 4 --logz-samples 50 --gen-samples 12 --lm-iterations 2",
+			Stdout:     &o, Stderr: &bytes.Buffer{}}
+	}
+	o := opts(MinBudget())
+	if err := Run(o); err != nil {
+		t.Fatal(err)
+	}
+	var tab Table
+	if err := json.Unmarshal(o.Stdout.(*bytes.Buffer).Bytes(), &tab); err != nil {
+		t.Fatal(err)
+	}
+	b, found, err := LoadBudget(out)
+	if err != nil || !found {
+		t.Fatal(found, err)
+	}
+	for _, s := range BudgetStages {
+		if b.Spent[s] <= 0 || tab.Spent[s] != b.Spent[s] || tab.Plan[s] != b.Plan[s] {
+			t.Errorf("stage %s: spent %v (table %v), planned %v (table %v)", s, b.Spent[s], tab.Spent[s], b.Plan[s], tab.Plan[s])
+		}
+	}
+	if *tab.Rows[1].Iterations != *tab.Rows[0].Iterations || !strings.Contains(tab.Budget, "budget 8m0s") {
+		t.Errorf("iterations %d and %d; budget %q", *tab.Rows[0].Iterations, *tab.Rows[1].Iterations, tab.Budget)
+	}
+	var e Evaluation
+	if _, err := clix.LoadResult(filepath.Join(out, StageEBM, EvalFile), &e); err != nil || !strings.Contains(e.Flags, "--gen-samples 12") ||
+		strings.Contains(e.Flags, fmt.Sprintf("--gen-samples %d", BudgetGenSamples)) || !strings.Contains(e.Flags, "--samples 4") {
+		t.Errorf("evaluation flags %q (%v): the user's must win over the budget's", e.Flags, err)
+	}
+	points, err := clix.ReadJSONLines[text.LMPoint](filepath.Join(out, StageLM, "log.jsonl"))
+	if err != nil || len(points) == 0 || points[len(points)-1].Step != 4 || points[len(points)-1].ValidNLL <= 0 {
+		t.Errorf("LM curve %+v (%v)", points, err)
+	}
+	for _, f := range []string{CurveFile, CurveTimeFile, BudgetFile} {
+		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	o = opts(MinBudget())
+	if err := Run(o); err != nil {
+		t.Fatal(err)
+	}
+	again, _, _ := LoadBudget(out)
+	for _, s := range BudgetStages {
+		if d := again.Spent[s] - b.Spent[s]; d < 0 || d > 1 { // reading its saved result
+			t.Errorf("stage %s: a rerun of a finished reproduction spent %v s more", s, d)
+		}
+	}
+	if err := Run(opts(2 * MinBudget())); err == nil || !strings.Contains(err.Error(), BudgetFile) {
+		t.Errorf("another --max-time: %v", err)
 	}
 }

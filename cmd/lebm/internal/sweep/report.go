@@ -118,7 +118,7 @@ func Table(results []*Result, sel *Selected, opts *Options) string {
 func drawCurves(path string, grid []Setting, out string) error {
 	var nll, mi []plots.Series
 	for _, s := range grid {
-		recs, err := readDiagnoses(filepath.Join(out, s.Name, train.LogFile))
+		recs, err := ReadDiagnoses(filepath.Join(out, s.Name, train.LogFile))
 		if err != nil {
 			return err
 		}
@@ -140,8 +140,8 @@ func drawCurves(path string, grid []Setting, out string) error {
 	return plots.Curves(strings.TrimSuffix(path, ".png")+"-mi.png", "validation MI minus its Monte Carlo floor", "iteration", "nats", mi)
 }
 
-// readDiagnoses returns the collapse diagnoses of a run's log.
-func readDiagnoses(path string) ([]text.Diagnosis, error) {
+// ReadDiagnoses reads the diagnosis records of a run's log (path: its log.jsonl).
+func ReadDiagnoses(path string) ([]text.Diagnosis, error) {
 	recs, err := clix.ReadJSONLines[text.Diagnosis](path)
 	if err != nil {
 		return nil, err

@@ -695,3 +695,39 @@ func TestKeepsTheBestCheckpointByValidation(t *testing.T) {
 		t.Errorf("the best's record changed to %+v (%v), want %+v", kept, ok, again)
 	}
 }
+
+// TestDiagnosesByTime: --eval-every-time diagnoses when the time has passed since the last diagnosis (a
+// nanosecond: after every iteration), and selects on them as --eval-every does; each diagnosis records
+// its own seconds and the run's elapsed seconds, which grow.
+func TestDiagnosesByTime(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	o := set(tinyOptions(out, 3), "eval-every-time=1ns eval-every-sentences=8")
+	if err := Run(o); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := run.ReadJSONLines[struct {
+		Step    int     `json:"step"`
+		Kind    string  `json:"kind"`
+		Seconds float64 `json:"seconds"`
+		Elapsed float64 `json:"elapsed_s"`
+	}](filepath.Join(out, run.LogFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var steps []int
+	last := 0.0
+	for _, r := range recs {
+		if r.Kind == "diagnosis" {
+			if r.Seconds <= 0 || r.Elapsed <= last {
+				t.Errorf("diagnosis at %d: %v s, run elapsed %v after %v", r.Step, r.Seconds, r.Elapsed, last)
+			}
+			steps, last = append(steps, r.Step), r.Elapsed
+		}
+	}
+	if !slices.Equal(steps, []int{1, 2, 3}) {
+		t.Errorf("diagnosed at %v, want every iteration", steps)
+	}
+	if _, ok, err := ckpt.ReadBest(out); err != nil || !ok {
+		t.Errorf("no best checkpoint from the timed diagnoses: %v", err)
+	}
+}
