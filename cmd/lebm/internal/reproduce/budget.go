@@ -18,11 +18,14 @@ const BudgetFile = "budget.json"
 // How --max-time is shared between the stages (PlanBudget): the evaluations of both latent models get
 // EvalShare of it, at most MaxEvalSeconds (the whole test split fits in that at the ptb preset's size);
 // of the rest, the real-data LM gets LMShare and the two latent models equal parts (the gaussian prior's
-// iteration costs about the EBM's: its prior chain is 60 small steps).
+// iteration costs about the EBM's: its prior chain is 60 small steps; the LM's, the decoder's forward and
+// backward pass alone, about 3/4 of theirs, so that it reaches about their iterations). Under a budget
+// each latent model trains at most BudgetIterations (the paper's length): the time decides.
 const (
-	EvalShare      = 0.25
-	MaxEvalSeconds = 600
-	LMShare        = 0.10
+	EvalShare        = 0.25
+	MaxEvalSeconds   = 600
+	LMShare          = 0.25
+	BudgetIterations = 40000
 	// MinEvalSeconds is the least a latent model's evaluation is given; a --max-time whose evaluation
 	// share leaves less is refused (MinBudget).
 	MinEvalSeconds = 60

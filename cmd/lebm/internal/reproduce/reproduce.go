@@ -307,7 +307,9 @@ func (o *Options) say(format string, a ...any) {
 // interrupted reproduction goes on).
 func (o *Options) trainFlags(data, prior string, iterations int, budget *Budget) string {
 	n := o.Iterations
-	if n == 0 {
+	if n == 0 && budget != nil {
+		n = BudgetIterations
+	} else if n == 0 {
 		p, _ := text.Preset(o.Corpus) // Run checked the name
 		n = p.Iterations
 	}
