@@ -49,7 +49,7 @@ const (
 // Without a limit the runtime lets the heap grow to twice what is live (GOGC 100) and the backend's pooled
 // buffers wait for a second collection: training at the ptb preset's full size, with diagnoses, peaked at
 // 2.5-3.0 GB of RSS for about 1 GB live; with the limit at 1.2 GB it peaked at 1.27 GB in the same time
-// (README, "Memory"). A limit below what is live makes the collector run more often; it never fails an
+// (README, "The recommended iteration at PTB size"). A limit below what is live makes the collector run more often; it never fails an
 // allocation.
 func LimitMemory(estimates ...Memory) int64 {
 	if os.Getenv("GOMEMLIMIT") != "" {

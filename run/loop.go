@@ -134,6 +134,9 @@ func (l loop) run(ui UI, maxTime time.Duration) (loopResult, error) {
 		}
 		res.Iterations = it
 		bar.Set(it)
+		if maxTime > 0 { // the bar's ETA is the iterations'; the time may end the run first
+			describe += fmt.Sprintf(" | --max-time: %v left", (maxTime - time.Since(begin)).Round(time.Second))
+		}
 		bar.Describe(describe)
 		if l.after != nil {
 			dir, err := l.after(it, bar)

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestTrimLogAndCheckData: the log trim drops later records, lines that are not records (a record glued
@@ -46,5 +47,37 @@ func TestTrimLogAndCheckData(t *testing.T) {
 	in.Data = "moved/ptb"
 	if got := in.ResumeData("data/ptb"); got != filepath.Join(wd, "moved/ptb") {
 		t.Errorf("--data: %q", got)
+	}
+}
+
+// recordingBar keeps the descriptions a loop gives its bar.
+type recordingBar struct{ described []string }
+
+func (b *recordingBar) Set(int)           {}
+func (b *recordingBar) Progress(int, int) {}
+func (b *recordingBar) Describe(s string) { b.described = append(b.described, s) }
+func (b *recordingBar) Clear()            {}
+func (b *recordingBar) Finish()           {}
+
+// TestLoopShowsTheTimeLeft: under --max-time every progress line says how much of it is left (the
+// bar's ETA counts the iterations, which the time may cut short); without it, nothing is added.
+func TestLoopShowsTheTimeLeft(t *testing.T) {
+	for _, maxTime := range []time.Duration{time.Hour, 0} {
+		bar := &recordingBar{}
+		it := 0
+		l := loop{step: func() (int, string, error) { it++; return it, "gen 1.0/tok", nil },
+			save: func() (string, error) { return "dir", nil }, start: 0, iterations: 3, saveEvery: 100}
+		ui := UI{Bars: func(int, string, string) Bar { return bar }}
+		if _, err := l.run(ui, maxTime); err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range bar.described {
+			if has := strings.Contains(d, "--max-time: ") && strings.Contains(d, "left"); has != (maxTime > 0) {
+				t.Errorf("--max-time %v: progress %q", maxTime, d)
+			}
+		}
+		if len(bar.described) != 3 {
+			t.Errorf("%d progress lines, want 3", len(bar.described))
+		}
 	}
 }

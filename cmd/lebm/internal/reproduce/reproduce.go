@@ -45,22 +45,26 @@ func NewCmd(opts *Options, run func(*Options) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "reproduce CORPUS",
 		Short: "Run the paper's text protocol (Table 2) on ptb, snli or yahoo and tabulate it beside the published numbers",
-		Long: `Reproduce Table 2 of Pang et al. 2020 on CORPUS (ptb, snli or yahoo; the corpus itself is --data). Stages,
-each in a directory of --out and each skipped when it has finished (rerun the same command to continue
-an interrupted reproduction):
+		Long: `Reproduce Table 2 of Pang et al. 2020 on CORPUS (ptb, snli or yahoo; the corpus itself is --data, with train.txt,
+valid.txt and test.txt). Stages, each in a directory of --out and each skipped when it has finished (rerun
+the same command to continue an interrupted reproduction):
   ebm/        the latent EBM model, the CORPUS preset (Table 3 sizes, Table 1 chains, the recommended learning:
-              --train-flags "--learning paper" for the paper's), trained --iterations
-  gaussian/   the same with a fixed gaussian prior (the ablation), at the same budget and seed
+              --train-flags "--learning paper" for the paper's)
+  gaussian/   the same with a fixed gaussian prior (the ablation), same seed, as many iterations
   lm/         a plain LSTM language model of the real training data (its test PPL is the "real data"
               row; it scores the samples for forward PPL)
-  each latent model diagnosed on validation sentences 10 times while it trains, its checkpoint of the
+  each latent model diagnosed on 500 validation sentences 10 times while it trains, its checkpoint of the
   lowest validation NLL (RUN/best) kept; then that checkpoint evaluated on the test split, once, with
   lebm eval --generation (whole sentences)
   table.md, table.json   the measured rows beside the published ones, with how each number was estimated
+  curve.png, curve-time.png   validation NLL of every stage against iterations and wall-clock
 
-Example (a CPU budget; the paper trains about 40,000 iterations):
-  lebm reproduce ptb --data corpora/ptb --out runs/repro --iterations 2000 --max-time 1h \
-    --eval-flags "--max-sentences 500 --gen-samples 500"`,
+--max-time is the budget of the whole reproduction, evaluations included: shared between the stages
+before anything starts (printed, and kept in budget.json with what each stage has spent, so that a rerun
+goes on with the time left); the latent models then train until their time is up.
+
+Example (two hours on a CPU; the paper trains about 40,000 iterations):
+  lebm reproduce ptb --data corpora/ptb --out runs/repro --max-time 2h`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Corpus = args[0]
