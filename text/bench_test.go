@@ -46,7 +46,9 @@ func peakRSSMB() float64 {
 	return 0
 }
 
-func benchIterations(b *testing.B, cfg Config, corpus *corpora.Corpus, bucket int) {
+// benchModel is a model of cfg on corpus's vocabulary, on the backend LEBM_BACKEND names, with its
+// training split.
+func benchModel(b *testing.B, cfg Config, corpus *corpora.Corpus) (*Model, *corpora.Dataset) {
 	backend, err := engine.NewBackend(os.Getenv("LEBM_BACKEND"))
 	if err != nil {
 		b.Fatal(err)
@@ -60,6 +62,11 @@ func benchIterations(b *testing.B, cfg Config, corpus *corpora.Corpus, bucket in
 	if err != nil {
 		b.Fatal(err)
 	}
+	return m, ds
+}
+
+func benchIterations(b *testing.B, cfg Config, corpus *corpora.Corpus, bucket int) {
+	m, ds := benchModel(b, cfg, corpus)
 	if bucket > 0 { // keep only sentences of the largest bucket: the worst-case iteration
 		var keep [][]int
 		for i, ex := range ds.Examples {
@@ -195,20 +202,8 @@ func BenchmarkIterationPTBPaper(b *testing.B) {
 // share of the batches of an epoch (TrainOrder), reporting s/it, GFLOP/it, GFLOP/s, the same process's
 // matrix-product peak and the fraction of it.
 func benchBuckets(b *testing.B, cfg Config, corpus *corpora.Corpus) {
-	backend, err := engine.NewBackend(os.Getenv("LEBM_BACKEND"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	peak := peakGFLOPs(b, backend)
-	vocab := corpora.BuildVocab(corpus.Train, cfg.VocabSize, cfg.MinCount)
-	m, err := NewModel(backend, cfg, vocab)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ds, err := Encode(corpus, vocab, cfg.MaxLen, "train")
-	if err != nil {
-		b.Fatal(err)
-	}
+	m, ds := benchModel(b, cfg, corpus)
+	peak := peakGFLOPs(b, m.Backend)
 	order := ds.TrainOrder(cfg.Seed, 0, cfg.Batch)
 	share, first := map[int]float64{}, map[int][]int{}
 	for _, rows := range order {
@@ -242,7 +237,7 @@ func benchBuckets(b *testing.B, cfg Config, corpus *corpora.Corpus) {
 	}
 	b.StopTimer()
 	for _, T := range ds.Buckets {
-		flops += share[T] * cfg.IterationFLOPs(vocab.Size(), T)
+		flops += share[T] * cfg.IterationFLOPs(m.Vocab.Size(), T)
 	}
 	sec /= float64(b.N)
 	b.ReportMetric(sec, "iteration_s/it")
