@@ -73,8 +73,11 @@ type Session interface {
 
 // Periodic is an optional part of a Session that does something every few iterations beside learning
 // (text: the collapse diagnosis of --eval-every); a warning is shown to the user.
+//
+// last is set once, after the run's last iteration when it ended by its count or its time (not by a
+// signal), so that a session whose work comes by time can do it there as well.
 type Periodic interface {
-	After(iteration int) (warning string, err error)
+	After(iteration int, last bool) (warning string, err error)
 }
 
 // Selecting is an optional part of a Periodic session whose periodic work scores the model on validation

@@ -20,8 +20,8 @@ import (
 // --max-time, with a checkpoint every saveEvery iterations and at the end. A failed iteration is
 // reported with the last good checkpoint, which it leaves intact.
 type loop struct {
-	step       func() (iteration int, describe string, err error) // one learning iteration
-	after      func(iteration int, bar Bar) (string, error)       // optional: after each iteration (text's diagnosis); the checkpoint it saved, if any
+	step       func() (iteration int, describe string, err error)      // one learning iteration
+	after      func(iteration int, bar Bar, last bool) (string, error) // optional: after each iteration (text's diagnosis), and once more (last) when the run ends by count or time; the checkpoint it saved, if any
 	save       func() (string, error)
 	start      int // completed iterations before this process
 	iterations int
@@ -135,23 +135,22 @@ func (l loop) run(ui UI, maxTime time.Duration) (loopResult, error) {
 		res.Iterations = it
 		bar.Set(it)
 		if maxTime > 0 { // the bar's ETA is the iterations'; the time may end the run first
-			describe += fmt.Sprintf(" | --max-time: %v left", (maxTime - time.Since(begin)).Round(time.Second))
+			describe += fmt.Sprintf(" | time left %v", max(maxTime-time.Since(begin), 0).Round(time.Second))
 		}
 		bar.Describe(describe)
-		if l.after != nil {
-			dir, err := l.after(it, bar)
-			if err != nil {
-				return res, err
-			}
-			if dir != "" {
-				res.Checkpoint, saved = dir, it
-			}
+		if err := l.afterStep(it, bar, false, &res, &saved); err != nil {
+			return res, err
 		}
 		if it%l.saveEvery == 0 && saved != it {
 			if res.Checkpoint, err = l.save(); err != nil {
 				return res, err
 			}
 			saved = it
+		}
+	}
+	if res.Signal == nil && res.Iterations > l.start {
+		if err := l.afterStep(res.Iterations, bar, true, &res, &saved); err != nil {
+			return res, err
 		}
 	}
 	if saved != res.Iterations || res.Checkpoint == "" {
@@ -165,6 +164,22 @@ func (l loop) run(ui UI, maxTime time.Duration) (loopResult, error) {
 	bar.Finish()
 	res.Done, res.Elapsed = res.Iterations-l.start, time.Since(begin)
 	return res, nil
+}
+
+// afterStep runs the loop's after work at iteration (last: the run ends there), recording the checkpoint
+// it saved.
+func (l loop) afterStep(iteration int, bar Bar, last bool, res *loopResult, saved *int) error {
+	if l.after == nil {
+		return nil
+	}
+	dir, err := l.after(iteration, bar, last)
+	if err != nil {
+		return err
+	}
+	if dir != "" {
+		res.Checkpoint, *saved = dir, iteration
+	}
+	return nil
 }
 
 // secondsPerIteration is the wall time per iteration of this process (0 if it ran none).

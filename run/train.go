@@ -229,8 +229,8 @@ func (req *TrainRequest) train(sess Session, runDir string, resumed *Run) error 
 		return err
 	}
 	if p, ok := sess.(Periodic); ok {
-		l.after = func(it int, bar Bar) (string, error) {
-			warning, err := p.After(it)
+		l.after = func(it int, bar Bar, last bool) (string, error) {
+			warning, err := p.After(it, last)
 			if warning != "" {
 				bar.Clear()
 				req.Warn(warning)

@@ -330,7 +330,8 @@ func (r *Run) generation(req run.EvalRequest, corpus *corpora.Corpus, test *corp
 }
 
 // TrainLMWithProgress trains a language model on sentences (the train split of a corpus or model
-// samples) to its configured iterations, showing its progress and loss.
+// samples) to its configured iterations or until sched.MaxTime, showing its progress and loss, and
+// scoring itself as sched says.
 func TrainLMWithProgress(lm *LM, data *corpora.Dataset, label string, ui run.UI, sched LMSchedule) error {
 	bar := ui.Bar(lm.Config.Iterations, label, "it")
 	start, scored := time.Now(), time.Now()
@@ -354,7 +355,7 @@ func TrainLMWithProgress(lm *LM, data *corpora.Dataset, label string, ui run.UI,
 	bar.Finish()
 	// Fewer when MaxTime stopped it: the model says what it was trained for.
 	lm.Config.Iterations = lm.Step
-	if sched.Every > 0 { // the end point of the curve
+	if sched.Every > 0 && sched.scored != lm.Step { // the end point of the curve
 		return sched.score(lm, time.Since(start))
 	}
 	return nil
@@ -366,6 +367,7 @@ type LMSchedule struct {
 	Every   time.Duration    // score Valid this often, and at the end (0: never)
 	Valid   *corpora.Dataset // the sentences scored (exact likelihood)
 	Log     io.Writer        // one LMPoint per line (JSON)
+	scored  int              // the step last scored
 }
 
 // LMPoint is a point of a language model's learning curve.
@@ -375,10 +377,11 @@ type LMPoint struct {
 	Sentences int     `json:"valid_sentences"`
 	ValidNLL  float64 `json:"valid_nll"`
 	ValidPPL  float64 `json:"valid_ppl"`
-	Elapsed   float64 `json:"elapsed_s"` // training's wall-clock seconds so far
+	Elapsed   float64 `json:"elapsed_s"` // wall-clock seconds since the training began (its scorings included)
 }
 
-func (s LMSchedule) score(lm *LM, elapsed time.Duration) error {
+func (s *LMSchedule) score(lm *LM, elapsed time.Duration) error {
+	s.scored = lm.Step
 	sc, err := lm.Evaluate(s.Valid)
 	if err != nil {
 		return err

@@ -173,8 +173,12 @@ func (d *Decoder) TargetLogProbs(h, targets *graph.Node) *graph.Node {
 
 // LogPX is log p_beta(x|z) per sentence, [N], for z [N, d], inputs and targets [N, T] (int32) and
 // mask [N, T] (float32): the sum over t of mask[t] * log p(targets[t] | inputs[<=t], z) (teacher forcing).
-// It is differentiable with respect to every decoder parameter and z.
+// It is differentiable with respect to every decoder parameter and z. A fitting decoder projects every
+// step's input in one product (InputProjections), whose weights' gradient is then one product too.
 func (d *Decoder) LogPX(z, inputs, targets, mask *graph.Node) *graph.Node {
+	if d.fitting {
+		return d.LogPXProjected(z, d.InputProjections(inputs), targets, mask)
+	}
 	return d.logPX(z, func(t int) *graph.Node { return d.InputProjection(column(inputs, t)) }, targets, mask)
 }
 

@@ -1,6 +1,9 @@
 package text
 
-import "github.com/lebm/lebm/prior"
+import (
+	"github.com/lebm/lebm/learn"
+	"github.com/lebm/lebm/prior"
+)
 
 // Arithmetic of the learning iteration, counted in floating-point operations of its matrix products (a
 // product [m, k] x [k, n] is 2mkn; element-wise work is left out), for the benchmarks' "fraction of
@@ -36,16 +39,24 @@ func (c *Config) priorForward() float64 {
 // IterationFLOPs is the arithmetic of one learning iteration on a batch of Batch rows of T time steps
 // with a vocabulary of v words:
 //
-//	N [ 3 dec + 3 enc + K1 2 (dec + f) + (2 K0 + 3 2) f + 3 BoW ]
+//	N [ 3 dec + 3 enc + 2 dec [K1 > 0] + 3 f [rate against f] + K1 2 (dec + f) + (2 K0 + 3 2) f + 3 BoW ]
 //
 // with dec, enc and f one forward pass of the decoder, the inference network (when configured) and
-// f_alpha per row; the prior chain's K0 steps, the prior update on N prior and N posterior rows, the
+// f_alpha per row; the encoder's own decoder pass at its draw when a posterior chain moves z_post away
+// from it (with K1 = 0 the generator's pass serves both), f at that draw when the encoder's rate is
+// against p_alpha, the prior chain's K0 steps, the prior update on N prior and N posterior rows, the
 // posterior chain's K1 steps on lambda E_alpha - log p_beta, and the bag-of-words head 2 z V.
 func (c *Config) IterationFLOPs(v, T int) float64 {
 	dec, f := c.decoderForward(v, T), c.priorForward()
 	per := 3*dec + float64(c.K1)*2*(dec+f) + float64(2*c.K0+6)*f
 	if c.HasEncoder() {
 		per += 3 * c.encoderForward(T)
+		if c.K1 > 0 {
+			per += 2 * dec
+		}
+		if c.EncoderRate != learn.RateBase {
+			per += 3 * f
+		}
 	}
 	if c.BoWWeight > 0 {
 		per += 3 * 2 * float64(c.ZDim) * float64(v)

@@ -30,9 +30,9 @@ func (s sentences) Groups(idx []int) [][]int {
 const RowsReferenceLen = 40
 
 // CallLogits bounds the output layer's logits a call holds (rows x time steps x words): a large
-// vocabulary holds fewer rows per call (PTB's 10k words: 83 rows of 40 tokens), so that each [rows*T, V]
-// tensor of the call stays within 128 MiB of float32 (256 rows of 40 tokens over 10k words were 410 MiB
-// each, and a diagnosis during training peaked at 5-6 GB).
+// vocabulary holds fewer rows per call (PTB's 10k words: at most 83 rows of 40 tokens), so that each
+// [rows*T, V] tensor of the call stays within 128 MiB of float32 (256 rows of 40 tokens over 10k words
+// were 391 MiB each, and training with diagnoses peaked at 2.9 GiB).
 const CallLogits = 1 << 25
 
 // callRows is the chain rows a call holds for sentences of T time steps with rowsPerCall asked for: at

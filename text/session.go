@@ -26,7 +26,7 @@ type session struct {
 	valid    *corpora.Dataset // encoded on the first --eval-every
 	diagLine string           // the last diagnosis, for the progress line
 	diag     *Diagnosis       // the last diagnosis
-	lastDiag time.Time        // when the last diagnosis ended (this process's start before the first)
+	lastDiag time.Time        // when the last diagnosis began (this process's start before the first)
 }
 
 func newSession(m *Model, info RunInfo, corpus *corpora.Corpus, state *TrainState, eval FinalEval, ui run.UI) (*session, error) {
@@ -91,14 +91,21 @@ func (s *session) Save(runDir string) (string, error) {
 	return Save(runDir, s.m, s.info, st, files)
 }
 
-// After runs the collapse diagnosis every --eval-every iterations on the first validation sentences
-// (settings stated in the record) and appends it to the log; its warning when the latent has collapsed.
-func (s *session) After(step int) (string, error) {
+// After runs the collapse diagnosis every --eval-every iterations, and when --eval-every-time has passed
+// since the last one began (or the process started) and at the run's last iteration (last) unless it was
+// just diagnosed, on the first validation sentences (settings stated in the record), and appends it to
+// the log; its warning when the latent has collapsed.
+func (s *session) After(step int, last bool) (string, error) {
 	byCount := s.eval.Every > 0 && step%s.eval.Every == 0
-	byTime := s.eval.EveryTime > 0 && time.Since(s.lastDiag) >= s.eval.EveryTime
+	timed := s.eval.EveryTime > 0
+	byTime := timed && (time.Since(s.lastDiag) >= s.eval.EveryTime || last && (s.diag == nil || s.diag.Step != step))
 	if !byCount && !byTime {
 		return "", nil
 	}
+	if last && s.diag != nil && s.diag.Step == step {
+		return "", nil
+	}
+	began := time.Now()
 	var err error
 	if s.valid == nil {
 		if s.valid, err = Encode(s.corpus, s.m.Vocab, corpora.Whole, "valid"); err != nil {
@@ -116,11 +123,12 @@ func (s *session) After(step int) (string, error) {
 	if _, err := s.log.Write(append(rec, '\n')); err != nil {
 		return "", err
 	}
-	s.diagLine, s.diag, s.lastDiag = " | "+d.Short(), d, time.Now()
+	s.diagLine, s.diag, s.lastDiag = " | "+d.Short(), d, began
 	return d.Warning(), nil
 }
 
-// Selects is how many validation sentences the diagnoses score on (run.Selecting; 0: no --eval-every).
+// Selects is how many validation sentences the diagnoses score on (run.Selecting; 0: neither
+// --eval-every nor --eval-every-time).
 func (s *session) Selects() int {
 	if !s.eval.diagnoses() {
 		return 0

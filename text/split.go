@@ -17,7 +17,12 @@ import (
 // created before the parts, is visited after all of them, when every adjoint of this gradient is
 // recorded. A part that the differentiated value does not depend on contributes zeros; the records are
 // cleared after each use, so that one gradient never sees another's.
+//
+// x must carry gradients (not a StopGradient): its identity's gradient is what clears the records.
 func splitGathered(x *graph.Node, axis, n int) []*graph.Node {
+	if x.StopGradient() {
+		panic("splitGathered of a StopGradient node: its parts' records would never be cleared; use graph.Split")
+	}
 	if n == 1 {
 		return []*graph.Node{x}
 	}

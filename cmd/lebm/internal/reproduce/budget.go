@@ -17,10 +17,11 @@ const BudgetFile = "budget.json"
 
 // How --max-time is shared between the stages (PlanBudget): the evaluations of both latent models get
 // EvalShare of it, at most MaxEvalSeconds (the whole test split fits in that at the ptb preset's size);
-// of the rest, the real-data LM gets LMShare and the two latent models equal parts (the gaussian prior's
-// iteration costs about the EBM's: its prior chain is 60 small steps; the LM's, the decoder's forward and
-// backward pass alone, about 3/4 of theirs, so that it reaches about their iterations). Under a budget
-// each latent model trains at most BudgetIterations (the paper's length): the time decides.
+// of the rest, the real-data LM gets LMShare (its iteration, the decoder's forward and backward pass
+// alone, costs about 3/4 of a latent model's, so that it reaches about their iterations) and the two
+// latent models equal parts (the gaussian ablation stops at the EBM prior's iterations; what it leaves
+// goes to the next stages). Under a budget each latent model trains at most BudgetIterations (the
+// paper's length): the time decides.
 const (
 	EvalShare        = 0.25
 	MaxEvalSeconds   = 600

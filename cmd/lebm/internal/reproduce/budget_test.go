@@ -1,12 +1,15 @@
 package reproduce
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lebm/lebm/cmd/lebm/internal/clix"
 )
 
 // TestPlanBudget: --max-time is shared as documented (evaluations EvalShare, at most MaxEvalSeconds; the
@@ -139,6 +142,53 @@ func TestBudgetBadInput(t *testing.T) {
 	err = Run(&Options{Corpus: "ptb", Data: data, Out: out, MaxTime: 2 * time.Hour})
 	if err == nil || !strings.Contains(err.Error(), "--max-time 1h0m0s") {
 		t.Errorf("another --max-time over a planned reproduction: %v", err)
+	}
+	err = Run(&Options{Corpus: "ptb", Data: data, Out: out})
+	if err == nil || !strings.Contains(err.Error(), "--max-time 1h0m0s") {
+		t.Errorf("no --max-time over a planned reproduction: %v", err)
+	}
+	unbudgeted := filepath.Join(t.TempDir(), "repro")
+	if err := os.MkdirAll(filepath.Join(unbudgeted, StageEBM), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	err = Run(&Options{Corpus: "ptb", Data: data, Out: unbudgeted, MaxTime: time.Hour})
+	if err == nil || !strings.Contains(err.Error(), "started without --max-time") {
+		t.Errorf("--max-time over a reproduction started without: %v", err)
+	}
+}
+
+// TestBothEvaluationsScoreTheSameSentences: under a budget both latent models' evaluations cover the
+// same first test sentences, the fewer that either model's speed allows; an evaluation already saved
+// fixes the number.
+func TestBothEvaluationsScoreTheSameSentences(t *testing.T) {
+	out, data := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(data, "test.txt"), []byte(strings.Repeat("a b\n", 3761)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for stage, secs := range map[string]int{StageEBM: 50, StageGaussian: 100} { // 10 and 5 sentences per second
+		if err := os.MkdirAll(filepath.Join(out, stage), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		rec := fmt.Sprintf(`{"step":20,"kind":"diagnosis","valid_sentences":500,"seconds":%d}`+"\n", secs)
+		if err := os.WriteFile(filepath.Join(out, stage, "log.jsonl"), []byte(rec), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := &Budget{Total: 1000, Spent: map[string]float64{StageEBM: 300, StageGaussian: 300, StageLM: 100}, Plan: map[string]float64{
+		StageEBM: 300, StageGaussian: 300, StageLM: 100, StageEvalEBM: 150, StageEvalGaussian: 150}}
+	o := &Options{Out: out}
+	got, err := o.evalSentences(data, b)
+	if want := int(0.9 * 5 * (150 - EvalFixedSeconds)); err != nil || got != want {
+		t.Errorf("%d sentences (%v), want the slower model's %d", got, err, want)
+	}
+	if err := clix.SaveResult(filepath.Join(out, StageEBM, EvalFile), &Evaluation{MaxSentences: 123}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := o.evalSentences(data, b); err != nil || got != 123 {
+		t.Errorf("after a saved evaluation of 123 sentences: %d (%v)", got, err)
+	}
+	if got, _ := (&Options{Out: out, EvalFlags: "--max-sentences 7"}).evalSentences(data, b); got != 0 {
+		t.Errorf("--eval-flags --max-sentences: the budget chose %d", got)
 	}
 }
 

@@ -26,7 +26,7 @@ type Options struct {
 	Corpus       string        // ptb, snli or yahoo: the preset (Table 3 sizes, Table 1 chains) and the published rows
 	Data         string        // corpus directory: train.txt, valid.txt, test.txt
 	Out          string        // reproduction directory: one directory per stage, table.md, table.json
-	Iterations   int           // each latent model's training iterations (0 = the preset's)
+	Iterations   int           // each latent model's training iterations (0 = the preset's; under --max-time BudgetIterations, a cap)
 	MaxTime      time.Duration // the whole reproduction's budget, evaluations included (Budget; 0 = no limit: --iterations decide)
 	LMIterations int           // the real-data LM's iterations (0 = as many as the latent models')
 	TrainFlags   string        // more `lebm train` flags for both latent models
@@ -75,7 +75,7 @@ Example (two hours on a CPU; the paper trains about 40,000 iterations):
 	f := cmd.Flags()
 	f.StringVar(&opts.Data, "data", "", "corpus directory with train.txt, valid.txt and test.txt (required)")
 	f.StringVar(&opts.Out, "out", "", "reproduction directory (required)")
-	f.IntVar(&opts.Iterations, "iterations", 0, "training iterations of each latent model (default: the preset's)")
+	f.IntVar(&opts.Iterations, "iterations", 0, "training iterations of each latent model (default: the preset's; under --max-time at most 40,000, the time decides)")
 	f.DurationVar(&opts.MaxTime, "max-time", 0, "the whole reproduction's time, evaluations included, shared between the stages before "+
 		"anything starts (printed, and kept in OUT/budget.json: a rerun goes on with what is left); --iterations then caps each latent "+
 		"model's training (0 = no limit: --iterations decide)")
@@ -148,11 +148,9 @@ func Run(opts *Options) error {
 	if err := needSplits(data); err != nil {
 		return err
 	}
-	var budget *Budget
-	if opts.MaxTime > 0 {
-		if budget, err = opts.budget(); err != nil {
-			return err
-		}
+	budget, err := opts.budget()
+	if err != nil {
+		return err
 	}
 	models := []sweep.Setting{
 		{Name: StageEBM, Flags: opts.trainFlags(data, "ebm", 0, budget)},
@@ -188,9 +186,13 @@ func Run(opts *Options) error {
 	if err != nil {
 		return fmt.Errorf("stage %s: %w", StageLM, err)
 	}
+	sentences, err := opts.evalSentences(data, budget)
+	if err != nil {
+		return err
+	}
 	var evals []*Evaluation
 	for _, s := range models {
-		e, err := opts.evaluate(s.Name, lmStage.Result.Checkpoint, data, budget)
+		e, err := opts.evaluate(s.Name, lmStage.Result.Checkpoint, budget, sentences)
 		if err != nil {
 			return fmt.Errorf("stage %s: evaluation: %w", s.Name, err)
 		}
@@ -234,13 +236,22 @@ func needSplits(data string) error {
 }
 
 // budget plans --max-time (PlanBudget), or reads the plan an interrupted reproduction of the same
-// --max-time recorded in --out.
+// --max-time recorded in --out (nil without --max-time). A reproduction started with a budget is not
+// continued without it, nor one started without a budget with one: their stages' flags differ.
 func (o *Options) budget() (*Budget, error) {
 	b, found, err := LoadBudget(o.Out)
 	if err != nil {
 		return nil, err
 	}
-	if !found {
+	switch {
+	case o.MaxTime == 0 && found:
+		return nil, fmt.Errorf("%s was planned for --max-time %v: rerun with it to continue, or choose another --out",
+			filepath.Join(o.Out, BudgetFile), round(b.Total))
+	case o.MaxTime == 0:
+		return nil, nil
+	case !found && exists(filepath.Join(o.Out, StageEBM)):
+		return nil, fmt.Errorf("%s holds a reproduction started without --max-time: rerun it without, or choose another --out", o.Out)
+	case !found:
 		return PlanBudget(o.MaxTime)
 	}
 	if round(b.Total) != round(o.MaxTime.Seconds()) {
@@ -287,9 +298,8 @@ func checkEvalFlags(flags string) error {
 
 // refuseFlags rejects, in the flags given to option, any flag of owned (as --name or --name=value).
 func refuseFlags(option, flags string, owned []string) error {
-	for _, f := range strings.Fields(flags) {
-		name, _, _ := strings.Cut(strings.TrimLeft(f, "-"), "=")
-		if strings.HasPrefix(f, "-") && slices.Contains(owned, name) {
+	for _, name := range owned {
+		if names(flags, name) {
 			return fmt.Errorf("%s: --%s is set by the reproduction itself (flags it owns: --%s)", option, name, strings.Join(owned, ", --"))
 		}
 	}
@@ -442,11 +452,36 @@ const (
 	EvalFixedSeconds   = 90
 )
 
+// evalSentences is how many test sentences both latent models' evaluations cover (0: all, or as
+// --eval-flags says): without a budget, all; with one, the first the evaluations' time buys at the speed
+// of each model's last diagnosis, the fewer of the two, so that both rows score the same sentences (an
+// evaluation already saved fixes it).
+func (o *Options) evalSentences(data string, budget *Budget) (int, error) {
+	if budget == nil || names(o.EvalFlags, "max-sentences") {
+		return 0, nil
+	}
+	var saved Evaluation
+	if found, err := clix.LoadResult(filepath.Join(o.Out, StageEBM, EvalFile), &saved); err != nil || found {
+		return saved.MaxSentences, err
+	}
+	each := (budget.Allowance(StageEvalEBM) + time.Duration(budget.Plan[StageEvalGaussian]*float64(time.Second))) / 2
+	n := 0
+	for _, stage := range []string{StageEBM, StageGaussian} {
+		m, err := o.sentencesFor(filepath.Join(o.Out, stage), data, each)
+		if err != nil {
+			return 0, err
+		}
+		if m > 0 && (n == 0 || m < n) {
+			n = m
+		}
+	}
+	return n, nil
+}
+
 // evaluate runs `lebm eval --generation` on the test split on a latent model's best checkpoint by
 // validation NLL (its last when none was kept; forward PPL scored by the real-data LM at lmDir), or
-// returns its saved evaluation when it ran with the same flags. With a budget it evaluates the first
-// test sentences its allowance covers at the speed of the model's last diagnosis (all when they fit).
-func (o *Options) evaluate(name, lmDir, data string, budget *Budget) (*Evaluation, error) {
+// returns its saved evaluation when it ran with the same flags; sentences (0: all) is evalSentences'.
+func (o *Options) evaluate(name, lmDir string, budget *Budget, sentences int) (*Evaluation, error) {
 	run := filepath.Join(o.Out, name)
 	path := filepath.Join(run, EvalFile)
 	dir := run
@@ -476,13 +511,6 @@ func (o *Options) evaluate(name, lmDir, data string, budget *Budget) (*Evaluatio
 		return nil, fmt.Errorf("%s holds an evaluation with other flags (%q, not %q); remove it or choose another --out", path, saved.Flags, strings.Join(flags, " "))
 	}
 	stage := "eval-" + name
-	var sentences int
-	if budget != nil && !names(o.EvalFlags, "max-sentences") {
-		var err error
-		if sentences, err = o.sentencesFor(run, data, budget.Allowance(stage)); err != nil {
-			return nil, err
-		}
-	}
 	args := append([]string{dir, "--json", "--backend", o.Backend}, flags...)
 	if sentences > 0 {
 		args = append(args, "--max-sentences", fmt.Sprint(sentences))
@@ -492,7 +520,7 @@ func (o *Options) evaluate(name, lmDir, data string, budget *Budget) (*Evaluatio
 	}
 	what := "all test sentences"
 	if sentences > 0 {
-		what = fmt.Sprintf("the first %d test sentences (what the budget's evaluation share covers)", sentences)
+		what = fmt.Sprintf("the first %d test sentences (what the budget's evaluation share covers, for both models)", sentences)
 	}
 	if budget != nil {
 		o.say("stage %s: evaluate %s on %s, once (%s; allowance %v, budget left %v)", name, dir, what, strings.Join(flags, " "),

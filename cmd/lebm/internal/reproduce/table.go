@@ -13,7 +13,7 @@ import (
 // not measured (or not published).
 type Row struct {
 	Model     string   `json:"model"`
-	Source    string   `json:"source"`           // "measured" or "published (Pang et al. 2020, Table 2)"
+	Source    string   `json:"source"`           // "measured", or the published row's source (Published.Source)
 	NLL       *float64 `json:"nll,omitempty"`    // nats per sentence (latent models: importance sampled, with log Z)
 	NLLSE     *float64 `json:"nll_se,omitempty"` // with log Z's Monte Carlo error
 	PPL       *float64 `json:"ppl,omitempty"`

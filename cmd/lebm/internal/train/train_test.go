@@ -696,9 +696,9 @@ func TestKeepsTheBestCheckpointByValidation(t *testing.T) {
 	}
 }
 
-// TestDiagnosesByTime: --eval-every-time diagnoses when the time has passed since the last diagnosis (a
-// nanosecond: after every iteration), and selects on them as --eval-every does; each diagnosis records
-// its own seconds and the run's elapsed seconds, which grow.
+// TestDiagnosesByTime: --eval-every-time diagnoses when the time has passed since the last diagnosis began
+// (a nanosecond: after every iteration) and at the run's last iteration, and selects on them as
+// --eval-every does; each diagnosis records its own seconds and the run's elapsed seconds, which grow.
 func TestDiagnosesByTime(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
 	o := set(tinyOptions(out, 3), "eval-every-time=1ns eval-every-sentences=8")
@@ -729,5 +729,26 @@ func TestDiagnosesByTime(t *testing.T) {
 	}
 	if _, ok, err := ckpt.ReadBest(out); err != nil || !ok {
 		t.Errorf("no best checkpoint from the timed diagnoses: %v", err)
+	}
+	// An interval longer than the run: one diagnosis, at its last iteration, which is then its best.
+	out = filepath.Join(t.TempDir(), "run")
+	if err := Run(set(tinyOptions(out, 3), "eval-every-time=1h eval-every-sentences=8")); err != nil {
+		t.Fatal(err)
+	}
+	diags, err := run.ReadJSONLines[struct {
+		Step int    `json:"step"`
+		Kind string `json:"kind"`
+	}](filepath.Join(out, run.LogFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps = steps[:0]
+	for _, r := range diags {
+		if r.Kind == "diagnosis" {
+			steps = append(steps, r.Step)
+		}
+	}
+	if best, ok, _ := ckpt.ReadBest(out); !slices.Equal(steps, []int{3}) || !ok || best.Step != 3 {
+		t.Errorf("diagnosed at %v (best %+v, %v), want once, at the last iteration", steps, best, ok)
 	}
 }
