@@ -96,13 +96,12 @@ func (s *session) Save(runDir string) (string, error) {
 // just diagnosed, on the first validation sentences (settings stated in the record), and appends it to
 // the log; its warning when the latent has collapsed.
 func (s *session) After(step int, last bool) (string, error) {
-	byCount := s.eval.Every > 0 && step%s.eval.Every == 0
-	timed := s.eval.EveryTime > 0
-	byTime := timed && (time.Since(s.lastDiag) >= s.eval.EveryTime || last && (s.diag == nil || s.diag.Step != step))
-	if !byCount && !byTime {
+	if last && s.diag != nil && s.diag.Step == step { // diagnosed already
 		return "", nil
 	}
-	if last && s.diag != nil && s.diag.Step == step {
+	byCount := s.eval.Every > 0 && step%s.eval.Every == 0
+	byTime := s.eval.EveryTime > 0 && (last || time.Since(s.lastDiag) >= s.eval.EveryTime)
+	if !byCount && !byTime {
 		return "", nil
 	}
 	began := time.Now()

@@ -17,6 +17,7 @@ import (
 	"github.com/lebm/lebm/cmd/lebm/internal/lm"
 	"github.com/lebm/lebm/cmd/lebm/internal/sweep"
 	"github.com/lebm/lebm/cmd/lebm/internal/train"
+	"github.com/lebm/lebm/corpora"
 	"github.com/lebm/lebm/text"
 	"github.com/spf13/cobra"
 )
@@ -427,13 +428,7 @@ func (o *Options) languageModel(cfg text.Config, data string, iterations int, bu
 		res, err = lm.Train(lc, data, dir, o.Backend, o.Stderr, o.Quiet, limits)
 		return err
 	}
-	var err error
-	if budget != nil {
-		err = budget.Run(StageLM, work)
-	} else {
-		err = work()
-	}
-	if err != nil {
+	if err := budget.Run(StageLM, work); err != nil {
 		return nil, err
 	}
 	st := &LMStage{Config: res.Config, Seconds: time.Since(start).Seconds(), Result: res}
@@ -538,13 +533,7 @@ func (o *Options) evaluate(name, lmDir string, budget *Budget, sentences int) (*
 	cmd.SetErr(io.Discard)
 	cmd.SilenceUsage, cmd.SilenceErrors = true, true
 	start := time.Now()
-	var err error
-	if budget != nil {
-		err = budget.Run(stage, cmd.Execute)
-	} else {
-		err = cmd.Execute()
-	}
-	if err != nil {
+	if err := budget.Run(stage, cmd.Execute); err != nil {
 		return nil, err
 	}
 	e := &Evaluation{Flags: strings.Join(flags, " "), MaxSentences: sentences, Checkpoint: dir, Seconds: time.Since(start).Seconds(), Result: &text.EvalReport{}}
@@ -583,29 +572,15 @@ func (o *Options) sentencesFor(run, data string, allowance time.Duration) (int, 
 	if last.Seconds <= 0 {
 		return 0, nil
 	}
-	test, err := countLines(filepath.Join(data, "test.txt"))
+	sents, err := corpora.ReadFile(filepath.Join(data, "test.txt"), 0)
 	if err != nil {
 		return 0, err
 	}
+	test := len(sents)
 	rate := float64(last.Sentences) / last.Seconds
 	n := int(0.9 * rate * (allowance.Seconds() - EvalFixedSeconds))
 	if n >= test {
 		return 0, nil
 	}
 	return max(n, MinEvalSentences), nil
-}
-
-// countLines counts the non-blank lines of a corpus file (its sentences).
-func countLines(path string) (int, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.TrimSpace(line) != "" {
-			n++
-		}
-	}
-	return n, nil
 }
